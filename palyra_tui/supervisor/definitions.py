@@ -1,0 +1,221 @@
+"""What each service runs: command line, environment, working directory, health URL.
+
+Built-ins follow the desktop companion (spec §1.3) and palyrad's contract
+(interfaces §0, §4), with two deliberate changes: the browser token reaches
+browserd through ``PALYRA_BROWSERD_AUTH_TOKEN`` instead of argv, where ``ps``
+would show it (spec §8.3 item 10), and the daemons run with the runtime root as
+their working directory, so palyrad's relative journal path lands there.
+
+The binary is resolved at every start, so installing a missing binary is
+picked up by the next retry without restarting palyra-tui.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from palyra_tui.config import Config, ServiceConfig
+from palyra_tui.models import ServiceKind
+from palyra_tui.supervisor.binaries import resolve_builtin, resolve_command
+from palyra_tui.text import Redactor
+from palyra_tui.text.redact import is_sensitive_key
+
+LOOPBACK = "127.0.0.1"
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeSecrets:
+    """Tokens generated for this run of palyra-tui; held in memory only."""
+
+    admin_token: str = field(repr=False)
+    browser_token: str = field(repr=False)
+
+    @classmethod
+    def generate(cls) -> RuntimeSecrets:
+        """Fresh random tokens (256 bits each)."""
+        return cls(admin_token=secrets.token_urlsafe(32), browser_token=secrets.token_urlsafe(32))
+
+
+@dataclass(frozen=True, slots=True)
+class LaunchPlan:
+    """A fully resolved command for one start of a service."""
+
+    argv: tuple[str, ...]
+    env: Mapping[str, str] = field(repr=False)
+    cwd: Path | None
+    binary: Path
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceDefinition:
+    """A configured service plus what palyra-tui adds to run it."""
+
+    config: ServiceConfig
+    enabled: bool
+    default_health_url: str | None
+    health_endpoint_key: str | None
+
+    @property
+    def name(self) -> str:
+        """The service name."""
+        return self.config.name
+
+    @property
+    def kind(self) -> ServiceKind:
+        """Built-in kind, or CUSTOM."""
+        return self.config.kind
+
+    def health_url(self, endpoints: Mapping[str, str]) -> str | None:
+        """The URL to probe, using a bound address the service logged when needed."""
+        if self.config.health_url is not None:
+            return self.config.health_url
+        if self.default_health_url is not None:
+            return self.default_health_url
+        if self.health_endpoint_key is not None:
+            address = endpoints.get(self.health_endpoint_key)
+            if address:
+                return f"http://{address}/healthz"
+        return None
+
+
+def define_services(config: Config) -> tuple[ServiceDefinition, ...]:
+    """Build the definitions of every configured service, built-ins first."""
+    runtime = config.runtime
+    node_enrolled = (config.runtime_root / "node-host" / "node-host.json").is_file()
+    definitions: list[ServiceDefinition] = []
+    for service in config.services:
+        kind = service.kind
+        if kind is ServiceKind.GATEWAY:
+            default_enabled = True
+            port = runtime.admin_port
+        elif kind is ServiceKind.BROWSERD:
+            default_enabled = runtime.browser_service
+            port = runtime.browserd_port
+        elif kind is ServiceKind.NODE_HOST:
+            default_enabled = node_enrolled
+            port = None
+        else:
+            default_enabled = True
+            port = None
+        fixed_url = f"http://{LOOPBACK}:{port}/healthz" if port else None
+        definitions.append(
+            ServiceDefinition(
+                config=service,
+                enabled=service.enabled if service.enabled is not None else default_enabled,
+                default_health_url=fixed_url,
+                health_endpoint_key="listen_addr" if port == 0 else None,
+            )
+        )
+    return tuple(definitions)
+
+
+def register_secrets(config: Config, tokens: RuntimeSecrets, redactor: Redactor) -> None:
+    """Teach the redactor every secret palyra-tui passes to a service."""
+    redactor.add_secret(tokens.admin_token)
+    redactor.add_secret(tokens.browser_token)
+    for service in config.services:
+        for key, value in service.env:
+            if is_sensitive_key(key):
+                redactor.add_secret(value)
+
+
+def plan_launch(
+    definition: ServiceDefinition,
+    config: Config,
+    tokens: RuntimeSecrets,
+    environ: Mapping[str, str],
+) -> LaunchPlan:
+    """Resolve the command for one start; raises ``BinaryNotFound``."""
+    service = definition.config
+    env = dict(environ)
+    kind = service.kind
+    if kind is ServiceKind.CUSTOM:
+        assert service.command is not None
+        binary = resolve_command(service.command[0], environ)
+        argv = (str(binary), *service.command[1:])
+        cwd = Path(service.cwd) if service.cwd else None
+    else:
+        configured = service.command[0] if service.command else None
+        binary = resolve_builtin(kind, configured, environ)
+        args = service.command[1:] if service.command else _default_args(kind, config)
+        argv = (str(binary), *args)
+        env.update(_builtin_env(kind, config, tokens, environ))
+        cwd = Path(service.cwd) if service.cwd else config.runtime_root
+        cwd.mkdir(parents=True, exist_ok=True, mode=0o700)
+    env.update(dict(service.env))
+    return LaunchPlan(argv=argv, env=env, cwd=cwd, binary=binary)
+
+
+def _default_args(kind: ServiceKind, config: Config) -> tuple[str, ...]:
+    runtime = config.runtime
+    if kind is ServiceKind.GATEWAY:
+        return (
+            "--bind", LOOPBACK, "--port", str(runtime.admin_port),
+            "--grpc-bind", LOOPBACK, "--grpc-port", str(runtime.grpc_port),
+        )
+    if kind is ServiceKind.BROWSERD:
+        return (
+            "--bind", LOOPBACK, "--port", str(runtime.browserd_port),
+            "--grpc-bind", LOOPBACK, "--grpc-port", str(runtime.browserd_grpc_port),
+        )
+    return ("node", "run", "--json")
+
+
+def _builtin_env(
+    kind: ServiceKind, config: Config, tokens: RuntimeSecrets, environ: Mapping[str, str]
+) -> dict[str, str]:
+    runtime = config.runtime
+    root = config.runtime_root
+    if kind is ServiceKind.GATEWAY:
+        vault = root / "vault"
+        _seed_vault(vault, environ)
+        return {
+            "PALYRA_DEPLOYMENT_MODE": "local_desktop",
+            "PALYRA_ADMIN_REQUIRE_AUTH": "true",
+            "PALYRA_ADMIN_TOKEN": tokens.admin_token,
+            "PALYRA_ADMIN_BOUND_PRINCIPAL": runtime.principal,
+            "PALYRA_STATE_ROOT": str(root),
+            "PALYRA_GATEWAY_IDENTITY_STORE_DIR": str(root / "identity"),
+            "PALYRA_VAULT_DIR": str(vault),
+            "PALYRA_DAEMON_BIND_ADDR": LOOPBACK,
+            "PALYRA_DAEMON_PORT": str(runtime.admin_port),
+            "PALYRA_GATEWAY_GRPC_BIND_ADDR": LOOPBACK,
+            "PALYRA_GATEWAY_GRPC_PORT": str(runtime.grpc_port),
+            "PALYRA_GATEWAY_QUIC_BIND_ADDR": LOOPBACK,
+            "PALYRA_GATEWAY_QUIC_PORT": str(runtime.quic_port),
+            "PALYRA_ORCHESTRATOR_RUNLOOP_V1_ENABLED": "true",
+            "PALYRA_BROWSER_SERVICE_ENABLED": "true" if runtime.browser_service else "false",
+            "PALYRA_BROWSER_SERVICE_ENDPOINT": f"http://{LOOPBACK}:{runtime.browserd_grpc_port}",
+            "PALYRA_BROWSER_SERVICE_AUTH_TOKEN": tokens.browser_token,
+        }
+    if kind is ServiceKind.BROWSERD:
+        return {
+            "PALYRA_STATE_ROOT": str(root),
+            "PALYRA_BROWSERD_AUTH_TOKEN": tokens.browser_token,
+        }
+    return {
+        "PALYRA_STATE_ROOT": str(root),
+        "PALYRA_GATEWAY_IDENTITY_STORE_DIR": str(root / "identity"),
+    }
+
+
+def _seed_vault(vault: Path, environ: Mapping[str, str]) -> None:
+    """Pick palyrad's encrypted-file vault where no desktop keyring can answer.
+
+    palyrad records its vault backend on first start and picks the Secret
+    Service whenever ``secret-tool`` runs, which fails later on a headless host
+    (interfaces §4.3).  Only a vault that does not exist yet is seeded.
+    """
+    if vault.exists() or environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        return
+    vault.mkdir(parents=True, mode=0o700)
+    marker = vault / "backend.kind"
+    fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, b"encrypted_file")
+    finally:
+        os.close(fd)

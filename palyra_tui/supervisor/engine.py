@@ -1,0 +1,270 @@
+"""The supervisor's event-loop side: services, the reconcile tick, probes, stats.
+
+Everything here runs on the supervisor thread's own loop.  Exits arrive as
+pidfd events the moment they happen; the tick (500 ms by default) only starts
+services whose backoff ran out, starts health probes that are due, and samples
+stats.  After every change the engine publishes a new immutable snapshot,
+which other threads read without a lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Mapping
+
+from palyra_tui.config import Config
+from palyra_tui.models import (
+    HealthStatus,
+    ServiceEvent,
+    ServiceKind,
+    ServiceSnapshot,
+    ServiceState,
+    SupervisorSnapshot,
+)
+from palyra_tui.supervisor.clock import Clock
+from palyra_tui.supervisor.definitions import (
+    LaunchPlan,
+    RuntimeSecrets,
+    ServiceDefinition,
+    plan_launch,
+)
+from palyra_tui.supervisor.health import HealthProber
+from palyra_tui.supervisor.logbuffer import LogStore
+from palyra_tui.supervisor.reaper import Reaper
+from palyra_tui.supervisor.service import ManagedService, ServiceHooks
+from palyra_tui.supervisor.stats import StatsSampler
+from palyra_tui.supervisor.subscriptions import EventSubscription, LogSubscription
+from palyra_tui.text import Redactor
+
+log = logging.getLogger(__name__)
+
+_STOP_WAVES = (
+    (ServiceKind.CUSTOM,),
+    (ServiceKind.NODE_HOST,),
+    (ServiceKind.BROWSERD,),
+    (ServiceKind.GATEWAY,),
+)
+
+
+class Engine:
+    """Owns the managed services; every method runs on the supervisor loop."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        config: Config,
+        definitions: tuple[ServiceDefinition, ...],
+        store: LogStore,
+        redactor: Redactor,
+        clock: Clock,
+        tokens: RuntimeSecrets,
+        environ: Mapping[str, str],
+        *,
+        stats_interval: float,
+        batch_interval: float,
+    ) -> None:
+        self.loop = loop
+        self.config = config
+        self.clock = clock
+        self.store = store
+        self.reaper = Reaper()
+        self._tokens = tokens
+        self._environ = dict(environ)
+        self._prober = HealthProber(clock.time)
+        self._sampler = StatsSampler()
+        self._stats_interval = stats_interval
+        self._stats_due = 0.0
+        self._sampling = False
+        self._batch_interval = batch_interval
+        self._flush_pending = False
+        self._sinks_lock = threading.Lock()
+        self._log_sinks: tuple[LogSubscription, ...] = ()
+        self._event_sinks: tuple[EventSubscription, ...] = ()
+        self._announced: dict[str, tuple[ServiceState, int | None]] = {}
+        hooks = ServiceHooks(
+            loop=loop,
+            clock=clock,
+            redactor=redactor,
+            reaper=self.reaper,
+            plan=self._plan,
+            on_change=self._changed,
+            on_logs=self._logs_written,
+        )
+        self.services: dict[str, ManagedService] = {}
+        for definition in definitions:
+            writer = store.add_service(definition.name)
+            self.services[definition.name] = ManagedService(definition, writer, hooks)
+        self.snapshot = self._build_snapshot()
+
+    # Lifecycle -------------------------------------------------------------
+
+    def open(self) -> None:
+        """Start the reaper and describe disabled services."""
+        self.reaper.start()
+        for service in self.services.values():
+            if not service.definition.enabled:
+                service.reason = "disabled in the configuration"
+        self.publish()
+
+    async def close(self) -> None:
+        """Stop every service, then release the probe connections and the reaper."""
+        await self.stop_all()
+        await self._prober.aclose()
+        self.reaper.close()
+
+    # Operations ------------------------------------------------------------
+
+    def start_all(self) -> None:
+        """Start every enabled service, built-ins first (as the desktop does at launch)."""
+        for service in self.services.values():
+            if service.definition.enabled:
+                service.start()
+
+    async def stop_all(self) -> None:
+        """Stop services in waves: custom, node host, browserd, then the gateway."""
+        for kinds in _STOP_WAVES:
+            wave = [s.stop() for s in self.services.values() if s.kind in kinds]
+            if wave:
+                await asyncio.gather(*wave)
+
+    async def restart(self, name: str) -> None:
+        """Stop (gracefully) and start again."""
+        service = self.services[name]
+        await service.stop()
+        service.start()
+
+    def tick(self) -> None:
+        """One reconcile pass: due restarts, due probes, due stats, new snapshot."""
+        now = self.clock.monotonic()
+        for service in self.services.values():
+            service.reconcile()
+            if service.state.is_up and service.pid is not None and not service.probing:
+                url = service.definition.health_url(service.endpoints)
+                if url is not None and now >= service.probe_due:
+                    service.probing = True
+                    service.probe_due = now + service.definition.config.health_interval
+                    self.loop.create_task(self._probe(service, url))
+        if not self._sampling and now >= self._stats_due:
+            pids = tuple(s.pid for s in self.services.values() if s.pid is not None)
+            if pids:
+                self._sampling = True
+                self._stats_due = now + self._stats_interval
+                self.loop.create_task(self._sample(pids))
+        self.publish()
+
+    # Subscriptions ---------------------------------------------------------
+
+    def add_log_sink(self, sink: LogSubscription) -> None:
+        """Register a log subscription (any thread)."""
+        with self._sinks_lock:
+            self._log_sinks = (*self._log_sinks, sink)
+
+    def remove_log_sink(self, sink: LogSubscription) -> None:
+        """Unregister a log subscription (any thread)."""
+        with self._sinks_lock:
+            self._log_sinks = tuple(s for s in self._log_sinks if s is not sink)
+
+    def add_event_sink(self, sink: EventSubscription) -> None:
+        """Register an event subscription (any thread)."""
+        with self._sinks_lock:
+            self._event_sinks = (*self._event_sinks, sink)
+
+    def remove_event_sink(self, sink: EventSubscription) -> None:
+        """Unregister an event subscription (any thread)."""
+        with self._sinks_lock:
+            self._event_sinks = tuple(s for s in self._event_sinks if s is not sink)
+
+    # Internals -------------------------------------------------------------
+
+    def _plan(self, definition: ServiceDefinition) -> LaunchPlan:
+        return plan_launch(definition, self.config, self._tokens, self._environ)
+
+    async def _probe(self, service: ManagedService, url: str) -> None:
+        pid = service.pid
+        timeout = service.definition.config.health_timeout
+        try:
+            result = await self._prober.probe(url, timeout)
+        except Exception:  # the prober reports failures as results; this is a bug guard
+            log.exception("health probe of %s failed", service.name)
+            result = HealthStatus()
+        if service.pid == pid and pid is not None:
+            service.set_health(result)
+        else:
+            service.probing = False
+
+    async def _sample(self, pids: tuple[int, ...]) -> None:
+        try:
+            samples = await asyncio.to_thread(self._sampler.sample, pids)
+        finally:
+            self._sampling = False
+        for service in self.services.values():
+            pid = service.pid
+            if pid is not None and pid in samples:
+                service.stats = samples[pid]
+        self.publish()
+
+    def _changed(self, service: ManagedService) -> None:
+        if not service.state.is_up and service.health != HealthStatus():
+            service.health = HealthStatus()
+        announced = (service.state, service.pid)
+        if self._announced.get(service.name) != announced:
+            self._announced[service.name] = announced
+            event = ServiceEvent(
+                ts=self.clock.time(),
+                service=service.name,
+                state=service.state,
+                pid=service.pid,
+                reason=service.reason,
+                exit=service.last_exit if not service.state.is_up else None,
+                attempt=service.attempt,
+                next_attempt_at=service.next_attempt_at,
+            )
+            for sink in self._event_sinks:
+                sink.push(event)
+        self.publish()
+
+    def _logs_written(self) -> None:
+        if not self._flush_pending:
+            self._flush_pending = True
+            self.loop.call_later(self._batch_interval, self._flush_logs)
+
+    def _flush_logs(self) -> None:
+        self._flush_pending = False
+        for sink in self._log_sinks:
+            sink.notify()
+
+    def publish(self) -> None:
+        """Replace the shared snapshot (a single reference assignment)."""
+        self.snapshot = self._build_snapshot()
+
+    def _build_snapshot(self) -> SupervisorSnapshot:
+        services = tuple(self._service_snapshot(s) for s in self.services.values())
+        return SupervisorSnapshot(
+            services=services,
+            state_root=str(self.config.state_root),
+            taken_at=self.clock.time(),
+        )
+
+    def _service_snapshot(self, service: ManagedService) -> ServiceSnapshot:
+        return ServiceSnapshot(
+            name=service.name,
+            kind=service.kind,
+            state=service.state,
+            desired=service.desired,
+            held=service.held,
+            pid=service.pid,
+            started_at=service.started_at if service.state.is_up else None,
+            restarts=service.restarts,
+            attempt=service.attempt,
+            max_restarts=service.definition.config.max_restarts,
+            next_attempt_at=service.next_attempt_at,
+            last_exit=service.last_exit,
+            reason=service.reason,
+            health=service.health,
+            stats=service.stats if service.state.is_up else None,
+            logs=self.store.counters(service.name),
+            binary=service.binary,
+            endpoints=tuple(sorted(service.endpoints.items())),
+        )

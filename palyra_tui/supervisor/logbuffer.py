@@ -1,0 +1,193 @@
+"""Bounded, thread-safe log storage with cursor-based readers.
+
+Each service has a ring buffer of :class:`~palyra_tui.models.LogLine` with a
+per-service ``seq`` that never repeats.  Readers keep the last ``seq`` they saw
+per service and ask for what came after it; when the lines they need have
+already rotated out, they get a gap record that says how many they missed.
+Nothing is dropped without a count and a mark.
+
+The supervisor thread writes; any thread reads.  One lock guards the rings and
+is held only for an ``extend`` or a slice copy.
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import islice
+
+from palyra_tui.models import LogCounters, LogLevel, LogLine, LogStream
+
+
+@dataclass(slots=True)
+class _Ring:
+    lines: deque[LogLine]
+    next_seq: int = 1
+    truncated: int = 0
+    bytes_read: int = 0
+
+    @property
+    def first_seq(self) -> int:
+        return self.next_seq - len(self.lines)
+
+
+class LogStore:
+    """The log rings of every service of one supervisor."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._lock = threading.Lock()
+        self._rings: dict[str, _Ring] = {}
+
+    def add_service(self, service: str) -> LogWriter:
+        """Create the ring for ``service`` and return the writer that fills it."""
+        with self._lock:
+            ring = self._rings.setdefault(service, _Ring(deque(maxlen=self.capacity)))
+            return LogWriter(self, service, ring.next_seq)
+
+    def services(self) -> tuple[str, ...]:
+        """Names of all services with a ring, in the order they were added."""
+        with self._lock:
+            return tuple(self._rings)
+
+    def next_seq(self, service: str) -> int:
+        """The ``seq`` the next line of ``service`` will get."""
+        with self._lock:
+            return self._rings[service].next_seq
+
+    def _append(
+        self, service: str, lines: Sequence[LogLine], bytes_read: int, truncated: int
+    ) -> None:
+        with self._lock:
+            ring = self._rings[service]
+            if lines:
+                ring.lines.extend(lines)
+                ring.next_seq = lines[-1].seq + 1
+            ring.truncated += truncated
+            ring.bytes_read += bytes_read
+
+    def counters(self, service: str) -> LogCounters:
+        """Totals for one service."""
+        with self._lock:
+            ring = self._rings.get(service)
+            if ring is None:
+                return LogCounters()
+            total = ring.next_seq - 1
+            retained = len(ring.lines)
+            return LogCounters(
+                total=total,
+                retained=retained,
+                evicted=total - retained,
+                truncated=ring.truncated,
+                bytes_read=ring.bytes_read,
+            )
+
+    def tail(self, service: str, count: int, stream: LogStream | None = None) -> tuple[LogLine, ...]:
+        """The last ``count`` lines of ``service`` (of one stream, if given)."""
+        with self._lock:
+            ring = self._rings.get(service)
+            if ring is None:
+                return ()
+            if stream is None:
+                picked = list(islice(reversed(ring.lines), count))
+            else:
+                picked = list(
+                    islice((line for line in reversed(ring.lines) if line.stream is stream), count)
+                )
+        picked.reverse()
+        return tuple(picked)
+
+    def since(self, service: str, after: int, limit: int | None = None) -> tuple[LogLine, ...]:
+        """Lines of ``service`` with ``seq > after``, oldest first.
+
+        When some of them are no longer retained, the result starts with a gap
+        record whose ``dropped`` says how many.  ``limit`` keeps only the newest
+        lines (the skipped ones are counted in the gap).
+        """
+        with self._lock:
+            ring = self._rings.get(service)
+            if ring is None:
+                return ()
+            newest = ring.next_seq - 1
+            if newest <= after:
+                return ()
+            first = ring.first_seq
+            wanted = newest - max(after, first - 1)
+            if limit is not None:
+                wanted = min(wanted, limit)
+            picked = list(islice(reversed(ring.lines), wanted))
+        picked.reverse()
+        start_seq = picked[0].seq if picked else newest + 1
+        missed = start_seq - after - 1
+        if missed > 0:
+            gap_ts = picked[0].ts if picked else 0.0
+            return (gap_record(service, after + missed, gap_ts, missed), *picked)
+        return tuple(picked)
+
+    def merged(self, services: Iterable[str] | None = None) -> list[LogLine]:
+        """Every retained line of the given services, merged on one time axis."""
+        names = tuple(services) if services is not None else self.services()
+        with self._lock:
+            copies = [list(self._rings[name].lines) for name in names if name in self._rings]
+        return list(heapq.merge(*copies, key=lambda line: line.ts))
+
+    def clear(self, service: str) -> None:
+        """Forget the retained lines of ``service`` (counters and seq go on)."""
+        with self._lock:
+            ring = self._rings.get(service)
+            if ring is not None:
+                ring.lines.clear()
+
+
+class LogWriter:
+    """Appends the lines of one service; used from a single thread only.
+
+    The writer numbers lines itself (``take_seq``) so that lines can be built
+    as immutable values before they are stored.
+    """
+
+    def __init__(self, store: LogStore, service: str, next_seq: int) -> None:
+        self._store = store
+        self.service = service
+        self.next_seq = next_seq
+
+    def take_seq(self, count: int) -> int:
+        """Reserve ``count`` consecutive seqs and return the first."""
+        first = self.next_seq
+        self.next_seq += count
+        return first
+
+    def append(self, lines: Sequence[LogLine], *, bytes_read: int = 0, truncated: int = 0) -> None:
+        """Store ``lines`` (numbered by :meth:`take_seq`) and count bytes and truncations."""
+        if lines or bytes_read or truncated:
+            self._store._append(self.service, lines, bytes_read, truncated)
+
+    def note(self, ts: float, message: str, level: LogLevel = LogLevel.INFO) -> LogLine:
+        """Store a line written by the supervisor itself about this service."""
+        line = LogLine(
+            seq=self.take_seq(1),
+            ts=ts,
+            service=self.service,
+            stream=LogStream.SUPERVISOR,
+            message=message,
+            level=level,
+        )
+        self.append((line,))
+        return line
+
+
+def gap_record(service: str, seq: int, ts: float, dropped: int) -> LogLine:
+    """A line that stands for ``dropped`` lines a reader did not get."""
+    noun = "line" if dropped == 1 else "lines"
+    return LogLine(
+        seq=seq,
+        ts=ts,
+        service=service,
+        stream=LogStream.SUPERVISOR,
+        message=f"⟂ {dropped:,} {noun} dropped: no longer in the buffer",
+        level=LogLevel.WARN,
+        dropped=dropped,
+    )

@@ -1,0 +1,110 @@
+"""Structured log lines: palyrad's ``tracing`` JSON, and JSON logs in general.
+
+palyrad writes ``{"timestamp", "level", "fields": {"message", …}, "target"}``
+(interfaces §4.6).  Other JSON loggers put ``msg``/``message`` and the level at
+the top level; both shapes are understood.  Anything else stays plain text.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from palyra_tui.models import NO_FIELDS, LogLevel
+from palyra_tui.text import MARK, Redactor, sanitize_line
+from palyra_tui.text.redact import is_sensitive_key
+
+_MESSAGE_KEYS = ("message", "msg")
+_LEVEL_KEYS = ("level", "lvl", "severity")
+_TARGET_KEYS = ("target", "logger", "name")
+_SKIPPED_KEYS = frozenset({"timestamp", "time", "ts", "span", "spans", "threadId", "threadName"})
+_MAX_FIELD = 2048
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedLine:
+    """The parts of a structured log line that palyra-tui shows and filters on."""
+
+    message: str
+    level: LogLevel | None
+    target: str | None
+    fields: tuple[tuple[str, str], ...]
+
+
+def parse_json_line(line: str, redactor: Redactor) -> ParsedLine | None:
+    """Parse one JSON log line, or return None when it is not a JSON object.
+
+    ``line`` was sanitized and redacted as text already.  JSON escapes can still
+    hide control characters or secret words (``\\u001b``, ``\\u0074oken``), so
+    when the line has any backslash the decoded strings are cleaned again.
+    """
+    try:
+        document = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(document, dict):
+        return None
+    recheck = "\\" in line
+    nested = document.get("fields")
+    body: dict[str, object] = nested if isinstance(nested, dict) else {}
+    message = ""
+    for source in (body, document):
+        for key in _MESSAGE_KEYS:
+            value = source.get(key)
+            if isinstance(value, str):
+                message = value
+                break
+        if message:
+            break
+    level: LogLevel | None = None
+    for key in _LEVEL_KEYS:
+        value = document.get(key)
+        if isinstance(value, str):
+            level = LogLevel.parse(value)
+            break
+    target: str | None = None
+    for key in _TARGET_KEYS:
+        value = document.get(key)
+        if isinstance(value, str):
+            target = value
+            break
+    pairs: list[tuple[str, str]] = []
+    for source in (body, document):
+        for key, value in source.items():
+            if key in _MESSAGE_KEYS or key == "fields" or key in _SKIPPED_KEYS:
+                continue
+            if source is document and (key in _LEVEL_KEYS or key in _TARGET_KEYS):
+                continue
+            pairs.append((key, _render(value)))
+    if recheck:
+        message = redactor.redact(sanitize_line(message))
+        target = sanitize_line(target) if target is not None else None
+        pairs = [
+            (
+                sanitize_line(key),
+                MARK if is_sensitive_key(key) else redactor.redact(sanitize_line(value)),
+            )
+            for key, value in pairs
+        ]
+    return ParsedLine(
+        message=message,
+        level=level,
+        target=target,
+        fields=tuple(pairs) if pairs else NO_FIELDS,
+    )
+
+
+def _render(value: object) -> str:
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    elif value is None:
+        text = "null"
+    elif isinstance(value, int | float):
+        text = str(value)
+    else:
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    if len(text) > _MAX_FIELD:
+        text = text[:_MAX_FIELD] + "…"
+    return text

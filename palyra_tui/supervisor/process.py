@@ -1,0 +1,229 @@
+"""Start a service in its own process group, watch it, and end the whole group.
+
+* Each service gets its own process group (``process_group=0``), so one
+  ``killpg`` reaches its children and grandchildren, and a Ctrl-C typed at the
+  terminal does not reach the daemons before palyra-tui can stop them in order.
+* ``setpriv --pdeathsig KILL`` (util-linux) makes the kernel kill the direct
+  child if the supervising thread dies; the reaper (:mod:`.reaper`) kills the
+  rest of the group.  No ``preexec_fn``: it is unsafe once threads exist.
+* Exit is detected through a pidfd on the event loop (``os.pidfd_open`` +
+  ``add_reader``), not by polling; where pidfds are missing a thread waits.
+* stdout and stderr are read in 64 KiB chunks straight from the pipe fds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import os
+import shutil
+import signal
+import subprocess
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from palyra_tui.errors import PalyraError
+
+READ_SIZE = 64 * 1024
+SETPRIV = shutil.which("setpriv")
+
+
+class SpawnError(PalyraError):
+    """The process could not be started; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExitStatus:
+    """A decoded wait status."""
+
+    code: int | None
+    signal: int | None
+
+
+def decode_wait_status(status: int) -> ExitStatus:
+    """Turn a raw ``waitpid`` status into an exit code or a signal number."""
+    if os.WIFSIGNALED(status):
+        return ExitStatus(code=None, signal=os.WTERMSIG(status))
+    if os.WIFEXITED(status):
+        return ExitStatus(code=os.WEXITSTATUS(status), signal=None)
+    return ExitStatus(code=None, signal=None)
+
+
+class Child:
+    """One running process and its process group, driven from one event loop.
+
+    ``on_output(stream_index, data)`` receives raw chunks (0 = stdout,
+    1 = stderr, ``b""`` at end of stream); ``on_exit(status)`` is called once,
+    after the output that was already in the pipes has been read.
+    """
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        popen: subprocess.Popen[bytes],
+        on_output: Callable[[int, bytes], None],
+        on_exit: Callable[[ExitStatus], None],
+    ) -> None:
+        self.pid = popen.pid
+        self.pgid = popen.pid
+        self._loop = loop
+        self._popen = popen
+        self._on_output = on_output
+        self._on_exit = on_exit
+        self._fds: dict[int, int] = {}
+        self.exited = False
+        self._pidfd: int | None = None
+        for index, pipe in enumerate((popen.stdout, popen.stderr)):
+            if pipe is None:
+                continue
+            fd = pipe.fileno()
+            os.set_blocking(fd, False)
+            self._fds[fd] = index
+            loop.add_reader(fd, self._read, fd)
+        try:
+            self._pidfd = os.pidfd_open(self.pid)
+        except (AttributeError, OSError):
+            self._pidfd = None
+        if self._pidfd is not None:
+            loop.add_reader(self._pidfd, self._reap)
+        else:
+            threading.Thread(target=self._wait_thread, name=f"wait-{self.pid}", daemon=True).start()
+
+    @property
+    def pipes_open(self) -> bool:
+        """True until both output pipes reached end of stream."""
+        return bool(self._fds)
+
+    def signal_group(self, signum: int) -> bool:
+        """Send ``signum`` to the whole process group; False if it is already gone."""
+        try:
+            os.killpg(self.pgid, signum)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return False
+        return True
+
+    def close_pipes(self) -> None:
+        """Stop reading output (used when a grandchild keeps a pipe open)."""
+        for fd in list(self._fds):
+            self._close_fd(fd)
+
+    def _read(self, fd: int) -> None:
+        index = self._fds.get(fd)
+        if index is None:
+            return
+        try:
+            data = os.read(fd, READ_SIZE)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        self._on_output(index, data)
+        if not data:
+            self._close_fd(fd)
+
+    def _drain(self) -> None:
+        for fd in list(self._fds):
+            for _ in range(64):
+                if fd not in self._fds:
+                    break
+                try:
+                    data = os.read(fd, READ_SIZE)
+                except BlockingIOError:
+                    break
+                except OSError:
+                    data = b""
+                self._on_output(self._fds[fd], data)
+                if not data:
+                    self._close_fd(fd)
+
+    def _close_fd(self, fd: int) -> None:
+        if self._fds.pop(fd, None) is None:
+            return
+        self._loop.remove_reader(fd)
+        pipe = self._popen.stdout if self._popen.stdout and self._popen.stdout.fileno() == fd else (
+            self._popen.stderr
+        )
+        with contextlib.suppress(OSError):
+            if pipe is not None:
+                pipe.close()
+
+    def _reap(self) -> None:
+        if self.exited:
+            return
+        # The leader is a zombie until reaped, so its pgid cannot be reused yet:
+        # killing the rest of the group now is safe.
+        self.signal_group(signal.SIGKILL)
+        try:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:
+            pid, status = self.pid, 0
+        if pid == 0:
+            return
+        self._finish(status)
+
+    def _finish(self, status: int) -> None:
+        self.exited = True
+        if self._pidfd is not None:
+            self._loop.remove_reader(self._pidfd)
+            os.close(self._pidfd)
+            self._pidfd = None
+        decoded = decode_wait_status(status)
+        self._popen.returncode = (
+            -decoded.signal if decoded.signal is not None else (decoded.code or 0)
+        )
+        self._drain()
+        self._on_exit(decoded)
+
+    def _wait_thread(self) -> None:
+        try:
+            _, status = os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            status = 0
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(self._after_thread_wait, status)
+
+    def _after_thread_wait(self, status: int) -> None:
+        if not self.exited:
+            self.signal_group(signal.SIGKILL)
+            self._finish(status)
+
+
+def spawn(
+    loop: asyncio.AbstractEventLoop,
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    cwd: Path | None,
+    on_output: Callable[[int, bytes], None],
+    on_exit: Callable[[ExitStatus], None],
+) -> Child:
+    """Start ``argv`` in a new process group with piped output, or raise :class:`SpawnError`."""
+    command = list(argv)
+    if SETPRIV is not None:
+        command = [SETPRIV, "--pdeathsig", "KILL", "--", *command]
+    try:
+        popen = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=dict(env),
+            cwd=cwd,
+            close_fds=True,
+            process_group=0,
+        )
+    except FileNotFoundError as exc:
+        missing = exc.filename or argv[0]
+        if cwd is not None and not cwd.is_dir():
+            raise SpawnError(f"working directory '{cwd}' does not exist") from None
+        raise SpawnError(f"'{missing}' does not exist") from None
+    except PermissionError:
+        raise SpawnError(f"permission denied running '{argv[0]}'") from None
+    except OSError as exc:
+        reason = exc.strerror or errno.errorcode.get(exc.errno or 0, str(exc))
+        raise SpawnError(f"cannot start '{argv[0]}': {reason}") from None
+    return Child(loop, popen, on_output, on_exit)

@@ -1,0 +1,323 @@
+"""The life of one supervised service: spawn, exit, backoff, hold, stop.
+
+A :class:`ManagedService` lives on the supervisor's event loop and is touched
+only from there.  It owns at most one :class:`~.process.Child` at a time and
+reports every state change through ``on_change``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from palyra_tui.errors import PalyraError
+from palyra_tui.models import (
+    ExitInfo,
+    HealthStatus,
+    LogLevel,
+    LogStream,
+    ProcessStats,
+    ServiceKind,
+    ServiceState,
+)
+from palyra_tui.supervisor import backoff
+from palyra_tui.supervisor.clock import Clock
+from palyra_tui.supervisor.definitions import LaunchPlan, ServiceDefinition
+from palyra_tui.supervisor.logbuffer import LogWriter
+from palyra_tui.supervisor.logpump import LinePump
+from palyra_tui.supervisor.process import Child, ExitStatus, spawn
+from palyra_tui.supervisor.reaper import Reaper
+from palyra_tui.text import Redactor, sanitize_line
+
+PIPE_GRACE = 1.0
+
+
+@dataclass(slots=True)
+class ServiceHooks:
+    """What a service needs from the engine that runs it."""
+
+    loop: asyncio.AbstractEventLoop
+    clock: Clock
+    redactor: Redactor
+    reaper: Reaper
+    plan: Callable[[ServiceDefinition], LaunchPlan]
+    on_change: Callable[[ManagedService], None]
+    on_logs: Callable[[], None]
+
+
+class ManagedService:
+    """Mutable state of one service; the engine snapshots it after each change."""
+
+    def __init__(self, definition: ServiceDefinition, writer: LogWriter, hooks: ServiceHooks) -> None:
+        self.definition = definition
+        self.writer = writer
+        self.hooks = hooks
+        self.state = ServiceState.STOPPED
+        self.desired = False
+        self.held = False
+        self.child: Child | None = None
+        self.started_at: float | None = None
+        self.started_mono: float | None = None
+        self.attempt = 0
+        self.restarts = 0
+        self.next_attempt_mono: float | None = None
+        self.next_attempt_at: float | None = None
+        self.last_exit: ExitInfo | None = None
+        self.reason = ""
+        self.health = HealthStatus()
+        self.stats: ProcessStats | None = None
+        self.binary: str | None = None
+        self.endpoints: dict[str, str] = {}
+        self.probe_due = 0.0
+        self.probing = False
+        self._stop_waiters: list[asyncio.Future[None]] = []
+        self._kill_timer: asyncio.TimerHandle | None = None
+        self._retry_timer: asyncio.TimerHandle | None = None
+        self._grace_timer: asyncio.TimerHandle | None = None
+        self._pumps: tuple[LinePump, LinePump] | None = None
+
+    @property
+    def name(self) -> str:
+        """The service name."""
+        return self.definition.name
+
+    @property
+    def kind(self) -> ServiceKind:
+        """Built-in kind or CUSTOM."""
+        return self.definition.kind
+
+    @property
+    def pid(self) -> int | None:
+        """The main process id while it runs."""
+        return self.child.pid if self.child is not None and not self.child.exited else None
+
+    # Operator actions ---------------------------------------------------
+
+    def start(self) -> None:
+        """Wanted up: start now, whatever the backoff said."""
+        self.desired = True
+        if self.child is not None:
+            return
+        self.attempt = 0
+        self._spawn()
+
+    async def stop(self) -> None:
+        """Wanted down: stop signal to the group, SIGKILL after ``stop_timeout``."""
+        self.desired = False
+        self.attempt = 0
+        self._clear_retry()
+        child = self.child
+        if child is None:
+            if self.state is not ServiceState.STOPPED:
+                self._set(ServiceState.STOPPED, "stopped by operator")
+            return
+        waiter: asyncio.Future[None] = self.hooks.loop.create_future()
+        self._stop_waiters.append(waiter)
+        if self.state is not ServiceState.STOPPING:
+            config = self.definition.config
+            self._set(ServiceState.STOPPING, f"sent {signal.Signals(config.stop_signal).name}")
+            if not child.signal_group(config.stop_signal):
+                child.signal_group(signal.SIGKILL)
+            self._kill_timer = self.hooks.loop.call_later(config.stop_timeout, self._escalate)
+        await waiter
+
+    def hold(self, held: bool) -> None:
+        """Hold or release automatic restarts."""
+        if held == self.held:
+            return
+        self.held = held
+        if held and self.state is ServiceState.BACKOFF:
+            self._clear_retry()
+            self._set(ServiceState.HELD, "restarts held by operator")
+        elif not held and self.state is ServiceState.HELD:
+            if self.desired:
+                self._spawn()
+            else:
+                self._set(ServiceState.STOPPED, "")
+        else:
+            self.hooks.on_change(self)
+
+    # Engine callbacks ---------------------------------------------------
+
+    def reconcile(self) -> None:
+        """Start the service if its backoff is over (called on every tick)."""
+        if (
+            self.state is ServiceState.BACKOFF
+            and self.desired
+            and self.child is None
+            and self.next_attempt_mono is not None
+            and self.hooks.clock.monotonic() >= self.next_attempt_mono
+        ):
+            self._spawn()
+
+    def set_health(self, health: HealthStatus) -> None:
+        """Record a probe result."""
+        self.probing = False
+        if health != self.health:
+            self.health = health
+            self.hooks.on_change(self)
+
+    # Internals -----------------------------------------------------------
+
+    def _spawn(self) -> None:
+        hooks = self.hooks
+        self._clear_retry()
+        try:
+            plan = hooks.plan(self.definition)
+            self.binary = str(plan.binary)
+            self.endpoints = {}
+            pumps = (self._pump(LogStream.STDOUT), self._pump(LogStream.STDERR))
+            child = spawn(hooks.loop, plan.argv, plan.env, plan.cwd, self._on_output, self._on_exit)
+        except PalyraError as exc:
+            self._spawn_failed(sanitize_line(str(exc)))
+            return
+        except OSError as exc:
+            self._spawn_failed(sanitize_line(f"cannot start: {exc.strerror or exc}"))
+            return
+        if self.started_at is not None:
+            self.restarts += 1
+        self._pumps = pumps
+        self.child = child
+        hooks.reaper.watch(child.pgid)
+        self.started_at = hooks.clock.time()
+        self.started_mono = hooks.clock.monotonic()
+        self.health = HealthStatus()
+        self.stats = None
+        self.probe_due = 0.0
+        self.writer.note(self.started_at, f"{self.name} started (pid {child.pid})")
+        hooks.on_logs()
+        self._set(ServiceState.STARTING, "")
+        grace = self.definition.config.start_grace
+        self._grace_timer = hooks.loop.call_later(grace, self._grace_over, child)
+
+    def _pump(self, stream: LogStream) -> LinePump:
+        return LinePump(
+            self.writer,
+            stream,
+            self.hooks.redactor,
+            self.hooks.clock.time,
+            on_endpoint=self._on_endpoint,
+        )
+
+    def _spawn_failed(self, reason: str) -> None:
+        decision = backoff.after_spawn_failure(self.attempt, self.definition.config.max_restarts)
+        self.attempt = decision.attempt
+        now = self.hooks.clock.time()
+        if decision.delay is None:
+            self.writer.note(now, f"cannot start {self.name}: {reason}; giving up", LogLevel.ERROR)
+            self.hooks.on_logs()
+            self._set(ServiceState.FAILED, f"{reason}; gave up after {self.attempt} failures")
+            return
+        self.writer.note(
+            now, f"cannot start {self.name}: {reason}; retry in {decision.delay:g} s", LogLevel.ERROR
+        )
+        self.hooks.on_logs()
+        self._schedule_retry(decision.delay, reason)
+
+    def _schedule_retry(self, delay: float, reason: str) -> None:
+        clock = self.hooks.clock
+        if self.held:
+            self.next_attempt_mono = None
+            self.next_attempt_at = None
+            self._set(ServiceState.HELD, reason)
+            return
+        self.next_attempt_mono = clock.monotonic() + delay
+        self.next_attempt_at = clock.time() + delay
+        self._retry_timer = self.hooks.loop.call_later(delay, self.reconcile)
+        self._set(ServiceState.BACKOFF, reason)
+
+    def _clear_retry(self) -> None:
+        self.next_attempt_mono = None
+        self.next_attempt_at = None
+        if self._retry_timer is not None:
+            self._retry_timer.cancel()
+            self._retry_timer = None
+
+    def _grace_over(self, child: Child) -> None:
+        if self.child is child and self.state is ServiceState.STARTING:
+            self._set(ServiceState.RUNNING, "")
+
+    def _on_output(self, index: int, data: bytes) -> None:
+        pumps = self._pumps
+        if pumps is None:
+            return
+        if data:
+            pumps[index].feed(data)
+        else:
+            pumps[index].finish()
+        self.hooks.on_logs()
+
+    def _on_endpoint(self, key: str, address: str) -> None:
+        if self.endpoints.get(key) != address:
+            self.endpoints[key] = address
+            self.hooks.on_change(self)
+
+    def _on_exit(self, status: ExitStatus) -> None:
+        hooks = self.hooks
+        child = self.child
+        if child is None:
+            return
+        hooks.reaper.forget(child.pgid)
+        for timer in (self._kill_timer, self._grace_timer):
+            if timer is not None:
+                timer.cancel()
+        self._kill_timer = self._grace_timer = None
+        if child.pipes_open:
+            hooks.loop.call_later(PIPE_GRACE, child.close_pipes)
+        now = hooks.clock.time()
+        uptime = max(0.0, hooks.clock.monotonic() - (self.started_mono or hooks.clock.monotonic()))
+        exit_info = ExitInfo(code=status.code, signal=status.signal, at=now, uptime=round(uptime, 3))
+        self.last_exit = exit_info
+        self.child = None
+        self.stats = None
+        stopping = self.state is ServiceState.STOPPING or not self.desired
+        self.writer.note(
+            now,
+            f"{self.name} (pid {child.pid}) {exit_info.description} after {uptime:.1f} s",
+            LogLevel.INFO if stopping or exit_info.success else LogLevel.WARN,
+        )
+        hooks.on_logs()
+        if stopping:
+            self.attempt = 0
+            self._set(ServiceState.STOPPED, f"stopped ({exit_info.description})")
+            waiters, self._stop_waiters = self._stop_waiters, []
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+            if self.desired:
+                self._spawn()
+            return
+        config = self.definition.config
+        decision = backoff.after_exit(exit_info, self.attempt, config.restart, config.max_restarts)
+        self.attempt = decision.attempt
+        if decision.delay is None:
+            if decision.give_up:
+                self._set(
+                    ServiceState.FAILED,
+                    f"{exit_info.description}; gave up after {self.attempt} consecutive failures",
+                )
+            else:
+                self._set(ServiceState.EXITED, exit_info.description)
+            return
+        self._schedule_retry(decision.delay, exit_info.description)
+
+    def _escalate(self) -> None:
+        self._kill_timer = None
+        child = self.child
+        if child is None or self.state is not ServiceState.STOPPING:
+            return
+        timeout = self.definition.config.stop_timeout
+        self.writer.note(
+            self.hooks.clock.time(),
+            f"{self.name} did not stop within {timeout:g} s; sending SIGKILL to its process group",
+            LogLevel.WARN,
+        )
+        self.hooks.on_logs()
+        child.signal_group(signal.SIGKILL)
+
+    def _set(self, state: ServiceState, reason: str) -> None:
+        self.state = state
+        self.reason = reason
+        self.hooks.on_change(self)

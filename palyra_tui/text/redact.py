@@ -1,0 +1,212 @@
+"""Remove secrets from text before it is stored, written or shown.
+
+Two passes, in this order:
+
+1. **By value.**  The supervisor knows every secret it hands to a daemon (admin
+   and browser tokens, secrets in a service's ``env``); each is replaced
+   literally, also in its URL-encoded form.  This has no false negatives for
+   the secrets that matter most.
+2. **By pattern**, following the desktop companion's rules (spec §2.6):
+   ``key=value`` / ``key: value`` / ``"key":"value"`` where the key names a
+   secret, the token after ``Bearer``, user info in URLs, sensitive URL query
+   parameters, well-known credential shapes (``sk-…``, ``ghp_…``, ``AKIA…``,
+   JWTs) and PEM private-key headers.
+
+Unlike the desktop, ``session`` and ``sig`` are not treated as secret words on
+their own (``session_id`` and ``signal`` are what an operator correlates logs
+by), and keys that plainly hold counts, ids, flags or times (``max_tokens``,
+``token_id``, ``admin_token_configured``) keep their values.
+
+A cheap scan for trigger words guards the regular expressions, so text with
+nothing secret-like in it costs a lowercase copy and a few substring searches.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from urllib.parse import quote
+
+MARK = "<redacted>"
+
+_SECRET_WORDS = (
+    "token",
+    "secret",
+    "passwd",
+    "password",
+    "passphrase",
+    "apikey",
+    "api_key",
+    "api-key",
+    "authorization",
+    "credential",
+    "cookie",
+    "private_key",
+    "private-key",
+    "signature",
+    "vault_ref",
+)
+
+_KEY_HINTS = (*_SECRET_WORDS, "sig")
+_SHAPE_HINTS = ("sk-", "ghp_", "gho_", "ghs_", "ghu_", "ghr_", "github_pat_", "akia", "xox", "eyj")
+
+_NORMALIZED_WORDS = tuple(
+    sorted({re.sub(r"[^a-z0-9]+", "_", word).strip("_") for word in _SECRET_WORDS})
+)
+
+_ASSIGNMENT = re.compile(
+    r"(?P<key>[A-Za-z_][\w.\-]{0,63})"
+    r"(?P<sep>(?:\\?[\"'])?[ \t]*[=:][ \t]*(?:\\?[\"'])?)"
+    r"(?P<value>(?:[Bb]earer[ \t]+|[Bb]asic[ \t]+)?[^\s\"'\\,;&)\]}<>]+)"
+)
+_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+_MAX_KEY = 64
+
+_BEARER = re.compile(r"\b(?P<scheme>[Bb]earer|BEARER)[ \t]+(?P<value>[^\s\"'\\,;<>]+)")
+
+_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<info>[^/\s@\"'<>]+)@")
+
+_SHAPES = re.compile(
+    r"\b(?:sk-(?:proj-|ant-)?[A-Za-z0-9_\-]{16,}"
+    r"|gh[pousr]_[A-Za-z0-9]{20,}"
+    r"|github_pat_[A-Za-z0-9_]{20,}"
+    r"|AKIA[0-9A-Z]{16}"
+    r"|xox[abprs]-[A-Za-z0-9\-]{10,}"
+    r"|eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,})"
+)
+
+_PEM_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
+_PEM_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY-----")
+
+_HARMLESS_SUFFIXES = (
+    "tokens",
+    "_id",
+    "_ids",
+    "_count",
+    "_ms",
+    "_at",
+    "_len",
+    "_length",
+    "_bytes",
+    "_enabled",
+    "_configured",
+    "_required",
+    "_present",
+    "_kind",
+    "_type",
+    "_source",
+)
+
+_MIN_SECRET_LENGTH = 6
+
+
+def is_sensitive_key(key: str) -> bool:
+    """True when a ``key=value`` pair with this key holds a secret."""
+    normalized = re.sub(r"[^a-z0-9]+", "_", key.lower())
+    if normalized.endswith(_HARMLESS_SUFFIXES):
+        return False
+    if any(word in normalized for word in _NORMALIZED_WORDS):
+        return True
+    return "sig" in normalized.split("_")
+
+
+def _redact_assignments(text: str, lowered: str) -> str:
+    """Redact ``key=value`` pairs whose key names a secret.
+
+    Instead of running one slow alternation over the whole text, find each
+    secret word with ``str.find`` and try the assignment pattern only where the
+    key around that word starts.
+    """
+    starts: set[int] = set()
+    for word in _KEY_HINTS:
+        index = lowered.find(word)
+        while index != -1:
+            start = index
+            limit = max(0, index - _MAX_KEY)
+            while start > limit and text[start - 1] in _KEY_CHARS:
+                start -= 1
+            starts.add(start)
+            index = lowered.find(word, index + len(word))
+    if not starts:
+        return text
+    pieces: list[str] = []
+    done = 0
+    for start in sorted(starts):
+        if start < done:
+            continue
+        match = _ASSIGNMENT.match(text, start)
+        if match is None or not is_sensitive_key(match.group("key")):
+            continue
+        pieces.append(text[done : match.start("value")])
+        pieces.append(MARK)
+        done = match.end()
+    if not pieces:
+        return text
+    pieces.append(text[done:])
+    return "".join(pieces)
+
+
+class Redactor:
+    """Replaces known secret values and secret-shaped text with ``<redacted>``.
+
+    One redactor is shared by a supervisor and everything that shows its output;
+    :meth:`add_secret` registers values as they become known.  Reading and adding
+    are safe from several threads: the value list is replaced, never mutated.
+    """
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._values: tuple[str, ...] = ()
+        for secret in secrets:
+            self.add_secret(secret)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The literal values this redactor hides (longest first)."""
+        return self._values
+
+    def add_secret(self, value: str) -> None:
+        """Hide ``value`` (and its URL-encoded form) from now on.
+
+        Values shorter than six characters are ignored: hiding them would blank
+        out ordinary words.
+        """
+        value = value.strip()
+        if len(value) < _MIN_SECRET_LENGTH:
+            return
+        forms = {value, quote(value, safe="")}
+        merged = set(self._values) | {form for form in forms if form}
+        self._values = tuple(sorted(merged, key=len, reverse=True))
+
+    def redact(self, text: str) -> str:
+        """Return ``text`` with every secret it contains replaced by ``<redacted>``."""
+        for value in self._values:
+            if value in text:
+                text = text.replace(value, MARK)
+        lowered = text.lower()
+        if "://" in lowered:
+            text = _USERINFO.sub(rf"\g<scheme>{MARK}@", text)
+            lowered = text.lower()
+        text = _redact_assignments(text, lowered)
+        if "bearer" in lowered:
+            text = _BEARER.sub(rf"\g<scheme> {MARK}", text)
+        if any(hint in lowered for hint in _SHAPE_HINTS):
+            text = _SHAPES.sub(MARK, text)
+        return text
+
+    def truncated_tail(self, text: str) -> str:
+        """Hide a known secret that a truncation cut in half at the end of ``text``."""
+        for value in self._values:
+            for size in range(min(len(value) - 1, len(text)), 3, -1):
+                if text.endswith(value[:size]):
+                    return text[:-size] + MARK
+        return text
+
+
+def starts_private_key(text: str) -> bool:
+    """True when ``text`` opens a PEM private-key block."""
+    return "PRIVATE KEY-----" in text and _PEM_BEGIN.search(text) is not None
+
+
+def ends_private_key(text: str) -> bool:
+    """True when ``text`` closes a PEM private-key block."""
+    return "PRIVATE KEY-----" in text and _PEM_END.search(text) is not None

@@ -1,0 +1,1 @@
+"""The Textual front end: the only package allowed to import textual or rich."""
