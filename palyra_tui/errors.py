@@ -1,10 +1,10 @@
 """Errors that cross layer boundaries, each with a sentence an operator can act on.
 
-    PalyraError
-    ├── ConfigError          a config file or value is wrong (names the file and the key)
-    ├── BinaryNotFound       a daemon binary could not be resolved
-    ├── InstanceLocked       another supervisor owns the state root
-    └── SupervisorError      an operation on the supervisor failed (unknown service, stopped)
+PalyraError
+├── ConfigError          a config file or value is wrong (names the file and the key)
+├── BinaryNotFound       a daemon binary could not be resolved
+├── InstanceLocked       another supervisor owns the state root
+└── SupervisorError      an operation on the supervisor failed (unknown service, stopped)
 """
 
 from __future__ import annotations

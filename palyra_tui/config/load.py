@@ -104,7 +104,9 @@ def parse_config(
     services_table = reader.table(document, "", "services")
     services: list[ServiceConfig] = []
     for name in BUILTIN_NAMES:
-        services.append(_parse_service(reader, name, reader.table(services_table, "services", name)))
+        services.append(
+            _parse_service(reader, name, reader.table(services_table, "services", name))
+        )
     for name in services_table:
         if name in BUILTIN_NAMES:
             continue
@@ -113,7 +115,9 @@ def parse_config(
                 f"services.{name}",
                 "service names start with a letter and use letters, digits, '-' and '_'",
             )
-        services.append(_parse_service(reader, name, reader.table(services_table, "services", name)))
+        services.append(
+            _parse_service(reader, name, reader.table(services_table, "services", name))
+        )
     return Config(
         path=path,
         state_root=state_root,
@@ -147,7 +151,9 @@ def _parse_runtime(reader: _Reader, table: Mapping[str, Any]) -> RuntimeConfig:
     browser = reader.optional(table, "runtime", "browser_service", bool)
     if browser is not None:
         values["browser_service"] = browser
-    return RuntimeConfig(**{**{f.name: getattr(defaults, f.name) for f in fields(defaults)}, **values})
+    return RuntimeConfig(
+        **{**{f.name: getattr(defaults, f.name) for f in fields(defaults)}, **values}
+    )
 
 
 _SERVICE_KEYS = {
@@ -252,7 +258,7 @@ def _seconds(
     low: float,
     high: float,
 ) -> float:
-    value = reader.optional(table, where, key, float)
+    value: float | None = reader.optional(table, where, key, float)
     if value is None:
         return default
     if not low <= value <= high:
@@ -261,8 +267,14 @@ def _seconds(
 
 
 def _type_name(value: object) -> str:
-    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
-             list: "a list", dict: "a table"}
+    names = {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a table",
+    }
     return names.get(type(value), type(value).__name__)
 
 

@@ -131,6 +131,7 @@ class ServiceSnapshot:
     kind: ServiceKind
     state: ServiceState
     desired: bool
+    enabled: bool = True
     held: bool = False
     pid: int | None = None
     started_at: float | None = None

@@ -56,7 +56,7 @@ class SupervisorApi(Protocol):
         """Start every enabled service."""
         ...
 
-    async def stop_all(self) -> None:
+    async def stop_all(self, reason: str = "stopped by operator") -> None:
         """Stop every service."""
         ...
 

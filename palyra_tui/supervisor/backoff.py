@@ -19,7 +19,8 @@ STABLE_UPTIME = 60.0
 
 def backoff_delay(attempt: int) -> float:
     """Seconds to wait before restart number ``attempt + 1`` (attempt counts from 0)."""
-    return min(BASE_DELAY * 2 ** min(max(attempt, 0), 5), MAX_DELAY)
+    exponent: int = min(max(attempt, 0), 5)
+    return min(BASE_DELAY * float(2**exponent), MAX_DELAY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,17 +37,17 @@ class RestartDecision:
 
 
 def after_exit(
-    exit: ExitInfo, attempt: int, policy: RestartPolicy, max_restarts: int
+    ended: ExitInfo, attempt: int, policy: RestartPolicy, max_restarts: int
 ) -> RestartDecision:
-    """Decide on a restart after the process ended with ``exit``.
+    """Decide on a restart after the process ended as ``ended`` says.
 
     ``attempt`` is the number of consecutive failures before this exit.
     """
-    if exit.success or exit.uptime >= STABLE_UPTIME:
+    if ended.success or ended.uptime >= STABLE_UPTIME:
         attempt = 0
-    if policy is RestartPolicy.NEVER or (policy is RestartPolicy.ON_FAILURE and exit.success):
+    if policy is RestartPolicy.NEVER or (policy is RestartPolicy.ON_FAILURE and ended.success):
         return RestartDecision(attempt=attempt, delay=None)
-    if exit.success:
+    if ended.success:
         return RestartDecision(attempt=0, delay=backoff_delay(0))
     return _next(attempt, max_restarts)
 

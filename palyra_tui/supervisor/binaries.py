@@ -103,7 +103,9 @@ def _checked_override(env_name: str, value: str) -> Path:
     try:
         resolved = path.resolve(strict=True)
     except (FileNotFoundError, RuntimeError):
-        raise BinaryNotFound(f"{env_name} points to '{value}', but that file does not exist") from None
+        raise BinaryNotFound(
+            f"{env_name} points to '{value}', but that file does not exist"
+        ) from None
     if not resolved.is_file():
         raise BinaryNotFound(f"{env_name} points to '{value}', but that path is not a file")
     if not os.access(resolved, os.X_OK):

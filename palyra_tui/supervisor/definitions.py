@@ -26,6 +26,11 @@ from palyra_tui.text.redact import is_sensitive_key
 
 LOOPBACK = "127.0.0.1"
 
+_DEFAULT_OFF_REASONS = {
+    ServiceKind.BROWSERD: "browser service is off (runtime.browser_service = false)",
+    ServiceKind.NODE_HOST: "node host is not enrolled (no node-host/node-host.json)",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class RuntimeSecrets:
@@ -58,6 +63,7 @@ class ServiceDefinition:
     enabled: bool
     default_health_url: str | None
     health_endpoint_key: str | None
+    disabled_reason: str = ""
 
     @property
     def name(self) -> str:
@@ -102,12 +108,19 @@ def define_services(config: Config) -> tuple[ServiceDefinition, ...]:
             default_enabled = True
             port = None
         fixed_url = f"http://{LOOPBACK}:{port}/healthz" if port else None
+        if service.enabled is not None:
+            enabled = service.enabled
+            why = "disabled in the configuration"
+        else:
+            enabled = default_enabled
+            why = _DEFAULT_OFF_REASONS.get(kind, "")
         definitions.append(
             ServiceDefinition(
                 config=service,
-                enabled=service.enabled if service.enabled is not None else default_enabled,
+                enabled=enabled,
                 default_health_url=fixed_url,
                 health_endpoint_key="listen_addr" if port == 0 else None,
+                disabled_reason="" if enabled else why,
             )
         )
     return tuple(definitions)
@@ -154,13 +167,25 @@ def _default_args(kind: ServiceKind, config: Config) -> tuple[str, ...]:
     runtime = config.runtime
     if kind is ServiceKind.GATEWAY:
         return (
-            "--bind", LOOPBACK, "--port", str(runtime.admin_port),
-            "--grpc-bind", LOOPBACK, "--grpc-port", str(runtime.grpc_port),
+            "--bind",
+            LOOPBACK,
+            "--port",
+            str(runtime.admin_port),
+            "--grpc-bind",
+            LOOPBACK,
+            "--grpc-port",
+            str(runtime.grpc_port),
         )
     if kind is ServiceKind.BROWSERD:
         return (
-            "--bind", LOOPBACK, "--port", str(runtime.browserd_port),
-            "--grpc-bind", LOOPBACK, "--grpc-port", str(runtime.browserd_grpc_port),
+            "--bind",
+            LOOPBACK,
+            "--port",
+            str(runtime.browserd_port),
+            "--grpc-bind",
+            LOOPBACK,
+            "--grpc-port",
+            str(runtime.browserd_grpc_port),
         )
     return ("node", "run", "--json")
 

@@ -105,12 +105,12 @@ class Engine:
         self.reaper.start()
         for service in self.services.values():
             if not service.definition.enabled:
-                service.reason = "disabled in the configuration"
+                service.reason = service.definition.disabled_reason
         self.publish()
 
     async def close(self) -> None:
         """Stop every service, then release the probe connections and the reaper."""
-        await self.stop_all()
+        await self.stop_all("palyra-tui is shutting down")
         await self._prober.aclose()
         self.reaper.close()
 
@@ -122,10 +122,10 @@ class Engine:
             if service.definition.enabled:
                 service.start()
 
-    async def stop_all(self) -> None:
+    async def stop_all(self, reason: str = "stopped by operator") -> None:
         """Stop services in waves: custom, node host, browserd, then the gateway."""
         for kinds in _STOP_WAVES:
-            wave = [s.stop() for s in self.services.values() if s.kind in kinds]
+            wave = [s.stop(reason) for s in self.services.values() if s.kind in kinds]
             if wave:
                 await asyncio.gather(*wave)
 
@@ -232,6 +232,7 @@ class Engine:
 
     def _flush_logs(self) -> None:
         self._flush_pending = False
+        self.publish()
         for sink in self._log_sinks:
             sink.notify()
 
@@ -253,6 +254,7 @@ class Engine:
             kind=service.kind,
             state=service.state,
             desired=service.desired,
+            enabled=service.definition.enabled,
             held=service.held,
             pid=service.pid,
             started_at=service.started_at if service.state.is_up else None,

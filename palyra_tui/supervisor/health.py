@@ -136,7 +136,9 @@ class HealthProber:
             if self._ssl is None:
                 self._ssl = ssl.create_default_context()
             context = self._ssl
-        return await asyncio.open_connection(origin.host, origin.port, ssl=context, limit=MAX_HEADERS)
+        return await asyncio.open_connection(
+            origin.host, origin.port, ssl=context, limit=MAX_HEADERS
+        )
 
     async def _exchange(
         self, origin: _Origin, connection: _Connection, request: bytes

@@ -37,8 +37,8 @@ class InstanceLock:
             except FileExistsError:
                 if self._owner_alive():
                     raise InstanceLocked(
-                        f"palyra-tui is already supervising the state root {self.path.parent.parent}"
-                        f" (lock {self.path})"
+                        "palyra-tui is already supervising the state root "
+                        f"{self.path.parent.parent} (lock {self.path})"
                     ) from None
                 with contextlib.suppress(FileNotFoundError):
                     self.path.unlink()
@@ -68,7 +68,7 @@ class InstanceLock:
         except FileNotFoundError:
             return False
         pid = _parse_field(text, "pid")
-        if pid is None or pid <= 0 or pid == os.getpid():
+        if pid is None or pid <= 0:
             return False
         try:
             os.kill(pid, 0)

@@ -85,7 +85,9 @@ class LogStore:
                 bytes_read=ring.bytes_read,
             )
 
-    def tail(self, service: str, count: int, stream: LogStream | None = None) -> tuple[LogLine, ...]:
+    def tail(
+        self, service: str, count: int, stream: LogStream | None = None
+    ) -> tuple[LogLine, ...]:
         """The last ``count`` lines of ``service`` (of one stream, if given)."""
         with self._lock:
             ring = self._rings.get(service)

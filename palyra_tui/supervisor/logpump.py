@@ -138,8 +138,14 @@ class LinePump:
                         self._report_endpoints(parsed.fields)
                     lines.append(
                         LogLine(
-                            seq, now, service, stream, parsed.message, parsed.level,
-                            parsed.target, parsed.fields,
+                            seq,
+                            now,
+                            service,
+                            stream,
+                            parsed.message,
+                            parsed.level,
+                            parsed.target,
+                            parsed.fields,
                         )
                     )
                     seq += 1
@@ -152,8 +158,17 @@ class LinePump:
             seq += 1
         for raw in truncated:
             lines.append(
-                LogLine(seq, now, service, stream, raw + TRUNCATION_MARK, _guess_level(raw),
-                        None, (), True)
+                LogLine(
+                    seq,
+                    now,
+                    service,
+                    stream,
+                    raw + TRUNCATION_MARK,
+                    _guess_level(raw),
+                    None,
+                    (),
+                    True,
+                )
             )
             seq += 1
             cut_count += 1

@@ -145,8 +145,10 @@ class Child:
         if self._fds.pop(fd, None) is None:
             return
         self._loop.remove_reader(fd)
-        pipe = self._popen.stdout if self._popen.stdout and self._popen.stdout.fileno() == fd else (
-            self._popen.stderr
+        pipe = (
+            self._popen.stdout
+            if self._popen.stdout and self._popen.stdout.fileno() == fd
+            else (self._popen.stderr)
         )
         with contextlib.suppress(OSError):
             if pipe is not None:
@@ -191,6 +193,31 @@ class Child:
         if not self.exited:
             self.signal_group(signal.SIGKILL)
             self._finish(status)
+
+
+def group_members(pgid: int) -> list[int]:
+    """Pids of live (non-zombie) processes in process group ``pgid``; blocking.
+
+    Reads ``/proc`` directly: a zombie still answers ``killpg(pgid, 0)``, but it
+    no longer runs anything, so it does not count as surviving.
+    """
+    members: list[int] = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return members
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        if len(fields) > 2 and fields[0] not in (b"Z", b"X") and int(fields[2]) == pgid:
+            members.append(int(entry))
+    return members
 
 
 def spawn(

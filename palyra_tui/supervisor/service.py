@@ -27,11 +27,12 @@ from palyra_tui.supervisor.clock import Clock
 from palyra_tui.supervisor.definitions import LaunchPlan, ServiceDefinition
 from palyra_tui.supervisor.logbuffer import LogWriter
 from palyra_tui.supervisor.logpump import LinePump
-from palyra_tui.supervisor.process import Child, ExitStatus, spawn
+from palyra_tui.supervisor.process import Child, ExitStatus, group_members, spawn
 from palyra_tui.supervisor.reaper import Reaper
 from palyra_tui.text import Redactor, sanitize_line
 
 PIPE_GRACE = 1.0
+GROUP_GRACE = 2.0
 
 
 @dataclass(slots=True)
@@ -50,7 +51,9 @@ class ServiceHooks:
 class ManagedService:
     """Mutable state of one service; the engine snapshots it after each change."""
 
-    def __init__(self, definition: ServiceDefinition, writer: LogWriter, hooks: ServiceHooks) -> None:
+    def __init__(
+        self, definition: ServiceDefinition, writer: LogWriter, hooks: ServiceHooks
+    ) -> None:
         self.definition = definition
         self.writer = writer
         self.hooks = hooks
@@ -73,6 +76,7 @@ class ManagedService:
         self.probe_due = 0.0
         self.probing = False
         self._stop_waiters: list[asyncio.Future[None]] = []
+        self._stop_reason = "stopped"
         self._kill_timer: asyncio.TimerHandle | None = None
         self._retry_timer: asyncio.TimerHandle | None = None
         self._grace_timer: asyncio.TimerHandle | None = None
@@ -103,7 +107,7 @@ class ManagedService:
         self.attempt = 0
         self._spawn()
 
-    async def stop(self) -> None:
+    async def stop(self, reason: str = "stopped by operator") -> None:
         """Wanted down: stop signal to the group, SIGKILL after ``stop_timeout``."""
         self.desired = False
         self.attempt = 0
@@ -111,12 +115,13 @@ class ManagedService:
         child = self.child
         if child is None:
             if self.state is not ServiceState.STOPPED:
-                self._set(ServiceState.STOPPED, "stopped by operator")
+                self._set(ServiceState.STOPPED, reason)
             return
         waiter: asyncio.Future[None] = self.hooks.loop.create_future()
         self._stop_waiters.append(waiter)
         if self.state is not ServiceState.STOPPING:
             config = self.definition.config
+            self._stop_reason = reason
             self._set(ServiceState.STOPPING, f"sent {signal.Signals(config.stop_signal).name}")
             if not child.signal_group(config.stop_signal):
                 child.signal_group(signal.SIGKILL)
@@ -211,7 +216,9 @@ class ManagedService:
             self._set(ServiceState.FAILED, f"{reason}; gave up after {self.attempt} failures")
             return
         self.writer.note(
-            now, f"cannot start {self.name}: {reason}; retry in {decision.delay:g} s", LogLevel.ERROR
+            now,
+            f"cannot start {self.name}: {reason}; retry in {decision.delay:g} s",
+            LogLevel.ERROR,
         )
         self.hooks.on_logs()
         self._schedule_retry(decision.delay, reason)
@@ -268,7 +275,9 @@ class ManagedService:
             hooks.loop.call_later(PIPE_GRACE, child.close_pipes)
         now = hooks.clock.time()
         uptime = max(0.0, hooks.clock.monotonic() - (self.started_mono or hooks.clock.monotonic()))
-        exit_info = ExitInfo(code=status.code, signal=status.signal, at=now, uptime=round(uptime, 3))
+        exit_info = ExitInfo(
+            code=status.code, signal=status.signal, at=now, uptime=round(uptime, 3)
+        )
         self.last_exit = exit_info
         self.child = None
         self.stats = None
@@ -281,11 +290,9 @@ class ManagedService:
         hooks.on_logs()
         if stopping:
             self.attempt = 0
-            self._set(ServiceState.STOPPED, f"stopped ({exit_info.description})")
+            self._set(ServiceState.STOPPED, f"{self._stop_reason} ({exit_info.description})")
             waiters, self._stop_waiters = self._stop_waiters, []
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_result(None)
+            hooks.loop.create_task(self._release_stop_waiters(child, waiters))
             if self.desired:
                 self._spawn()
             return
@@ -302,6 +309,26 @@ class ManagedService:
                 self._set(ServiceState.EXITED, exit_info.description)
             return
         self._schedule_retry(decision.delay, exit_info.description)
+
+    async def _release_stop_waiters(
+        self, child: Child, waiters: list[asyncio.Future[None]]
+    ) -> None:
+        """Resolve ``stop()`` once nothing of the process group runs any more."""
+        deadline = self.hooks.loop.time() + GROUP_GRACE
+        while await asyncio.to_thread(group_members, child.pgid):
+            if self.hooks.loop.time() >= deadline:
+                self.writer.note(
+                    self.hooks.clock.time(),
+                    f"processes of {self.name}'s group survive SIGKILL (pgid {child.pgid})",
+                    LogLevel.ERROR,
+                )
+                self.hooks.on_logs()
+                break
+            child.signal_group(signal.SIGKILL)
+            await asyncio.sleep(0.01)
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
     def _escalate(self) -> None:
         self._kill_timer = None

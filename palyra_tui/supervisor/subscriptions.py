@@ -44,9 +44,7 @@ class LogSubscription:
         self._ready = asyncio.Event()
         self._closed = False
         self._max_batch = max_batch
-        self._cursors = {
-            name: 0 if backlog else store.next_seq(name) - 1 for name in services
-        }
+        self._cursors = {name: 0 if backlog else store.next_seq(name) - 1 for name in services}
         if backlog:
             self._ready.set()
 

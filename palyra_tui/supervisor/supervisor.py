@@ -138,9 +138,9 @@ class Supervisor:
         """Start every enabled service."""
         await self._call(lambda engine: _now(engine.start_all))
 
-    async def stop_all(self) -> None:
+    async def stop_all(self, reason: str = "stopped by operator") -> None:
         """Stop every service, the gateway last."""
-        await self._call(lambda engine: engine.stop_all())
+        await self._call(lambda engine: engine.stop_all(reason))
 
     async def tick(self) -> None:
         """Run one reconcile pass now (the periodic tick does this every 500 ms)."""

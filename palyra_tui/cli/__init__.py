@@ -1,0 +1,1 @@
+"""Headless front end: commands that run without a terminal UI."""

@@ -1,0 +1,145 @@
+"""``palyra-tui supervise``: the supervisor in the foreground, JSON lines on stdout.
+
+Every state change becomes one JSON object on its own line
+(``{"event": "state", "ts", "service", "state", "pid", …}``); with ``--logs``
+every captured log line does too (``{"event": "log", …}``).  SIGINT or SIGTERM
+stops every service cleanly, the gateway last, and then the command exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from typing import Any, TextIO
+
+from palyra_tui.config import Config
+from palyra_tui.models import LogLine, ServiceEvent, ServiceSnapshot
+from palyra_tui.supervisor import Supervisor
+
+
+def state_record(event: ServiceEvent) -> dict[str, Any]:
+    """The JSON object printed for a state change."""
+    record: dict[str, Any] = {
+        "event": "state",
+        "ts": round(event.ts, 3),
+        "service": event.service,
+        "state": event.state.value,
+        "pid": event.pid,
+    }
+    if event.reason:
+        record["reason"] = event.reason
+    if event.exit is not None:
+        record["exit_code"] = event.exit.code
+        record["signal"] = event.exit.signal_name
+    if event.attempt:
+        record["attempt"] = event.attempt
+    if event.next_attempt_at is not None:
+        record["next_attempt_at"] = round(event.next_attempt_at, 3)
+    return record
+
+
+def initial_record(service: ServiceSnapshot, ts: float) -> dict[str, Any]:
+    """The JSON object printed at start-up for a service that did not change yet."""
+    record: dict[str, Any] = {
+        "event": "state",
+        "ts": round(ts, 3),
+        "service": service.name,
+        "state": service.state.value,
+        "pid": service.pid,
+    }
+    if service.reason:
+        record["reason"] = service.reason
+    return record
+
+
+def log_record(line: LogLine) -> dict[str, Any]:
+    """The JSON object printed for a log line (``--logs``)."""
+    record: dict[str, Any] = {
+        "event": "log",
+        "ts": round(line.ts, 3),
+        "service": line.service,
+        "stream": line.stream.value,
+        "line": line.text,
+    }
+    if line.level is not None:
+        record["level"] = line.level.name
+    if line.target:
+        record["target"] = line.target
+    if line.truncated:
+        record["truncated"] = True
+    if line.dropped:
+        record["dropped"] = line.dropped
+    return record
+
+
+class _Printer:
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+        self.broken = False
+
+    def emit(self, record: dict[str, Any]) -> None:
+        if self.broken:
+            return
+        try:
+            self._out.write(json.dumps(record, separators=(",", ":")) + "\n")
+            self._out.flush()
+        except (BrokenPipeError, ValueError):
+            self.broken = True
+
+
+async def run_supervise(config: Config, *, logs: bool, out: TextIO = sys.stdout) -> int:
+    """Supervise until SIGINT or SIGTERM; returns the exit code."""
+    printer = _Printer(out)
+    supervisor = Supervisor(config)
+    await asyncio.to_thread(supervisor.open)
+    loop = asyncio.get_running_loop()
+    received: list[str] = []
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, _on_signal, signum, received, stop)
+    events = supervisor.subscribe_events()
+    log_feed = supervisor.subscribe_logs() if logs else None
+
+    async def print_events() -> None:
+        async for event in events:
+            printer.emit(state_record(event))
+
+    async def print_logs() -> None:
+        assert log_feed is not None
+        async for batch in log_feed:
+            for line in batch:
+                printer.emit(log_record(line))
+
+    event_task = asyncio.create_task(print_events())
+    log_task = asyncio.create_task(print_logs()) if log_feed is not None else None
+    try:
+        snapshot = supervisor.snapshot()
+        for service in snapshot.services:
+            if not service.enabled:
+                printer.emit(initial_record(service, snapshot.taken_at))
+        await supervisor.start_all()
+        await stop.wait()
+        await supervisor.stop_all(f"stopped: palyra-tui received {received[0]}")
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        await supervisor.aclose()
+        events.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await event_task
+        if log_task is not None and log_feed is not None:
+            log_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await log_task
+            for line in log_feed.read():
+                printer.emit(log_record(line))
+            log_feed.close()
+    return 0
+
+
+def _on_signal(signum: int, received: list[str], stop: asyncio.Event) -> None:
+    received.append(signal.Signals(signum).name)
+    stop.set()

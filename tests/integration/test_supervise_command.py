@@ -1,0 +1,164 @@
+"""``palyra-tui supervise`` as an operator runs it: a real process, real signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+
+from tests.conftest import child, pids_alive
+
+
+def write_config(tmp_path: Path, services: str) -> Path:
+    path = tmp_path / "tui.toml"
+    path.write_text(
+        f'state_root = "{tmp_path / "state"}"\n'
+        "[services.gateway]\nenabled = false\n[services.browserd]\nenabled = false\n" + services
+    )
+    return path
+
+
+def toml_list(items: list[str]) -> str:
+    return "[" + ", ".join(json.dumps(item) for item in items) + "]"
+
+
+def start(config: Path, *args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PALYRA_TUI_CONFIG": str(config)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "palyra_tui", "supervise", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def records(stream: IO[str]) -> Iterator[dict[str, Any]]:
+    for line in stream:
+        yield json.loads(line)
+
+
+def wait_for(
+    stream: Iterator[dict[str, Any]], service: str, state: str, seen: list[dict[str, Any]]
+) -> dict[str, Any]:
+    for record in stream:
+        seen.append(record)
+        if record.get("service") == service and record.get("state") == state:
+            return record
+    raise AssertionError(f"{service} never became {state}: {seen}")
+
+
+def test_state_changes_are_json_lines_and_sigint_stops_cleanly(tmp_path: Path) -> None:
+    record_file = tmp_path / "signal.txt"
+    config = write_config(
+        tmp_path,
+        f"[services.worker]\ncommand = {toml_list(child('record-signal', str(record_file)))}\n"
+        f"[services.crasher]\ncommand = {toml_list(child('exit', '4'))}\nrestart = 'never'\n",
+    )
+    process = start(config, "--logs")
+    assert process.stdout is not None
+    seen: list[dict[str, Any]] = []
+    stream = records(process.stdout)
+    try:
+        starting = wait_for(stream, "worker", "starting", seen)
+        assert isinstance(starting["pid"], int) and isinstance(starting["ts"], float)
+        exited = wait_for(stream, "crasher", "exited", seen)
+        assert exited["exit_code"] == 4 and exited["reason"] == "exited with code 4"
+        wait_for(stream, "worker", "running", seen)
+        process.send_signal(signal.SIGINT)
+        stopped = wait_for(stream, "worker", "stopped", seen)
+        assert "palyra-tui received SIGINT" in stopped["reason"]
+        rest = list(stream)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(10)
+    assert process.returncode == 0
+    assert record_file.read_text() == "SIGTERM"
+    logs = [r for r in seen + rest if r["event"] == "log"]
+    assert any(r["service"] == "worker" and r["line"] == "ready" for r in logs)
+    assert {r["service"] for r in seen if r["event"] == "state" and r["state"] == "stopped"} >= {
+        "gateway",
+        "browserd",
+        "node_host",
+    }
+    assert process.stderr is not None and process.stderr.read() == ""
+
+
+def test_sigterm_also_stops_cleanly(tmp_path: Path) -> None:
+    config = write_config(tmp_path, f"[services.sleeper]\ncommand = {toml_list(child('hang'))}\n")
+    process = start(config)
+    assert process.stdout is not None
+    stream = records(process.stdout)
+    seen: list[dict[str, Any]] = []
+    pid = wait_for(stream, "sleeper", "starting", seen)["pid"]
+    process.send_signal(signal.SIGTERM)
+    wait_for(stream, "sleeper", "stopped", seen)
+    assert process.wait(10) == 0
+    assert pids_alive([pid]) == []
+
+
+def test_sigkill_of_palyra_tui_leaves_no_process_behind(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pids"
+    stubborn_file = tmp_path / "stubborn"
+    config = write_config(
+        tmp_path,
+        f"[services.tree]\ncommand = {toml_list(child('fork-tree', str(pid_file)))}\n"
+        f"[services.stubborn]\ncommand = {toml_list(child('fork-tree', str(stubborn_file)))}\n",
+    )
+    process = start(config)
+    assert process.stdout is not None
+    stream = records(process.stdout)
+    seen: list[dict[str, Any]] = []
+    wait_for(stream, "tree", "running", seen)
+    wait_for(stream, "stubborn", "running", seen)
+    pids = [int(p) for p in pid_file.read_text().split() + stubborn_file.read_text().split()]
+    assert len(pids_alive(pids)) == 6
+    process.kill()
+    process.wait(5)
+    killed_at = time.monotonic()
+    while pids_alive(pids) and time.monotonic() - killed_at < 1.0:
+        time.sleep(0.01)
+    assert pids_alive(pids) == [], "supervised processes survived palyra-tui's SIGKILL"
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "message"),
+    [
+        ("[services.gateway]\nrestart = 'sometimes'\n", 2, "services.gateway.restart"),
+        ("not toml at all", 2, "invalid TOML"),
+    ],
+)
+def test_bad_config_is_a_sentence_not_a_traceback(
+    tmp_path: Path, text: str, code: int, message: str
+) -> None:
+    config = tmp_path / "tui.toml"
+    config.write_text(text)
+    process = start(config)
+    out, err = process.communicate(timeout=20)
+    assert process.returncode == code
+    assert message in err and str(config) in err
+    assert "Traceback" not in err and out == ""
+
+
+def test_a_second_supervisor_for_the_same_state_root_is_refused(tmp_path: Path) -> None:
+    config = write_config(tmp_path, f"[services.sleeper]\ncommand = {toml_list(child('hang'))}\n")
+    first = start(config)
+    try:
+        assert first.stdout is not None
+        wait_for(records(first.stdout), "sleeper", "starting", [])
+        second = start(config)
+        _, err = second.communicate(timeout=20)
+        assert second.returncode == 3
+        assert "already supervising" in err and "Traceback" not in err
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.wait(20)

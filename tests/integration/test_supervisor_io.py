@@ -1,0 +1,224 @@
+"""Output capture, redaction, health and the built-in gateway, with real processes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from palyra_tui.config import Config
+from palyra_tui.models import HealthState, LogLine, LogStream, ServiceState
+from palyra_tui.supervisor import Supervisor
+from palyra_tui.text import MARK
+from tests.conftest import CHILD_SCRIPT, child, make_config, next_state
+
+OpenSupervisor = Callable[..., Supervisor]
+ConfigFactory = Callable[..., Config]
+
+
+async def collect(feed: object, predicate: Callable[[list[LogLine]], bool]) -> list[LogLine]:
+    lines: list[LogLine] = []
+
+    async def run() -> list[LogLine]:
+        async for batch in feed:  # type: ignore[attr-defined]
+            lines.extend(batch)
+            if predicate(lines):
+                return lines
+        return lines
+
+    return await asyncio.wait_for(run(), 20)
+
+
+async def test_a_flood_is_captured_without_silent_loss(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor
+) -> None:
+    count = 50_000
+    config = config_factory({"flood": {"command": child("flood", str(count))}}, log_lines=1000)
+    supervisor = open_supervisor(config)
+    feed = supervisor.subscribe_logs(["flood"])
+    await supervisor.start("flood")
+
+    def done(lines: list[LogLine]) -> bool:
+        return any(line.text.startswith(f"line {count - 1} ") for line in lines)
+
+    lines = await collect(feed, done)
+    received = sum(1 for line in lines if line.stream is LogStream.STDOUT)
+    gaps = sum(line.dropped for line in lines if line.is_gap)
+    assert received + gaps == count
+    await supervisor.tick()
+    counters = supervisor.snapshot().get("flood").logs  # type: ignore[union-attr]
+    assert counters.total >= count + 1
+    assert counters.retained == 1000
+    assert counters.evicted == counters.total - 1000
+    numbers = [int(line.text.split()[1]) for line in lines if line.stream is LogStream.STDOUT]
+    assert numbers == sorted(numbers)
+
+
+async def test_a_slow_reader_gets_a_gap_record(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor
+) -> None:
+    config = config_factory({"flood": {"command": child("flood", "5000")}}, log_lines=100)
+    supervisor = open_supervisor(config)
+    feed = supervisor.subscribe_logs(["flood"])
+    await supervisor.start("flood")
+    deadline = time.monotonic() + 10
+    while supervisor.store.counters("flood").total < 5001 and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    batch = feed.read()
+    assert batch[0].is_gap and batch[0].dropped >= 4900
+    assert batch[-1].text.startswith("line 4999 ")
+    feed.close()
+
+
+async def test_a_200_kb_line_is_truncated_and_the_next_line_survives(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor
+) -> None:
+    config = config_factory({"wide": {"command": child("long-line", "200000")}})
+    supervisor = open_supervisor(config)
+    feed = supervisor.subscribe_logs(["wide"])
+    await supervisor.start("wide")
+    lines = await collect(feed, lambda got: any(line.text == "after" for line in got))
+    cut = [line for line in lines if line.truncated]
+    assert len(cut) == 1 and cut[0].text.endswith("[truncated]")
+    assert len(cut[0].text) < 17 * 1024
+    assert supervisor.snapshot().get("wide").logs.truncated == 1  # type: ignore[union-attr]
+
+
+async def test_escapes_are_stripped_and_secrets_redacted(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor
+) -> None:
+    secret = "tok-9f8e7d6c5b4a39281706"
+    config = config_factory({"noisy": {"command": child("escapes"), "env": {"API_TOKEN": secret}}})
+    supervisor = open_supervisor(config)
+    feed = supervisor.subscribe_logs(["noisy"])
+    await supervisor.start("noisy")
+    lines = await collect(
+        feed,
+        lambda got: (
+            any(line.stream is LogStream.STDERR for line in got)
+            and any("Authorization" in line.text for line in got)
+        ),
+    )
+    texts = [line.text for line in lines]
+    joined = "\n".join(texts)
+    assert "\x1b" not in joined and "\x07" not in joined
+    assert not any(0x80 <= ord(char) <= 0x9F for char in joined)
+    assert secret not in joined
+    assert "abcdef123456" not in joined
+    assert f"key is {MARK} in the middle" in texts
+    assert f"stderr {MARK}" in texts
+    assert "clipboard" in texts and "red" in texts
+
+
+async def test_health_probe_of_a_custom_service(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor, tmp_path: Path
+) -> None:
+    port_file = tmp_path / "dump.json"
+    server = (
+        "import http.server,json,sys\n"
+        "class H(http.server.BaseHTTPRequestHandler):\n"
+        "    protocol_version='HTTP/1.1'\n"
+        "    def do_GET(self):\n"
+        '        body=b\'{"status":"ok"}\'\n'
+        "        self.send_response(200);self.send_header('Content-Length',str(len(body)))\n"
+        "        self.end_headers();self.wfile.write(body)\n"
+        "    def log_message(self,*a): pass\n"
+        "s=http.server.HTTPServer(('127.0.0.1',int(sys.argv[1])),H)\n"
+        "s.serve_forever()\n"
+    )
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = config_factory(
+        {
+            "web": {
+                "command": [sys.executable, "-c", server, str(port)],
+                "health_url": f"http://127.0.0.1:{port}/healthz",
+                "health_interval": 0.1,
+            }
+        }
+    )
+    del port_file
+    supervisor = open_supervisor(config, tick_interval=0.05)
+    await supervisor.start("web")
+    assert await _eventually(
+        lambda: supervisor.snapshot().get("web").health.state is HealthState.HEALTHY  # type: ignore[union-attr]
+    )
+    health = supervisor.snapshot().get("web").health  # type: ignore[union-attr]
+    assert health.latency_ms is not None and health.latency_ms < 1000
+    await supervisor.stop("web")
+    assert supervisor.snapshot().get("web").health.state is HealthState.NOT_CHECKED  # type: ignore[union-attr]
+
+
+async def test_builtin_gateway_gets_palyrad_arguments_and_environment(
+    tmp_path: Path, open_supervisor: OpenSupervisor
+) -> None:
+    dump = tmp_path / "gateway.json"
+    wrapper = tmp_path / "fake-palyrad"
+    wrapper.write_text(
+        f'#!/bin/sh\nexec "{sys.executable}" "{CHILD_SCRIPT}" http-health "{dump}" 200 "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    config = make_config(
+        tmp_path,
+        {"gateway": {"health_interval": 0.1}, "browserd": {"enabled": False}},
+        builtins=True,
+        runtime={"admin_port": 0, "grpc_port": 0, "quic_port": 0, "principal": "admin:ops"},
+    )
+    environ = {**os.environ, "PALYRA_DESKTOP_PALYRAD_BIN": str(wrapper)}
+    supervisor = open_supervisor(config, environ=environ, tick_interval=0.05)
+    events = supervisor.subscribe_events()
+    await supervisor.start_all()
+    await next_state(events, "gateway", ServiceState.STARTING)
+    assert await _eventually(
+        lambda: supervisor.snapshot().get("gateway").health.state is HealthState.HEALTHY  # type: ignore[union-attr]
+    )
+    gateway = supervisor.snapshot().get("gateway")
+    assert gateway is not None
+    assert gateway.binary == str(wrapper)
+    assert dict(gateway.endpoints)["listen_addr"].startswith("127.0.0.1:")
+    assert gateway.health.version == "0.0-test"
+    launched = json.loads(dump.read_text())
+    argv, env = launched["argv"], launched["env"]
+    assert argv[-8:] == [
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--grpc-bind",
+        "127.0.0.1",
+        "--grpc-port",
+        "0",
+    ]
+    token = supervisor.tokens.admin_token
+    assert env["PALYRA_ADMIN_TOKEN"] == token
+    assert all(token not in arg for arg in argv)
+    assert env["PALYRA_ADMIN_BOUND_PRINCIPAL"] == "admin:ops"
+    assert env["PALYRA_ADMIN_REQUIRE_AUTH"] == "true"
+    assert env["PALYRA_ORCHESTRATOR_RUNLOOP_V1_ENABLED"] == "true"
+    assert env["PALYRA_STATE_ROOT"] == str(config.runtime_root)
+    assert env["PALYRA_BROWSER_SERVICE_AUTH_TOKEN"] == supervisor.tokens.browser_token
+    assert (config.runtime_root / "vault" / "backend.kind").read_text() == "encrypted_file"
+    assert not any(
+        token in path.read_text(errors="replace")
+        for path in config.state_dir.rglob("*")
+        if path.is_file()
+    )
+    node = supervisor.snapshot().get("node_host")
+    assert node is not None and node.state is ServiceState.STOPPED and "not enrolled" in node.reason
+    await supervisor.stop("gateway")
+
+
+async def _eventually(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        await asyncio.sleep(0.02)
+    return condition()

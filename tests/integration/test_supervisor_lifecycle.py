@@ -1,0 +1,338 @@
+"""The supervisor with real child processes: exits, backoff, hold, give-up, stop."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from palyra_tui.config import Config
+from palyra_tui.errors import InstanceLocked, SupervisorError
+from palyra_tui.models import ServiceState
+from palyra_tui.supervisor import ManualClock, Supervisor
+from tests.conftest import child, next_state, pids_alive
+
+OpenSupervisor = Callable[..., Supervisor]
+ConfigFactory = Callable[..., Config]
+NO_TICK = 3600.0
+
+
+async def test_crash_is_detected_and_decoded(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor
+) -> None:
+    config = config_factory({"crasher": {"command": child("exit", "3")}})
+    supervisor = open_supervisor(config)
+    events = supervisor.subscribe_events()
+    await supervisor.start("crasher")
+    started = await next_state(events, "crasher", ServiceState.STARTING)
+    assert started.pid is not None
+    backoff = await next_state(events, "crasher", ServiceState.BACKOFF)
+    assert backoff.exit is not None
+    assert (backoff.exit.code, backoff.exit.signal) == (3, None)
+    assert backoff.exit.description == "exited with code 3"
+    assert backoff.attempt == 1
+    assert backoff.next_attempt_at is not None
+    assert backoff.next_attempt_at == pytest.approx(backoff.ts + 1.0, abs=0.05)
+    snapshot = supervisor.snapshot().get("crasher")
+    assert snapshot is not None and snapshot.last_exit is not None
+    assert snapshot.state is ServiceState.BACKOFF and snapshot.pid is None
+    stdout = [line.text for line in supervisor.tail("crasher", 10)]
+    assert "about to exit" in stdout
+
+
+async def test_signal_death_is_named(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor
+) -> None:
+    config = config_factory({"victim": {"command": child("hang"), "restart": "never"}})
+    supervisor = open_supervisor(config)
+    events = supervisor.subscribe_events()
+    await supervisor.start("victim")
+    started = await next_state(events, "victim", ServiceState.STARTING)
+    assert started.pid is not None
+    import os
+
+    os.kill(started.pid, signal.SIGKILL)
+    exited = await next_state(events, "victim", ServiceState.EXITED)
+    assert exited.exit is not None and exited.exit.signal_name == "SIGKILL"
+    assert exited.reason == "killed by SIGKILL"
+
+
+async def test_backoff_follows_the_injected_clock(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor
+) -> None:
+    clock = ManualClock()
+    config = config_factory({"crasher": {"command": child("exit", "1")}})
+    supervisor = open_supervisor(config, clock=clock, tick_interval=NO_TICK)
+    events = supervisor.subscribe_events()
+    await supervisor.start("crasher")
+    delays = []
+    for _ in range(4):
+        backoff = await next_state(events, "crasher", ServiceState.BACKOFF)
+        assert backoff.next_attempt_at is not None
+        delay = backoff.next_attempt_at - clock.time()
+        delays.append(delay)
+        clock.advance(delay - 0.001)
+        await supervisor.tick()
+        assert supervisor.snapshot().get("crasher").state is ServiceState.BACKOFF  # type: ignore[union-attr]
+        clock.advance(0.001)
+        await supervisor.tick()
+        await next_state(events, "crasher", ServiceState.STARTING)
+    assert delays == [1.0, 2.0, 4.0, 8.0]
+
+
+async def test_a_long_run_resets_the_backoff(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor, tmp_path: Path
+) -> None:
+    clock = ManualClock()
+    marker = tmp_path / "go"
+    script = (
+        f"import os,time\nwhile not os.path.exists({str(marker)!r}): time.sleep(0.01)\n"
+        "raise SystemExit(1)"
+    )
+    config = config_factory({"slow": {"command": [sys.executable, "-c", script]}})
+    supervisor = open_supervisor(config, clock=clock, tick_interval=NO_TICK)
+    events = supervisor.subscribe_events()
+    await supervisor.start("slow")
+    await next_state(events, "slow", ServiceState.STARTING)
+    marker.touch()
+    first = await next_state(events, "slow", ServiceState.BACKOFF)
+    assert first.attempt == 1
+    marker.unlink()
+    clock.advance(1.0)
+    await supervisor.tick()
+    await next_state(events, "slow", ServiceState.STARTING)
+    clock.advance(60.0)
+    marker.touch()
+    second = await next_state(events, "slow", ServiceState.BACKOFF)
+    assert second.attempt == 1
+    assert second.next_attempt_at == pytest.approx(clock.time() + 1.0)
+
+
+async def test_hold_stops_the_schedule_and_release_starts_at_once(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor
+) -> None:
+    clock = ManualClock()
+    config = config_factory({"crasher": {"command": child("exit", "1")}})
+    supervisor = open_supervisor(config, clock=clock, tick_interval=NO_TICK)
+    events = supervisor.subscribe_events()
+    await supervisor.start("crasher")
+    await next_state(events, "crasher", ServiceState.BACKOFF)
+    await supervisor.hold("crasher", True)
+    held = await next_state(events, "crasher", ServiceState.HELD)
+    assert held.next_attempt_at is None
+    clock.advance(120.0)
+    await supervisor.tick()
+    snapshot = supervisor.snapshot().get("crasher")
+    assert snapshot is not None and snapshot.state is ServiceState.HELD and snapshot.held
+    await supervisor.hold("crasher", False)
+    await next_state(events, "crasher", ServiceState.STARTING)
+
+
+async def test_hold_while_running_parks_the_next_crash(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor
+) -> None:
+    config = config_factory({"crasher": {"command": child("exit", "1", "0.3")}})
+    supervisor = open_supervisor(config, tick_interval=NO_TICK)
+    events = supervisor.subscribe_events()
+    await supervisor.start("crasher")
+    await next_state(events, "crasher", ServiceState.STARTING)
+    await supervisor.hold("crasher", True)
+    held = await next_state(events, "crasher", ServiceState.HELD)
+    assert held.reason == "exited with code 1"
+
+
+async def test_max_restarts_ends_in_failed(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor
+) -> None:
+    clock = ManualClock()
+    config = config_factory({"crasher": {"command": child("exit", "1"), "max_restarts": 2}})
+    supervisor = open_supervisor(config, clock=clock, tick_interval=NO_TICK)
+    events = supervisor.subscribe_events()
+    await supervisor.start("crasher")
+    for _ in range(2):
+        await next_state(events, "crasher", ServiceState.BACKOFF)
+        clock.advance(60.0)
+        await supervisor.tick()
+    failed = await next_state(events, "crasher", ServiceState.FAILED)
+    assert "gave up after 3 consecutive failures" in failed.reason
+    snapshot = supervisor.snapshot().get("crasher")
+    assert snapshot is not None and snapshot.next_attempt_at is None
+    assert snapshot.restarts == 2
+
+
+@pytest.mark.parametrize(
+    ("policy", "code", "final"),
+    [
+        ("on-failure", "0", ServiceState.EXITED),
+        ("never", "1", ServiceState.EXITED),
+        ("always", "0", ServiceState.BACKOFF),
+    ],
+)
+async def test_restart_policies(
+    config_factory: ConfigFactory,
+    open_supervisor: OpenSupervisor,
+    policy: str,
+    code: str,
+    final: ServiceState,
+) -> None:
+    config = config_factory({"job": {"command": child("exit", code), "restart": policy}})
+    supervisor = open_supervisor(config, tick_interval=NO_TICK)
+    events = supervisor.subscribe_events()
+    await supervisor.start("job")
+    await next_state(events, "job", final)
+
+
+async def test_missing_binary_is_a_state_with_a_retry_schedule(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor, tmp_path: Path
+) -> None:
+    config = config_factory({"ghost": {"command": [str(tmp_path / "no-such-binary")]}})
+    supervisor = open_supervisor(config, tick_interval=NO_TICK)
+    events = supervisor.subscribe_events()
+    await supervisor.start("ghost")
+    backoff = await next_state(events, "ghost", ServiceState.BACKOFF)
+    assert "no-such-binary" in backoff.reason and "does not exist" in backoff.reason
+    assert backoff.next_attempt_at is not None
+    notes = [line.text for line in supervisor.tail("ghost", 5)]
+    assert any("retry in 1 s" in note for note in notes)
+
+
+async def test_stop_sends_the_configured_signal_to_the_group(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor, tmp_path: Path
+) -> None:
+    record = tmp_path / "signal.txt"
+    config = config_factory(
+        {"polite": {"command": child("record-signal", str(record)), "stop_signal": "SIGINT"}}
+    )
+    supervisor = open_supervisor(config, tick_interval=NO_TICK)
+    events = supervisor.subscribe_events()
+    await supervisor.start("polite")
+    await next_state(events, "polite", ServiceState.STARTING)
+    await _wait_for_output(supervisor, "polite", "ready")
+    await supervisor.stop("polite")
+    assert record.read_text() == "SIGINT"
+    snapshot = supervisor.snapshot().get("polite")
+    assert snapshot is not None and snapshot.state is ServiceState.STOPPED
+    assert snapshot.last_exit is not None and snapshot.last_exit.code == 0
+
+
+async def test_stop_escalates_to_sigkill_and_leaves_no_descendant(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor, tmp_path: Path
+) -> None:
+    pid_file = tmp_path / "pids"
+    config = config_factory(
+        {
+            "stubborn": {"command": child("hang", "--ignore-term"), "stop_timeout": 0.3},
+            "tree": {"command": child("fork-tree", str(pid_file))},
+        }
+    )
+    supervisor = open_supervisor(config, tick_interval=NO_TICK)
+    events = supervisor.subscribe_events()
+    await supervisor.start_all()
+    await _wait_for_output(supervisor, "stubborn", "hanging")
+    await _wait_for_output(supervisor, "tree", "forked")
+    tree_pids = [int(pid) for pid in pid_file.read_text().split()]
+    assert len(pids_alive(tree_pids)) == 3
+    started = time.monotonic()
+    await supervisor.stop("stubborn")
+    assert time.monotonic() - started >= 0.3
+    stopped = await next_state(events, "stubborn", ServiceState.STOPPED)
+    assert stopped.exit is not None and stopped.exit.signal_name == "SIGKILL"
+    notes = [line.text for line in supervisor.tail("stubborn", 5)]
+    assert any("did not stop within 0.3 s" in note for note in notes)
+    await supervisor.stop("tree")
+    assert pids_alive(tree_pids) == []
+
+
+async def test_grandchildren_die_with_a_crashed_leader(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor, tmp_path: Path
+) -> None:
+    pid_file = tmp_path / "pids"
+    config = config_factory({"tree": {"command": child("fork-tree", str(pid_file))}})
+    supervisor = open_supervisor(config, tick_interval=NO_TICK)
+    events = supervisor.subscribe_events()
+    await supervisor.start("tree")
+    await _wait_for_output(supervisor, "tree", "forked")
+    leader, *grandchildren = [int(pid) for pid in pid_file.read_text().split()]
+    import os
+
+    os.kill(leader, signal.SIGKILL)
+    await next_state(events, "tree", ServiceState.BACKOFF)
+    assert await _eventually(lambda: pids_alive(grandchildren) == [])
+
+
+async def test_exit_handling_does_not_wait_for_the_callers_loop(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor
+) -> None:
+    config = config_factory({"crasher": {"command": child("exit", "1", "0.2")}})
+    supervisor = open_supervisor(config, tick_interval=NO_TICK)
+    await supervisor.start("crasher")
+    time.sleep(1.0)  # the caller's loop is blocked: a stalled terminal
+    snapshot = supervisor.snapshot().get("crasher")
+    assert snapshot is not None
+    assert snapshot.state is ServiceState.BACKOFF
+    assert snapshot.last_exit is not None
+    assert snapshot.last_exit.uptime == pytest.approx(0.2, abs=0.15)
+
+
+async def test_restart_stops_gracefully_then_starts(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor
+) -> None:
+    config = config_factory({"sleeper": {"command": child("hang")}})
+    supervisor = open_supervisor(config, tick_interval=NO_TICK)
+    events = supervisor.subscribe_events()
+    await supervisor.start("sleeper")
+    first = await next_state(events, "sleeper", ServiceState.STARTING)
+    await supervisor.restart("sleeper")
+    await next_state(events, "sleeper", ServiceState.STOPPED)
+    second = await next_state(events, "sleeper", ServiceState.STARTING)
+    assert second.pid != first.pid
+    snapshot = supervisor.snapshot().get("sleeper")
+    assert snapshot is not None and snapshot.restarts == 1
+
+
+async def test_unknown_service_and_second_instance_are_clear_errors(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor
+) -> None:
+    config = config_factory({"sleeper": {"command": child("hang")}})
+    supervisor = open_supervisor(config, tick_interval=NO_TICK)
+    with pytest.raises(SupervisorError, match="no service called 'nope'"):
+        await supervisor.start("nope")
+    with pytest.raises(InstanceLocked, match="already supervising"):
+        Supervisor(config).open()
+
+
+async def test_running_state_after_the_start_grace(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor
+) -> None:
+    config = config_factory({"sleeper": {"command": child("hang"), "start_grace": 0.1}})
+    supervisor = open_supervisor(config, tick_interval=NO_TICK, stats_interval=0.0)
+    events = supervisor.subscribe_events()
+    await supervisor.start("sleeper")
+    await next_state(events, "sleeper", ServiceState.RUNNING)
+    await supervisor.tick()
+    assert await _eventually(lambda: supervisor.snapshot().get("sleeper").stats is not None)  # type: ignore[union-attr]
+    snapshot = supervisor.snapshot().get("sleeper")
+    assert snapshot is not None and snapshot.stats is not None
+    assert snapshot.stats.rss_bytes > 1_000_000
+    assert snapshot.stats.threads >= 1 and snapshot.stats.open_files >= 3
+    assert snapshot.uptime(time.time()) is not None
+
+
+async def _wait_for_output(supervisor: Supervisor, name: str, text: str) -> None:
+    assert await _eventually(
+        lambda: any(line.text == text for line in supervisor.tail(name, 50))
+    ), f"{name} never printed {text!r}"
+
+
+async def _eventually(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        await asyncio.sleep(0.02)
+    return condition()

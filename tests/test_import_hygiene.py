@@ -1,0 +1,40 @@
+"""Only palyra_tui.ui may import textual or rich; the headless core never loads them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+CORE = [
+    "palyra_tui",
+    "palyra_tui.models",
+    "palyra_tui.text",
+    "palyra_tui.config",
+    "palyra_tui.supervisor",
+    "palyra_tui.cli.main",
+    "palyra_tui.cli.supervise",
+]
+
+
+@pytest.mark.parametrize("module", CORE)
+def test_core_module_does_not_load_textual_or_rich(module: str) -> None:
+    code = (
+        f"import sys, {module}; "
+        "print([m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_supervise_command_does_not_load_textual_or_rich() -> None:
+    code = (
+        "import sys\n"
+        "from palyra_tui.cli.main import build_parser\n"
+        "build_parser().parse_args(['supervise'])\n"
+        "import palyra_tui.cli.supervise, palyra_tui.supervisor.engine\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'textual', 'rich'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

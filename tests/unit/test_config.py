@@ -1,0 +1,138 @@
+"""Config loading: locations, defaults and strict, located errors."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import pytest
+
+from palyra_tui.config import config_path, default_state_root, load_config, parse_config
+from palyra_tui.errors import ConfigError
+from palyra_tui.models import RestartPolicy, ServiceKind
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "tui.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_path_prefers_env_then_xdg(tmp_path: Path) -> None:
+    assert config_path({"PALYRA_TUI_CONFIG": "/etc/x.toml"}) == Path("/etc/x.toml")
+    assert config_path({"XDG_CONFIG_HOME": "/xdg"}) == Path("/xdg/palyra/tui.toml")
+    assert config_path({}) == Path.home() / ".config" / "palyra" / "tui.toml"
+
+
+def test_missing_default_file_means_defaults(tmp_path: Path) -> None:
+    config = load_config(None, {"XDG_CONFIG_HOME": str(tmp_path), "XDG_STATE_HOME": "/st"})
+    assert config.path is None
+    assert config.state_root == Path("/st/palyra")
+    assert [s.name for s in config.services] == ["gateway", "browserd", "node_host"]
+    gateway = config.services[0]
+    assert gateway.kind is ServiceKind.GATEWAY
+    assert gateway.stop_signal == signal.SIGINT
+    assert gateway.restart is RestartPolicy.ALWAYS
+    assert gateway.stop_timeout == 5.0
+    assert config.log_lines == 10_000
+
+
+def test_missing_explicit_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.toml", {})
+
+
+def test_full_service_table(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+state_root = "/var/lib/palyra"
+log_lines = 500
+[runtime]
+admin_port = 0
+principal = "admin:ops"
+[services.worker]
+command = ["worker", "--fast"]
+enabled = true
+env = { MODE = "x" }
+cwd = "/srv"
+health_url = "http://127.0.0.1:9000/healthz"
+restart = "on-failure"
+stop_signal = "HUP"
+stop_timeout = 2
+max_restarts = 3
+""",
+    )
+    config = load_config(path, {})
+    worker = config.service("worker")
+    assert worker is not None
+    assert worker.kind is ServiceKind.CUSTOM
+    assert worker.command == ("worker", "--fast")
+    assert worker.env == (("MODE", "x"),)
+    assert worker.restart is RestartPolicy.ON_FAILURE
+    assert worker.stop_signal == signal.SIGHUP
+    assert worker.stop_timeout == 2.0
+    assert worker.max_restarts == 3
+    assert config.runtime.admin_port == 0
+    assert config.runtime.principal == "admin:ops"
+    assert config.state_root == Path("/var/lib/palyra")
+    assert config.log_lines == 500
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("bogus = 1", "tui.toml: bogus: unknown key"),
+        ("[services.gateway]\nrestrat = 'always'", "services.gateway.restrat: unknown key"),
+        ("[services.gateway]\nrestart = 'sometimes'", "services.gateway.restart: must be one of"),
+        ("[services.gateway]\nenabled = 'yes'", "services.gateway.enabled: must be a boolean"),
+        (
+            "[services.gateway]\nstop_timeout = true",
+            "stop_timeout: must be a number, got a boolean",
+        ),
+        ("[services.gateway]\nmax_restarts = 1.5", "max_restarts: must be an integer"),
+        ("[services.gateway]\nmax_restarts = -1", "max_restarts: must be 0"),
+        ("[services.gateway]\nstop_signal = 'SIGNOPE'", "stop_signal: 'SIGNOPE' is not a signal"),
+        ("[services.gateway]\ncommand = []", "services.gateway.command: must be a non-empty list"),
+        ("[services.gateway]\ncwd = 'relative'", "services.gateway.cwd: must be an absolute"),
+        ("[services.gateway]\nhealth_url = 'ftp://x'", "health_url: must be an http"),
+        ("[services.gateway]\nenv = { A = 1 }", "services.gateway.env.A: must be a string"),
+        ("[services.worker]\nenabled = true", "services.worker.command: is required"),
+        ("[services.'bad name']\ncommand = ['x']", "services.bad name: service names start"),
+        ("[runtime]\nadmin_port = 70000", "runtime.admin_port: must be a port number"),
+        ("[runtime]\nprincipal = 'user:x'", "runtime.principal: must look like"),
+        ("[runtime]\ndevice_id = 'not-a-ulid'", "runtime.device_id: must be a 26-character"),
+        ("state_root = 'relative/path'", "state_root: must be an absolute path"),
+        ("log_lines = 5", "log_lines: must be between"),
+        ("services = 3", "services: must be a table, got an integer"),
+        ("this is not toml", "invalid TOML"),
+    ],
+)
+def test_errors_name_the_file_and_key(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, {})
+    assert str(path) in str(caught.value)
+    assert message in str(caught.value)
+
+
+def test_non_utf8_file_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "tui.toml"
+    path.write_bytes(b"\xff\xfe = 1")
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load_config(path, {})
+
+
+def test_state_root_from_environment_must_be_absolute() -> None:
+    assert default_state_root({"PALYRA_STATE_ROOT": "/srv/palyra"}) == Path("/srv/palyra")
+    with pytest.raises(ConfigError, match="must be an absolute path"):
+        default_state_root({"PALYRA_STATE_ROOT": "relative"})
+    with pytest.raises(ConfigError, match="PALYRA_STATE_ROOT"):
+        parse_config({}, None, {"PALYRA_STATE_ROOT": "relative"})
+
+
+def test_custom_services_default_to_sigterm_and_builtins_to_sigint() -> None:
+    config = parse_config({"services": {"w": {"command": ["x"]}}}, None, {})
+    assert config.service("w") is not None
+    assert config.service("w").stop_signal == signal.SIGTERM  # type: ignore[union-attr]
+    assert config.service("browserd").stop_signal == signal.SIGINT  # type: ignore[union-attr]
