@@ -93,7 +93,7 @@ def resolve_command(word: str, environ: Mapping[str, str]) -> Path:
     found = shutil.which(word, path=environ.get("PATH", os.defpath))
     if not found:
         raise BinaryNotFound(f"cannot find '{word}' on PATH")
-    return Path(found)
+    return Path(found).absolute()
 
 
 def _checked_override(env_name: str, value: str) -> Path:

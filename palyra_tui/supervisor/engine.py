@@ -208,6 +208,7 @@ class Engine:
     def _changed(self, service: ManagedService) -> None:
         if not service.state.is_up and service.health != HealthStatus():
             service.health = HealthStatus()
+        self.publish()
         announced = (service.state, service.pid)
         if self._announced.get(service.name) != announced:
             self._announced[service.name] = announced
@@ -223,7 +224,6 @@ class Engine:
             )
             for sink in self._event_sinks:
                 sink.push(event)
-        self.publish()
 
     def _logs_written(self) -> None:
         if not self._flush_pending:

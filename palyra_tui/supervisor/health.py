@@ -52,7 +52,8 @@ class HealthProber:
         """Probe ``url``; never raises, the result says what went wrong."""
         started = time.perf_counter()
         try:
-            status, body = await asyncio.wait_for(self._get(url), timeout)
+            async with asyncio.timeout(timeout):
+                status, body = await self._get(url)
         except TimeoutError:
             return self._result(HealthState.UNHEALTHY, f"no answer within {timeout:g} s", None)
         except ProbeError as exc:

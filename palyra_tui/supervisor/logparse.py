@@ -19,6 +19,16 @@ _LEVEL_KEYS = ("level", "lvl", "severity")
 _TARGET_KEYS = ("target", "logger", "name")
 _SKIPPED_KEYS = frozenset({"timestamp", "time", "ts", "span", "spans", "threadId", "threadName"})
 _MAX_FIELD = 2048
+_TRACING_KEYS = frozenset(
+    {"timestamp", "level", "fields", "target", "span", "spans", "threadId", "threadName"}
+)
+_TRACING_MAX_KEYS = len(_TRACING_KEYS) + 4
+_LEVELS: dict[str, LogLevel] = {
+    name: level
+    for level in LogLevel
+    for name in (level.name, level.name.lower(), level.name.capitalize())
+}
+_decode = json.JSONDecoder().decode
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,14 +49,49 @@ def parse_json_line(line: str, redactor: Redactor) -> ParsedLine | None:
     when the line has any backslash the decoded strings are cleaned again.
     """
     try:
-        document = json.loads(line)
+        document = _decode(line)
     except ValueError:
         return None
-    if not isinstance(document, dict):
+    if type(document) is not dict:
         return None
-    recheck = "\\" in line
     nested = document.get("fields")
-    body: dict[str, object] = nested if isinstance(nested, dict) else {}
+    if type(nested) is dict and len(document) <= _TRACING_MAX_KEYS:
+        parsed = _parse_tracing(document, nested)
+    else:
+        parsed = _parse_generic(document, nested if type(nested) is dict else {})
+    if "\\" in line:
+        return _clean_again(parsed, redactor)
+    return parsed
+
+
+def _parse_tracing(document: dict[str, object], body: dict[str, object]) -> ParsedLine:
+    """The fast path for palyrad's ``tracing-subscriber`` layout."""
+    message = body.get("message")
+    level = document.get("level")
+    target = document.get("target")
+    pairs: list[tuple[str, str]] = []
+    for key, value in body.items():
+        if key == "message":
+            continue
+        if isinstance(value, str) and len(value) <= _MAX_FIELD:
+            pairs.append((key, value))
+        elif type(value) is int:
+            pairs.append((key, str(value)))
+        else:
+            pairs.append((key, _render(value)))
+    for key, value in document.items():
+        if key not in _TRACING_KEYS:
+            pairs.append((key, _render(value)))
+    return ParsedLine(
+        message=message if isinstance(message, str) else "",
+        level=_LEVELS.get(level) if isinstance(level, str) else None,
+        target=target if isinstance(target, str) else None,
+        fields=tuple(pairs) if pairs else NO_FIELDS,
+    )
+
+
+def _parse_generic(document: dict[str, object], body: dict[str, object]) -> ParsedLine:
+    """Other JSON loggers: message, level and target under common names."""
     message = ""
     for source in (body, document):
         for key in _MESSAGE_KEYS:
@@ -76,21 +121,23 @@ def parse_json_line(line: str, redactor: Redactor) -> ParsedLine | None:
             if source is document and (key in _LEVEL_KEYS or key in _TARGET_KEYS):
                 continue
             pairs.append((key, _render(value)))
-    if recheck:
-        message = redactor.redact(sanitize_line(message))
-        target = sanitize_line(target) if target is not None else None
-        pairs = [
+    return ParsedLine(
+        message=message, level=level, target=target, fields=tuple(pairs) if pairs else NO_FIELDS
+    )
+
+
+def _clean_again(parsed: ParsedLine, redactor: Redactor) -> ParsedLine:
+    return ParsedLine(
+        message=redactor.redact(sanitize_line(parsed.message)),
+        level=parsed.level,
+        target=sanitize_line(parsed.target) if parsed.target is not None else None,
+        fields=tuple(
             (
                 sanitize_line(key),
                 MARK if is_sensitive_key(key) else redactor.redact(sanitize_line(value)),
             )
-            for key, value in pairs
-        ]
-    return ParsedLine(
-        message=message,
-        level=level,
-        target=target,
-        fields=tuple(pairs) if pairs else NO_FIELDS,
+            for key, value in parsed.fields
+        ),
     )
 
 

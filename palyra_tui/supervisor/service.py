@@ -158,10 +158,15 @@ class ManagedService:
             self._spawn()
 
     def set_health(self, health: HealthStatus) -> None:
-        """Record a probe result."""
+        """Record a probe result; a change of health state is published at once.
+
+        Latency-only changes wait for the next tick's snapshot, so that 20
+        services probed twice a second do not rebuild the snapshot 40 times.
+        """
         self.probing = False
-        if health != self.health:
-            self.health = health
+        changed_state = health.state is not self.health.state
+        self.health = health
+        if changed_state:
             self.hooks.on_change(self)
 
     # Internals -----------------------------------------------------------

@@ -16,7 +16,7 @@ import contextlib
 import os
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from palyra_tui.config import Config
 from palyra_tui.errors import SupervisorError
@@ -30,6 +30,9 @@ from palyra_tui.supervisor.subscriptions import EventSubscription, LogSubscripti
 from palyra_tui.text import Redactor
 
 T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from palyra_tui.supervisor.api import SupervisorApi
 
 
 class Supervisor:
@@ -253,3 +256,9 @@ class Supervisor:
 
 async def _now(action: Callable[[], Any]) -> None:
     action()
+
+
+if TYPE_CHECKING:
+
+    def _implements_the_api(supervisor: Supervisor) -> SupervisorApi:
+        return supervisor

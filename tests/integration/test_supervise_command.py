@@ -30,15 +30,34 @@ def toml_list(items: list[str]) -> str:
     return "[" + ", ".join(json.dumps(item) for item in items) + "]"
 
 
+_STARTED: list[subprocess.Popen[str]] = []
+
+
+@pytest.fixture(autouse=True)
+def reap_commands() -> Iterator[None]:
+    """Kill and close every command a test started, whatever the test did."""
+    yield
+    while _STARTED:
+        process = _STARTED.pop()
+        if process.poll() is None:
+            process.kill()
+        process.wait(10)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+
+
 def start(config: Path, *args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "PALYRA_TUI_CONFIG": str(config)}
-    return subprocess.Popen(
+    process = subprocess.Popen(
         [sys.executable, "-m", "palyra_tui", "supervise", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=env,
     )
+    _STARTED.append(process)
+    return process
 
 
 def records(stream: IO[str]) -> Iterator[dict[str, Any]]:

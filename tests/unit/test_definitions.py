@@ -1,0 +1,117 @@
+"""What the built-in services run with: arguments, environment, health URLs."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+from palyra_tui.config import parse_config
+from palyra_tui.supervisor.definitions import (
+    RuntimeSecrets,
+    define_services,
+    plan_launch,
+    register_secrets,
+)
+from palyra_tui.text import Redactor
+
+
+def fake_binaries(tmp_path: Path) -> dict[str, str]:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in ("palyrad", "palyra-browserd", "palyra"):
+        path = bin_dir / name
+        path.write_text("#!/bin/sh\n")
+        path.chmod(0o755)
+    return {"PATH": str(bin_dir), "HOME": str(tmp_path)}
+
+
+def test_browserd_token_goes_through_the_environment_only(tmp_path: Path) -> None:
+    environ = fake_binaries(tmp_path)
+    config = parse_config({"state_root": str(tmp_path / "s")}, None, environ)
+    tokens = RuntimeSecrets.generate()
+    definitions = {d.name: d for d in define_services(config)}
+    plan = plan_launch(definitions["browserd"], config, tokens, environ)
+    assert plan.argv[1:] == (
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        "7143",
+        "--grpc-bind",
+        "127.0.0.1",
+        "--grpc-port",
+        "7543",
+    )
+    assert plan.env["PALYRA_BROWSERD_AUTH_TOKEN"] == tokens.browser_token
+    assert not any(tokens.browser_token in arg for arg in plan.argv)
+    assert plan.cwd == config.runtime_root
+    assert definitions["browserd"].health_url({}) == "http://127.0.0.1:7143/healthz"
+    assert definitions["browserd"].config.stop_signal == signal.SIGINT
+
+
+def test_gateway_defaults(tmp_path: Path) -> None:
+    environ = fake_binaries(tmp_path)
+    config = parse_config({"state_root": str(tmp_path / "s")}, None, environ)
+    tokens = RuntimeSecrets.generate()
+    gateway = define_services(config)[0]
+    plan = plan_launch(gateway, config, tokens, environ)
+    assert plan.binary == Path(environ["PATH"]) / "palyrad"
+    assert plan.argv[1:] == (
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        "7142",
+        "--grpc-bind",
+        "127.0.0.1",
+        "--grpc-port",
+        "7443",
+    )
+    assert plan.env["PALYRA_ADMIN_BOUND_PRINCIPAL"] == "admin:local"
+    assert plan.env["PALYRA_GATEWAY_QUIC_PORT"] == "7444"
+    assert plan.env["PALYRA_BROWSER_SERVICE_ENDPOINT"] == "http://127.0.0.1:7543"
+    assert gateway.health_url({}) == "http://127.0.0.1:7142/healthz"
+    assert "token" not in repr(tokens)
+
+
+def test_gateway_on_port_zero_probes_the_address_it_logged(tmp_path: Path) -> None:
+    config = parse_config({"state_root": str(tmp_path), "runtime": {"admin_port": 0}}, None, {})
+    gateway = define_services(config)[0]
+    assert gateway.health_url({}) is None
+    assert gateway.health_url({"listen_addr": "127.0.0.1:40123"}) == (
+        "http://127.0.0.1:40123/healthz"
+    )
+
+
+def test_node_host_runs_the_palyra_cli_once_enrolled(tmp_path: Path) -> None:
+    environ = fake_binaries(tmp_path)
+    state = tmp_path / "s"
+    config = parse_config({"state_root": str(state)}, None, environ)
+    node = {d.name: d for d in define_services(config)}["node_host"]
+    assert not node.enabled and "not enrolled" in node.disabled_reason
+    enrolled = config.runtime_root / "node-host" / "node-host.json"
+    enrolled.parent.mkdir(parents=True)
+    enrolled.write_text("{}")
+    node = {d.name: d for d in define_services(config)}["node_host"]
+    assert node.enabled
+    plan = plan_launch(node, config, RuntimeSecrets.generate(), environ)
+    assert plan.argv[1:] == ("node", "run", "--json")
+    assert Path(plan.argv[0]).name == "palyra"
+    assert plan.env["PALYRA_GATEWAY_IDENTITY_STORE_DIR"] == str(config.runtime_root / "identity")
+    assert node.health_url({}) is None
+
+
+def test_secrets_in_service_env_are_registered_with_the_redactor(tmp_path: Path) -> None:
+    config = parse_config(
+        {
+            "services": {
+                "w": {"command": ["x"], "env": {"API_KEY": "key-0123456789", "MODE": "fast"}}
+            }
+        },
+        None,
+        {"HOME": str(tmp_path)},
+    )
+    redactor = Redactor()
+    tokens = RuntimeSecrets.generate()
+    register_secrets(config, tokens, redactor)
+    assert "key-0123456789" in redactor.secrets
+    assert tokens.admin_token in redactor.secrets
+    assert "fast" not in redactor.secrets
