@@ -24,6 +24,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from palyra_tui.errors import PalyraError
 
@@ -74,6 +75,7 @@ class Child:
         self._on_output = on_output
         self._on_exit = on_exit
         self._fds: dict[int, int] = {}
+        self._pipes: dict[int, IO[bytes]] = {}
         self.exited = False
         self._pidfd: int | None = None
         for index, pipe in enumerate((popen.stdout, popen.stderr)):
@@ -82,6 +84,7 @@ class Child:
             fd = pipe.fileno()
             os.set_blocking(fd, False)
             self._fds[fd] = index
+            self._pipes[fd] = pipe
             loop.add_reader(fd, self._read, fd)
         try:
             self._pidfd = os.pidfd_open(self.pid)
@@ -145,14 +148,9 @@ class Child:
         if self._fds.pop(fd, None) is None:
             return
         self._loop.remove_reader(fd)
-        pipe = (
-            self._popen.stdout
-            if self._popen.stdout and self._popen.stdout.fileno() == fd
-            else (self._popen.stderr)
-        )
+        pipe = self._pipes.pop(fd)
         with contextlib.suppress(OSError):
-            if pipe is not None:
-                pipe.close()
+            pipe.close()
 
     def _reap(self) -> None:
         if self.exited:
