@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -117,11 +118,21 @@ def pids_alive(pids: list[int]) -> list[int]:
     return alive
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
+async def eventually(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Poll ``condition`` until it holds (True) or ``timeout`` passes (False).
+
+    For waiting on real processes to do something, not for timing logic.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        await asyncio.sleep(0.02)
+    return condition()
 
 
-def iter_lines(text: str) -> Iterator[str]:
-    """Non-empty lines of ``text``."""
-    return (line for line in text.splitlines() if line.strip())
+async def wait_for_output(supervisor: Supervisor, name: str, text: str) -> None:
+    """Wait until service ``name`` printed the line ``text``."""
+    assert await eventually(lambda: any(line.text == text for line in supervisor.tail(name, 50))), (
+        f"{name} never printed {text!r}"
+    )

@@ -42,17 +42,12 @@ def state_record(event: ServiceEvent) -> dict[str, Any]:
 
 
 def initial_record(service: ServiceSnapshot, ts: float) -> dict[str, Any]:
-    """The JSON object printed at start-up for a service that did not change yet."""
-    record: dict[str, Any] = {
-        "event": "state",
-        "ts": round(ts, 3),
-        "service": service.name,
-        "state": service.state.value,
-        "pid": service.pid,
-    }
-    if service.reason:
-        record["reason"] = service.reason
-    return record
+    """The JSON object printed at start-up for a service that will not start."""
+    return state_record(
+        ServiceEvent(
+            ts=ts, service=service.name, state=service.state, pid=service.pid, reason=service.reason
+        )
+    )
 
 
 def log_record(line: LogLine) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from palyra_tui.config import Config
 from palyra_tui.models import HealthState, LogLine, LogStream, ServiceState
 from palyra_tui.supervisor import Supervisor
 from palyra_tui.text import MARK
-from tests.conftest import CHILD_SCRIPT, child, make_config, next_state
+from tests.conftest import CHILD_SCRIPT, child, eventually, make_config, next_state
 
 OpenSupervisor = Callable[..., Supervisor]
 ConfigFactory = Callable[..., Config]
@@ -147,7 +147,7 @@ async def test_health_probe_of_a_custom_service(
     del port_file
     supervisor = open_supervisor(config, tick_interval=0.05)
     await supervisor.start("web")
-    assert await _eventually(
+    assert await eventually(
         lambda: supervisor.snapshot().get("web").health.state is HealthState.HEALTHY  # type: ignore[union-attr]
     )
     health = supervisor.snapshot().get("web").health  # type: ignore[union-attr]
@@ -176,7 +176,7 @@ async def test_builtin_gateway_gets_palyrad_arguments_and_environment(
     events = supervisor.subscribe_events()
     await supervisor.start_all()
     await next_state(events, "gateway", ServiceState.STARTING)
-    assert await _eventually(
+    assert await eventually(
         lambda: supervisor.snapshot().get("gateway").health.state is HealthState.HEALTHY  # type: ignore[union-attr]
     )
     gateway = supervisor.snapshot().get("gateway")
@@ -213,12 +213,3 @@ async def test_builtin_gateway_gets_palyrad_arguments_and_environment(
     node = supervisor.snapshot().get("node_host")
     assert node is not None and node.state is ServiceState.STOPPED and "not enrolled" in node.reason
     await supervisor.stop("gateway")
-
-
-async def _eventually(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        await asyncio.sleep(0.02)
-    return condition()

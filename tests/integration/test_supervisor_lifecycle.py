@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import sys
 import time
@@ -15,11 +14,24 @@ from palyra_tui.config import Config
 from palyra_tui.errors import InstanceLocked, SupervisorError
 from palyra_tui.models import ServiceState
 from palyra_tui.supervisor import ManualClock, Supervisor
-from tests.conftest import child, next_state, pids_alive
+from palyra_tui.supervisor.subscriptions import EventSubscription
+from tests.conftest import child, eventually, next_state, pids_alive, wait_for_output
 
 OpenSupervisor = Callable[..., Supervisor]
 ConfigFactory = Callable[..., Config]
 NO_TICK = 3600.0
+
+
+async def crasher_on_manual_clock(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor, **options: object
+) -> tuple[Supervisor, EventSubscription, ManualClock]:
+    """A service that exits 1 at once, on a clock that moves only when told."""
+    clock = ManualClock()
+    config = config_factory({"crasher": {"command": child("exit", "1"), **options}})
+    supervisor = open_supervisor(config, clock=clock, tick_interval=NO_TICK)
+    events = supervisor.subscribe_events()
+    await supervisor.start("crasher")
+    return supervisor, events, clock
 
 
 async def test_crash_is_detected_and_decoded(
@@ -65,11 +77,7 @@ async def test_signal_death_is_named(
 async def test_backoff_follows_the_injected_clock(
     config_factory: ConfigFactory, open_supervisor: OpenSupervisor
 ) -> None:
-    clock = ManualClock()
-    config = config_factory({"crasher": {"command": child("exit", "1")}})
-    supervisor = open_supervisor(config, clock=clock, tick_interval=NO_TICK)
-    events = supervisor.subscribe_events()
-    await supervisor.start("crasher")
+    supervisor, events, clock = await crasher_on_manual_clock(config_factory, open_supervisor)
     delays = []
     for _ in range(4):
         backoff = await next_state(events, "crasher", ServiceState.BACKOFF)
@@ -116,11 +124,7 @@ async def test_a_long_run_resets_the_backoff(
 async def test_hold_stops_the_schedule_and_release_starts_at_once(
     config_factory: ConfigFactory, open_supervisor: OpenSupervisor
 ) -> None:
-    clock = ManualClock()
-    config = config_factory({"crasher": {"command": child("exit", "1")}})
-    supervisor = open_supervisor(config, clock=clock, tick_interval=NO_TICK)
-    events = supervisor.subscribe_events()
-    await supervisor.start("crasher")
+    supervisor, events, clock = await crasher_on_manual_clock(config_factory, open_supervisor)
     await next_state(events, "crasher", ServiceState.BACKOFF)
     await supervisor.hold("crasher", True)
     held = await next_state(events, "crasher", ServiceState.HELD)
@@ -149,11 +153,9 @@ async def test_hold_while_running_parks_the_next_crash(
 async def test_max_restarts_ends_in_failed(
     config_factory: ConfigFactory, open_supervisor: OpenSupervisor
 ) -> None:
-    clock = ManualClock()
-    config = config_factory({"crasher": {"command": child("exit", "1"), "max_restarts": 2}})
-    supervisor = open_supervisor(config, clock=clock, tick_interval=NO_TICK)
-    events = supervisor.subscribe_events()
-    await supervisor.start("crasher")
+    supervisor, events, clock = await crasher_on_manual_clock(
+        config_factory, open_supervisor, max_restarts=2
+    )
     for _ in range(2):
         await next_state(events, "crasher", ServiceState.BACKOFF)
         clock.advance(60.0)
@@ -212,7 +214,7 @@ async def test_stop_sends_the_configured_signal_to_the_group(
     events = supervisor.subscribe_events()
     await supervisor.start("polite")
     await next_state(events, "polite", ServiceState.STARTING)
-    await _wait_for_output(supervisor, "polite", "ready")
+    await wait_for_output(supervisor, "polite", "ready")
     await supervisor.stop("polite")
     assert record.read_text() == "SIGINT"
     snapshot = supervisor.snapshot().get("polite")
@@ -233,8 +235,8 @@ async def test_stop_escalates_to_sigkill_and_leaves_no_descendant(
     supervisor = open_supervisor(config, tick_interval=NO_TICK)
     events = supervisor.subscribe_events()
     await supervisor.start_all()
-    await _wait_for_output(supervisor, "stubborn", "hanging")
-    await _wait_for_output(supervisor, "tree", "forked")
+    await wait_for_output(supervisor, "stubborn", "hanging")
+    await wait_for_output(supervisor, "tree", "forked")
     tree_pids = [int(pid) for pid in pid_file.read_text().split()]
     assert len(pids_alive(tree_pids)) == 3
     started = time.monotonic()
@@ -256,13 +258,13 @@ async def test_grandchildren_die_with_a_crashed_leader(
     supervisor = open_supervisor(config, tick_interval=NO_TICK)
     events = supervisor.subscribe_events()
     await supervisor.start("tree")
-    await _wait_for_output(supervisor, "tree", "forked")
+    await wait_for_output(supervisor, "tree", "forked")
     leader, *grandchildren = [int(pid) for pid in pid_file.read_text().split()]
     import os
 
     os.kill(leader, signal.SIGKILL)
     await next_state(events, "tree", ServiceState.BACKOFF)
-    assert await _eventually(lambda: pids_alive(grandchildren) == [])
+    assert await eventually(lambda: pids_alive(grandchildren) == [])
 
 
 async def test_exit_handling_does_not_wait_for_the_callers_loop(
@@ -315,24 +317,9 @@ async def test_running_state_after_the_start_grace(
     await supervisor.start("sleeper")
     await next_state(events, "sleeper", ServiceState.RUNNING)
     await supervisor.tick()
-    assert await _eventually(lambda: supervisor.snapshot().get("sleeper").stats is not None)  # type: ignore[union-attr]
+    assert await eventually(lambda: supervisor.snapshot().get("sleeper").stats is not None)  # type: ignore[union-attr]
     snapshot = supervisor.snapshot().get("sleeper")
     assert snapshot is not None and snapshot.stats is not None
     assert snapshot.stats.rss_bytes > 1_000_000
     assert snapshot.stats.threads >= 1 and snapshot.stats.open_files >= 3
     assert snapshot.uptime(time.time()) is not None
-
-
-async def _wait_for_output(supervisor: Supervisor, name: str, text: str) -> None:
-    assert await _eventually(
-        lambda: any(line.text == text for line in supervisor.tail(name, 50))
-    ), f"{name} never printed {text!r}"
-
-
-async def _eventually(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        await asyncio.sleep(0.02)
-    return condition()
