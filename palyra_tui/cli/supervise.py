@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import queue
 import signal
 import sys
+import threading
 from typing import Any, TextIO
 
 from palyra_tui.config import Config
@@ -71,18 +73,55 @@ def log_record(line: LogLine) -> dict[str, Any]:
 
 
 class _Printer:
-    def __init__(self, out: TextIO) -> None:
+    """Writes JSON lines from a thread of its own.
+
+    A consumer that stops reading stdout (a paused pager) must not stall the
+    event loop, or Ctrl-C could not stop the services.  Records wait in a
+    bounded queue; when it is full they are dropped and counted, and a
+    ``{"event": "gap", "dropped": N}`` record says so once writing resumes.
+    """
+
+    def __init__(self, out: TextIO, capacity: int = 10_000) -> None:
         self._out = out
+        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(capacity)
+        self._dropped = 0
+        self._lock = threading.Lock()
         self.broken = False
+        self._thread = threading.Thread(target=self._run, name="supervise-output", daemon=True)
+        self._thread.start()
 
     def emit(self, record: dict[str, Any]) -> None:
         if self.broken:
             return
         try:
-            self._out.write(json.dumps(record, separators=(",", ":")) + "\n")
-            self._out.flush()
-        except (BrokenPipeError, ValueError):
-            self.broken = True
+            self._queue.put_nowait(record)
+        except queue.Full:
+            with self._lock:
+                self._dropped += 1
+
+    def close(self, timeout: float = 5.0) -> None:
+        with contextlib.suppress(queue.Full):
+            self._queue.put(None, timeout=timeout)
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            record = self._queue.get()
+            if record is None:
+                return
+            with self._lock:
+                dropped, self._dropped = self._dropped, 0
+            try:
+                if dropped:
+                    self._write({"event": "gap", "dropped": dropped})
+                self._write(record)
+            except (OSError, ValueError):
+                self.broken = True
+                return
+
+    def _write(self, record: dict[str, Any]) -> None:
+        self._out.write(json.dumps(record, separators=(",", ":")) + "\n")
+        self._out.flush()
 
 
 async def run_supervise(config: Config, *, logs: bool, out: TextIO = sys.stdout) -> int:
@@ -99,7 +138,11 @@ async def run_supervise(config: Config, *, logs: bool, out: TextIO = sys.stdout)
     log_feed = supervisor.subscribe_logs() if logs else None
 
     async def print_events() -> None:
+        reported = 0
         async for event in events:
+            if events.lost > reported:
+                printer.emit({"event": "gap", "dropped": events.lost - reported})
+                reported = events.lost
             printer.emit(state_record(event))
 
     async def print_logs() -> None:
@@ -132,6 +175,7 @@ async def run_supervise(config: Config, *, logs: bool, out: TextIO = sys.stdout)
             for line in log_feed.read():
                 printer.emit(log_record(line))
             log_feed.close()
+        printer.close()
     return 0
 
 

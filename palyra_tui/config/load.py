@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from palyra_tui.config.schema import (
     BUILTIN_NAMES,
@@ -89,7 +90,7 @@ def parse_config(
     reader.reject_unknown(document, "", {"state_root", "log_lines", "runtime", "services"})
     state_root_text = reader.optional(document, "", "state_root", str)
     if state_root_text is not None:
-        state_root = Path(state_root_text).expanduser()
+        state_root = _expand(reader, "state_root", state_root_text)
         if not state_root.is_absolute():
             raise reader.error("state_root", "must be an absolute path")
     else:
@@ -180,6 +181,8 @@ def _parse_service(reader: _Reader, name: str, table: Mapping[str, Any]) -> Serv
     if command is not None:
         if not command or not all(isinstance(part, str) and part for part in command):
             raise reader.error(f"{where}.command", "must be a non-empty list of non-empty strings")
+        if any("\0" in part for part in command):
+            raise reader.error(f"{where}.command", "must not contain a NUL character")
     elif kind is ServiceKind.CUSTOM:
         raise reader.error(f"{where}.command", "is required for a service that is not built in")
     env_table = reader.optional(table, where, "env", dict)
@@ -187,13 +190,18 @@ def _parse_service(reader: _Reader, name: str, table: Mapping[str, Any]) -> Serv
     for key, value in (env_table or {}).items():
         if not isinstance(value, str):
             raise reader.error(f"{where}.env.{key}", f"must be a string, got {_type_name(value)}")
+        if not key or "=" in key or "\0" in key:
+            raise reader.error(f"{where}.env.{key}", "is not a valid environment variable name")
+        if "\0" in value:
+            raise reader.error(f"{where}.env.{key}", "must not contain a NUL character")
         env.append((str(key), value))
     cwd = reader.optional(table, where, "cwd", str)
-    if cwd is not None and not Path(cwd).expanduser().is_absolute():
+    cwd_path = _expand(reader, f"{where}.cwd", cwd) if cwd is not None else None
+    if cwd_path is not None and not cwd_path.is_absolute():
         raise reader.error(f"{where}.cwd", "must be an absolute path")
     health_url = reader.optional(table, where, "health_url", str)
-    if health_url is not None and not re.match(r"^https?://[^/\s]+", health_url):
-        raise reader.error(f"{where}.health_url", "must be an http:// or https:// URL")
+    if health_url is not None:
+        _check_url(reader, f"{where}.health_url", health_url)
     restart_text = reader.optional(table, where, "restart", str)
     restart = RestartPolicy.ALWAYS
     if restart_text is not None:
@@ -216,7 +224,7 @@ def _parse_service(reader: _Reader, name: str, table: Mapping[str, Any]) -> Serv
         enabled=reader.optional(table, where, "enabled", bool),
         command=tuple(command) if command is not None else None,
         env=tuple(env),
-        cwd=str(Path(cwd).expanduser()) if cwd is not None else None,
+        cwd=str(cwd_path) if cwd_path is not None else None,
         health_url=health_url,
         restart=restart,
         stop_signal=stop_signal,
@@ -264,6 +272,25 @@ def _seconds(
     if not low <= value <= high:
         raise reader.error(f"{where}.{key}", f"must be between {low:g} and {high:g} seconds")
     return value
+
+
+def _expand(reader: _Reader, key: str, text: str) -> Path:
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:
+        raise reader.error(key, f"cannot expand '~' in {text!r}") from None
+
+
+def _check_url(reader: _Reader, key: str, url: str) -> None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise reader.error(key, f"is not a valid URL ({exc})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise reader.error(key, "must be an http:// or https:// URL")
+    if port == 0:
+        raise reader.error(key, "needs a port from 1 to 65535")
 
 
 def _type_name(value: object) -> str:

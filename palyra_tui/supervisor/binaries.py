@@ -79,7 +79,10 @@ def resolve_builtin(
 
 def resolve_command(word: str, environ: Mapping[str, str]) -> Path:
     """Resolve the first word of a command: an absolute path, or a name on PATH."""
-    path = Path(word).expanduser()
+    try:
+        path = Path(word).expanduser()
+    except RuntimeError:
+        raise BinaryNotFound(f"cannot expand '~' in '{word}'") from None
     if path.is_absolute():
         if not path.exists():
             raise BinaryNotFound(f"'{path}' does not exist")

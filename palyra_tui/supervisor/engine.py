@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import threading
 from collections.abc import Mapping
 
@@ -82,7 +83,7 @@ class Engine:
         self._sinks_lock = threading.Lock()
         self._log_sinks: tuple[LogSubscription, ...] = ()
         self._event_sinks: tuple[EventSubscription, ...] = ()
-        self._announced: dict[str, tuple[ServiceState, int | None]] = {}
+        self._announced: dict[str, tuple[ServiceState, int | None, int, float | None, str]] = {}
         hooks = ServiceHooks(
             loop=loop,
             clock=clock,
@@ -114,6 +115,14 @@ class Engine:
         await self._prober.aclose()
         self.reaper.close()
 
+    def kill_everything(self) -> None:
+        """Last resort when a clean stop hung: SIGKILL every group (any thread)."""
+        for service in list(self.services.values()):
+            child = service.child
+            if child is not None:
+                child.signal_group(signal.SIGKILL)
+        self.reaper.close()
+
     # Operations ------------------------------------------------------------
 
     def start_all(self) -> None:
@@ -136,7 +145,13 @@ class Engine:
         service.start()
 
     def tick(self) -> None:
-        """One reconcile pass: due restarts, due probes, due stats, new snapshot."""
+        """One reconcile pass; a failure is logged and the next tick tries again."""
+        try:
+            self._tick()
+        except Exception:
+            log.exception("supervisor tick failed")
+
+    def _tick(self) -> None:
         now = self.clock.monotonic()
         for service in self.services.values():
             service.reconcile()
@@ -209,7 +224,13 @@ class Engine:
         if not service.state.is_up and service.health != HealthStatus():
             service.health = HealthStatus()
         self.publish()
-        announced = (service.state, service.pid)
+        announced = (
+            service.state,
+            service.pid,
+            service.attempt,
+            service.next_attempt_at,
+            service.reason,
+        )
         if self._announced.get(service.name) != announced:
             self._announced[service.name] = announced
             event = ServiceEvent(

@@ -61,6 +61,10 @@ class HealthProber:
         except (OSError, ssl.SSLError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             return self._result(HealthState.UNHEALTHY, f"cannot connect: {reason}", None)
+        except asyncio.LimitOverrunError:
+            return self._result(HealthState.UNHEALTHY, "response lines too long", None)
+        except ValueError as exc:
+            return self._result(HealthState.UNHEALTHY, f"bad health URL: {exc}", None)
         latency = (time.perf_counter() - started) * 1000.0
         return self._judge(status, body, latency)
 
@@ -104,7 +108,7 @@ class HealthProber:
     async def _get(self, url: str) -> tuple[int, bytes]:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ProbeError(f"not an http(s) URL: {url}")
+            raise ProbeError("not an http(s) URL")
         origin = _Origin(
             parts.scheme,
             parts.hostname,

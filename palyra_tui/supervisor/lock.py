@@ -1,20 +1,20 @@
-"""One supervisor per state root: an instance lock with stale-lock recovery.
+"""One supervisor per state root: an instance lock that a crash cannot leave behind.
 
-The lock file holds ``pid=<pid>`` and ``started_at_unix_ms=<ms>`` (spec §1.11).
-It is created exclusively; an existing file whose pid is dead, or that names no
-pid at all, is stale and is replaced.  A pid that is alive but belongs to a
-process started after the lock was written (the pid was reused) is stale too.
+The lock is an ``flock`` on ``<state_dir>/instance.lock``, held for the life of
+the supervisor.  The kernel drops it when the process dies, however it dies, so
+a lock left by a crashed run is recovered without guessing from pids (the
+desktop companion's pid check, spec §1.11, races between create and write).
+The file still says ``pid=<pid>`` and ``started_at_unix_ms=<ms>`` so that the
+refusal can name the owner.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
+import fcntl
 import os
 import time
 from pathlib import Path
-
-import psutil
 
 from palyra_tui.errors import InstanceLocked
 
@@ -26,63 +26,49 @@ class InstanceLock:
 
     def __init__(self, state_dir: Path) -> None:
         self.path = state_dir / LOCK_NAME
-        self._held = False
+        self._fd: int | None = None
+
+    @property
+    def held(self) -> bool:
+        """True while this object holds the lock."""
+        return self._fd is not None
 
     def acquire(self) -> None:
-        """Take the lock, recovering a stale one, or raise :class:`InstanceLocked`."""
+        """Take the lock or raise :class:`InstanceLocked` naming the owner."""
+        if self._fd is not None:
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        for _ in range(3):
+        for _ in range(5):
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             try:
-                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                if self._owner_alive():
-                    raise InstanceLocked(
-                        "palyra-tui is already supervising the state root "
-                        f"{self.path.parent.parent} (lock {self.path})"
-                    ) from None
-                with contextlib.suppress(FileNotFoundError):
-                    self.path.unlink()
-                continue
-            try:
-                started = int(time.time() * 1000)
-                os.write(fd, f"pid={os.getpid()}\nstarted_at_unix_ms={started}\n".encode())
-                os.fsync(fd)
-            finally:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                owner = _owner(fd)
                 os.close(fd)
-            self._held = True
+                raise InstanceLocked(
+                    "palyra-tui is already supervising the state root "
+                    f"{self.path.parent.parent}{owner} (lock {self.path})"
+                ) from None
+            if not _same_file(fd, self.path):
+                os.close(fd)
+                continue
+            os.ftruncate(fd, 0)
+            started = int(time.time() * 1000)
+            os.write(fd, f"pid={os.getpid()}\nstarted_at_unix_ms={started}\n".encode())
+            os.fsync(fd)
+            self._fd = fd
             return
         raise InstanceLocked(f"could not take the instance lock {self.path}")
 
     def release(self) -> None:
-        """Remove the lock file if this process holds it."""
-        if not self._held:
+        """Remove the lock file and drop the lock."""
+        fd, self._fd = self._fd, None
+        if fd is None:
             return
-        self._held = False
         with contextlib.suppress(OSError):
-            if _read_pid(self.path) == os.getpid():
+            if _same_file(fd, self.path):
                 self.path.unlink()
-
-    def _owner_alive(self) -> bool:
-        try:
-            text = self.path.read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:
-            return False
-        pid = _parse_field(text, "pid")
-        if pid is None or pid <= 0:
-            return False
-        try:
-            os.kill(pid, 0)
-        except OSError as exc:
-            if exc.errno == errno.ESRCH:
-                return False
-            if exc.errno != errno.EPERM:
-                return False
-        started_ms = _parse_field(text, "started_at_unix_ms")
-        if started_ms is not None:
-            with contextlib.suppress(psutil.Error):
-                if psutil.Process(pid).create_time() * 1000 > started_ms + 1000:
-                    return False
-        return True
+        os.close(fd)
 
     def __enter__(self) -> InstanceLock:
         self.acquire()
@@ -92,19 +78,23 @@ class InstanceLock:
         self.release()
 
 
-def _read_pid(path: Path) -> int | None:
+def _same_file(fd: int, path: Path) -> bool:
+    """True when ``path`` still names the file open at ``fd`` (not unlinked meanwhile)."""
     try:
-        return _parse_field(path.read_text(encoding="utf-8", errors="replace"), "pid")
+        on_disk = os.stat(path)
+    except FileNotFoundError:
+        return False
+    held = os.fstat(fd)
+    return (on_disk.st_dev, on_disk.st_ino) == (held.st_dev, held.st_ino)
+
+
+def _owner(fd: int) -> str:
+    try:
+        text = os.pread(fd, 256, 0).decode("utf-8", errors="replace")
     except OSError:
-        return None
-
-
-def _parse_field(text: str, name: str) -> int | None:
+        return ""
     for line in text.splitlines():
         key, _, value = line.partition("=")
-        if key.strip() == name:
-            try:
-                return int(value.strip())
-            except ValueError:
-                return None
-    return None
+        if key.strip() == "pid" and value.strip().isdigit():
+            return f" (pid {value.strip()})"
+    return ""

@@ -50,7 +50,7 @@ def parse_json_line(line: str, redactor: Redactor) -> ParsedLine | None:
     """
     try:
         document = _decode(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if type(document) is not dict:
         return None
@@ -73,15 +73,20 @@ def _parse_tracing(document: dict[str, object], body: dict[str, object]) -> Pars
     for key, value in body.items():
         if key == "message":
             continue
-        if isinstance(value, str) and len(value) <= _MAX_FIELD:
-            pairs.append((key, value))
+        if isinstance(value, str):
+            if is_sensitive_key(key):
+                pairs.append((key, MARK))
+            elif len(value) <= _MAX_FIELD:
+                pairs.append((key, value))
+            else:
+                pairs.append((key, _render(value)))
         elif type(value) is int:
             pairs.append((key, str(value)))
         else:
             pairs.append((key, _render(value)))
     for key, value in document.items():
         if key not in _TRACING_KEYS:
-            pairs.append((key, _render(value)))
+            pairs.append((key, _field_value(key, value)))
     return ParsedLine(
         message=message if isinstance(message, str) else "",
         level=_LEVELS.get(level) if isinstance(level, str) else None,
@@ -120,7 +125,7 @@ def _parse_generic(document: dict[str, object], body: dict[str, object]) -> Pars
                 continue
             if source is document and (key in _LEVEL_KEYS or key in _TARGET_KEYS):
                 continue
-            pairs.append((key, _render(value)))
+            pairs.append((key, _field_value(key, value)))
     return ParsedLine(
         message=message, level=level, target=target, fields=tuple(pairs) if pairs else NO_FIELDS
     )
@@ -139,6 +144,12 @@ def _clean_again(parsed: ParsedLine, redactor: Redactor) -> ParsedLine:
             for key, value in parsed.fields
         ),
     )
+
+
+def _field_value(key: str, value: object) -> str:
+    if isinstance(value, str) and is_sensitive_key(key):
+        return MARK
+    return _render(value)
 
 
 def _render(value: object) -> str:

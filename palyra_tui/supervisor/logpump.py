@@ -24,9 +24,9 @@ ENDPOINT_KEYS = frozenset(
 )
 
 _LEVEL_WORDS: tuple[tuple[str, LogLevel], ...] = (
-    (" ERROR ", LogLevel.ERROR),
-    (" WARN ", LogLevel.WARN),
     (" INFO ", LogLevel.INFO),
+    (" WARN ", LogLevel.WARN),
+    (" ERROR ", LogLevel.ERROR),
     (" DEBUG ", LogLevel.DEBUG),
     (" TRACE ", LogLevel.TRACE),
 )
@@ -60,9 +60,28 @@ class LinePump:
         self._in_private_key = False
 
     def feed(self, data: bytes) -> None:
-        """Take a chunk of output; store every line it completes."""
+        """Take a chunk of output; store every line it completes.
+
+        Nothing a process prints may stop the pump: if a chunk cannot be
+        processed, a supervisor line says how many bytes were lost and the pump
+        starts over at the next line.
+        """
         if not data:
             return
+        try:
+            self._feed(data)
+        except Exception as exc:
+            self._pending = b""
+            self._discarding = True
+            self._writer.note(
+                self._clock(),
+                f"could not process {len(data):,} bytes of output ({type(exc).__name__}); "
+                "skipped to the next line",
+                LogLevel.ERROR,
+            )
+            self._writer.append((), bytes_read=len(data))
+
+    def _feed(self, data: bytes) -> None:
         buffer = self._pending + data if self._pending else data
         cut = buffer.rfind(b"\n")
         truncated: list[str] = []

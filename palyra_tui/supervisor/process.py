@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import logging
 import os
 import shutil
 import signal
@@ -29,6 +30,7 @@ from typing import IO
 from palyra_tui.errors import PalyraError
 
 READ_SIZE = 64 * 1024
+log = logging.getLogger(__name__)
 SETPRIV = shutil.which("setpriv")
 
 
@@ -125,9 +127,15 @@ class Child:
             return
         except OSError:
             data = b""
-        self._on_output(index, data)
+        self._deliver(index, data)
         if not data:
             self._close_fd(fd)
+
+    def _deliver(self, index: int, data: bytes) -> None:
+        try:
+            self._on_output(index, data)
+        except Exception:
+            log.exception("output handler of pid %s failed", self.pid)
 
     def _drain(self) -> None:
         for fd in list(self._fds):
@@ -140,7 +148,7 @@ class Child:
                     break
                 except OSError:
                     data = b""
-                self._on_output(self._fds[fd], data)
+                self._deliver(self._fds[fd], data)
                 if not data:
                     self._close_fd(fd)
 
@@ -176,8 +184,10 @@ class Child:
         self._popen.returncode = (
             -decoded.signal if decoded.signal is not None else (decoded.code or 0)
         )
-        self._drain()
-        self._on_exit(decoded)
+        try:
+            self._drain()
+        finally:
+            self._on_exit(decoded)
 
     def _wait_thread(self) -> None:
         try:

@@ -8,6 +8,7 @@ reports every state change through ``on_change``.
 from __future__ import annotations
 
 import asyncio
+import functools
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -80,7 +81,6 @@ class ManagedService:
         self._kill_timer: asyncio.TimerHandle | None = None
         self._retry_timer: asyncio.TimerHandle | None = None
         self._grace_timer: asyncio.TimerHandle | None = None
-        self._pumps: tuple[LinePump, LinePump] | None = None
 
     @property
     def name(self) -> str:
@@ -100,9 +100,14 @@ class ManagedService:
     # Operator actions ---------------------------------------------------
 
     def start(self) -> None:
-        """Wanted up: start now, whatever the backoff said."""
+        """Wanted up: start now, whatever the backoff said.
+
+        While the service is stopping, it starts again once the old process
+        group is gone.
+        """
         self.desired = True
         if self.child is not None:
+            self.hooks.on_change(self)
             return
         self.attempt = 0
         self._spawn()
@@ -179,16 +184,25 @@ class ManagedService:
             self.binary = str(plan.binary)
             self.endpoints = {}
             pumps = (self._pump(LogStream.STDOUT), self._pump(LogStream.STDERR))
-            child = spawn(hooks.loop, plan.argv, plan.env, plan.cwd, self._on_output, self._on_exit)
+            child = spawn(
+                hooks.loop,
+                plan.argv,
+                plan.env,
+                plan.cwd,
+                functools.partial(self._on_output, pumps),
+                self._on_exit,
+            )
         except PalyraError as exc:
             self._spawn_failed(sanitize_line(str(exc)))
             return
         except OSError as exc:
             self._spawn_failed(sanitize_line(f"cannot start: {exc.strerror or exc}"))
             return
+        except Exception as exc:
+            self._spawn_failed(sanitize_line(f"cannot start: {type(exc).__name__}: {exc}"))
+            return
         if self.started_at is not None:
             self.restarts += 1
-        self._pumps = pumps
         self.child = child
         hooks.reaper.watch(child.pgid)
         self.started_at = hooks.clock.time()
@@ -251,10 +265,7 @@ class ManagedService:
         if self.child is child and self.state is ServiceState.STARTING:
             self._set(ServiceState.RUNNING, "")
 
-    def _on_output(self, index: int, data: bytes) -> None:
-        pumps = self._pumps
-        if pumps is None:
-            return
+    def _on_output(self, pumps: tuple[LinePump, LinePump], index: int, data: bytes) -> None:
         if data:
             pumps[index].feed(data)
         else:

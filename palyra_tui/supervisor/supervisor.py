@@ -98,8 +98,10 @@ class Supervisor:
         self._closed = True
         engine = self._engine
         assert engine is not None and self._stopped is not None
-        with contextlib.suppress(concurrent.futures.TimeoutError, RuntimeError):
+        try:
             asyncio.run_coroutine_threadsafe(engine.close(), self._loop).result(timeout)
+        except (concurrent.futures.TimeoutError, RuntimeError):
+            engine.kill_everything()
         with contextlib.suppress(RuntimeError):
             self._loop.call_soon_threadsafe(self._stopped.set)
         self._thread.join(timeout)

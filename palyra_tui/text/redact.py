@@ -23,6 +23,7 @@ nothing secret-like in it costs a lowercase copy and a few substring searches.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from urllib.parse import quote
@@ -43,6 +44,7 @@ _SECRET_WORDS = (
     "cookie",
     "private_key",
     "private-key",
+    "privatekey",
     "signature",
     "vault_ref",
 )
@@ -64,7 +66,7 @@ _MAX_KEY = 64
 
 _BEARER = re.compile(r"\b(?P<scheme>[Bb]earer|BEARER)[ \t]+(?P<value>[^\s\"'\\,;<>]+)")
 
-_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<info>[^/\s@\"'<>]+)@")
+_USERINFO = re.compile(r"://(?P<info>[^/\s@\"'<>]+)@")
 
 _SHAPES = re.compile(
     r"\b(?:sk-(?:proj-|ant-)?[A-Za-z0-9_\-]{16,}"
@@ -98,11 +100,23 @@ _HARMLESS_SUFFIXES = (
 )
 
 _MIN_SECRET_LENGTH = 6
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_KEY_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
+_COOKIE_HEADER = re.compile(
+    r"(?P<key>\b(?:set-)?cookie)(?P<sep>[\"']?[ \t]*[:=][ \t]*[\"']?)(?P<value>[^\"\n]+)",
+    re.IGNORECASE,
+)
 
 
+@functools.lru_cache(maxsize=4096)
 def is_sensitive_key(key: str) -> bool:
-    """True when a ``key=value`` pair with this key holds a secret."""
-    normalized = re.sub(r"[^a-z0-9]+", "_", key.lower())
+    """True when a ``key=value`` pair with this key holds a secret.
+
+    ``privateKey``, ``private-key`` and ``PRIVATE_KEY`` all normalise to
+    ``private_key``.
+    """
+    normalized = _NON_ALNUM.sub("_", _CAMEL.sub(r"\1_\2", key).lower())
     if normalized.endswith(_HARMLESS_SUFFIXES):
         return False
     if any(word in normalized for word in _NORMALIZED_WORDS):
@@ -125,6 +139,8 @@ def _redact_assignments(text: str, lowered: str) -> str:
             limit = max(0, index - _MAX_KEY)
             while start > limit and text[start - 1] in _KEY_CHARS:
                 start -= 1
+            while start < index and text[start] not in _KEY_START:
+                start += 1
             starts.add(start)
             index = lowered.find(word, index + len(word))
     if not starts:
@@ -184,7 +200,10 @@ class Redactor:
                 text = text.replace(value, MARK)
         lowered = text.lower()
         if "://" in lowered:
-            text = _USERINFO.sub(rf"\g<scheme>{MARK}@", text)
+            text = _USERINFO.sub(f"://{MARK}@", text)
+            lowered = text.lower()
+        if "cookie" in lowered:
+            text = _COOKIE_HEADER.sub(rf"\g<key>\g<sep>{MARK}", text)
             lowered = text.lower()
         text = _redact_assignments(text, lowered)
         if "bearer" in lowered:

@@ -59,10 +59,22 @@ def ingest_rate(data: bytes, count: int, repeats: int = 5) -> tuple[float, int]:
     return median(rates), average
 
 
-@pytest.mark.parametrize("shape", ["plain", "json"])
+def mixed_lines(count: int) -> bytes:
+    """A gateway-like mix: token counts, colours, URLs and plain lines."""
+    shapes = (
+        "2026-11-21T10:00:00Z INFO provider: turn done prompt_tokens={i} max_tokens=4096 ok\n",
+        "\x1b[32m2026-11-21T10:00:00Z\x1b[0m \x1b[1mINFO\x1b[0m http: GET /v1/items/{i} 200\n",
+        "2026-11-21T10:00:00Z INFO fetch: GET https://api.example.test/v1/items?page={i} 200\n",
+        "2026-11-21T10:00:00Z INFO worker::http: handled request {i:07d} status=200 ms=3\n",
+    )
+    return b"".join(shapes[i % 4].format(i=i).encode() for i in range(count))
+
+
+@pytest.mark.parametrize("shape", ["plain", "json", "mixed"])
 def test_ingest_lines_per_second(shape: str) -> None:
     count = 200_000
-    data = plain_lines(count) if shape == "plain" else json_lines(count)
+    makers = {"plain": plain_lines, "json": json_lines, "mixed": mixed_lines}
+    data = makers[shape](count)
     rate, average = ingest_rate(data, count)
     report(
         f"log_ingest_{shape}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import sys
 import time
@@ -323,3 +324,107 @@ async def test_running_state_after_the_start_grace(
     assert snapshot.stats.rss_bytes > 1_000_000
     assert snapshot.stats.threads >= 1 and snapshot.stats.open_files >= 3
     assert snapshot.uptime(time.time()) is not None
+
+
+async def test_stop_during_backoff_or_hold_ends_in_stopped(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor
+) -> None:
+    supervisor, events, clock = await crasher_on_manual_clock(config_factory, open_supervisor)
+    await next_state(events, "crasher", ServiceState.BACKOFF)
+    await supervisor.stop("crasher")
+    stopped = await next_state(events, "crasher", ServiceState.STOPPED)
+    assert stopped.next_attempt_at is None
+    clock.advance(120)
+    await supervisor.tick()
+    assert supervisor.snapshot().get("crasher").state is ServiceState.STOPPED  # type: ignore[union-attr]
+    await supervisor.start("crasher")
+    await next_state(events, "crasher", ServiceState.BACKOFF)
+    await supervisor.hold("crasher", True)
+    await next_state(events, "crasher", ServiceState.HELD)
+    await supervisor.stop("crasher")
+    await next_state(events, "crasher", ServiceState.STOPPED)
+    await supervisor.hold("crasher", False)
+    snapshot = supervisor.snapshot().get("crasher")
+    assert snapshot is not None and snapshot.state is ServiceState.STOPPED and not snapshot.held
+
+
+async def test_release_of_a_held_service_that_is_not_wanted_stays_stopped(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor
+) -> None:
+    supervisor, events, _ = await crasher_on_manual_clock(config_factory, open_supervisor)
+    await next_state(events, "crasher", ServiceState.BACKOFF)
+    await supervisor.hold("crasher", True)
+    await next_state(events, "crasher", ServiceState.HELD)
+    await supervisor.stop("crasher")
+    await supervisor.hold("crasher", False)
+    assert supervisor.snapshot().get("crasher").state is ServiceState.STOPPED  # type: ignore[union-attr]
+
+
+async def test_start_during_stopping_starts_again_after_the_stop(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor
+) -> None:
+    config = config_factory(
+        {"slow": {"command": child("hang", "--ignore-term"), "stop_timeout": 0.3}}
+    )
+    supervisor = open_supervisor(config, tick_interval=NO_TICK)
+    events = supervisor.subscribe_events()
+    await supervisor.start("slow")
+    first = await next_state(events, "slow", ServiceState.STARTING)
+    await wait_for_output(supervisor, "slow", "hanging")
+    stopping = asyncio.create_task(supervisor.stop("slow"))
+    await next_state(events, "slow", ServiceState.STOPPING)
+    await supervisor.start("slow")
+    assert supervisor.snapshot().get("slow").desired  # type: ignore[union-attr]
+    await stopping
+    second = await next_state(events, "slow", ServiceState.STARTING)
+    assert second.pid != first.pid
+
+
+async def test_a_failed_service_can_be_started_again(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor
+) -> None:
+    supervisor, events, clock = await crasher_on_manual_clock(
+        config_factory, open_supervisor, max_restarts=1
+    )
+    await next_state(events, "crasher", ServiceState.BACKOFF)
+    clock.advance(60)
+    await supervisor.tick()
+    await next_state(events, "crasher", ServiceState.FAILED)
+    await supervisor.start("crasher")
+    restarted = await next_state(events, "crasher", ServiceState.STARTING)
+    assert restarted.attempt == 0
+
+
+async def test_every_retry_of_a_missing_binary_is_an_event(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor, tmp_path: Path
+) -> None:
+    clock = ManualClock()
+    config = config_factory({"ghost": {"command": [str(tmp_path / "missing")]}})
+    supervisor = open_supervisor(config, clock=clock, tick_interval=NO_TICK)
+    events = supervisor.subscribe_events()
+    await supervisor.start("ghost")
+    attempts = []
+    for _ in range(3):
+        event = await next_state(events, "ghost", ServiceState.BACKOFF)
+        attempts.append(event.attempt)
+        assert event.next_attempt_at is not None
+        clock.advance(event.next_attempt_at - clock.time())
+        await supervisor.tick()
+    assert attempts == [1, 2, 3]
+
+
+async def test_a_bad_spawn_does_not_stop_the_other_services(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor
+) -> None:
+    config = config_factory(
+        {
+            "broken": {"command": child("hang"), "cwd": "/nonexistent-dir-for-palyra-tui"},
+            "fine": {"command": child("hang")},
+        }
+    )
+    supervisor = open_supervisor(config, tick_interval=NO_TICK)
+    events = supervisor.subscribe_events()
+    await supervisor.start_all()
+    broken = await next_state(events, "broken", ServiceState.BACKOFF)
+    assert "does not exist" in broken.reason
+    await next_state(events, "fine", ServiceState.STARTING)

@@ -136,6 +136,14 @@ async def test_refused_and_silent_servers_are_unhealthy_with_a_reason(serve: Ser
     await prober.aclose()
 
 
+async def test_a_bad_url_is_a_result_not_an_exception() -> None:
+    prober = HealthProber()
+    for url in ("http://127.0.0.1:99999/healthz", "http://[::1/healthz", "ftp://host/"):
+        result = await prober.probe(url, 1.0)
+        assert result.state is HealthState.UNHEALTHY and result.reason
+    await prober.aclose()
+
+
 async def test_garbage_replies_are_unhealthy(serve: Serve) -> None:
     _, port = await serve(lambda: b"SSH-2.0-OpenSSH\r\n\r\n")
     prober = HealthProber()

@@ -120,6 +120,26 @@ def test_json_escapes_cannot_smuggle_controls_or_secrets() -> None:
     assert line.text.endswith(f"token={MARK}")
 
 
+def test_multi_word_secret_values_in_json_are_hidden_whole() -> None:
+    store = LogStore(100)
+    line_pump, _ = pump(store)
+    record = {"fields": {"message": "m", "password": "correct horse battery", "user": "ops"}}
+    line_pump.feed(json.dumps(record).encode() + b"\n")
+    (line,) = store.tail("svc", 1)
+    assert line.fields == (("password", MARK), ("user", "ops"))
+    assert "horse" not in line.text
+
+
+def test_output_that_breaks_the_parser_loses_nothing_else() -> None:
+    store = LogStore(100)
+    line_pump, _ = pump(store)
+    nested = "{" + '"a":' + "[" * 3000 + "]" * 3000 + "}"
+    line_pump.feed(f"before\n{nested}\nafter\n".encode())
+    texts_seen = texts(store)
+    assert texts_seen[0] == "before" and texts_seen[-1] == "after"
+    assert len(texts_seen) == 3
+
+
 def test_plain_lines_get_a_guessed_level_and_broken_json_stays_text() -> None:
     store = LogStore(100)
     line_pump, _ = pump(store)

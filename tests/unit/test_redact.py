@@ -39,6 +39,13 @@ def test_desktop_acceptance_example() -> None:
             "eyJzdWIiOiIxMjM0In0",
         ),
         ("sig=abcdef0123 signal=SIGTERM", "abcdef0123"),
+        ("palyrad --password=hunter22secret --verbose", "hunter22secret"),
+        ("cli --api-key=abcdef0123456789", "abcdef0123456789"),
+        ("-token=t0k3nvalue", "t0k3nvalue"),
+        ("9token=t0k3nvalue", "t0k3nvalue"),
+        ('{"privateKey":"k3y-material"}', "k3y-material"),
+        ("Cookie: a=b; auth_session=s3ss10n", "s3ss10n"),
+        ('{"cookie":"a=b; sid=s3ss10n","n":1}', "s3ss10n"),
     ],
 )
 def test_secret_shapes_are_redacted(text: str, secret: str) -> None:
