@@ -43,6 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
         "Prints one JSON object per state change; SIGINT or SIGTERM stops them cleanly.",
     )
     supervise.add_argument("--logs", action="store_true", help="also print every log line")
+    sim = commands.add_parser(
+        "sim",
+        help="run a reference daemon (gateway, browserd or node) for tests and the demo",
+        description="Reference daemons that keep palyrad's contract. They are not Palyra.",
+    )
+    sim.add_argument("daemon", choices=["gateway", "browserd", "node"])
+    sim.add_argument("daemon_args", nargs=argparse.REMAINDER, help="the daemon's own flags")
     return parser
 
 
@@ -54,6 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_OK
+    if args.command == "sim":
+        return _run_sim(args.daemon, args.daemon_args)
     try:
         config = load_config(args.config)
         if args.command == "supervise":
@@ -73,3 +82,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     parser.error(f"unknown command {args.command!r}")
     return EXIT_ERROR
+
+
+def _run_sim(daemon: str, daemon_args: list[str]) -> int:
+    if daemon == "gateway":
+        from palyra_tui.sim.gateway import main as gateway_main
+
+        return gateway_main(daemon_args)
+    if daemon == "browserd":
+        from palyra_tui.sim.browserd import main as browserd_main
+
+        return browserd_main(daemon_args)
+    from palyra_tui.sim.node import main as node_main
+
+    return node_main(daemon_args)

@@ -1,0 +1,251 @@
+"""One chat turn over ``RunStream``, as the conversation palyrad expects (interfaces §1.4).
+
+The request side stays open while the gateway may still ask for an approval,
+because an approval requested after the client half-closed is denied with "no
+interactive approval channel".  palyrad sends a final token at the end of each
+text part, and a tool proposal may follow it in the same turn, so a final
+token alone does not end the turn.  The request side is half-closed when no
+proposal or approval is open and
+
+* the last thing that happened was a final model token, and nothing arrived
+  for ``idle_close_after`` seconds; or
+* the last thing that happened was a tool result, and the model did not start
+  another turn within ``tool_followup_grace`` seconds.
+
+palyrad then sends ``DONE``.  (The palyra CLI half-closes at the first final
+token or tool result, which makes any later approval fail.)  A ``FAILED`` status followed by an RPC error is
+reported once, as the ``FAILED`` event.  Responses are read by a task of their
+own, so waiting for the idle period never cancels a read on the call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import TypeAlias
+
+import grpc
+
+from palyra_tui.client.errors import InvalidRequest
+from palyra_tui.client.grpc import convert
+from palyra_tui.client.grpc._generated.palyra.v1 import common_pb2 as common
+from palyra_tui.client.grpc.errors import map_rpc_error
+from palyra_tui.models.gateway import (
+    AbortResult,
+    ApprovalAnswer,
+    ApprovalRequestEvent,
+    ApprovalResponseEvent,
+    RunEvent,
+    RunStatus,
+    StatusEvent,
+    TokenEvent,
+    ToolAttestationEvent,
+    ToolProposalEvent,
+    ToolResultEvent,
+)
+
+PROTOCOL_VERSION = 1
+
+RunStreamCall: TypeAlias = grpc.aio.StreamStreamMultiCallable[
+    common.RunStreamRequest, common.RunStreamEvent
+]
+_End = object()
+
+
+class RunConversation:
+    """An async iterator of one run's events, plus approval answers and abort."""
+
+    def __init__(
+        self,
+        multicallable: RunStreamCall,
+        metadata: tuple[tuple[str, str], ...],
+        *,
+        session_id: str,
+        text: str,
+        run_id: str,
+        target: str,
+        abort: Callable[[str, str], Awaitable[AbortResult]],
+        idle_close_after: float,
+        tool_followup_grace: float,
+        allow_sensitive_tools: bool,
+    ) -> None:
+        self.session_id = session_id
+        self.run_id = run_id
+        self._multicallable = multicallable
+        self._metadata = metadata
+        self._text = text
+        self._target = target
+        self._abort = abort
+        self._idle = idle_close_after
+        self._tool_grace = tool_followup_grace
+        self._quiet_after: float | None = None
+        self._allow_sensitive = allow_sensitive_tools
+        self._call: grpc.aio.StreamStreamCall[common.RunStreamRequest, common.RunStreamEvent] | None
+        self._call = None
+        self._reader: asyncio.Task[None] | None = None
+        self._inbox: asyncio.Queue[common.RunStreamEvent | BaseException | object] = asyncio.Queue()
+        self._write_lock = asyncio.Lock()
+        self._half_closed = False
+        self._finished = False
+        self._failed = False
+        self._open_proposals: set[str] = set()
+        self._pending_approvals: dict[str, ApprovalRequestEvent] = {}
+        self._answered: set[str] = set()
+
+    # Public API ------------------------------------------------------------
+
+    @property
+    def half_closed(self) -> bool:
+        """True once palyra-tui told the gateway the turn is over."""
+        return self._half_closed
+
+    @property
+    def pending_approvals(self) -> tuple[ApprovalRequestEvent, ...]:
+        """Approval requests of this run that still wait for an answer."""
+        return tuple(self._pending_approvals.values())
+
+    async def answer(self, request: ApprovalRequestEvent, answer: ApprovalAnswer) -> None:
+        """Send the decision for ``request`` on this stream; each approval is answered once."""
+        if request.approval_id in self._answered:
+            raise InvalidRequest(f"approval {request.approval_id} was already answered")
+        if self._half_closed or self._finished or self._call is None:
+            raise InvalidRequest("this run no longer accepts approval answers")
+        self._answered.add(request.approval_id)
+        message = common.RunStreamRequest(
+            v=PROTOCOL_VERSION,
+            session_id=convert.canonical(self.session_id),
+            run_id=convert.canonical(self.run_id),
+            tool_approval_response=convert.approval_response(request, answer),
+        )
+        await self._write(message)
+
+    async def abort(self, reason: str = "") -> AbortResult:
+        """Ask the gateway to cancel this run (it answers with FAILED "cancelled by request")."""
+        return await self._abort(self.run_id, reason)
+
+    async def close(self) -> None:
+        """Stop the call and the reader (idempotent)."""
+        self._finished = True
+        if self._call is not None:
+            self._call.cancel()
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+
+    def __aiter__(self) -> RunConversation:
+        return self
+
+    async def __anext__(self) -> RunEvent:
+        if self._call is None:
+            await self._start()
+        while True:
+            if self._finished and self._inbox.empty():
+                await self.close()
+                raise StopAsyncIteration
+            item = await self._next_item()
+            if item is None:
+                await self._half_close()
+                continue
+            if item is _End:
+                self._finished = True
+                continue
+            if isinstance(item, BaseException):
+                self._finished = True
+                if isinstance(item, grpc.aio.AioRpcError) and not self._failed:
+                    await self.close()
+                    raise map_rpc_error(item, self._target) from None
+                continue
+            assert isinstance(item, common.RunStreamEvent)
+            event = convert.run_event(item)
+            if event is None:
+                continue
+            self._track(event)
+            return event
+
+    # Internals -------------------------------------------------------------
+
+    async def _start(self) -> None:
+        first = common.RunStreamRequest(
+            v=PROTOCOL_VERSION,
+            session_id=convert.canonical(self.session_id),
+            run_id=convert.canonical(self.run_id),
+            input=common.MessageEnvelope(
+                v=PROTOCOL_VERSION,
+                content=common.MessageContent(text=self._text),
+            ),
+            allow_sensitive_tools=self._allow_sensitive,
+        )
+        self._call = self._multicallable(metadata=self._metadata)
+        self._reader = asyncio.create_task(self._read_all())
+        try:
+            await self._write(first)
+        except grpc.aio.AioRpcError as error:
+            await self.close()
+            raise map_rpc_error(error, self._target) from None
+
+    async def _read_all(self) -> None:
+        call = self._call
+        assert call is not None
+        try:
+            while True:
+                message = await call.read()
+                if message is grpc.aio.EOF:
+                    break
+                assert isinstance(message, common.RunStreamEvent)
+                self._inbox.put_nowait(message)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as error:
+            self._inbox.put_nowait(error)
+        finally:
+            self._inbox.put_nowait(_End)
+
+    async def _next_item(self) -> common.RunStreamEvent | BaseException | object | None:
+        """The next inbox item, or None when a quiet period says the turn is over."""
+        quiet = self._quiet_period()
+        if quiet is not None:
+            try:
+                return await asyncio.wait_for(self._inbox.get(), quiet)
+            except TimeoutError:
+                return None
+        return await self._inbox.get()
+
+    def _quiet_period(self) -> float | None:
+        if self._half_closed or self._open_proposals or self._pending_approvals:
+            return None
+        return self._quiet_after
+
+    def _track(self, event: RunEvent) -> None:
+        if isinstance(event, TokenEvent):
+            self._quiet_after = self._idle if event.is_final else None
+        elif isinstance(event, ToolProposalEvent):
+            self._quiet_after = None
+            self._open_proposals.add(event.proposal_id)
+        elif isinstance(event, ApprovalRequestEvent):
+            self._pending_approvals[event.approval_id] = event
+        elif isinstance(event, ApprovalResponseEvent):
+            self._pending_approvals.pop(event.approval_id, None)
+        elif isinstance(event, ToolResultEvent | ToolAttestationEvent):
+            self._open_proposals.discard(event.proposal_id)
+            self._quiet_after = self._tool_grace
+        elif isinstance(event, StatusEvent):
+            if event.status is RunStatus.FAILED:
+                self._failed = True
+                self._finished = True
+            elif event.status is RunStatus.DONE:
+                self._finished = True
+
+    async def _half_close(self) -> None:
+        if self._half_closed or self._call is None:
+            return
+        self._half_closed = True
+        async with self._write_lock:
+            with contextlib.suppress(grpc.aio.AioRpcError, grpc.aio.UsageError):
+                await self._call.done_writing()
+
+    async def _write(self, message: common.RunStreamRequest) -> None:
+        assert self._call is not None
+        async with self._write_lock:
+            await self._call.write(message)
