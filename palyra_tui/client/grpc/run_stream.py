@@ -13,9 +13,10 @@ proposal or approval is open and
   another turn within ``tool_followup_grace`` seconds.
 
 palyrad then sends ``DONE``.  (The palyra CLI half-closes at the first final
-token or tool result, which makes any later approval fail.)  A ``FAILED`` status followed by an RPC error is
-reported once, as the ``FAILED`` event.  Responses are read by a task of their
-own, so waiting for the idle period never cancels a read on the call.
+token or tool result, which makes any later approval fail.)  A ``FAILED``
+status followed by an RPC error is reported once, as the ``FAILED`` event.
+Responses are read by a task of their own, so waiting for a quiet period never
+cancels a read on the call.
 """
 
 from __future__ import annotations
