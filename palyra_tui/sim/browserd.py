@@ -47,6 +47,8 @@ def main(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> int:
 
 
 async def _serve(args: argparse.Namespace, token: str) -> int:
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGINT, stop.set)
     log = JsonLog(TARGET)
     started = time.monotonic()
 
@@ -104,8 +106,6 @@ async def _serve(args: argparse.Namespace, token: str) -> int:
     await server.start()
     log.info("browserd health endpoint ready", listen_addr=f"{host}:{port}")
     log.info("browserd gRPC endpoint ready", grpc_listen_addr=f"{args.grpc_bind}:{grpc_port}")
-    stop = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGINT, stop.set)
     await stop.wait()
     await http.close()
     await server.stop(grace=1.0)

@@ -128,6 +128,8 @@ class _Options:
 
 
 async def _serve(options: _Options) -> int:
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGINT, stop.set)
     log = JsonLog(TARGET)
     store = Store(options.settings)
     services = GatewayServices(store, log)
@@ -166,9 +168,6 @@ async def _serve(options: _Options) -> int:
     await server.start()
     log.info("daemon listening", listen_addr=f"{host}:{port}")
     log.info("gateway gRPC listening", grpc_listen_addr=f"{options.grpc_bind}:{grpc_port}")
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGINT, stop.set)
     tasks = [asyncio.create_task(_faults(options, log))]
     await stop.wait()
     log.info("shutdown signal received; stopping listeners")

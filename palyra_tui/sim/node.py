@@ -27,6 +27,8 @@ def main(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> int:
     parse.add_argument("--device-id")
     parse.add_argument("--poll-interval-ms", type=int, default=1000)
     args = parse.parse_args(argv)
+    stopped = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
     grpc_port = env.get("PALYRA_GATEWAY_GRPC_PORT", "7443")
     grpc_url = args.grpc_url or f"https://127.0.0.1:{int(grpc_port or 7443) + 1}"
     device_id = args.device_id or new_ulid()
@@ -47,8 +49,6 @@ def main(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> int:
             "paired=true capabilities=5",
             flush=True,
         )
-    stopped = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: stopped.set())
     stopped.wait()
     sys.stdout.flush()
     return 0
