@@ -45,6 +45,15 @@ class SimGateway:
             self.reader.join(timeout)
         return code
 
+    def close(self) -> None:
+        """Kill the process if it still runs and close its pipes."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(10)
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+
     def messages(self) -> list[str]:
         return [str(line.get("fields", {}).get("message", "")) for line in self.lines]  # type: ignore[union-attr]
 
@@ -116,12 +125,7 @@ def sim() -> Iterator[Launch]:
 
     yield start
     for gateway in started:
-        if gateway.process.poll() is None:
-            gateway.process.kill()
-        gateway.process.wait(10)
-        for stream in (gateway.process.stdout, gateway.process.stderr):
-            if stream is not None:
-                stream.close()
+        gateway.close()
 
 
 def identity(token: str = TOKEN, principal: str = PRINCIPAL) -> ClientIdentity:
