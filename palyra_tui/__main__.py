@@ -1,15 +1,45 @@
-"""``python -m palyra_tui`` and the ``palyra-tui`` console script."""
+"""``python -m palyra_tui`` and the ``palyra-tui`` console script.
+
+Without a command (or with ``demo``) this opens the Textual control center;
+every other command is headless and never imports Textual.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Sequence
 
-from palyra_tui.cli.main import main as _main
 
-
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
-    sys.exit(_main())
+    os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
+    args = list(sys.argv[1:] if argv is None else argv)
+    from palyra_tui.cli.main import build_parser
+
+    parsed = build_parser().parse_args(args)
+    if parsed.command in (None, "demo"):
+        sys.exit(_tui(parsed.command == "demo", parsed.config))
+    from palyra_tui.cli.main import main as cli_main
+
+    sys.exit(cli_main(args))
+
+
+def _tui(demo: bool, config_path: object) -> int:
+    from pathlib import Path
+
+    from palyra_tui.cli.demo import demo_config, demo_environ
+    from palyra_tui.config import load_config
+    from palyra_tui.errors import ConfigError
+    from palyra_tui.ui.launch import run_tui
+
+    if demo:
+        return run_tui(demo_config(), environ=demo_environ())
+    try:
+        config = load_config(config_path if isinstance(config_path, Path) else None)
+    except ConfigError as error:
+        return run_tui(None, startup_error=str(error))
+    return run_tui(config)
 
 
 if __name__ == "__main__":

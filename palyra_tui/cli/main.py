@@ -36,6 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="config file (default: $PALYRA_TUI_CONFIG or $XDG_CONFIG_HOME/palyra/tui.toml)",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser(
+        "demo",
+        help="open the control center over the reference daemons in a temporary state root",
+        description="Start the reference gateway, browserd and node host (not Palyra) in a "
+        "temporary state root and open the control center over them.",
+    )
     supervise = commands.add_parser(
         "supervise",
         help="run the supervisor without a UI, printing JSON lines",

@@ -1,0 +1,52 @@
+"""The demo runtime: the reference daemons in a throw-away state root.
+
+``palyra-tui demo`` shows every screen working with nothing but palyra-tui
+installed.  The daemons bind free ports (port 0); palyra-tui reads the bound
+addresses from their logs, as it would with palyrad.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from palyra_tui.config import Config, parse_config
+from palyra_tui.supervisor.binaries import OVERRIDE_ENV
+
+
+def sim_command(daemon: str, *args: str) -> list[str]:
+    """The command line of one reference daemon."""
+    return [sys.executable, "-m", "palyra_tui", "sim", daemon, *args]
+
+
+def demo_config(state_root: Path | None = None) -> Config:
+    """A config that runs the reference gateway, browserd and node host."""
+    root = state_root if state_root is not None else Path(tempfile.mkdtemp(prefix="palyra-demo-"))
+    ports = ("--port", "0", "--grpc-port", "0")
+    document = {
+        "state_root": str(root),
+        "runtime": {
+            "admin_port": 0,
+            "grpc_port": 0,
+            "quic_port": 0,
+            "browserd_port": 0,
+            "browserd_grpc_port": 0,
+        },
+        "services": {
+            "gateway": {"command": sim_command("gateway", *ports), "health_interval": 0.5},
+            "browserd": {"command": sim_command("browserd", *ports), "health_interval": 1.0},
+            "node_host": {"command": sim_command("node", "run", "--json"), "enabled": True},
+        },
+    }
+    return parse_config(document, None, {})
+
+
+def demo_environ(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for the demo's daemons: no binary overrides leak in."""
+    env = dict(os.environ if environ is None else environ)
+    for name in OVERRIDE_ENV.values():
+        env.pop(name, None)
+    return env

@@ -1,0 +1,1 @@
+"""View-model assembly for the UI: one immutable snapshot (no textual, no rich)."""

@@ -1,0 +1,87 @@
+"""Collects one :class:`AppSnapshot`: supervisor state plus what the gateway says.
+
+Each source can fail on its own; a failure becomes a :class:`SourceError` in
+the snapshot and never an exception, so the UI's refresh loop cannot die.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from palyra_tui.client.errors import ClientError
+from palyra_tui.models import ServiceKind, SupervisorSnapshot
+from palyra_tui.models.gateway import Approval, GatewayHealth, SessionSummary
+from palyra_tui.state.gateway_link import GatewayLink
+from palyra_tui.state.snapshot import AppSnapshot, SourceError, connection_state
+from palyra_tui.supervisor.api import SupervisorApi
+
+
+class SnapshotCollector:
+    """Builds snapshots; create it on the loop that will call :meth:`collect`."""
+
+    def __init__(
+        self,
+        supervisor: SupervisorApi,
+        link: GatewayLink,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.supervisor = supervisor
+        self.link = link
+        self._clock = clock
+
+    async def collect(self) -> AppSnapshot:
+        """One snapshot; never raises for a failing source."""
+        supervised = self.supervisor.snapshot()
+        target, _ = self.link.targets(supervised)
+        errors: list[SourceError] = []
+        health: GatewayHealth | None = None
+        sessions: tuple[SessionSummary, ...] = ()
+        approvals: tuple[Approval, ...] = ()
+        if target:
+            client = await self.link.grpc(target)
+            try:
+                health = await client.get_health()
+            except ClientError as error:
+                errors.append(SourceError("gateway", str(error)))
+            if health is not None:
+                results = await asyncio.gather(
+                    client.list_sessions(limit=100),
+                    client.pending_approvals(),
+                    return_exceptions=True,
+                )
+                listed, pending = results
+                if isinstance(listed, BaseException):
+                    errors.append(SourceError("sessions", _describe(listed)))
+                else:
+                    sessions = tuple(
+                        sorted(listed.sessions, key=lambda s: s.updated_at_ms, reverse=True)
+                    )
+                if isinstance(pending, BaseException):
+                    errors.append(SourceError("approvals", _describe(pending)))
+                else:
+                    approvals = pending
+        return AppSnapshot(
+            supervisor=supervised,
+            gateway_target=target,
+            gateway_health=health,
+            connection=connection_state(health is not None, _gateway_expected(supervised)),
+            sessions=sessions,
+            approvals=approvals,
+            errors=tuple(errors),
+            taken_at=self._clock(),
+        )
+
+
+def _gateway_expected(snapshot: SupervisorSnapshot) -> bool:
+    for service in snapshot.services:
+        if service.kind is ServiceKind.GATEWAY:
+            return service.desired or service.state.is_up
+    return False
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, ClientError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"

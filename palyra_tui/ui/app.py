@@ -1,0 +1,239 @@
+"""The control center: wiring of screens, the snapshot loop, runs and notifications.
+
+Screens own their widgets, keys and handlers; this module holds what they
+share: the snapshot (one reactive every screen watches), the run manager
+(chat runs continue while the operator looks at another screen), the approval
+inbox, and the notifications.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import var
+from textual.worker import Worker, WorkerState
+
+from palyra_tui.client.identity import ClientIdentity
+from palyra_tui.config import RuntimeConfig
+from palyra_tui.models import ServiceEvent, ServiceState
+from palyra_tui.state.collector import SnapshotCollector
+from palyra_tui.state.gateway_link import GatewayLink
+from palyra_tui.state.inbox import InboxEntry, merge
+from palyra_tui.state.runs import RunManager
+from palyra_tui.state.snapshot import AppSnapshot
+from palyra_tui.supervisor import Supervisor
+from palyra_tui.ui import notify
+from palyra_tui.ui.screens.approvals import ApprovalsScreen
+from palyra_tui.ui.screens.chat import ChatScreen
+from palyra_tui.ui.screens.confirm import ConfirmScreen
+from palyra_tui.ui.screens.health import HealthScreen
+from palyra_tui.ui.screens.logs import LogsScreen
+from palyra_tui.ui.widgets.status_bar import StatusFacts
+
+CRASH_STATES = frozenset({ServiceState.BACKOFF, ServiceState.FAILED, ServiceState.EXITED})
+
+
+class PalyraApp(App[None]):
+    """Health, logs, chat and approvals for one Palyra runtime."""
+
+    TITLE = "Palyra"
+    CSS_PATH = [
+        "styles/base.tcss",
+        "styles/health.tcss",
+        "styles/logs.tcss",
+        "styles/chat.tcss",
+        "styles/approvals.tcss",
+    ]
+    MODES = {
+        "health": HealthScreen,
+        "logs": LogsScreen,
+        "chat": ChatScreen,
+        "approvals": ApprovalsScreen,
+    }
+    DEFAULT_MODE = "health"
+    BINDINGS = [
+        Binding("1", "switch_mode('health')", "Health", id="screen.health"),
+        Binding("2", "switch_mode('logs')", "Logs", id="screen.logs"),
+        Binding("3", "switch_mode('chat')", "Chat", id="screen.chat"),
+        Binding("4", "switch_mode('approvals')", "Approvals", id="screen.approvals"),
+        Binding("f1", "switch_mode('health')", show=False, priority=True),
+        Binding("f2", "switch_mode('logs')", show=False, priority=True),
+        Binding("f3", "switch_mode('chat')", show=False, priority=True),
+        Binding("f4", "switch_mode('approvals')", show=False, priority=True),
+        Binding("question_mark", "toggle_keys", "Keys", id="app.keys"),
+        Binding("ctrl+q", "quit_app", "Quit", id="app.quit", priority=True),
+        Binding("ctrl+o", "toggle_notifications", "Notifications", show=False),
+    ]
+
+    snapshot: var[AppSnapshot | None] = var(None)
+    """The latest collected snapshot; screens watch it."""
+    inbox: var[tuple[InboxEntry, ...]] = var(())
+    """Pending approvals, ours first."""
+    chat_version: var[int] = var(0)
+    """Bumped whenever a transcript changes."""
+
+    def __init__(
+        self,
+        supervisor: Supervisor,
+        identity: ClientIdentity,
+        runtime: RuntimeConfig,
+        *,
+        owns_services: bool = True,
+        interval: float = 1.0,
+        notifications: bool = True,
+        startup_error: str = "",
+    ) -> None:
+        super().__init__()
+        self.supervisor = supervisor
+        self.identity = identity
+        self.runtime = runtime
+        self.owns_services = owns_services
+        self.interval = interval
+        self.notifications = notifications
+        self.startup_error = startup_error
+        self.link = GatewayLink(identity, runtime)
+        self.runs = RunManager(
+            self.link, on_change=self._chat_changed, on_approval=self._approval_arrived
+        )
+        self._wake = asyncio.Event()
+        self._known_approvals: set[str] = set()
+        self.http_base = ""
+        self.grpc_target = ""
+
+    # Lifecycle ---------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.snapshot_loop()
+        self.watch_services()
+
+    async def on_unmount(self) -> None:
+        await self.link.close()
+
+    @work(exclusive=True, group="snapshot", exit_on_error=False, description="snapshot loop")
+    async def snapshot_loop(self) -> None:
+        """Collect, publish, sleep (or wake early on request), forever."""
+        collector = SnapshotCollector(self.supervisor, self.link)
+        while True:
+            snapshot = await collector.collect()
+            self.grpc_target, self.http_base = self.link.targets(snapshot.supervisor)
+            self.snapshot = snapshot
+            self._refresh_inbox()
+            self._update_title()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.interval)
+            self._wake.clear()
+
+    @work(group="events", exit_on_error=False, description="service events")
+    async def watch_services(self) -> None:
+        """Toast and notify when a service crashes."""
+        with contextlib.suppress(Exception):
+            events = self.supervisor.subscribe_events()
+            async for event in events:
+                self._service_event(event)
+
+    def request_refresh(self) -> None:
+        """Collect a new snapshot now instead of at the next interval."""
+        self._wake.set()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.group == "snapshot":
+            self.notify(f"refresh failed: {event.worker.error}", severity="error")
+            self.snapshot_loop()
+
+    # Shared state ----------------------------------------------------------
+
+    def status_facts(self) -> StatusFacts | None:
+        """What the status bar and the terminal title say."""
+        snapshot = self.snapshot
+        if snapshot is None:
+            return None
+        error = self.startup_error or (snapshot.errors[0].message if snapshot.errors else "")
+        return StatusFacts(
+            connection=snapshot.connection,
+            overall=snapshot.overall,
+            approvals=len(self.inbox),
+            active_runs=len(self.runs.active),
+            drafts=len(self.runs.drafts.all()),
+            error=error,
+        )
+
+    def _refresh_inbox(self) -> None:
+        records = self.snapshot.approvals if self.snapshot is not None else ()
+        entries = merge(self.runs.stream_entries(), records, frozenset(self.runs.decided))
+        new = [e for e in entries if e.approval_id not in self._known_approvals]
+        self._known_approvals.update(e.approval_id for e in entries)
+        self.inbox = entries
+        for entry in new:
+            self.alert("Approval needed", f"{entry.title}: {entry.summary}", "warning")
+
+    def _approval_arrived(self, _entry: InboxEntry) -> None:
+        self._refresh_inbox()
+
+    def _chat_changed(self, _session_id: str) -> None:
+        self.chat_version += 1
+        self._refresh_inbox()
+
+    def _service_event(self, event: ServiceEvent) -> None:
+        if event.state in CRASH_STATES and event.exit is not None and not event.exit.success:
+            self.alert(
+                f"{event.service} ended", f"{event.exit.description}; {event.reason}", "error"
+            )
+        self.request_refresh()
+
+    def alert(self, title: str, body: str, severity: str = "information") -> None:
+        """A toast and, unless turned off, a terminal notification."""
+        self.notify(f"{title}: {body}", severity=severity, markup=False)  # type: ignore[arg-type]
+        if self.notifications and self._driver is not None:
+            with contextlib.suppress(Exception):
+                self._driver.write(notify.notification_sequence(title, body))
+
+    def _update_title(self) -> None:
+        facts = self.status_facts()
+        if facts is not None:
+            self.sub_title = facts.title()
+
+    # Actions -------------------------------------------------------------------
+
+    def action_toggle_keys(self) -> None:
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    def action_toggle_notifications(self) -> None:
+        self.notifications = not self.notifications
+        state = "on" if self.notifications else "off"
+        self.notify(f"terminal notifications {state}")
+
+    def action_quit_app(self) -> None:
+        running = [
+            s.name
+            for s in self.supervisor.snapshot().services
+            if s.state.is_up or s.state is ServiceState.BACKOFF
+        ]
+        if not self.owns_services or not running:
+            self.exit()
+            return
+        names = ", ".join(running)
+        self.push_screen(
+            ConfirmScreen(f"Stop {names} and quit?", confirm="Stop and quit"),
+            self._quit_confirmed,
+        )
+
+    def _quit_confirmed(self, confirmed: bool | None) -> None:
+        if confirmed:
+            self.notify("stopping services…")
+            self.stop_and_exit()
+
+    @work(exclusive=True, group="quit", exit_on_error=False)
+    async def stop_and_exit(self) -> None:
+        """Stop every service cleanly, then leave."""
+        started = time.monotonic()
+        await self.supervisor.stop_all("stopped: palyra-tui quit")
+        self.log(f"services stopped in {time.monotonic() - started:.2f}s")
+        self.exit()

@@ -1,0 +1,42 @@
+"""Untrusted text, made safe to render: sanitized, and never parsed as markup.
+
+Textual's ``Static`` and ``Label`` parse markup by default, so a daemon line
+such as ``[@click=app.quit]…`` would become a live action.  Everything from a
+daemon, a log, a tool call or the gateway goes through :func:`plain` (a Rich
+``Text`` object, which is never parsed) after the sanitizer.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from palyra_tui.text import sanitize, sanitize_line
+
+_BIDI_MARKS = {
+    "\u202a": "<LRE>",
+    "\u202b": "<RLE>",
+    "\u202c": "<PDF>",
+    "\u202d": "<LRO>",
+    "\u202e": "<RLO>",
+    "\u2066": "<LRI>",
+    "\u2067": "<RLI>",
+    "\u2068": "<FSI>",
+    "\u2069": "<PDI>",
+}
+
+
+def plain(text: str, style: str = "") -> Text:
+    """One line of untrusted text as a ``Text`` (no markup, no controls)."""
+    return Text(sanitize_line(text), style=style, no_wrap=True, end="")
+
+
+def block(text: str, style: str = "") -> Text:
+    """Several lines of untrusted text as a ``Text``."""
+    return Text(sanitize(text), style=style)
+
+
+def reviewable(text: str) -> Text:
+    """Text an operator must approve: invisible direction overrides become visible marks."""
+    for char, mark in _BIDI_MARKS.items():
+        text = text.replace(char, mark)
+    return Text(sanitize(text))

@@ -1,0 +1,1 @@
+"""The control center's screens."""

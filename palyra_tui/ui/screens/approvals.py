@@ -1,0 +1,219 @@
+"""Screen 4: the approval inbox, with the full tool input and safe keys.
+
+``y`` allows once, ``n`` denies, ``e`` denies with a reason, ``s`` allows for the
+session after a confirmation.  A decision key only counts once the selected
+prompt has been on screen for :data:`ARMING_DELAY` seconds, so keys typed
+before a prompt appeared (or just as it appeared) never answer it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import DataTable, Static
+
+from palyra_tui.client.errors import ClientError
+from palyra_tui.models.gateway import ApprovalAnswer, RiskLevel
+from palyra_tui.state.inbox import InboxEntry, Route
+from palyra_tui.state.runs import DecisionError
+from palyra_tui.ui.safe import plain, reviewable
+from palyra_tui.ui.screens.base import ControlScreen
+from palyra_tui.ui.screens.confirm import ConfirmScreen, ReasonScreen
+
+ARMING_DELAY = 0.6
+_RISK_STYLES = {
+    RiskLevel.CRITICAL: "bold reverse red",
+    RiskLevel.HIGH: "bold red",
+    RiskLevel.MEDIUM: "yellow",
+    RiskLevel.LOW: "green",
+    RiskLevel.UNSPECIFIED: "dim",
+}
+
+
+class ApprovalsScreen(ControlScreen):
+    """Review and decide pending approvals."""
+
+    SCREEN_NAME = "Approvals"
+    BINDINGS = [
+        Binding("y", "decide('once')", "Allow once"),
+        Binding("n", "decide('deny')", "Deny"),
+        Binding("e", "decide('reason')", "Deny with reason"),
+        Binding("s", "decide('session')", "Allow for session"),
+    ]
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="approvals-body"):
+            yield DataTable(id="inbox", cursor_type="row", zebra_stripes=True)
+            with VerticalScroll(id="approval-detail"):
+                yield Static(id="approval-text")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._armed_at = time.monotonic() + ARMING_DELAY
+        self._selected = ""
+
+    def on_mount(self) -> None:
+        table = self.query_one("#inbox", DataTable)
+        for key, label in (("risk", "Risk"), ("tool", "Tool"), ("wait", "Time left")):
+            table.add_column(label, key=key)
+        super().on_mount()
+        table.focus()
+        self.set_interval(1.0, self._tick)
+
+    def on_screen_resume(self) -> None:
+        self._arm()
+
+    # Inbox -------------------------------------------------------------------
+
+    def show_inbox(self) -> None:
+        table = self.query_one("#inbox", DataTable)
+        entries = {entry.approval_id: entry for entry in self.control.inbox}
+        for row_key in list(table.rows):
+            if row_key.value not in entries:
+                table.remove_row(row_key)
+        now = time.time()
+        for approval_id, entry in entries.items():
+            cells = _cells(entry, now)
+            if approval_id in table.rows:
+                for column, cell in zip(("risk", "tool", "wait"), cells, strict=True):
+                    table.update_cell(approval_id, column, cell)
+            else:
+                table.add_row(*cells, key=approval_id)
+        self._show_detail()
+
+    def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+        self._show_detail()
+
+    def _tick(self) -> None:
+        table = self.query_one("#inbox", DataTable)
+        now = time.time()
+        for entry in self.control.inbox:
+            if entry.approval_id in table.rows:
+                table.update_cell(entry.approval_id, "wait", _cells(entry, now)[2])
+        self._show_detail()
+
+    def selected(self) -> InboxEntry | None:
+        """The entry under the cursor."""
+        table = self.query_one("#inbox", DataTable)
+        if not table.rows:
+            return None
+        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return next((e for e in self.control.inbox if e.approval_id == row_key.value), None)
+
+    def _show_detail(self) -> None:
+        entry = self.selected()
+        detail = self.query_one("#approval-text", Static)
+        if entry is None:
+            self._selected = ""
+            detail.update(Text("No approvals waiting.", style="dim"))
+            return
+        if entry.approval_id != self._selected:
+            self._selected = entry.approval_id
+            self._arm()
+        detail.update(describe(entry, time.time(), self.armed))
+
+    # Deciding ------------------------------------------------------------------
+
+    def _arm(self) -> None:
+        self._armed_at = time.monotonic() + ARMING_DELAY
+
+    @property
+    def armed(self) -> bool:
+        """True once the selected prompt has been visible long enough to answer."""
+        return time.monotonic() >= self._armed_at
+
+    def action_decide(self, choice: str) -> None:
+        entry = self.selected()
+        if entry is None:
+            return
+        if not self.armed:
+            self.app.bell()
+            self.app.notify("read the request first: keys count after a short pause")
+            return
+        if choice == "once":
+            self._send(entry, ApprovalAnswer.allow_once())
+        elif choice == "deny":
+            self._send(entry, ApprovalAnswer.deny("denied by operator"))
+        elif choice == "reason":
+            self.app.push_screen(
+                ReasonScreen(f"Deny {entry.tool_name}: why?"),
+                lambda reason: (
+                    self._send(entry, ApprovalAnswer.deny(reason or "denied"))
+                    if reason is not None
+                    else None
+                ),
+            )
+        elif choice == "session":
+            self.app.push_screen(
+                ConfirmScreen(
+                    f"Allow {entry.tool_name} for the rest of this session?\n"
+                    "Later calls of this tool in the session will not ask again.",
+                    confirm="Allow for session",
+                ),
+                lambda ok: self._send(entry, ApprovalAnswer.allow_session()) if ok else None,
+            )
+
+    def _send(self, entry: InboxEntry, answer: ApprovalAnswer) -> None:
+        async def send() -> None:
+            try:
+                await self.control.runs.decide(entry, answer, self.control.http_base)
+            except (ClientError, DecisionError) as error:
+                self.app.notify(f"decision not sent: {error}", severity="error", markup=False)
+                return
+            verb = "allowed" if answer.approved else "denied"
+            self.app.notify(f"{entry.tool_name} {verb}", markup=False)
+            self.control.request_refresh()
+
+        self.run_worker(send(), group="approval-decisions", exit_on_error=False)
+
+
+def _cells(entry: InboxEntry, now: float) -> tuple[Text, ...]:
+    deadline = entry.deadline
+    left = f"{max(0, deadline - now):.0f}s" if deadline else "-"
+    return (
+        plain(entry.risk.value, _RISK_STYLES[entry.risk]),
+        plain(entry.tool_name, "bold"),
+        plain(left, "bold red" if deadline and deadline - now < 15 else ""),
+    )
+
+
+def describe(entry: InboxEntry, now: float, armed: bool) -> Text:
+    """The full, untruncated review of one approval."""
+    text = Text()
+    text.append_text(plain(entry.title, "bold"))
+    text.append("\n")
+    text.append("risk ", style="dim")
+    text.append(entry.risk.value.upper(), style=_RISK_STYLES[entry.risk])
+    deadline = entry.deadline
+    if deadline:
+        text.append(f"   time left {max(0, deadline - now):.0f} s", style="bold")
+    route = "answered on palyra-tui's own run" if entry.route is Route.STREAM else "console"
+    text.append(f"   via {route}\n", style="dim")
+    text.append_text(plain(f"summary: {entry.summary}"))
+    text.append("\n")
+    if entry.policy_explanation:
+        text.append_text(plain(f"policy: {entry.policy_explanation}", "dim"))
+        text.append("\n")
+    text.append_text(plain(f"session {entry.session_id} · run {entry.run_id}", "dim"))
+    text.append("\n\ninput (complete):\n", style="bold")
+    text.append_text(reviewable(_pretty(entry.input_json)))
+    text.append("\n\n")
+    if armed:
+        text.append(
+            "y allow once · n deny · e deny with reason · s allow for session", style="bold"
+        )
+    else:
+        text.append("read the request — keys are enabled in a moment", style="bold yellow")
+    return text
+
+
+def _pretty(payload: str) -> str:
+    try:
+        return json.dumps(json.loads(payload), indent=2, ensure_ascii=False)
+    except ValueError:
+        return payload

@@ -1,0 +1,72 @@
+"""What every screen has: a title line, its body, the status bar and the key footer."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from palyra_tui.state.snapshot import AppSnapshot
+from palyra_tui.ui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from palyra_tui.ui.app import PalyraApp
+
+_SCREENS = (("1", "Health"), ("2", "Logs"), ("3", "Chat"), ("4", "Approvals"))
+
+
+class ControlScreen(Screen[None]):
+    """Base of the four screens; subclasses compose :meth:`compose_body`."""
+
+    SCREEN_NAME = ""
+
+    @property
+    def control(self) -> PalyraApp:
+        """The app, typed."""
+        return cast("PalyraApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._tabs(), classes="tabs")
+        yield from self.compose_body()
+        yield StatusBar(classes="status")
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        """The screen's own widgets."""
+        yield from ()
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "snapshot", self._snapshot_changed)
+        self.watch(self.app, "inbox", self._inbox_changed)
+
+    def _snapshot_changed(self, snapshot: AppSnapshot | None) -> None:
+        self._refresh_status()
+        if snapshot is not None:
+            self.show_snapshot(snapshot)
+
+    def _inbox_changed(self) -> None:
+        self._refresh_status()
+        self.show_inbox()
+
+    def _refresh_status(self) -> None:
+        facts = self.control.status_facts()
+        if facts is not None:
+            self.query_one(StatusBar).show(facts)
+
+    def show_snapshot(self, snapshot: AppSnapshot) -> None:
+        """Patch the screen's widgets for a new snapshot."""
+
+    def show_inbox(self) -> None:
+        """React to a change of the approval inbox."""
+
+    def _tabs(self) -> Text:
+        text = Text(no_wrap=True)
+        text.append(" Palyra ", style="bold reverse")
+        for key, name in _SCREENS:
+            style = "bold reverse cyan" if name == self.SCREEN_NAME else "dim"
+            text.append(f" {key} {name} ", style=style)
+        text.append("  ? keys", style="dim")
+        return text

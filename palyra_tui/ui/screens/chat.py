@@ -1,0 +1,287 @@
+"""Screen 3: chat sessions, the transcript as it streams, and the composer.
+
+Enter sends; Shift+Enter or Ctrl+J adds a line.  When the gateway cannot be
+reached the message becomes an offline draft: nothing typed is lost, and a
+draft is only sent again when the operator asks (Ctrl+R).
+"""
+
+from __future__ import annotations
+
+import json
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import OptionList, Static, TextArea
+from textual.widgets.option_list import Option
+
+from palyra_tui.client.errors import ClientError
+from palyra_tui.models.gateway import SessionSummary
+from palyra_tui.state.chat import AnswerItem, ChatItem, StatusItem, ToolItem, UserItem
+from palyra_tui.state.snapshot import AppSnapshot
+from palyra_tui.ui.safe import block, plain
+from palyra_tui.ui.screens.base import ControlScreen
+
+MAX_INPUT_LINES_IN_CHAT = 12
+
+
+class Composer(TextArea):
+    """A text area where Enter sends and Shift+Enter / Ctrl+J start a new line."""
+
+    BINDINGS = [
+        Binding("enter", "send", "Send", priority=True),
+        Binding("shift+enter", "newline", "New line", show=False, priority=True),
+        Binding("ctrl+j", "newline", "New line", show=False, priority=True),
+        Binding("escape", "leave", "Leave composer", show=False, priority=True),
+    ]
+
+    class Send(Message):
+        """The operator pressed Enter."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def action_send(self) -> None:
+        text = self.text
+        if text.strip():
+            self.post_message(self.Send(text))
+
+    def action_newline(self) -> None:
+        self.insert("\n")
+
+    def action_leave(self) -> None:
+        """Give the keys back to the screen (so 1-4 switch screens again)."""
+        self.screen.query_one("#sessions").focus()
+
+
+class ChatScreen(ControlScreen):
+    """Talk to the agent; watch tools and approvals inline."""
+
+    SCREEN_NAME = "Chat"
+    BINDINGS = [
+        Binding("ctrl+n", "new_session", "New session"),
+        Binding("ctrl+x", "abort", "Abort run"),
+        Binding("ctrl+r", "resend", "Resend draft"),
+        Binding("ctrl+d", "discard_draft", "Discard draft", show=False),
+        Binding("ctrl+l", "focus_sessions", "Sessions", show=False),
+    ]
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="chat-body"):
+            yield OptionList(id="sessions")
+            with Vertical(id="conversation"):
+                yield Static(id="session-title")
+                yield VerticalScroll(id="transcript")
+                yield Static(id="drafts")
+                yield Composer(id="composer", soft_wrap=True, show_line_numbers=False)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.session_id = ""
+        self._rendered: list[tuple[ChatItem, Static]] = []
+        self._session_ids: list[str] = []
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.watch(self.app, "chat_version", self._chat_changed)
+        self.query_one(Composer).focus()
+
+    # Sessions ------------------------------------------------------------------
+
+    def show_snapshot(self, snapshot: AppSnapshot) -> None:
+        sessions = snapshot.sessions
+        ids = [session.session_id for session in sessions]
+        if ids != self._session_ids:
+            self._session_ids = ids
+            options = self.query_one("#sessions", OptionList)
+            highlighted = options.highlighted
+            options.clear_options()
+            options.add_options([Option(_session_label(s), id=s.session_id) for s in sessions])
+            if highlighted is not None and highlighted < len(ids):
+                options.highlighted = highlighted
+        if not self.session_id and sessions:
+            self._open(sessions[0].session_id)
+        self._show_title(snapshot)
+
+    @on(OptionList.OptionSelected, "#sessions")
+    def _session_chosen(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id is not None:
+            self._open(event.option.id)
+            self.query_one(Composer).focus()
+
+    def _open(self, session_id: str) -> None:
+        self.session_id = session_id
+        transcript = self.query_one("#transcript", VerticalScroll)
+        transcript.remove_children()
+        self._rendered = []
+        self._chat_changed()
+
+    def action_new_session(self) -> None:
+        async def create() -> None:
+            client = self.control.link.current
+            if client is None:
+                self.app.notify("the gateway is not reachable", severity="warning")
+                return
+            try:
+                resolved = await client.new_session("palyra-tui")
+            except ClientError as error:
+                self.app.notify(str(error), severity="error", markup=False)
+                return
+            self._open(resolved.session.session_id)
+            self.control.request_refresh()
+
+        self.run_worker(create(), group="chat-session", exit_on_error=False)
+
+    def action_focus_sessions(self) -> None:
+        self.query_one("#sessions", OptionList).focus()
+
+    # Sending -------------------------------------------------------------------
+
+    @on(Composer.Send)
+    def _send(self, event: Composer.Send) -> None:
+        if not self.session_id:
+            self.app.notify("create a session first (Ctrl+N)", severity="warning")
+            return
+        self.query_one(Composer).text = ""
+        target = self.control.grpc_target
+        self.run_worker(
+            self.control.runs.send(target, self.session_id, event.text),
+            group="chat-runs",
+            exit_on_error=False,
+        )
+
+    def action_abort(self) -> None:
+        async def abort() -> None:
+            try:
+                if not await self.control.runs.abort(self.session_id):
+                    self.app.notify("no run in flight")
+            except ClientError as error:
+                self.app.notify(str(error), severity="error", markup=False)
+
+        self.run_worker(abort(), group="chat-abort", exit_on_error=False)
+
+    def action_resend(self) -> None:
+        drafts = self.control.runs.drafts.for_session(self.session_id)
+        if not drafts:
+            self.app.notify("no draft to resend")
+            return
+        draft = drafts[0]
+        self.run_worker(
+            self.control.runs.resend(self.control.grpc_target, draft),
+            group="chat-runs",
+            exit_on_error=False,
+        )
+
+    def action_discard_draft(self) -> None:
+        drafts = self.control.runs.drafts.for_session(self.session_id)
+        if drafts:
+            self.control.runs.drafts.remove(drafts[0].draft_id)
+            self._chat_changed()
+
+    # Transcript ------------------------------------------------------------------
+
+    def _chat_changed(self) -> None:
+        if not self.session_id:
+            return
+        items = self.control.runs.transcript(self.session_id).items
+        transcript = self.query_one("#transcript", VerticalScroll)
+        at_end = transcript.is_vertical_scroll_end
+        for index, item in enumerate(items):
+            if index < len(self._rendered):
+                shown, widget = self._rendered[index]
+                if shown is not item:
+                    widget.update(render_item(item))
+                    self._rendered[index] = (item, widget)
+            else:
+                widget = Static(render_item(item), classes=f"item {type(item).__name__}")
+                self._rendered.append((item, widget))
+                transcript.mount(widget)
+        if at_end:
+            transcript.scroll_end(animate=False)
+        self._show_drafts()
+        if self.control.snapshot is not None:
+            self._show_title(self.control.snapshot)
+
+    def _show_drafts(self) -> None:
+        drafts = self.control.runs.drafts.for_session(self.session_id)
+        box = self.query_one("#drafts", Static)
+        if not drafts:
+            box.update("")
+            box.display = False
+            return
+        box.display = True
+        text = Text()
+        text.append(
+            f"{len(drafts)} offline draft(s) — Ctrl+R resends, Ctrl+D discards\n",
+            style="bold yellow",
+        )
+        for draft in drafts[:3]:
+            text.append_text(plain(f"  “{draft.text[:60]}” ({draft.reason})", "yellow"))
+            text.append("\n")
+        box.update(text)
+
+    def _show_title(self, snapshot: AppSnapshot) -> None:
+        title = self.query_one("#session-title", Static)
+        session = next((s for s in snapshot.sessions if s.session_id == self.session_id), None)
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if session is None and not self.session_id:
+            text.append(" no session — Ctrl+N creates one", style="dim")
+        else:
+            name = session.display_title if session is not None else self.session_id
+            text.append_text(plain(f" {name}", "bold"))
+            if self.control.runs.session_busy(self.session_id):
+                text.append("  ● run in flight (Ctrl+X aborts)", style="bold cyan")
+        title.update(text)
+
+
+def _session_label(session: SessionSummary) -> Text:
+    text = plain(session.display_title[:40], "bold")
+    if session.last_run_state:
+        text.append(f" · {session.last_run_state}", style="dim")
+    return text
+
+
+def render_item(item: ChatItem) -> Text:
+    """One transcript item as plain text (untrusted content is never markup)."""
+    text = Text()
+    if isinstance(item, UserItem):
+        text.append("you › ", style="bold cyan")
+        text.append_text(block(item.text))
+    elif isinstance(item, AnswerItem):
+        text.append("agent › ", style="bold green")
+        text.append_text(block(item.text))
+        if not item.final:
+            text.append(" ▌", style="blink")
+    elif isinstance(item, ToolItem):
+        text.append("⚙ tool ", style="bold magenta")
+        text.append_text(plain(item.tool_name, "bold"))
+        text.append("\n")
+        text.append_text(block(_pretty(item.input_json, MAX_INPUT_LINES_IN_CHAT), "dim"))
+        if item.approval_pending:
+            text.append("\n⚠ approval needed — press 4 to review", style="bold reverse yellow")
+        if item.decision:
+            style = "green" if item.decision in ("approved", "allowed") else "red"
+            text.append(f"\n{item.decision}", style=f"bold {style}")
+            if item.reason:
+                text.append_text(plain(f" ({item.reason})", style))
+        if item.success is not None:
+            text.append("\nresult: " if item.success else "\nerror: ", style="bold")
+            text.append_text(block(_pretty(item.result, MAX_INPUT_LINES_IN_CHAT)))
+    elif isinstance(item, StatusItem):
+        text.append_text(plain(f"— {item.text}", "bold red" if item.failed else "dim"))
+    return text
+
+
+def _pretty(payload: str, max_lines: int) -> str:
+    try:
+        pretty = json.dumps(json.loads(payload), indent=2, ensure_ascii=False)
+    except ValueError:
+        pretty = payload
+    lines = pretty.splitlines()
+    if len(lines) > max_lines:
+        lines = [*lines[:max_lines], f"… {len(lines) - max_lines} more lines (full text in 4)"]
+    return "\n".join(lines)

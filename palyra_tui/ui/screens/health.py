@@ -1,0 +1,206 @@
+"""Screen 1: overall status, quick facts, the services table and a post-mortem of the selection."""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import DataTable, Static
+
+from palyra_tui.errors import PalyraError
+from palyra_tui.models import LogStream, ServiceSnapshot
+from palyra_tui.state.snapshot import AppSnapshot, OverallStatus
+from palyra_tui.ui.screens.base import ControlScreen
+from palyra_tui.ui.screens.confirm import ConfirmScreen
+from palyra_tui.ui.widgets.process_table import ProcessTable
+
+_OVERALL = {
+    OverallStatus.HEALTHY: ("HEALTHY", "bold green"),
+    OverallStatus.DEGRADED: ("DEGRADED", "bold yellow"),
+    OverallStatus.DOWN: ("DOWN", "bold red"),
+}
+
+
+class HealthScreen(ControlScreen):
+    """The services and how they are doing."""
+
+    SCREEN_NAME = "Health"
+    BINDINGS = [
+        Binding("s", "start", "Start"),
+        Binding("x", "stop", "Stop"),
+        Binding("r", "restart", "Restart"),
+        Binding("h", "hold", "Hold restarts"),
+        Binding("A", "start_all", "Start all", show=False),
+        Binding("X", "stop_all", "Stop all", show=False),
+        Binding("R", "restart_all", "Restart all", show=False),
+    ]
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="facts")
+        yield ProcessTable(id="processes")
+        with Horizontal(id="below"), VerticalScroll(id="detail-box"):
+            yield Static(id="detail")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one(ProcessTable).focus()
+        self.set_interval(1.0, self._tick)
+
+    def show_snapshot(self, snapshot: AppSnapshot) -> None:
+        self.query_one("#facts", Static).update(self._facts(snapshot))
+        self.query_one(ProcessTable).show(snapshot.supervisor.services)
+        self._show_detail()
+
+    def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+        self._show_detail()
+
+    def _tick(self) -> None:
+        snapshot = self.control.snapshot
+        if snapshot is not None:
+            self.query_one(ProcessTable).show(snapshot.supervisor.services)
+
+    # Rendering -------------------------------------------------------------
+
+    def _facts(self, snapshot: AppSnapshot) -> Text:
+        label, style = _OVERALL[snapshot.overall]
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f" {label} ", style=f"reverse {style}")
+        text.append(f"  gateway {snapshot.connection.value}")
+        health = snapshot.gateway_health
+        if health is not None:
+            text.append(f" · {health.service} {health.version} · up {health.uptime_seconds}s")
+        if snapshot.gateway_target:
+            text.append(f" · grpc {snapshot.gateway_target}", style="dim")
+        if self.control.http_base:
+            text.append(f" · dashboard {self.control.http_base}/#/control/overview", style="dim")
+        if self.control.startup_error:
+            text.append("\n")
+            text.append(self.control.startup_error, style="bold red")
+        return text
+
+    def _selected(self) -> ServiceSnapshot | None:
+        snapshot = self.control.snapshot
+        name = self.query_one(ProcessTable).selected_service
+        if snapshot is None or name is None:
+            return None
+        return snapshot.supervisor.get(name)
+
+    def _show_detail(self) -> None:
+        service = self._selected()
+        detail = self.query_one("#detail", Static)
+        if service is None:
+            detail.update("")
+            return
+        detail.update(describe_service(service, self._last_lines(service.name), time.time()))
+
+    def _last_lines(self, name: str) -> tuple[str, ...]:
+        lines = self.control.supervisor.tail(name, 8, LogStream.STDERR)
+        if not lines:
+            lines = self.control.supervisor.tail(name, 8)
+        return tuple(line.text for line in lines)
+
+    # Actions -----------------------------------------------------------------
+
+    def action_start(self) -> None:
+        service = self._selected()
+        if service is not None:
+            self._run(self.control.supervisor.start(service.name), f"starting {service.name}")
+
+    def action_stop(self) -> None:
+        service = self._selected()
+        if service is not None:
+            self._confirm(
+                f"Stop {service.name}?", "Stop", self.control.supervisor.stop, service.name
+            )
+
+    def action_restart(self) -> None:
+        service = self._selected()
+        if service is not None:
+            self._confirm(
+                f"Restart {service.name}? It is stopped first.",
+                "Restart",
+                self.control.supervisor.restart,
+                service.name,
+            )
+
+    def action_hold(self) -> None:
+        service = self._selected()
+        if service is not None:
+            held = not service.held
+            verb = "holding" if held else "releasing"
+            self._run(self.control.supervisor.hold(service.name, held), f"{verb} {service.name}")
+
+    def action_start_all(self) -> None:
+        self._run(self.control.supervisor.start_all(), "starting every enabled service")
+
+    def action_stop_all(self) -> None:
+        self.app.push_screen(
+            ConfirmScreen("Stop every service (the gateway last)?", confirm="Stop all"),
+            lambda ok: (
+                self._run(self.control.supervisor.stop_all(), "stopping all") if ok else None
+            ),
+        )
+
+    def action_restart_all(self) -> None:
+        async def restart_all() -> None:
+            await self.control.supervisor.stop_all()
+            await self.control.supervisor.start_all()
+
+        self.app.push_screen(
+            ConfirmScreen("Restart every service?", confirm="Restart all"),
+            lambda ok: self._run(restart_all(), "restarting all") if ok else None,
+        )
+
+    def _confirm(self, question: str, verb: str, action: object, name: str) -> None:
+        def done(ok: bool | None) -> None:
+            if ok and callable(action):
+                self._run(action(name), f"{verb.lower()} {name}")
+
+        self.app.push_screen(ConfirmScreen(question, confirm=verb), done)
+
+    def _run(self, operation: object, what: str) -> None:
+        async def run() -> None:
+            try:
+                await operation  # type: ignore[misc]
+            except PalyraError as error:
+                self.app.notify(f"{what} failed: {error}", severity="error", markup=False)
+            self.control.request_refresh()
+
+        self.app.notify(what, markup=False)
+        self.run_worker(run(), group="service-actions", exit_on_error=False)
+
+
+def describe_service(service: ServiceSnapshot, last_lines: tuple[str, ...], now: float) -> Text:
+    """The post-mortem card of one service."""
+    text = Text()
+    text.append(service.name, style="bold")
+    text.append(f"  {service.state.value}")
+    if service.held:
+        text.append("  restarts held", style="bold magenta")
+    text.append("\n")
+    if service.reason:
+        text.append(f"reason: {service.reason}\n", style="yellow")
+    if service.last_exit is not None:
+        ended = service.last_exit
+        text.append(
+            f"last exit: {ended.description} after {ended.uptime:.1f} s, "
+            f"{time.strftime('%H:%M:%S', time.localtime(ended.at))}\n"
+        )
+    limit = f" of {service.max_restarts}" if service.max_restarts else ""
+    schedule = f"restarts: {service.restarts}; consecutive failures {service.attempt}{limit}"
+    wait = service.next_attempt_in(now)
+    if wait is not None:
+        schedule += f"; next try in {wait:.0f} s"
+    text.append(schedule + "; backoff resets after 60 s up\n", style="dim")
+    if service.binary:
+        text.append(f"binary: {service.binary}\n", style="dim")
+    for key, value in service.endpoints:
+        text.append(f"{key}: {value}\n", style="dim")
+    if last_lines:
+        text.append("last lines:\n", style="bold")
+        for line in last_lines:
+            text.append(f"  {line}\n")
+    return text

@@ -1,0 +1,212 @@
+"""Screen 2: every service's logs on one time axis, or one service alone.
+
+Lines come from a supervisor log subscription and are written in batches at
+most ten times a second, so a service writing 10,000 lines/s costs ten small
+redraws, not ten thousand, and a slow SSH link only sees the visible rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Input, Static
+
+from palyra_tui.models import LogLevel, LogStream
+from palyra_tui.ui.screens.base import ControlScreen
+from palyra_tui.ui.widgets.log_view import LogFilter, LogView
+
+REDRAW_INTERVAL = 0.1
+_LEVELS: tuple[LogLevel | None, ...] = (None, LogLevel.INFO, LogLevel.WARN, LogLevel.ERROR)
+_STREAMS: tuple[LogStream | None, ...] = (
+    None,
+    LogStream.STDOUT,
+    LogStream.STDERR,
+    LogStream.SUPERVISOR,
+)
+
+
+class LogsScreen(ControlScreen):
+    """Follow, filter, search, export and copy log lines."""
+
+    SCREEN_NAME = "Logs"
+    BINDINGS = [
+        Binding("slash", "filter", "Filter"),
+        Binding("escape", "clear_filter", "Clear", show=False),
+        Binding("n", "next_match", "Next match"),
+        Binding("N", "previous_match", "Prev match", show=False),
+        Binding("f", "follow", "Follow"),
+        Binding("l", "cycle_level", "Level"),
+        Binding("t", "cycle_stream", "Stream"),
+        Binding("right_square_bracket", "next_service", "Service"),
+        Binding("left_square_bracket", "previous_service", "Service", show=False),
+        Binding("up", "cursor(-1)", show=False),
+        Binding("down", "cursor(1)", show=False),
+        Binding("y", "copy_line", "Copy"),
+        Binding("ctrl+s", "export", "Export"),
+    ]
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="log-title")
+        yield LogView(id="log")
+        yield Input(
+            placeholder="filter: text, re:regex, ! inverts (Enter keeps, Esc clears)", id="filter"
+        )
+
+    def on_mount(self) -> None:
+        self._services = self.control.supervisor.service_names()
+        super().on_mount()
+        self.query_one("#filter", Input).display = False
+        self.query_one(LogView).focus()
+        self.feed_logs()
+        self._show_title()
+
+    def feed_logs(self) -> None:
+        self.run_worker(self._feed(), group="log-feed", exclusive=True, exit_on_error=False)
+
+    async def _feed(self) -> None:
+        view = self.query_one(LogView)
+        feed = self.control.supervisor.subscribe_logs(backlog=True)
+        try:
+            async for batch in feed:
+                view.write(batch)
+                await asyncio.sleep(REDRAW_INTERVAL)
+        finally:
+            feed.close()
+
+    # Filtering ---------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.value = self.query_one(LogView).current_filter.query
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_typed(self, event: Input.Changed) -> None:
+        self._apply(replace(self.query_one(LogView).current_filter, query=event.value))
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, _event: Input.Submitted) -> None:
+        self.query_one("#filter", Input).display = False
+        self.query_one(LogView).focus()
+
+    def action_clear_filter(self) -> None:
+        view = self.query_one(LogView)
+        query = view.current_filter.query
+        self.query_one("#filter", Input).display = False
+        self._apply(replace(view.current_filter, query=""))
+        view.set_find(query)
+        view.focus()
+
+    def _apply(self, log_filter: LogFilter) -> None:
+        view = self.query_one(LogView)
+        try:
+            view.set_filter(log_filter)
+        except re.error as error:
+            self.query_one("#log-title", Static).update(Text(f" bad regex: {error}", style="red"))
+            return
+        self._show_title()
+
+    def action_next_match(self) -> None:
+        if not self.query_one(LogView).jump(forward=True):
+            self.app.bell()
+
+    def action_previous_match(self) -> None:
+        if not self.query_one(LogView).jump(forward=False):
+            self.app.bell()
+
+    def action_follow(self) -> None:
+        self.query_one(LogView).resume_follow()
+
+    def action_cursor(self, delta: int) -> None:
+        view = self.query_one(LogView)
+        if not view.lines:
+            return
+        start = view.cursor if view.cursor is not None else len(view.lines) - 1
+        view.follow = False
+        view.move_cursor(start + delta)
+
+    def action_cycle_level(self) -> None:
+        view = self.query_one(LogView)
+        current = view.current_filter.min_level
+        nxt = _LEVELS[(_LEVELS.index(current) + 1) % len(_LEVELS)]
+        self._apply(replace(view.current_filter, min_level=nxt))
+
+    def action_cycle_stream(self) -> None:
+        view = self.query_one(LogView)
+        current = view.current_filter.stream
+        nxt = _STREAMS[(_STREAMS.index(current) + 1) % len(_STREAMS)]
+        self._apply(replace(view.current_filter, stream=nxt))
+
+    def action_next_service(self) -> None:
+        self._cycle_service(1)
+
+    def action_previous_service(self) -> None:
+        self._cycle_service(-1)
+
+    def _cycle_service(self, step: int) -> None:
+        view = self.query_one(LogView)
+        choices: list[str | None] = [None, *self._services]
+        index = choices.index(view.current_filter.service)
+        self._apply(replace(view.current_filter, service=choices[(index + step) % len(choices)]))
+
+    # Export and copy ---------------------------------------------------------
+
+    def action_copy_line(self) -> None:
+        line = self.query_one(LogView).selected_line()
+        if line is None:
+            return
+        self.app.copy_to_clipboard(line.text)
+        self.app.notify("line copied (OSC 52)")
+
+    def action_export(self) -> None:
+        view = self.query_one(LogView)
+        folder = self.control.supervisor.config.state_dir / "exports"
+        target = folder / time.strftime("logs-%Y%m%d-%H%M%S.txt")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            _write_private(target, view.export())
+        except OSError as error:
+            self.app.notify(f"export failed: {error.strerror}", severity="error", markup=False)
+            return
+        self.app.notify(f"exported {len(view.lines):,} lines to {target}", markup=False)
+
+    # Title -------------------------------------------------------------------
+
+    @on(LogView.Changed)
+    def _view_changed(self) -> None:
+        self._show_title()
+
+    def _show_title(self) -> None:
+        view = self.query_one(LogView)
+        log_filter = view.current_filter
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(
+            " following " if view.follow else " paused (f follows) ",
+            style="bold green" if view.follow else "bold yellow",
+        )
+        text.append(f" {log_filter.service or 'all services'}")
+        if log_filter.min_level is not None:
+            text.append(f" · {log_filter.min_level.name}+")
+        if log_filter.stream is not None:
+            text.append(f" · {log_filter.stream.value}")
+        if log_filter.query:
+            text.append(f" · filter {log_filter.query!r}", style="cyan")
+        text.append(f" · {len(view.lines):,} lines", style="dim")
+        self.query_one("#log-title", Static).update(text)
+
+
+def _write_private(path: Path, text: str) -> None:
+    import os
+
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)

@@ -1,0 +1,112 @@
+"""The services table of the Health screen, updated by row key (cursor and scroll survive)."""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from palyra_tui.models import HealthState, ServiceSnapshot, ServiceState
+from palyra_tui.ui.safe import plain
+
+COLUMNS = (
+    ("service", "Service", 12),
+    ("state", "State", 9),
+    ("pid", "PID", 7),
+    ("uptime", "Uptime", 7),
+    ("restarts", "Restarts", 8),
+    ("next", "Next try", 8),
+    ("cpu", "CPU", 6),
+    ("rss", "RSS", 7),
+    ("health", "Health", 14),
+)
+_STATE_STYLES = {
+    ServiceState.RUNNING: "green",
+    ServiceState.STARTING: "cyan",
+    ServiceState.STOPPING: "yellow",
+    ServiceState.BACKOFF: "bold yellow",
+    ServiceState.HELD: "bold magenta",
+    ServiceState.EXITED: "dim",
+    ServiceState.FAILED: "bold red",
+    ServiceState.STOPPED: "dim",
+}
+_HEALTH_STYLES = {
+    HealthState.HEALTHY: "green",
+    HealthState.UNHEALTHY: "bold red",
+    HealthState.UNKNOWN: "dim",
+    HealthState.NOT_CHECKED: "dim",
+}
+
+
+class ProcessTable(DataTable[Text]):
+    """One row per service, keyed by service name."""
+
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+        self.zebra_stripes = True
+        for key, label, width in COLUMNS:
+            self.add_column(label, key=key, width=width)
+
+    def show(self, services: tuple[ServiceSnapshot, ...], now: float | None = None) -> None:
+        """Patch the rows to match ``services``."""
+        moment = time.time() if now is None else now
+        wanted = {service.name: service for service in services}
+        for row_key in list(self.rows):
+            if row_key.value not in wanted:
+                self.remove_row(row_key)
+        for name, service in wanted.items():
+            cells = row_cells(service, moment)
+            if name in self.rows:
+                for (column, _, _), cell in zip(COLUMNS, cells, strict=True):
+                    if self.get_cell(name, column) != cell:
+                        self.update_cell(name, column, cell)
+            else:
+                self.add_row(*cells, key=name)
+
+    @property
+    def selected_service(self) -> str | None:
+        """The name of the service under the cursor."""
+        if not self.rows:
+            return None
+        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return str(row_key.value) if row_key.value is not None else None
+
+
+def row_cells(service: ServiceSnapshot, now: float) -> tuple[Text, ...]:
+    """The cells of one service row."""
+    state = service.state.value + (" (held)" if service.held and service.state.is_up else "")
+    uptime = service.uptime(now)
+    wait = service.next_attempt_in(now)
+    stats = service.stats
+    health = service.health
+    health_text = health.state.value
+    if health.latency_ms is not None and health.state is HealthState.HEALTHY:
+        health_text += f" {health.latency_ms:.0f}ms"
+    attempt = f" (#{service.attempt})" if service.attempt else ""
+    return (
+        plain(service.name, "bold"),
+        plain(state, _STATE_STYLES.get(service.state, "")),
+        plain(str(service.pid) if service.pid else "-"),
+        plain(_duration(uptime) if uptime is not None else "-"),
+        plain(f"{service.restarts}{attempt}"),
+        plain(f"in {wait:.0f}s" if wait is not None else "-", "yellow" if wait is not None else ""),
+        plain(f"{stats.cpu_percent:.1f}%" if stats else "-"),
+        plain(_bytes(stats.rss_bytes) if stats else "-"),
+        plain(health_text, _HEALTH_STYLES.get(health.state, "")),
+    )
+
+
+def _duration(seconds: float) -> str:
+    whole = int(seconds)
+    if whole < 60:
+        return f"{whole}s"
+    if whole < 3600:
+        return f"{whole // 60}m{whole % 60:02d}s"
+    return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
+
+
+def _bytes(count: int) -> str:
+    if count < 1024 * 1024:
+        return f"{count / 1024:.0f}K"
+    return f"{count / (1024 * 1024):.1f}M"

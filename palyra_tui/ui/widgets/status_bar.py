@@ -1,0 +1,64 @@
+"""The bottom status line: connection, approvals, runs, drafts and the latest error."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.widgets import Static
+
+from palyra_tui.state.snapshot import ConnectionState, OverallStatus
+
+_CONNECTION_STYLES = {
+    ConnectionState.CONNECTED: "bold green",
+    ConnectionState.RECONNECTING: "bold yellow",
+    ConnectionState.OFFLINE: "bold red",
+}
+_OVERALL_STYLES = {
+    OverallStatus.HEALTHY: "green",
+    OverallStatus.DEGRADED: "yellow",
+    OverallStatus.DOWN: "red",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StatusFacts:
+    """What the status bar says."""
+
+    connection: ConnectionState
+    overall: OverallStatus
+    approvals: int
+    active_runs: int
+    drafts: int
+    error: str = ""
+
+    def title(self) -> str:
+        """The same facts for the terminal title."""
+        parts = [f"Palyra · {self.connection.value}"]
+        if self.approvals:
+            parts.append(f"{self.approvals} approval{'s' if self.approvals != 1 else ''}")
+        if self.active_runs:
+            parts.append(f"{self.active_runs} run{'s' if self.active_runs != 1 else ''}")
+        if self.drafts:
+            parts.append(f"{self.drafts} draft{'s' if self.drafts != 1 else ''}")
+        return " · ".join(parts)
+
+
+class StatusBar(Static):
+    """Renders :class:`StatusFacts` (plain text, never markup)."""
+
+    def show(self, facts: StatusFacts) -> None:
+        """Replace what the bar says."""
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f" {facts.connection.value} ", style=_CONNECTION_STYLES[facts.connection])
+        text.append(" │ ")
+        text.append(facts.overall.value, style=_OVERALL_STYLES[facts.overall])
+        text.append(" │ ")
+        text.append(
+            f"approvals {facts.approvals}", style="bold reverse yellow" if facts.approvals else ""
+        )
+        text.append(f" │ runs {facts.active_runs} │ drafts {facts.drafts}")
+        if facts.error:
+            text.append(" │ ")
+            text.append(facts.error, style="red")
+        self.update(text)
