@@ -224,3 +224,25 @@ async def test_console_session_expiry_is_typed() -> None:
         await http.list_approvals()
     await http.close()
     await asyncio.sleep(0)
+
+
+async def test_a_handoff_url_with_port_zero_gets_the_console_port() -> None:
+    """palyrad bound to port 0 hands off to port 0 (its configured port)."""
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/console/v1/auth/login":
+            return httpx.Response(200, json={"csrf_token": "c"})
+        assert request.headers["x-palyra-csrf-token"] == "c"
+        return httpx.Response(
+            200,
+            json={
+                "handoff_url": "http://127.0.0.1:0/console/v1/auth/browser-handoff/consume?token=t",
+                "expires_at_unix_ms": 5,
+            },
+        )
+
+    http = GatewayHttp("http://127.0.0.1:43210", identity(), transport=httpx.MockTransport(reply))
+    handoff = await http.browser_handoff()
+    await http.close()
+    assert handoff.url.startswith("http://127.0.0.1:43210/console/v1/auth/browser-handoff/consume")
+    assert handoff.url.endswith("token=t")

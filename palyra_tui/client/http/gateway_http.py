@@ -247,6 +247,11 @@ class GatewayHttp:
         url = _str(document, "handoff_url")
         expected = httpx.URL(self.base_url)
         handed = httpx.URL(url)
+        if handed.port == 0:
+            # palyrad builds the URL from its configured port; bound to port 0 that
+            # is 0, while its console is the one this client talks to.
+            handed = handed.copy_with(port=expected.port)
+            url = str(handed)
         if (handed.scheme, handed.host, handed.port) != (
             expected.scheme,
             expected.host,
