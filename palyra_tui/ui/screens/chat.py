@@ -90,6 +90,10 @@ class ChatScreen(ControlScreen):
         self.watch(self.app, "chat_version", self._chat_changed)
         self.query_one(Composer).focus()
 
+    def on_screen_resume(self) -> None:
+        transcript = self.query_one("#transcript", VerticalScroll)
+        self.call_after_refresh(transcript.scroll_end, animate=False)
+
     # Sessions ------------------------------------------------------------------
 
     def show_snapshot(self, snapshot: AppSnapshot) -> None:
@@ -189,19 +193,21 @@ class ChatScreen(ControlScreen):
             return
         items = self.control.runs.transcript(self.session_id).items
         transcript = self.query_one("#transcript", VerticalScroll)
-        at_end = transcript.is_vertical_scroll_end
+        changed = False
         for index, item in enumerate(items):
             if index < len(self._rendered):
                 shown, widget = self._rendered[index]
                 if shown is not item:
                     widget.update(render_item(item))
                     self._rendered[index] = (item, widget)
+                    changed = True
             else:
                 widget = Static(render_item(item), classes=f"item {type(item).__name__}")
                 self._rendered.append((item, widget))
                 transcript.mount(widget)
-        if at_end:
-            transcript.scroll_end(animate=False)
+                changed = True
+        if changed:
+            self.call_after_refresh(transcript.scroll_end, animate=False)
         self._show_drafts()
         if self.control.snapshot is not None:
             self._show_title(self.control.snapshot)

@@ -1,0 +1,54 @@
+"""The control center over the real reference daemons, for Pilot tests."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from palyra_tui.cli.demo import demo_config, demo_environ
+from palyra_tui.models import HealthState, ServiceState
+from palyra_tui.ui.app import PalyraApp
+from palyra_tui.ui.launch import build_app
+
+
+@pytest.fixture
+async def demo_app(tmp_path: Path) -> AsyncIterator[PalyraApp]:
+    """The app with the demo runtime started (real processes, real sockets)."""
+    app, supervisor = build_app(
+        demo_config(tmp_path / "state"), environ=demo_environ(), interval=0.2
+    )
+    await supervisor.start_all()
+    try:
+        yield app
+    finally:
+        await supervisor.aclose(timeout=20)
+
+
+async def until(pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 20) -> None:
+    """Let the app run until ``condition`` holds; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await pilot.pause(0.05)
+
+
+def gateway_ready(app: PalyraApp) -> bool:
+    snapshot = app.snapshot
+    if snapshot is None or snapshot.gateway_health is None:
+        return False
+    gateway = snapshot.supervisor.get("gateway")
+    return (
+        gateway is not None
+        and gateway.state is ServiceState.RUNNING
+        and gateway.health.state is HealthState.HEALTHY
+    )
+
+
+async def settle() -> None:
+    await asyncio.sleep(0)

@@ -1,0 +1,271 @@
+"""Pilot tests of every screen and key flow, over the real reference daemons."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from textual.widgets import DataTable, OptionList, Static
+
+from palyra_tui.models import LogLine, LogStream, ServiceState
+from palyra_tui.state.chat import AnswerItem, StatusItem, ToolItem
+from palyra_tui.ui.app import PalyraApp
+from palyra_tui.ui.launch import build_app
+from palyra_tui.ui.screens.approvals import ARMING_DELAY, ApprovalsScreen
+from palyra_tui.ui.screens.chat import ChatScreen, Composer
+from palyra_tui.ui.screens.confirm import ConfirmScreen, ReasonScreen
+from palyra_tui.ui.screens.health import HealthScreen
+from palyra_tui.ui.screens.logs import LogsScreen
+from palyra_tui.ui.widgets.log_view import LogView
+from palyra_tui.ui.widgets.process_table import ProcessTable
+from tests.ui.conftest import gateway_ready, until
+
+SIZE = (100, 32)
+
+
+async def test_health_screen_shows_live_services(demo_app: PalyraApp) -> None:
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: gateway_ready(demo_app))
+        screen = demo_app.screen
+        assert isinstance(screen, HealthScreen)
+        table = screen.query_one(ProcessTable)
+        assert [key.value for key in table.rows] == ["gateway", "browserd", "node_host"]
+        await until(pilot, lambda: "healthy" in table.get_cell("gateway", "health").plain)
+        facts = str(screen.query_one("#facts", Static).render())
+        assert "HEALTHY" in facts and "palyra-tui-sim" in facts
+        detail = str(screen.query_one("#detail", Static).render())
+        assert "binary:" in detail and "grpc_listen_addr" in detail
+
+
+async def test_stopping_a_service_asks_first_and_names_it(demo_app: PalyraApp) -> None:
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: gateway_ready(demo_app))
+        table = demo_app.screen.query_one(ProcessTable)
+        table.move_cursor(row=1)
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(demo_app.screen, ConfirmScreen))
+        question = str(demo_app.screen.query_one(".question", Static).render())
+        assert "Stop browserd?" in question
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        browserd = demo_app.supervisor.snapshot().get("browserd")
+        assert browserd is not None and browserd.state is ServiceState.RUNNING
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(demo_app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await until(
+            pilot,
+            lambda: (
+                demo_app.supervisor.snapshot().get("browserd").state  # type: ignore[union-attr]
+                is ServiceState.STOPPED
+            ),
+        )
+        await pilot.press("s")
+        await until(
+            pilot,
+            lambda: demo_app.supervisor.snapshot().get("browserd").state.is_up,  # type: ignore[union-attr]
+        )
+
+
+async def test_hold_restarts_from_the_keyboard(demo_app: PalyraApp) -> None:
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: gateway_ready(demo_app))
+        demo_app.screen.query_one(ProcessTable).move_cursor(row=2)
+        await pilot.press("h")
+        await until(pilot, lambda: demo_app.supervisor.snapshot().get("node_host").held)  # type: ignore[union-attr]
+        await pilot.press("h")
+        await until(
+            pilot,
+            lambda: not demo_app.supervisor.snapshot().get("node_host").held,  # type: ignore[union-attr]
+        )
+
+
+async def test_logs_screen_filters_finds_and_exports(demo_app: PalyraApp) -> None:
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: gateway_ready(demo_app))
+        await pilot.press("2")
+        screen = demo_app.screen
+        assert isinstance(screen, LogsScreen)
+        view = screen.query_one(LogView)
+        await until(pilot, lambda: any("daemon listening" in line.text for line in view.lines))
+        total = len(view.lines)
+        await pilot.press("slash")
+        await pilot.press(*"listening")
+        await until(pilot, lambda: 0 < len(view.lines) < total)
+        assert all("listening" in line.text.lower() for line in view.lines)
+        await pilot.press("enter", "escape")
+        await until(pilot, lambda: len(view.lines) >= total)
+        view.move_cursor(0)
+        await pilot.press("n")
+        selected = view.selected_line()
+        assert selected is not None and "listening" in selected.text.lower()
+        assert not view.follow
+        await pilot.press("f")
+        assert view.follow
+        await pilot.press("l", "l")
+        assert all(line.level is not None and line.level.value >= 3 for line in view.lines)
+        await pilot.press("l", "l")
+        await pilot.press("ctrl+s")
+        exports = list((demo_app.supervisor.config.state_dir / "exports").glob("logs-*.txt"))
+        assert len(exports) == 1 and "daemon listening" in exports[0].read_text()
+        assert oct(exports[0].stat().st_mode & 0o777) == "0o600"
+
+
+async def test_log_text_is_never_markup(demo_app: PalyraApp) -> None:
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        view = demo_app.screen.query_one(LogView)
+        hostile = "[@click=app.quit]press me[/] [bold]x[/bold]"
+        view.write([LogLine(9_999, 0.0, "gateway", LogStream.STDOUT, hostile)])
+        await pilot.pause(0.2)
+        assert demo_app.is_running
+        from palyra_tui.ui.widgets.log_view import format_line
+
+        rendered = format_line(view.lines[-1])
+        assert hostile in rendered.plain
+        assert not any("@click" in str(span.style) for span in rendered.spans)
+
+
+async def test_chat_approval_and_result_by_keyboard(demo_app: PalyraApp) -> None:
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: gateway_ready(demo_app))
+        await pilot.press("3")
+        screen = demo_app.screen
+        assert isinstance(screen, ChatScreen)
+        await pilot.press("ctrl+n")
+        await until(pilot, lambda: bool(screen.session_id))
+        session_id = screen.session_id
+        screen.query_one(Composer).focus()
+        await pilot.press(*"hello there")
+        await pilot.press("enter")
+        transcript = demo_app.runs.transcript(session_id)
+        await until(
+            pilot,
+            lambda: any(
+                isinstance(i, AnswerItem) and i.text == "hello there" for i in transcript.items
+            ),
+        )
+        await pilot.press(*"run ls -la")
+        await pilot.press("enter")
+        await until(pilot, lambda: len(demo_app.inbox) == 1)
+        await pilot.press("escape", "4")
+        approvals = demo_app.screen
+        assert isinstance(approvals, ApprovalsScreen)
+        detail = str(approvals.query_one("#approval-text", Static).render())
+        assert '"command": "ls -la"' in detail and "HIGH" in detail
+        await pilot.press("y")
+        await pilot.pause(0.1)
+        assert len(demo_app.inbox) == 1, "a key pressed before arming must not answer"
+        await asyncio.sleep(ARMING_DELAY)
+        await pilot.press("y")
+        await until(pilot, lambda: not demo_app.inbox)
+        await until(
+            pilot,
+            lambda: any(isinstance(i, ToolItem) and i.success is True for i in transcript.items),
+        )
+        await until(
+            pilot,
+            lambda: (
+                isinstance(transcript.items[-1], StatusItem)
+                and transcript.items[-1].text == "run completed"
+            ),
+        )
+        await pilot.press("3")
+        assert session_id in [o.id for o in demo_app.screen.query_one(OptionList)._options]
+
+
+async def test_deny_with_reason_and_session_grant_confirmation(demo_app: PalyraApp) -> None:
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: gateway_ready(demo_app))
+        await pilot.press("3", "ctrl+n")
+        chat = demo_app.screen
+        assert isinstance(chat, ChatScreen)
+        await until(pilot, lambda: bool(chat.session_id))
+        chat.query_one(Composer).focus()
+        await pilot.press(*"write notes.txt hi", "enter")
+        await until(pilot, lambda: len(demo_app.inbox) == 1)
+        await pilot.press("escape", "4")
+        await asyncio.sleep(ARMING_DELAY)
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(demo_app.screen, ConfirmScreen))
+        await pilot.press("escape")
+        assert len(demo_app.inbox) == 1, "cancelling the confirmation sends nothing"
+        await asyncio.sleep(ARMING_DELAY)
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(demo_app.screen, ReasonScreen))
+        await pilot.press(*"not today", "enter")
+        await until(pilot, lambda: not demo_app.inbox)
+        transcript = demo_app.runs.transcript(chat.session_id)
+        await until(
+            pilot,
+            lambda: (
+                any(
+                    isinstance(i, ToolItem) and i.decision == "denied" and i.reason == "not today"
+                    for i in transcript.items
+                )
+                or any(
+                    isinstance(i, ToolItem) and "not today" in i.reason for i in transcript.items
+                )
+            ),
+        )
+
+
+async def test_offline_message_becomes_a_draft_and_resends(demo_app: PalyraApp) -> None:
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: gateway_ready(demo_app))
+        await pilot.press("3", "ctrl+n")
+        chat = demo_app.screen
+        assert isinstance(chat, ChatScreen)
+        await until(pilot, lambda: bool(chat.session_id))
+        await demo_app.supervisor.hold("gateway", True)
+        await demo_app.supervisor.stop("gateway")
+        chat.query_one(Composer).focus()
+        await pilot.press(*"keep this", "enter")
+        await until(pilot, lambda: len(demo_app.runs.drafts.all()) == 1)
+        assert demo_app.runs.drafts.all()[0].text == "keep this"
+        drafts_box = str(chat.query_one("#drafts", Static).render())
+        assert "offline draft" in drafts_box
+        await demo_app.supervisor.hold("gateway", False)
+        await demo_app.supervisor.start("gateway")
+        await until(pilot, lambda: gateway_ready(demo_app) and bool(demo_app.grpc_target))
+        await pilot.pause(0.5)
+        assert len(demo_app.runs.drafts.all()) == 1, "drafts are never sent by themselves"
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: not demo_app.runs.drafts.all())
+
+
+async def test_quit_asks_then_stops_services(demo_app: PalyraApp) -> None:
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: gateway_ready(demo_app))
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: isinstance(demo_app.screen, ConfirmScreen))
+        question = str(demo_app.screen.query_one(".question", Static).render())
+        assert "gateway" in question and "quit" in question
+        await pilot.press("y")
+        await until(pilot, lambda: not demo_app.is_running, timeout=30)
+    assert all(not s.state.is_up for s in demo_app.supervisor.snapshot().services)
+
+
+async def test_a_bad_config_is_shown_inside_the_app(tmp_path: Path) -> None:
+    app, supervisor = build_app(None, startup_error="tui.toml: bogus: unknown key")
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.snapshot is not None)
+            facts = str(app.screen.query_one("#facts", Static).render())
+            assert "bogus: unknown key" in facts and "DOWN" in facts
+            status = str(app.screen.query_one(".status", Static).render())
+            assert "offline" in status
+            await pilot.press("ctrl+q")
+            await until(pilot, lambda: not app.is_running)
+    finally:
+        await supervisor.aclose()
+
+
+async def test_help_panel_lists_the_screen_keys(demo_app: PalyraApp) -> None:
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        await pilot.press("question_mark")
+        await pilot.pause(0.2)
+        assert demo_app.screen.query("HelpPanel")
+        table = demo_app.screen.query_one("#inbox", DataTable)
+        assert table is not None
