@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Awaitable, Callable
 
 from textual import work
 from textual.app import App
@@ -87,8 +88,12 @@ class PalyraApp(App[None]):
         interval: float = 1.0,
         notifications: bool = True,
         startup_error: str = "",
+        clock: Callable[[], float] = time.time,
+        collect: Callable[[], Awaitable[AppSnapshot]] | None = None,
     ) -> None:
         super().__init__()
+        self.clock = clock
+        self._collect = collect
         self.supervisor = supervisor
         self.identity = identity
         self.runtime = runtime
@@ -117,9 +122,9 @@ class PalyraApp(App[None]):
     @work(exclusive=True, group="snapshot", exit_on_error=False, description="snapshot loop")
     async def snapshot_loop(self) -> None:
         """Collect, publish, sleep (or wake early on request), forever."""
-        collector = SnapshotCollector(self.supervisor, self.link)
+        collect = self._collect or SnapshotCollector(self.supervisor, self.link, self.clock).collect
         while True:
-            snapshot = await collector.collect()
+            snapshot = await collect()
             self.grpc_target, self.http_base = self.link.targets(snapshot.supervisor)
             self.snapshot = snapshot
             self._refresh_inbox()
@@ -194,8 +199,14 @@ class PalyraApp(App[None]):
 
     def _update_title(self) -> None:
         facts = self.status_facts()
-        if facts is not None:
-            self.sub_title = facts.title()
+        if facts is None:
+            return
+        title = facts.title()
+        if title != self.sub_title:
+            self.sub_title = title
+            if self._driver is not None:
+                with contextlib.suppress(Exception):
+                    self._driver.write(notify.title_sequence(title))
 
     # Actions -------------------------------------------------------------------
 

@@ -28,6 +28,11 @@ def notification_sequence(title: str, body: str, environ: Mapping[str, str] | No
     return "\a"
 
 
+def title_sequence(title: str) -> str:
+    """OSC 2: the terminal window's title."""
+    return f"\x1b]2;{_osc_safe(title)}\x07"
+
+
 def send(write: Callable[[str], None], title: str, body: str) -> None:
     """Write the notification through ``write`` (the terminal's output)."""
     write(notification_sequence(title, body))

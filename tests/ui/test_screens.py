@@ -30,7 +30,7 @@ async def test_health_screen_shows_live_services(demo_app: PalyraApp) -> None:
         assert isinstance(screen, HealthScreen)
         table = screen.query_one(ProcessTable)
         assert [key.value for key in table.rows] == ["gateway", "browserd", "node_host"]
-        await until(pilot, lambda: "healthy" in table.get_cell("gateway", "health").plain)
+        await until(pilot, lambda: table.get_cell("gateway", "health").plain.startswith("ok "))
         facts = str(screen.query_one("#facts", Static).render())
         assert "HEALTHY" in facts and "palyra-tui-sim" in facts
         detail = str(screen.query_one("#detail", Static).render())

@@ -76,7 +76,7 @@ class ApprovalsScreen(ControlScreen):
         for row_key in list(table.rows):
             if row_key.value not in entries:
                 table.remove_row(row_key)
-        now = time.time()
+        now = self.control.clock()
         for approval_id, entry in entries.items():
             cells = _cells(entry, now)
             if approval_id in table.rows:
@@ -91,7 +91,7 @@ class ApprovalsScreen(ControlScreen):
 
     def _tick(self) -> None:
         table = self.query_one("#inbox", DataTable)
-        now = time.time()
+        now = self.control.clock()
         for entry in self.control.inbox:
             if entry.approval_id in table.rows:
                 table.update_cell(entry.approval_id, "wait", _cells(entry, now)[2])
@@ -115,7 +115,7 @@ class ApprovalsScreen(ControlScreen):
         if entry.approval_id != self._selected:
             self._selected = entry.approval_id
             self._arm()
-        detail.update(describe(entry, time.time(), self.armed))
+        detail.update(describe(entry, self.control.clock(), self.armed))
 
     # Deciding ------------------------------------------------------------------
 

@@ -51,7 +51,7 @@ class HealthScreen(ControlScreen):
 
     def show_snapshot(self, snapshot: AppSnapshot) -> None:
         self.query_one("#facts", Static).update(self._facts(snapshot))
-        self.query_one(ProcessTable).show(snapshot.supervisor.services)
+        self.query_one(ProcessTable).show(snapshot.supervisor.services, self.control.clock())
         self._show_detail()
 
     def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
@@ -60,7 +60,7 @@ class HealthScreen(ControlScreen):
     def _tick(self) -> None:
         snapshot = self.control.snapshot
         if snapshot is not None:
-            self.query_one(ProcessTable).show(snapshot.supervisor.services)
+            self.query_one(ProcessTable).show(snapshot.supervisor.services, self.control.clock())
 
     # Rendering -------------------------------------------------------------
 
@@ -94,7 +94,9 @@ class HealthScreen(ControlScreen):
         if service is None:
             detail.update("")
             return
-        detail.update(describe_service(service, self._last_lines(service.name), time.time()))
+        detail.update(
+            describe_service(service, self._last_lines(service.name), self.control.clock())
+        )
 
     def _last_lines(self, name: str) -> tuple[str, ...]:
         lines = self.control.supervisor.tail(name, 8, LogStream.STDERR)

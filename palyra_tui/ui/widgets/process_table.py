@@ -11,15 +11,15 @@ from palyra_tui.models import HealthState, ServiceSnapshot, ServiceState
 from palyra_tui.ui.safe import plain
 
 COLUMNS = (
-    ("service", "Service", 12),
-    ("state", "State", 9),
-    ("pid", "PID", 7),
-    ("uptime", "Uptime", 7),
-    ("restarts", "Restarts", 8),
-    ("next", "Next try", 8),
-    ("cpu", "CPU", 6),
-    ("rss", "RSS", 7),
-    ("health", "Health", 14),
+    ("service", "Service", 10),
+    ("state", "State", 8),
+    ("pid", "PID", 6),
+    ("uptime", "Up", 6),
+    ("restarts", "Rst", 4),
+    ("next", "Next", 6),
+    ("cpu", "CPU", 5),
+    ("rss", "RSS", 6),
+    ("health", "Health", 11),
 )
 _STATE_STYLES = {
     ServiceState.RUNNING: "green",
@@ -81,8 +81,12 @@ def row_cells(service: ServiceSnapshot, now: float) -> tuple[Text, ...]:
     stats = service.stats
     health = service.health
     health_text = health.state.value
-    if health.latency_ms is not None and health.state is HealthState.HEALTHY:
-        health_text += f" {health.latency_ms:.0f}ms"
+    if health.state is HealthState.HEALTHY:
+        health_text = "ok"
+        if health.latency_ms is not None:
+            health_text += f" {health.latency_ms:.0f}ms"
+    elif health.state is HealthState.NOT_CHECKED:
+        health_text = "-"
     attempt = f" (#{service.attempt})" if service.attempt else ""
     return (
         plain(service.name, "bold"),
@@ -90,7 +94,7 @@ def row_cells(service: ServiceSnapshot, now: float) -> tuple[Text, ...]:
         plain(str(service.pid) if service.pid else "-"),
         plain(_duration(uptime) if uptime is not None else "-"),
         plain(f"{service.restarts}{attempt}"),
-        plain(f"in {wait:.0f}s" if wait is not None else "-", "yellow" if wait is not None else ""),
+        plain(f"{wait:.0f}s" if wait is not None else "-", "yellow" if wait is not None else ""),
         plain(f"{stats.cpu_percent:.1f}%" if stats else "-"),
         plain(_bytes(stats.rss_bytes) if stats else "-"),
         plain(health_text, _HEALTH_STYLES.get(health.state, "")),
