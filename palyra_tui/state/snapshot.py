@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from palyra_tui.models import HealthState, ServiceKind, ServiceState, SupervisorSnapshot
+from palyra_tui.models import HealthState, ServiceKind, SupervisorSnapshot
 from palyra_tui.models.gateway import Approval, GatewayHealth, SessionSummary
 
 
@@ -62,7 +62,7 @@ class AppSnapshot:
                 service.health.state is HealthState.UNHEALTHY or not service.state.is_up
             ):
                 return OverallStatus.DEGRADED
-            if service.kind is ServiceKind.NODE_HOST and service.state is not ServiceState.RUNNING:
+            if service.kind is ServiceKind.NODE_HOST and not service.state.is_up:
                 return OverallStatus.DEGRADED
         return OverallStatus.HEALTHY
 
