@@ -17,6 +17,10 @@ from palyra_tui.state.gateway_link import GatewayLink
 from palyra_tui.state.snapshot import AppSnapshot, SourceError, connection_state
 from palyra_tui.supervisor.api import SupervisorApi
 
+PENDING_WINDOW = 24 * 3600.0
+"""Approvals requested longer ago than this are not looked for (palyrad times
+RunStream approvals out after 60 s; a day covers console and pairing requests)."""
+
 
 class SnapshotCollector:
     """Builds snapshots; create it on the loop that will call :meth:`collect`."""
@@ -46,9 +50,10 @@ class SnapshotCollector:
             except ClientError as error:
                 errors.append(SourceError("gateway", str(error)))
             if health is not None:
+                since = int((self._clock() - PENDING_WINDOW) * 1000)
                 results = await asyncio.gather(
                     client.list_sessions(limit=100),
-                    client.pending_approvals(),
+                    client.pending_approvals(since_ms=max(since, 0)),
                     return_exceptions=True,
                 )
                 listed, pending = results

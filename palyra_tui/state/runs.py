@@ -11,16 +11,26 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from palyra_tui.client.errors import ClientError, GatewayUnavailable, GatewayUnreachable
-from palyra_tui.client.grpc import RunConversation
-from palyra_tui.models.gateway import ApprovalAnswer, ApprovalRequestEvent, ApprovalResponseEvent
-from palyra_tui.state.chat import Transcript
+from palyra_tui.models.gateway import (
+    ApprovalAnswer,
+    ApprovalRequestEvent,
+    ApprovalResponseEvent,
+    RunStatus,
+    StatusEvent,
+)
+from palyra_tui.state.chat import ChatItem, Transcript
 from palyra_tui.state.drafts import Drafts, OfflineDraft
 from palyra_tui.state.gateway_link import GatewayLink
 from palyra_tui.state.inbox import InboxEntry, Route, from_stream
 
+if TYPE_CHECKING:
+    from palyra_tui.client.grpc import RunConversation
+
 _OFFLINE_ERRORS = (GatewayUnreachable, GatewayUnavailable)
+_TERMINAL = (RunStatus.DONE, RunStatus.FAILED)
 
 
 @dataclass
@@ -44,12 +54,15 @@ class RunManager:
         *,
         on_change: Callable[[str], None],
         on_approval: Callable[[InboxEntry], None],
+        on_finished: Callable[[str, str], None] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.link = link
         self.drafts = Drafts()
         self._on_change = on_change
         self._on_approval = on_approval
+        self._on_finished = on_finished or (lambda _session, _summary: None)
+        self._resending: set[str] = set()
         self._clock = clock
         self.transcripts: dict[str, Transcript] = {}
         self.active: dict[str, ActiveRun] = {}
@@ -71,17 +84,34 @@ class RunManager:
         return any(run.session_id == session_id for run in self.active.values())
 
     async def send(self, target: str, session_id: str, text: str, draft_id: str = "") -> None:
-        """Send ``text`` to the session; an unreachable gateway turns it into a draft."""
+        """Send ``text`` to the session; an unreachable gateway turns it into a draft.
+
+        A draft being resent is kept until its run succeeds: any failure leaves
+        it in place (with the new reason), and it cannot be resent twice at once.
+        """
         transcript = self.transcript(session_id)
-        if not target:
-            self._keep_draft(session_id, text, "the gateway is not running", draft_id)
-            return
+        if draft_id:
+            if draft_id in self._resending:
+                return
+            self._resending.add(draft_id)
+        try:
+            if not target:
+                self._keep_draft(session_id, text, "the gateway is not running", draft_id)
+                return
+            await self._run(target, transcript, session_id, text, draft_id)
+        finally:
+            self._resending.discard(draft_id)
+
+    async def _run(
+        self, target: str, transcript: Transcript, session_id: str, text: str, draft_id: str
+    ) -> None:
         client = await self.link.grpc(target)
         conversation = client.run(session_id, text)
-        transcript.add_user(text)
+        user_item = transcript.items[transcript.add_user(text)]
         self._on_change(session_id)
         self.active[conversation.run_id] = ActiveRun(session_id, conversation)
         received = 0
+        outcome = ""
         try:
             async for event in conversation:
                 received += 1
@@ -92,16 +122,19 @@ class RunManager:
                 elif isinstance(event, ApprovalResponseEvent):
                     self._stream.pop(event.approval_id, None)
                     self.decided.add(event.approval_id)
+                elif isinstance(event, StatusEvent) and event.status in _TERMINAL:
+                    outcome = "aborted" if event.cancelled else event.status.value
                 transcript.apply(event)
                 self._on_change(session_id)
         except ClientError as error:
             if received == 0 and isinstance(error, _OFFLINE_ERRORS):
-                transcript.items.pop()
+                _remove(transcript, user_item)
                 self._keep_draft(session_id, text, str(error), draft_id)
             else:
                 transcript.add_status(conversation.run_id, str(error), failed=True)
                 if draft_id:
-                    self.drafts.remove(draft_id)
+                    self.drafts.failed_again(draft_id, str(error))
+                outcome = "failed"
         else:
             if draft_id:
                 self.drafts.remove(draft_id)
@@ -112,17 +145,38 @@ class RunManager:
                     del self._stream[approval_id]
             await conversation.close()
             self._on_change(session_id)
+        if outcome:
+            self._on_finished(session_id, f"run {outcome} in session {session_id}")
 
     async def resend(self, target: str, draft: OfflineDraft) -> None:
         """Send a draft again (only ever on the operator's word)."""
         await self.send(target, draft.session_id, draft.text, draft_id=draft.draft_id)
 
+    def resending(self, draft_id: str) -> bool:
+        """True while a draft is being sent again."""
+        return draft_id in self._resending
+
     async def abort(self, session_id: str) -> bool:
-        """Abort the session's run in flight; False when there is none."""
+        """Abort the session's run in flight; False when there is none.
+
+        If the gateway cannot take the abort (it hangs or is gone), the run is
+        detached locally so that the session does not stay busy for ever.
+        """
         for run in list(self.active.values()):
-            if run.session_id == session_id:
+            if run.session_id != session_id:
+                continue
+            try:
                 await run.conversation.abort("aborted by the operator in palyra-tui")
-                return True
+            except ClientError as error:
+                transcript = self.transcript(session_id)
+                transcript.add_status(
+                    run.conversation.run_id,
+                    f"detached: the gateway did not take the abort ({error})",
+                    failed=True,
+                )
+                await run.conversation.close()
+                self._on_change(session_id)
+            return True
         return False
 
     async def decide(self, entry: InboxEntry, answer: ApprovalAnswer, http_base: str) -> None:
@@ -130,6 +184,7 @@ class RunManager:
         if entry.approval_id in self.decided:
             raise DecisionError(f"approval {entry.approval_id} was already decided")
         self.decided.add(entry.approval_id)
+        sent = False
         try:
             if entry.route is Route.STREAM:
                 held = self._stream.get(entry.approval_id)
@@ -142,9 +197,10 @@ class RunManager:
                     raise DecisionError("the gateway's console address is unknown")
                 http = await self.link.http(http_base)
                 await http.decide_approval(entry.approval_id, answer)
-        except (ClientError, DecisionError):
-            self.decided.discard(entry.approval_id)
-            raise
+            sent = True
+        finally:
+            if not sent:
+                self.decided.discard(entry.approval_id)
 
     def _keep_draft(self, session_id: str, text: str, reason: str, draft_id: str) -> None:
         if draft_id:
@@ -152,3 +208,11 @@ class RunManager:
         else:
             self.drafts.add(session_id, text, reason)
         self._on_change(session_id)
+
+
+def _remove(transcript: Transcript, item: ChatItem) -> None:
+    """Take one item out of a transcript by identity (others may have followed it)."""
+    for index, candidate in enumerate(transcript.items):
+        if candidate is item:
+            del transcript.items[index]
+            return

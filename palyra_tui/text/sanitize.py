@@ -54,6 +54,23 @@ def sanitize(text: str) -> str:
     return text
 
 
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200b-\u200f\ufeff]"
+)
+
+
+def visible(text: str) -> str:
+    """Make every control, bidi and zero-width character visible as ``\\uXXXX``.
+
+    For text a person must approve (a tool's input): nothing is deleted, so a
+    control character cannot hide what follows it, and nothing reaches the
+    terminal as a control.
+    """
+    if _INVISIBLE.search(text) is None:
+        return text
+    return _INVISIBLE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
 def sanitize_line(text: str) -> str:
     """Like :func:`sanitize`, for text that must stay on one line.
 

@@ -23,10 +23,10 @@ from palyra_tui.client.identity import ClientIdentity
 from palyra_tui.config import RuntimeConfig
 from palyra_tui.models import ServiceEvent, ServiceState
 from palyra_tui.state.collector import SnapshotCollector
-from palyra_tui.state.gateway_link import GatewayLink
+from palyra_tui.state.gateway_link import GatewayLink, preload
 from palyra_tui.state.inbox import InboxEntry, merge
 from palyra_tui.state.runs import RunManager
-from palyra_tui.state.snapshot import AppSnapshot
+from palyra_tui.state.snapshot import AppSnapshot, ConnectionState
 from palyra_tui.supervisor import Supervisor
 from palyra_tui.ui import notify
 from palyra_tui.ui.screens.approvals import ApprovalsScreen
@@ -103,12 +103,16 @@ class PalyraApp(App[None]):
         self.startup_error = startup_error
         self.link = GatewayLink(identity, runtime)
         self.runs = RunManager(
-            self.link, on_change=self._chat_changed, on_approval=self._approval_arrived
+            self.link,
+            on_change=self._chat_changed,
+            on_approval=self._approval_arrived,
+            on_finished=self._run_finished,
         )
         self._wake = asyncio.Event()
         self._known_approvals: set[str] = set()
         self.http_base = ""
         self.grpc_target = ""
+        self._exiting = False
 
     # Lifecycle ---------------------------------------------------------------
 
@@ -117,11 +121,18 @@ class PalyraApp(App[None]):
         self.watch_services()
 
     async def on_unmount(self) -> None:
+        self._exiting = True
         await self.link.close()
 
     @work(exclusive=True, group="snapshot", exit_on_error=False, description="snapshot loop")
     async def snapshot_loop(self) -> None:
-        """Collect, publish, sleep (or wake early on request), forever."""
+        """Collect, publish, sleep (or wake early on request), forever.
+
+        Until the gateway answers, it looks four times as often, so live data
+        appears as soon as the gateway is up.
+        """
+        if self._collect is None:
+            await asyncio.to_thread(preload)
         collect = self._collect or SnapshotCollector(self.supervisor, self.link, self.clock).collect
         while True:
             snapshot = await collect()
@@ -129,8 +140,10 @@ class PalyraApp(App[None]):
             self.snapshot = snapshot
             self._refresh_inbox()
             self._update_title()
+            waiting = snapshot.connection is not ConnectionState.CONNECTED
+            interval = self.interval / 4 if waiting else self.interval
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.interval)
+                await asyncio.wait_for(self._wake.wait(), interval)
             self._wake.clear()
 
     @work(group="events", exit_on_error=False, description="service events")
@@ -146,8 +159,11 @@ class PalyraApp(App[None]):
         self._wake.set()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is WorkerState.ERROR and event.worker.group == "snapshot":
-            self.notify(f"refresh failed: {event.worker.error}", severity="error")
+        if event.worker.group != "snapshot" or self._exiting:
+            return
+        if event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
+            reason = event.worker.error or "cancelled"
+            self.notify(f"refresh restarted after: {reason}", severity="warning", markup=False)
             self.snapshot_loop()
 
     # Shared state ----------------------------------------------------------
@@ -182,6 +198,9 @@ class PalyraApp(App[None]):
     def _chat_changed(self, _session_id: str) -> None:
         self.chat_version += 1
         self._refresh_inbox()
+
+    def _run_finished(self, session_id: str, summary: str) -> None:
+        self.alert("Run finished", summary, "information")
 
     def _service_event(self, event: ServiceEvent) -> None:
         if event.state in CRASH_STATES and event.exit is not None and not event.exit.success:
@@ -228,6 +247,7 @@ class PalyraApp(App[None]):
             if s.state.is_up or s.state is ServiceState.BACKOFF
         ]
         if not self.owns_services or not running:
+            self._exiting = True
             self.exit()
             return
         names = ", ".join(running)
@@ -244,6 +264,7 @@ class PalyraApp(App[None]):
     @work(exclusive=True, group="quit", exit_on_error=False)
     async def stop_and_exit(self) -> None:
         """Stop every service cleanly, then leave."""
+        self._exiting = True
         started = time.monotonic()
         await self.supervisor.stop_all("stopped: palyra-tui quit")
         self.log(f"services stopped in {time.monotonic() - started:.2f}s")

@@ -10,19 +10,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from palyra_tui.text import sanitize, sanitize_line
-
-_BIDI_MARKS = {
-    "\u202a": "<LRE>",
-    "\u202b": "<RLE>",
-    "\u202c": "<PDF>",
-    "\u202d": "<LRO>",
-    "\u202e": "<RLO>",
-    "\u2066": "<LRI>",
-    "\u2067": "<RLI>",
-    "\u2068": "<FSI>",
-    "\u2069": "<PDI>",
-}
+from palyra_tui.text import sanitize, sanitize_line, visible
 
 
 def plain(text: str, style: str = "") -> Text:
@@ -36,7 +24,6 @@ def block(text: str, style: str = "") -> Text:
 
 
 def reviewable(text: str) -> Text:
-    """Text an operator must approve: invisible direction overrides become visible marks."""
-    for char, mark in _BIDI_MARKS.items():
-        text = text.replace(char, mark)
-    return Text(sanitize(text))
+    """Text an operator must approve: every control or invisible character is shown as
+    ``\\uXXXX``; nothing is deleted, so nothing can hide the rest of the input."""
+    return Text(visible(text))

@@ -93,6 +93,7 @@ def test_chat_approve_by_keyboard_and_see_the_result(terminal: Terminal) -> None
     time.sleep(0.5)
     terminal.type("please run `echo hello`")
     terminal.keys("Enter")
+    terminal.wait_for("you ›")
     terminal.wait_for("approval needed", "palyra.process.run")
     terminal.keys("Escape")
     time.sleep(0.3)
@@ -107,5 +108,6 @@ def test_chat_approve_by_keyboard_and_see_the_result(terminal: Terminal) -> None
     assert "allowed" in screen
     terminal.keys("C-q")
     terminal.wait_for("and quit?")
+    time.sleep(0.6)
     terminal.keys("y")
     terminal.wait_for("PALYRA-EXITED=0", timeout=30)

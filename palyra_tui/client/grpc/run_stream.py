@@ -10,7 +10,9 @@ proposal or approval is open and
 * the last thing that happened was a final model token, and nothing arrived
   for ``idle_close_after`` seconds; or
 * the last thing that happened was a tool result, and the model did not start
-  another turn within ``tool_followup_grace`` seconds.
+  another turn within ``tool_followup_grace`` seconds (palyrad follows every
+  tool result with another model turn or a FAILED status, within its 120 s
+  loop budget).
 
 palyrad then sends ``DONE``.  (The palyra CLI half-closes at the first final
 token or tool result, which makes any later approval fail.)  A ``FAILED``
@@ -28,7 +30,7 @@ from typing import TypeAlias
 
 import grpc
 
-from palyra_tui.client.errors import InvalidRequest
+from palyra_tui.client.errors import GatewayUnavailable, InvalidRequest
 from palyra_tui.client.grpc import convert
 from palyra_tui.client.grpc._generated.palyra.v1 import common_pb2 as common
 from palyra_tui.client.grpc.errors import map_rpc_error
@@ -89,6 +91,7 @@ class RunConversation:
         self._write_lock = asyncio.Lock()
         self._half_closed = False
         self._finished = False
+        self._closing = False
         self._failed = False
         self._open_proposals: set[str] = set()
         self._pending_approvals: dict[str, ApprovalRequestEvent] = {}
@@ -127,6 +130,7 @@ class RunConversation:
 
     async def close(self) -> None:
         """Stop the call and the reader (idempotent)."""
+        self._closing = True
         self._finished = True
         if self._call is not None:
             self._call.cancel()
@@ -150,7 +154,11 @@ class RunConversation:
                 await self._half_close()
                 continue
             if item is _End:
+                ended_early = not self._finished and not self._closing
                 self._finished = True
+                if ended_early:
+                    await self.close()
+                    raise GatewayUnavailable("the gateway ended the run without a result")
                 continue
             if isinstance(item, BaseException):
                 self._finished = True
@@ -249,4 +257,9 @@ class RunConversation:
     async def _write(self, message: common.RunStreamRequest) -> None:
         assert self._call is not None
         async with self._write_lock:
-            await self._call.write(message)
+            try:
+                await self._call.write(message)
+            except grpc.aio.AioRpcError as error:
+                raise map_rpc_error(error, self._target) from None
+            except (asyncio.InvalidStateError, grpc.aio.UsageError):
+                raise GatewayUnavailable("the run ended before the answer could be sent") from None

@@ -194,6 +194,12 @@ def describe(entry: InboxEntry, now: float, armed: bool) -> Text:
         text.append(f"   time left {max(0, deadline - now):.0f} s", style="bold")
     route = "answered on palyra-tui's own run" if entry.route is Route.STREAM else "console"
     text.append(f"   via {route}\n", style="dim")
+    if entry.route is Route.CONSOLE:
+        text.append(
+            "another client's run: palyrad records this decision, but forwards it only to runs "
+            "started from its console; a run owned by another client keeps waiting.\n",
+            style="yellow",
+        )
     text.append_text(plain(f"summary: {entry.summary}"))
     text.append("\n")
     if entry.policy_explanation:

@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from palyra_tui.state.snapshot import AppSnapshot
 from palyra_tui.ui.widgets.status_bar import StatusBar
@@ -32,7 +33,7 @@ class ControlScreen(Screen[None]):
         yield Static(self._tabs(), classes="tabs")
         yield from self.compose_body()
         yield StatusBar(classes="status")
-        yield Footer()
+        yield Static(self._key_hints(), classes="keys")
 
     def compose_body(self) -> ComposeResult:
         """The screen's own widgets."""
@@ -62,6 +63,17 @@ class ControlScreen(Screen[None]):
     def show_inbox(self) -> None:
         """React to a change of the approval inbox."""
 
+    def _key_hints(self) -> Text:
+        """The screen's keys on one line (a Footer costs a widget per key on every switch)."""
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for binding in self.BINDINGS:
+            if isinstance(binding, Binding) and binding.show and binding.description:
+                text.append(f" {_key_label(binding.key)} ", style="bold reverse")
+                text.append(f" {binding.description} ")
+        text.append(" ^q ", style="bold reverse")
+        text.append(" Quit ")
+        return text
+
     def _tabs(self) -> Text:
         text = Text(no_wrap=True)
         text.append(" Palyra ", style="bold reverse")
@@ -70,3 +82,19 @@ class ControlScreen(Screen[None]):
             text.append(f" {key} {name} ", style=style)
         text.append("  ? keys", style="dim")
         return text
+
+
+_KEY_NAMES = {
+    "slash": "/",
+    "question_mark": "?",
+    "right_square_bracket": "]",
+    "left_square_bracket": "[",
+    "escape": "Esc",
+}
+
+
+def _key_label(key: str) -> str:
+    first = key.split(",")[0]
+    if first.startswith("ctrl+"):
+        return "^" + first.removeprefix("ctrl+")
+    return _KEY_NAMES.get(first, first)

@@ -22,7 +22,7 @@ from palyra_tui.client.errors import ClientError
 from palyra_tui.models.gateway import SessionSummary
 from palyra_tui.state.chat import AnswerItem, ChatItem, StatusItem, ToolItem, UserItem
 from palyra_tui.state.snapshot import AppSnapshot
-from palyra_tui.ui.safe import block, plain
+from palyra_tui.ui.safe import block, plain, reviewable
 from palyra_tui.ui.screens.base import ControlScreen
 
 MAX_INPUT_LINES_IN_CHAT = 12
@@ -32,7 +32,7 @@ class Composer(TextArea):
     """A text area where Enter sends and Shift+Enter / Ctrl+J start a new line."""
 
     BINDINGS = [
-        Binding("enter", "send", "Send", priority=True),
+        Binding("enter", "send", "Send", priority=True, show=False),
         Binding("shift+enter", "newline", "New line", show=False, priority=True),
         Binding("ctrl+j", "newline", "New line", show=False, priority=True),
         Binding("escape", "leave", "Leave composer", show=False, priority=True),
@@ -77,7 +77,12 @@ class ChatScreen(ControlScreen):
                 yield Static(id="session-title")
                 yield VerticalScroll(id="transcript")
                 yield Static(id="drafts")
-                yield Composer(id="composer", soft_wrap=True, show_line_numbers=False)
+                yield Composer(
+                    id="composer",
+                    soft_wrap=True,
+                    show_line_numbers=False,
+                    placeholder="Enter sends · Shift+Enter or Ctrl+J: new line · Esc: leave",
+                )
 
     def __init__(self) -> None:
         super().__init__()
@@ -97,8 +102,12 @@ class ChatScreen(ControlScreen):
     # Sessions ------------------------------------------------------------------
 
     def show_snapshot(self, snapshot: AppSnapshot) -> None:
-        sessions = snapshot.sessions
-        ids = [session.session_id for session in sessions]
+        unique: dict[str, SessionSummary] = {}
+        for session in snapshot.sessions:
+            if session.session_id and session.session_id not in unique:
+                unique[session.session_id] = session
+        sessions = tuple(unique.values())
+        ids = list(unique)
         if ids != self._session_ids:
             self._session_ids = ids
             options = self.query_one("#sessions", OptionList)
@@ -169,7 +178,10 @@ class ChatScreen(ControlScreen):
         self.run_worker(abort(), group="chat-abort", exit_on_error=False)
 
     def action_resend(self) -> None:
-        drafts = self.control.runs.drafts.for_session(self.session_id)
+        runs = self.control.runs
+        drafts = [
+            d for d in runs.drafts.for_session(self.session_id) if not runs.resending(d.draft_id)
+        ]
         if not drafts:
             self.app.notify("no draft to resend")
             return
@@ -266,7 +278,7 @@ def render_item(item: ChatItem) -> Text:
         text.append("⚙ tool ", style="bold magenta")
         text.append_text(plain(item.tool_name, "bold"))
         text.append("\n")
-        text.append_text(block(_pretty(item.input_json, MAX_INPUT_LINES_IN_CHAT), "dim"))
+        text.append_text(reviewable(_pretty(item.input_json, MAX_INPUT_LINES_IN_CHAT)))
         if item.approval_pending:
             text.append("\n⚠ approval needed — press 4 to review", style="bold reverse yellow")
         if item.decision:
@@ -276,7 +288,7 @@ def render_item(item: ChatItem) -> Text:
                 text.append_text(plain(f" ({item.reason})", style))
         if item.success is not None:
             text.append("\nresult: " if item.success else "\nerror: ", style="bold")
-            text.append_text(block(_pretty(item.result, MAX_INPUT_LINES_IN_CHAT)))
+            text.append_text(reviewable(_pretty(item.result, MAX_INPUT_LINES_IN_CHAT)))
     elif isinstance(item, StatusItem):
         text.append_text(plain(f"— {item.text}", "bold red" if item.failed else "dim"))
     return text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -9,6 +11,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from palyra_tui.ui.safe import block
+
+ARMING_DELAY = 0.5
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -24,6 +28,7 @@ class ConfirmScreen(ModalScreen[bool]):
         super().__init__()
         self._question = question
         self._confirm = confirm
+        self._armed_at = time.monotonic() + ARMING_DELAY
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -37,9 +42,13 @@ class ConfirmScreen(ModalScreen[bool]):
         self.query_one("#cancel", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "confirm")
+        self.action_answer(event.button.id == "confirm")
 
     def action_answer(self, answer: bool) -> None:
+        """No is always taken; yes only once the question has been readable for a moment."""
+        if answer and time.monotonic() < self._armed_at:
+            self.app.bell()
+            return
         self.dismiss(answer)
 
 

@@ -113,12 +113,10 @@ class LogView(ScrollView, can_focus=True):
             return
         self._all.extend(new)
         shown = [line for line in new if self._filter.accepts(line, self._pattern)]
+        self._view.extend(shown)
         if len(self._all) > MAX_LINES * 1.1:
-            self._all = self._all[-MAX_LINES:]
-            self._rebuild()
-        else:
-            self._view.extend(shown)
-            self._grow(shown)
+            self._trim(len(self._all) - MAX_LINES)
+        self._grow(shown)
         self._after_change()
 
     def set_filter(self, log_filter: LogFilter) -> None:
@@ -213,9 +211,21 @@ class LogView(ScrollView, can_focus=True):
         strip = Strip([Segment(s.text.replace("\n", " "), s.style, s.control) for s in segments])
         return strip.crop_extend(scroll_x, scroll_x + width, style).apply_offsets(scroll_x, index)
 
+    def _trim(self, count: int) -> None:
+        """Forget the ``count`` oldest lines (from the view too) without refiltering."""
+        dropped = {id(line) for line in self._all[:count]}
+        del self._all[:count]
+        keep = 0
+        while keep < len(self._view) and id(self._view[keep]) in dropped:
+            keep += 1
+        if keep:
+            del self._view[:keep]
+            if self.cursor is not None:
+                self.cursor = max(0, self.cursor - keep)
+
     def _rebuild(self) -> None:
         self._view = [line for line in self._all if self._filter.accepts(line, self._pattern)]
-        self._width = max((len(format_line(line)) for line in self._view[-2000:]), default=0)
+        self._width = max((line_width(line) for line in self._view[-2000:]), default=0)
         self.virtual_size = Size(self._width, len(self._view))
         self.cursor = None
         if self.follow:
@@ -223,10 +233,10 @@ class LogView(ScrollView, can_focus=True):
         self.refresh()
 
     def _grow(self, shown: list[LogLine]) -> None:
-        for line in shown:
-            length = len(format_line(line))
-            if length > self._width:
-                self._width = length
+        if shown:
+            widest = max(line_width(line) for line in shown)
+            if widest > self._width:
+                self._width = widest
         self.virtual_size = Size(self._width, len(self._view))
         if self.follow:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
@@ -234,6 +244,16 @@ class LogView(ScrollView, can_focus=True):
 
     def _after_change(self) -> None:
         self.post_message(self.Changed())
+
+
+def line_width(line: LogLine) -> int:
+    """The cells :func:`format_line` needs, close enough to size the scroll area cheaply."""
+    width = 16 + len(line.service) + len(line.message)
+    if line.target:
+        width += len(line.target) + 2
+    for key, value in line.fields:
+        width += len(key) + len(value) + 2
+    return width
 
 
 def format_line(line: LogLine) -> Text:
