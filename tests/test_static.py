@@ -36,7 +36,7 @@ def test_ruff_format() -> None:
 
 
 def test_mypy_strict() -> None:
-    result = run(tool("mypy"), "--strict", "palyra_tui")
+    result = run(tool("mypy"), "--strict", "palyra_tui", "tests")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

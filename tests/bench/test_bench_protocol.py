@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 
 import grpc
 import pytest
@@ -59,7 +59,7 @@ asyncio.run(main())
 """
 
 
-def token_server(count: int, gap: float) -> Iterator[str]:
+def token_server(count: int, gap: float) -> Generator[str]:
     process = subprocess.Popen(
         [sys.executable, "-c", TOKEN_SERVER, str(count), str(gap)],
         stdout=subprocess.PIPE,

@@ -55,7 +55,11 @@ class SimGateway:
                 stream.close()
 
     def messages(self) -> list[str]:
-        return [str(line.get("fields", {}).get("message", "")) for line in self.lines]  # type: ignore[union-attr]
+        messages = []
+        for line in self.lines:
+            fields = line.get("fields")
+            messages.append(str(fields.get("message", "")) if isinstance(fields, dict) else "")
+        return messages
 
 
 def launch(*args: str, env: dict[str, str] | None = None, wait: bool = True) -> SimGateway:

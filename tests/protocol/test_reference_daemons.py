@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -124,7 +125,7 @@ async def test_raw_contract_metadata_and_version(sim: Launch) -> None:
 
 async def _run_stream_until_approval(
     channel: grpc.aio.Channel,
-) -> tuple[grpc.aio.StreamStreamCall[common.RunStreamRequest, common.RunStreamEvent], str, str]:
+) -> tuple[grpc.aio.StreamStreamCall[Any, common.RunStreamEvent], str, str]:
     call = channel.stream_stream(
         "/palyra.gateway.v1.GatewayService/RunStream",
         request_serializer=common.RunStreamRequest.SerializeToString,

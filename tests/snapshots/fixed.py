@@ -219,7 +219,7 @@ def fixed_app() -> PalyraApp:
     transcript.apply(request)
     app.runs._stream[request.approval_id] = (
         from_stream(request, SESSION, NOW - 20),
-        None,
-        request,  # type: ignore[arg-type]
+        None,  # type: ignore[assignment]
+        request,
     )
     return app

@@ -15,7 +15,7 @@ from palyra_tui.models import LogStream, ServiceSnapshot
 from palyra_tui.state.snapshot import AppSnapshot, OverallStatus
 from palyra_tui.ui.screens.base import ControlScreen
 from palyra_tui.ui.screens.confirm import ConfirmScreen
-from palyra_tui.ui.widgets.process_table import ProcessTable
+from palyra_tui.ui.widgets.process_table import ProcessTable, duration
 
 _OVERALL = {
     OverallStatus.HEALTHY: ("HEALTHY", "bold green"),
@@ -71,7 +71,9 @@ class HealthScreen(ControlScreen):
         text.append(f"  gateway {snapshot.connection.value}")
         health = snapshot.gateway_health
         if health is not None:
-            text.append(f" · {health.service} {health.version} · up {health.uptime_seconds}s")
+            text.append(
+                f" · {health.service} {health.version} · up {duration(health.uptime_seconds)}"
+            )
         if snapshot.gateway_target:
             text.append(f" · grpc {snapshot.gateway_target}", style="dim")
         if self.control.http_base:

@@ -25,10 +25,11 @@ from textual.strip import Strip
 from palyra_tui.models import LogLevel, LogLine, LogStream
 
 MAX_LINES = 50_000
+# INFO and stdout, by far the most common, carry no style: every style change costs
+# about twenty bytes per row on the wire, and a busy tail redraws every row.
 _LEVEL_STYLES = {
     LogLevel.ERROR: "bold red",
     LogLevel.WARN: "yellow",
-    LogLevel.INFO: "green",
     LogLevel.DEBUG: "blue",
     LogLevel.TRACE: "dim",
 }
@@ -75,10 +76,12 @@ class LogView(ScrollView, can_focus=True):
     DEFAULT_CSS = """
     LogView {
         background: $surface;
-        overflow-x: auto;
+        overflow-x: hidden;
         overflow-y: scroll;
     }
     """
+    """A horizontal scrollbar is redrawn cell by cell on every frame (about 6 KB at
+    120 columns), so long lines scroll sideways with the arrow keys instead."""
 
     follow: var[bool] = var(True)
     """Keep the newest line in view."""
@@ -117,7 +120,6 @@ class LogView(ScrollView, can_focus=True):
         if len(self._all) > MAX_LINES * 1.1:
             self._trim(len(self._all) - MAX_LINES)
         self._grow(shown)
-        self._after_change()
 
     def set_filter(self, log_filter: LogFilter) -> None:
         """Show only the lines that pass ``log_filter`` (raises ``re.error`` for a bad regex)."""
@@ -233,14 +235,18 @@ class LogView(ScrollView, can_focus=True):
         self.refresh()
 
     def _grow(self, shown: list[LogLine]) -> None:
-        if shown:
-            widest = max(line_width(line) for line in shown)
-            if widest > self._width:
-                self._width = widest
+        if not shown:
+            return
+        widest = max(line_width(line) for line in shown)
+        if widest > self._width:
+            self._width = widest
         self.virtual_size = Size(self._width, len(self._view))
         if self.follow:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
-        self.refresh()
+            self.scroll_to(
+                y=max(0, len(self._view) - self.size.height), animate=False, immediate=True
+            )
+        else:
+            self.refresh()
 
     def _after_change(self) -> None:
         self.post_message(self.Changed())
@@ -262,13 +268,13 @@ def format_line(line: LogLine) -> Text:
     text = Text(no_wrap=True, end="")
     text.append(stamp, style="dim")
     text.append(" ")
-    text.append(line.service, style=_STREAM_STYLES.get(line.stream, "bold"))
+    text.append(line.service, style=_STREAM_STYLES.get(line.stream, ""))
     text.append(" ")
     if line.is_gap:
         text.append(line.message, style=Style(color="yellow", bold=True, italic=True))
         return text
     level = line.level.name if line.level is not None else "-"
-    text.append(f"{level:<5}", style=_LEVEL_STYLES.get(line.level, "dim") if line.level else "dim")
+    text.append(f"{level:<5}", style=_LEVEL_STYLES.get(line.level, "") if line.level else "dim")
     text.append(" ")
     if line.target:
         text.append(line.target, style="dim")

@@ -82,9 +82,7 @@ def row_cells(service: ServiceSnapshot, now: float) -> tuple[Text, ...]:
     health = service.health
     health_text = health.state.value
     if health.state is HealthState.HEALTHY:
-        health_text = "ok"
-        if health.latency_ms is not None:
-            health_text += f" {health.latency_ms:.0f}ms"
+        health_text = "ok " + latency_label(health.latency_ms)
     elif health.state is HealthState.NOT_CHECKED:
         health_text = "-"
     attempt = f" (#{service.attempt})" if service.attempt else ""
@@ -92,7 +90,7 @@ def row_cells(service: ServiceSnapshot, now: float) -> tuple[Text, ...]:
         plain(service.name, "bold"),
         plain(state, _STATE_STYLES.get(service.state, "")),
         plain(str(service.pid) if service.pid else "-"),
-        plain(_duration(uptime) if uptime is not None else "-"),
+        plain(duration(uptime) if uptime is not None else "-"),
         plain(f"{service.restarts}{attempt}"),
         plain(f"{wait:.0f}s" if wait is not None else "-", "yellow" if wait is not None else ""),
         plain(f"{stats.cpu_percent:.1f}%" if stats else "-"),
@@ -101,13 +99,27 @@ def row_cells(service: ServiceSnapshot, now: float) -> tuple[Text, ...]:
     )
 
 
-def _duration(seconds: float) -> str:
+def latency_label(latency_ms: float | None) -> str:
+    """Probe latency in steps, so a steady service does not repaint its row every probe."""
+    if latency_ms is None:
+        return ""
+    if latency_ms < 5:
+        return "<5ms"
+    if latency_ms < 100:
+        return f"{int(latency_ms // 5 * 5)}ms"
+    return f"{latency_ms / 1000:.1f}s"
+
+
+def duration(seconds: float) -> str:
+    """Seconds for the first minute, then minutes: an idle screen changes once a minute."""
     whole = int(seconds)
     if whole < 60:
         return f"{whole}s"
     if whole < 3600:
-        return f"{whole // 60}m{whole % 60:02d}s"
-    return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
+        return f"{whole // 60}m"
+    if whole < 86400:
+        return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
+    return f"{whole // 86400}d{whole % 86400 // 3600:02d}h"
 
 
 def _bytes(count: int) -> str:
