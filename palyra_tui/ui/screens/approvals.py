@@ -15,7 +15,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable
 
 from palyra_tui.client.errors import ClientError
 from palyra_tui.models.gateway import ApprovalAnswer, RiskLevel
@@ -24,6 +24,7 @@ from palyra_tui.state.runs import DecisionError
 from palyra_tui.ui.safe import plain, reviewable
 from palyra_tui.ui.screens.base import ControlScreen
 from palyra_tui.ui.screens.confirm import ConfirmScreen, ReasonScreen
+from palyra_tui.ui.widgets.steady import SteadyStatic
 
 ARMING_DELAY = 0.6
 _RISK_STYLES = {
@@ -50,7 +51,7 @@ class ApprovalsScreen(ControlScreen):
         with Horizontal(id="approvals-body"):
             yield DataTable(id="inbox", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="approval-detail"):
-                yield Static(id="approval-text")
+                yield SteadyStatic(id="approval-text")
 
     def __init__(self) -> None:
         super().__init__()
@@ -107,7 +108,7 @@ class ApprovalsScreen(ControlScreen):
 
     def _show_detail(self) -> None:
         entry = self.selected()
-        detail = self.query_one("#approval-text", Static)
+        detail = self.query_one("#approval-text", SteadyStatic)
         if entry is None:
             self._selected = ""
             detail.update(Text("No approvals waiting.", style="dim"))

@@ -24,6 +24,7 @@ from palyra_tui.state.chat import AnswerItem, ChatItem, StatusItem, ToolItem, Us
 from palyra_tui.state.snapshot import AppSnapshot
 from palyra_tui.ui.safe import block, plain, reviewable
 from palyra_tui.ui.screens.base import ControlScreen
+from palyra_tui.ui.widgets.steady import SteadyStatic
 
 MAX_INPUT_LINES_IN_CHAT = 12
 
@@ -74,9 +75,9 @@ class ChatScreen(ControlScreen):
         with Horizontal(id="chat-body"):
             yield OptionList(id="sessions")
             with Vertical(id="conversation"):
-                yield Static(id="session-title")
+                yield SteadyStatic(id="session-title")
                 yield VerticalScroll(id="transcript")
-                yield Static(id="drafts")
+                yield SteadyStatic(id="drafts")
                 yield Composer(
                     id="composer",
                     soft_wrap=True,
@@ -226,7 +227,7 @@ class ChatScreen(ControlScreen):
 
     def _show_drafts(self) -> None:
         drafts = self.control.runs.drafts.for_session(self.session_id)
-        box = self.query_one("#drafts", Static)
+        box = self.query_one("#drafts", SteadyStatic)
         if not drafts:
             box.update("")
             box.display = False
@@ -243,7 +244,7 @@ class ChatScreen(ControlScreen):
         box.update(text)
 
     def _show_title(self, snapshot: AppSnapshot) -> None:
-        title = self.query_one("#session-title", Static)
+        title = self.query_one("#session-title", SteadyStatic)
         session = next((s for s in snapshot.sessions if s.session_id == self.session_id), None)
         text = Text(no_wrap=True, overflow="ellipsis")
         if session is None and not self.session_id:

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable
 
 from palyra_tui.errors import PalyraError
 from palyra_tui.models import LogStream, ServiceSnapshot
@@ -16,6 +16,7 @@ from palyra_tui.state.snapshot import AppSnapshot, OverallStatus
 from palyra_tui.ui.screens.base import ControlScreen
 from palyra_tui.ui.screens.confirm import ConfirmScreen
 from palyra_tui.ui.widgets.process_table import ProcessTable, duration
+from palyra_tui.ui.widgets.steady import SteadyStatic
 
 _OVERALL = {
     OverallStatus.HEALTHY: ("HEALTHY", "bold green"),
@@ -39,10 +40,10 @@ class HealthScreen(ControlScreen):
     ]
 
     def compose_body(self) -> ComposeResult:
-        yield Static(id="facts")
+        yield SteadyStatic(id="facts")
         yield ProcessTable(id="processes")
         with Horizontal(id="below"), VerticalScroll(id="detail-box"):
-            yield Static(id="detail")
+            yield SteadyStatic(id="detail")
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -50,7 +51,7 @@ class HealthScreen(ControlScreen):
         self.set_interval(1.0, self._tick)
 
     def show_snapshot(self, snapshot: AppSnapshot) -> None:
-        self.query_one("#facts", Static).update(self._facts(snapshot))
+        self.query_one("#facts", SteadyStatic).update(self._facts(snapshot))
         self.query_one(ProcessTable).show(snapshot.supervisor.services, self.control.clock())
         self._show_detail()
 
@@ -92,7 +93,7 @@ class HealthScreen(ControlScreen):
 
     def _show_detail(self) -> None:
         service = self._selected()
-        detail = self.query_one("#detail", Static)
+        detail = self.query_one("#detail", SteadyStatic)
         if service is None:
             detail.update("")
             return

@@ -18,11 +18,12 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from palyra_tui.models import LogLevel, LogStream
 from palyra_tui.ui.screens.base import ControlScreen
 from palyra_tui.ui.widgets.log_view import LogFilter, LogView
+from palyra_tui.ui.widgets.steady import SteadyStatic
 
 REDRAW_INTERVAL = 0.1
 BUSY_REDRAW_INTERVAL = 0.33
@@ -59,7 +60,7 @@ class LogsScreen(ControlScreen):
     ]
 
     def compose_body(self) -> ComposeResult:
-        yield Static(id="log-title")
+        yield SteadyStatic(id="log-title")
         yield LogView(id="log")
         yield Input(
             placeholder="filter: text, re:regex, ! inverts (Enter keeps, Esc clears)", id="filter"
@@ -118,7 +119,9 @@ class LogsScreen(ControlScreen):
         try:
             view.set_filter(log_filter)
         except re.error as error:
-            self.query_one("#log-title", Static).update(Text(f" bad regex: {error}", style="red"))
+            self.query_one("#log-title", SteadyStatic).update(
+                Text(f" bad regex: {error}", style="red")
+            )
             return
         self._show_title()
 
@@ -212,7 +215,7 @@ class LogsScreen(ControlScreen):
         if log_filter.query:
             text.append(f" · filter {log_filter.query!r}", style="cyan")
         text.append(f" · {len(view.lines):,} lines", style="dim")
-        self.query_one("#log-title", Static).update(text)
+        self.query_one("#log-title", SteadyStatic).update(text)
 
 
 def _write_private(path: Path, text: str) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual.widgets import Static
 
 from palyra_tui.state.snapshot import ConnectionState, OverallStatus
+from palyra_tui.ui.widgets.steady import SteadyStatic
 
 _CONNECTION_STYLES = {
     ConnectionState.CONNECTED: "bold green",
@@ -44,7 +44,7 @@ class StatusFacts:
         return " · ".join(parts)
 
 
-class StatusBar(Static):
+class StatusBar(SteadyStatic):
     """Renders :class:`StatusFacts` (plain text, never markup)."""
 
     def show(self, facts: StatusFacts) -> None:

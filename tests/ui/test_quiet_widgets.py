@@ -1,0 +1,80 @@
+"""Widgets that stay silent on the wire while nothing visible changes."""
+
+from __future__ import annotations
+
+import pytest
+from rich.text import Text
+from textual.app import App, ComposeResult
+
+from palyra_tui.ui.widgets.process_table import duration, latency_label
+from palyra_tui.ui.widgets.steady import SteadyStatic
+
+
+@pytest.mark.parametrize(
+    ("latency", "label"),
+    [
+        (None, ""),
+        (0.4, "<5ms"),
+        (4.99, "<5ms"),
+        (5.0, "5ms"),
+        (9.9, "5ms"),
+        (99.0, "95ms"),
+        (100.0, "0.1s"),
+        (2500.0, "2.5s"),
+    ],
+)
+def test_latency_label_buckets(latency: float | None, label: str) -> None:
+    assert latency_label(latency) == label
+
+
+@pytest.mark.parametrize(
+    ("seconds", "label"),
+    [
+        (0.0, "0s"),
+        (59.9, "59s"),
+        (60.0, "1m"),
+        (3599.0, "59m"),
+        (3600.0, "1h00m"),
+        (3661.0, "1h01m"),
+        (86400.0, "1d00h"),
+        (90000.0, "1d01h"),
+    ],
+)
+def test_duration_steps(seconds: float, label: str) -> None:
+    assert duration(seconds) == label
+
+
+class _Counting(SteadyStatic):
+    repaints = 0
+
+    def refresh(self, *args: object, **kwargs: object) -> _Counting:
+        self.repaints += 1
+        return super().refresh(*args, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_steady_static_repaints_only_on_change() -> None:
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield _Counting(id="probe")
+
+    app = Host()
+    async with app.run_test() as pilot:
+        probe = app.query_one(_Counting)
+        await pilot.pause()
+
+        def facts(uptime: str, style: str = "green") -> Text:
+            text = Text("HEALTHY", style=style)
+            text.append(f" up {uptime}")
+            return text
+
+        probe.update(facts("1m"))
+        first = probe.repaints
+        probe.update(facts("1m"))
+        probe.update(facts("1m"))
+        assert probe.repaints == first
+        probe.update(facts("2m"))
+        assert probe.repaints > first
+        changed = probe.repaints
+        probe.update(facts("2m", style="red"))
+        assert probe.repaints > changed
+        assert "up 2m" in str(probe.render())
