@@ -91,7 +91,7 @@ def test_chat_approve_by_keyboard_and_see_the_result(terminal: Terminal) -> None
     terminal.keys("C-n")
     terminal.wait_for("palyra-tui", "New session")
     time.sleep(0.5)
-    terminal.type("please run `echo hello`")
+    terminal.type("please run echo hello")
     terminal.keys("Enter")
     terminal.wait_for("you ›")
     terminal.wait_for("approval needed", "palyra.process.run")

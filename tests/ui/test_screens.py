@@ -114,6 +114,12 @@ async def test_logs_screen_filters_finds_and_exports(demo_app: PalyraApp) -> Non
         exports = list((demo_app.supervisor.config.state_dir / "exports").glob("logs-*.txt"))
         assert len(exports) == 1 and "daemon listening" in exports[0].read_text()
         assert oct(exports[0].stat().st_mode & 0o777) == "0o600"
+        widest = view.virtual_size.width
+        assert widest > view.size.width
+        await pilot.press("right", "right")
+        assert view.scroll_x == min(40, view.max_scroll_x), (view.scroll_x, view.max_scroll_x)
+        await pilot.press("left", "left", "left")
+        assert view.scroll_x == 0
 
 
 async def test_log_text_is_never_markup(demo_app: PalyraApp) -> None:

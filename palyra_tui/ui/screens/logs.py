@@ -1,8 +1,8 @@
 """Screen 2: every service's logs on one time axis, or one service alone.
 
 Lines come from a supervisor log subscription and are written in batches at
-most ten times a second, four times while lines pour in, so a service writing
-10,000 lines/s costs four redraws of the visible rows a second, not ten
+most ten times a second, three times while lines pour in, so a service writing
+10,000 lines/s costs three redraws of the visible rows a second, not ten
 thousand: a busy tail stays within about 32 KiB/s on a slow SSH link.
 """
 
@@ -53,8 +53,6 @@ class LogsScreen(ControlScreen):
         Binding("left_square_bracket", "previous_service", "Service", show=False),
         Binding("up", "cursor(-1)", show=False),
         Binding("down", "cursor(1)", show=False),
-        Binding("left", "sideways(-20)", show=False),
-        Binding("right", "sideways(20)", show=False),
         Binding("y", "copy_line", "Copy"),
         Binding("ctrl+s", "export", "Export"),
     ]
@@ -143,10 +141,6 @@ class LogsScreen(ControlScreen):
         start = view.cursor if view.cursor is not None else len(view.lines) - 1
         view.follow = False
         view.move_cursor(start + delta)
-
-    def action_sideways(self, columns: int) -> None:
-        view = self.query_one(LogView)
-        view.scroll_to(x=max(0, view.scroll_x + columns), animate=False)
 
     def action_cycle_level(self) -> None:
         view = self.query_one(LogView)

@@ -12,10 +12,12 @@ import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import var
@@ -83,6 +85,11 @@ class LogView(ScrollView, can_focus=True):
     """A horizontal scrollbar is redrawn cell by cell on every frame (about 6 KB at
     120 columns), so long lines scroll sideways with the arrow keys instead."""
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left", "sideways(-20)", "Scroll left", show=False),
+        Binding("right", "sideways(20)", "Scroll right", show=False),
+    ]
+
     follow: var[bool] = var(True)
     """Keep the newest line in view."""
 
@@ -149,6 +156,10 @@ class LogView(ScrollView, can_focus=True):
                 self.move_cursor(index)
                 return True
         return False
+
+    def action_sideways(self, columns: int) -> None:
+        """Scroll long lines sideways (there is no horizontal scrollbar)."""
+        self.scroll_to(x=max(0, self.scroll_x + columns), animate=False, force=True)
 
     def move_cursor(self, index: int) -> None:
         """Select a line and scroll it into view."""
