@@ -20,6 +20,7 @@ from palyra_tui.sim.store import (
     HANDOFF_TTL_MS,
     ConsoleLogin,
     Identity,
+    SimApproval,
     Store,
     token_matches,
     valid_ulid,
@@ -278,9 +279,9 @@ class ConsoleApi:
             },
         )
 
-    async def get_approval(self, request: Request) -> Response:
-        """``GET /console/v1/approvals/{id}``."""
-        login = self._console(request, csrf=False)
+    def _approval(self, request: Request, *, csrf: bool) -> SimApproval | Response:
+        """The approval a route names, or the error palyrad answers with."""
+        login = self._console(request, csrf=csrf)
         if isinstance(login, Response):
             return login
         approval_id = request.params["approval_id"]
@@ -289,19 +290,20 @@ class ConsoleApi:
         record = self.store.approvals.get(approval_id)
         if record is None:
             return error(404, f"approval record not found: {approval_id}")
+        return record
+
+    async def get_approval(self, request: Request) -> Response:
+        """``GET /console/v1/approvals/{id}``."""
+        record = self._approval(request, csrf=False)
+        if isinstance(record, Response):
+            return record
         return Response.json(200, {"approval": proto.approval_json(record)})
 
     async def decide(self, request: Request) -> Response:
         """``POST /console/v1/approvals/{id}/decision`` (updates the journal record)."""
-        login = self._console(request, csrf=True)
-        if isinstance(login, Response):
-            return login
-        approval_id = request.params["approval_id"]
-        if not valid_ulid(approval_id):
-            return error(400, "approval_id must be a canonical ULID")
-        record = self.store.approvals.get(approval_id)
-        if record is None:
-            return error(404, f"approval record not found: {approval_id}")
+        record = self._approval(request, csrf=True)
+        if isinstance(record, Response):
+            return record
         try:
             body = request.json()
         except ValueError:

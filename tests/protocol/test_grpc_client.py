@@ -38,6 +38,7 @@ from palyra_tui.models.gateway import (
     ToolResultEvent,
 )
 from palyra_tui.models.ids import is_ulid, new_ulid
+from tests.conftest import eventually
 from tests.protocol.conftest import Launch, identity
 
 Clients = Callable[..., Awaitable[GatewayClient]]
@@ -303,7 +304,7 @@ async def test_wrong_token_and_wrong_principal_are_rejected(sim: Launch, clients
         await (await clients(gateway, token="wrong-token")).list_sessions()
     with pytest.raises(AuthRejected):
         await (await clients(gateway, principal="admin:someone-else")).list_sessions()
-    assert "gateway rpc authorization denied" in gateway.messages()
+    assert await eventually(lambda: "gateway rpc authorization denied" in gateway.messages())
 
 
 async def test_approvals_need_an_admin_principal(sim: Launch, clients: Clients) -> None:
