@@ -6,6 +6,8 @@ import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
 
+from palyra_tui.models import LogLine, LogStream
+from palyra_tui.ui.widgets.log_view import LogView
 from palyra_tui.ui.widgets.process_table import duration, latency_label
 from palyra_tui.ui.widgets.steady import SteadyStatic
 
@@ -78,3 +80,33 @@ async def test_steady_static_repaints_only_on_change() -> None:
         probe.update(facts("2m", style="red"))
         assert probe.repaints > changed
         assert "up 2m" in str(probe.render())
+
+
+async def test_log_view_draws_each_batch_and_follows_the_tail() -> None:
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield LogView()
+
+    def batch(start: int, count: int) -> list[LogLine]:
+        return [
+            LogLine(seq, 0.0, "gateway", LogStream.STDOUT, f"line number {seq}")
+            for seq in range(start, start + count)
+        ]
+
+    def visible_rows(view: LogView) -> list[str]:
+        return [view.render_line(y).text for y in range(view.size.height)]
+
+    app = Host()
+    async with app.run_test(size=(60, 8)) as pilot:
+        view = app.query_one(LogView)
+        view.write(batch(0, 2))
+        await pilot.pause()
+        view.write(batch(2, 1))
+        await pilot.pause()
+        rows = visible_rows(view)
+        assert any("line number 2" in row for row in rows), rows
+        view.write(batch(3, 30))
+        await pilot.pause()
+        rows = visible_rows(view)
+        assert any("line number 32" in row for row in rows), rows
+        assert not any("line number 2 " in row + " " for row in rows)

@@ -75,6 +75,8 @@ class LogFilter:
 class LogView(ScrollView, can_focus=True):
     """Shows log lines; follows the tail until the operator scrolls up."""
 
+    # No horizontal scrollbar: it is redrawn cell by cell on every frame (about 6 KB
+    # at 120 columns), so long lines scroll sideways with the arrow keys instead.
     DEFAULT_CSS = """
     LogView {
         background: $surface;
@@ -82,8 +84,6 @@ class LogView(ScrollView, can_focus=True):
         overflow-y: scroll;
     }
     """
-    """A horizontal scrollbar is redrawn cell by cell on every frame (about 6 KB at
-    120 columns), so long lines scroll sideways with the arrow keys instead."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("left", "sideways(-20)", "Scroll left", show=False),
@@ -253,11 +253,11 @@ class LogView(ScrollView, can_focus=True):
             self._width = widest
         self.virtual_size = Size(self._width, len(self._view))
         if self.follow:
-            self.scroll_to(
-                y=max(0, len(self._view) - self.size.height), animate=False, immediate=True
-            )
-        else:
-            self.refresh()
+            bottom = max(0, len(self._view) - self.size.height)
+            if bottom != self.scroll_y:
+                self.scroll_to(y=bottom, animate=False, immediate=True)
+                return
+        self.refresh()
 
     def _after_change(self) -> None:
         self.post_message(self.Changed())
