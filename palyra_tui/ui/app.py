@@ -11,12 +11,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
+from typing import Any
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import var
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from palyra_tui.client.identity import ClientIdentity
@@ -30,6 +33,7 @@ from palyra_tui.state.snapshot import AppSnapshot, ConnectionState
 from palyra_tui.supervisor import Supervisor
 from palyra_tui.ui import notify
 from palyra_tui.ui.screens.approvals import ApprovalsScreen
+from palyra_tui.ui.screens.base import key_label
 from palyra_tui.ui.screens.chat import ChatScreen
 from palyra_tui.ui.screens.confirm import ConfirmScreen
 from palyra_tui.ui.screens.health import HealthScreen
@@ -228,6 +232,27 @@ class PalyraApp(App[None]):
                     self._driver.write(notify.title_sequence(title))
 
     # Actions -------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The command palette offers every key of the screen it was opened from.
+
+        Textual's own Quit exits at once; it is replaced by ours, which asks and
+        stops the services this program started.
+        """
+        titles: set[str] = set()
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if not binding.description or not active.enabled or binding.description in titles:
+                continue
+            titles.add(binding.description)
+            yield SystemCommand(
+                binding.description,
+                f"key {key_label(binding.key)}",
+                partial(self.run_action, binding.action, active.node),
+            )
+        for command in super().get_system_commands(screen):
+            if command.title not in titles and command.title not in {"Quit", "Keys"}:
+                yield command
 
     def action_toggle_keys(self) -> None:
         if self.screen.query("HelpPanel"):

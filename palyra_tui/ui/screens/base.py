@@ -68,7 +68,7 @@ class ControlScreen(Screen[None]):
         text = Text(no_wrap=True, overflow="ellipsis")
         for binding in self.BINDINGS:
             if isinstance(binding, Binding) and binding.show and binding.description:
-                text.append(f" {_key_label(binding.key)} ", style="bold reverse")
+                text.append(f" {key_label(binding.key)} ", style="bold reverse")
                 text.append(f" {binding.description} ")
         text.append(" ^q ", style="bold reverse")
         text.append(" Quit ")
@@ -93,7 +93,8 @@ _KEY_NAMES = {
 }
 
 
-def _key_label(key: str) -> str:
+def key_label(key: str) -> str:
+    """How a binding's key is written for people: ``^q``, ``/``, ``Esc``."""
     first = key.split(",")[0]
     if first.startswith("ctrl+"):
         return "^" + first.removeprefix("ctrl+")
