@@ -234,7 +234,7 @@ class PalyraApp(App[None]):
     # Actions -------------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        """The command palette offers every key of the screen it was opened from.
+        """The command palette offers the actions of the screen it was opened from.
 
         Textual's own Quit exits at once; it is replaced by ours, which asks and
         stops the services this program started.
@@ -242,7 +242,13 @@ class PalyraApp(App[None]):
         titles: set[str] = set()
         for active in screen.active_bindings.values():
             binding = active.binding
-            if not binding.description or not active.enabled or binding.description in titles:
+            if (
+                active.node not in (screen, self)
+                or not binding.description
+                or not active.enabled
+                or binding.action == "command_palette"
+                or binding.description in titles
+            ):
                 continue
             titles.add(binding.description)
             yield SystemCommand(
@@ -251,7 +257,7 @@ class PalyraApp(App[None]):
                 partial(self.run_action, binding.action, active.node),
             )
         for command in super().get_system_commands(screen):
-            if command.title not in titles and command.title not in {"Quit", "Keys"}:
+            if command.title not in titles and command.title != "Quit":
                 yield command
 
     def action_toggle_keys(self) -> None:

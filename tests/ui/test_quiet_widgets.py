@@ -7,7 +7,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 
 from palyra_tui.models import LogLine, LogStream
-from palyra_tui.ui.widgets.log_view import LogView
+from palyra_tui.ui.widgets.log_view import MAX_LINES, LogFilter, LogView
 from palyra_tui.ui.widgets.process_table import duration, latency_label
 from palyra_tui.ui.widgets.steady import SteadyStatic
 
@@ -82,31 +82,49 @@ async def test_steady_static_repaints_only_on_change() -> None:
         assert "up 2m" in str(probe.render())
 
 
-async def test_log_view_draws_each_batch_and_follows_the_tail() -> None:
-    class Host(App[None]):
-        def compose(self) -> ComposeResult:
-            yield LogView()
+class _CountingLog(LogView):
+    repaints = 0
 
-    def batch(start: int, count: int) -> list[LogLine]:
-        return [
-            LogLine(seq, 0.0, "gateway", LogStream.STDOUT, f"line number {seq}")
-            for seq in range(start, start + count)
-        ]
+    def refresh(self, *args: object, **kwargs: object) -> _CountingLog:
+        self.repaints += 1
+        return super().refresh(*args, **kwargs)  # type: ignore[arg-type]
 
-    def visible_rows(view: LogView) -> list[str]:
-        return [view.render_line(y).text for y in range(view.size.height)]
 
-    app = Host()
+def _lines(start: int, count: int, word: str = "line") -> list[LogLine]:
+    return [
+        LogLine(seq, 0.0, "gateway", LogStream.STDOUT, f"{word} number {seq}")
+        for seq in range(start, start + count)
+    ]
+
+
+class _LogHost(App[None]):
+    def compose(self) -> ComposeResult:
+        yield _CountingLog()
+
+
+async def test_log_view_repaints_each_batch_and_follows_the_tail() -> None:
+    app = _LogHost()
     async with app.run_test(size=(60, 8)) as pilot:
-        view = app.query_one(LogView)
-        view.write(batch(0, 2))
+        view = app.query_one(_CountingLog)
+        for start, count in ((0, 2), (2, 1), (3, 30)):
+            before = view.repaints
+            view.write(_lines(start, count))
+            assert view.repaints > before, f"batch at {start} was not repainted"
+            await pilot.pause()
+        assert view.scroll_y == view.max_scroll_y > 0
+        rows = [view.render_line(y).text for y in range(view.size.height)]
+        assert "line number 32" in rows[-1], rows
+
+
+async def test_log_view_forgets_trimmed_lines_that_the_filter_showed() -> None:
+    app = _LogHost()
+    async with app.run_test(size=(60, 8)) as pilot:
+        view = app.query_one(_CountingLog)
+        view.set_filter(LogFilter(query="needle"))
+        view.write(_lines(0, 40, word="needle"))
         await pilot.pause()
-        view.write(batch(2, 1))
-        await pilot.pause()
-        rows = visible_rows(view)
-        assert any("line number 2" in row for row in rows), rows
-        view.write(batch(3, 30))
-        await pilot.pause()
-        rows = visible_rows(view)
-        assert any("line number 32" in row for row in rows), rows
-        assert not any("line number 2 " in row + " " for row in rows)
+        before = view.repaints
+        view.write(_lines(40, int(MAX_LINES * 1.1), word="hay"))
+        assert view.lines == ()
+        assert view.virtual_size.height == 0 and view.scroll_y == 0
+        assert view.repaints > before

@@ -94,7 +94,8 @@ class LogView(ScrollView, can_focus=True):
     """Keep the newest line in view."""
 
     class Changed(Message):
-        """The view's lines, follow mode or cursor changed (for the screen's title)."""
+        """The filter, follow mode or cursor changed (for the screen's title); new lines
+        do not post it, the screen's feed updates the title after each batch."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -124,9 +125,11 @@ class LogView(ScrollView, can_focus=True):
         self._all.extend(new)
         shown = [line for line in new if self._filter.accepts(line, self._pattern)]
         self._view.extend(shown)
+        trimmed = 0
         if len(self._all) > MAX_LINES * 1.1:
-            self._trim(len(self._all) - MAX_LINES)
-        self._grow(shown)
+            trimmed = self._trim(len(self._all) - MAX_LINES)
+        if shown or trimmed:
+            self._grow(shown)
 
     def set_filter(self, log_filter: LogFilter) -> None:
         """Show only the lines that pass ``log_filter`` (raises ``re.error`` for a bad regex)."""
@@ -224,8 +227,11 @@ class LogView(ScrollView, can_focus=True):
         strip = Strip([Segment(s.text.replace("\n", " "), s.style, s.control) for s in segments])
         return strip.crop_extend(scroll_x, scroll_x + width, style).apply_offsets(scroll_x, index)
 
-    def _trim(self, count: int) -> None:
-        """Forget the ``count`` oldest lines (from the view too) without refiltering."""
+    def _trim(self, count: int) -> int:
+        """Forget the ``count`` oldest lines (from the view too) without refiltering.
+
+        Returns how many of them the view showed.
+        """
         dropped = {id(line) for line in self._all[:count]}
         del self._all[:count]
         keep = 0
@@ -235,6 +241,7 @@ class LogView(ScrollView, can_focus=True):
             del self._view[:keep]
             if self.cursor is not None:
                 self.cursor = max(0, self.cursor - keep)
+        return keep
 
     def _rebuild(self) -> None:
         self._view = [line for line in self._all if self._filter.accepts(line, self._pattern)]
@@ -246,14 +253,12 @@ class LogView(ScrollView, can_focus=True):
         self.refresh()
 
     def _grow(self, shown: list[LogLine]) -> None:
-        if not shown:
-            return
-        widest = max(line_width(line) for line in shown)
+        widest = max((line_width(line) for line in shown), default=0)
         if widest > self._width:
             self._width = widest
         self.virtual_size = Size(self._width, len(self._view))
         if self.follow:
-            bottom = max(0, len(self._view) - self.size.height)
+            bottom = self.max_scroll_y
             if bottom != self.scroll_y:
                 self.scroll_to(y=bottom, animate=False, immediate=True)
                 return
