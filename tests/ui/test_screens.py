@@ -133,7 +133,8 @@ async def test_log_text_is_never_markup(demo_app: PalyraApp) -> None:
         assert demo_app.is_running
         from palyra_tui.ui.widgets.log_view import format_line
 
-        rendered = format_line(view.lines[-1])
+        line = next(line for line in view.lines if line.message == hostile)
+        rendered = format_line(line)
         assert hostile in rendered.plain
         assert not any("@click" in str(span.style) for span in rendered.spans)
 
