@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import re
+import string
 from collections.abc import Iterable
 from urllib.parse import quote
 
@@ -162,6 +163,19 @@ def _redact_assignments(text: str, lowered: str) -> str:
     return "".join(pieces)
 
 
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def _lower(text: str) -> str:
+    """``text`` lowercased, index for index: the secret words are ASCII, and a few
+    characters (such as ``İ``) grow when ``str.lower`` folds them, which would
+    shift every position found in the lowered copy."""
+    lowered = text.lower()
+    if len(lowered) != len(text):
+        lowered = text.translate(_ASCII_LOWER)
+    return lowered
+
+
 class Redactor:
     """Replaces known secret values and secret-shaped text with ``<redacted>``.
 
@@ -198,13 +212,13 @@ class Redactor:
         for value in self._values:
             if value in text:
                 text = text.replace(value, MARK)
-        lowered = text.lower()
+        lowered = _lower(text)
         if "://" in lowered:
             text = _USERINFO.sub(f"://{MARK}@", text)
-            lowered = text.lower()
+            lowered = _lower(text)
         if "cookie" in lowered:
             text = _COOKIE_HEADER.sub(rf"\g<key>\g<sep>{MARK}", text)
-            lowered = text.lower()
+            lowered = _lower(text)
         text = _redact_assignments(text, lowered)
         if "bearer" in lowered:
             text = _BEARER.sub(rf"\g<scheme> {MARK}", text)

@@ -110,3 +110,11 @@ def test_redaction_is_idempotent() -> None:
 )
 def test_sensitive_keys(key: str, sensitive: bool) -> None:
     assert is_sensitive_key(key) is sensitive
+
+
+@pytest.mark.parametrize("prefix", ["İ" * 20 + " ", "İ ", "ẞ" * 3 + "İ" * 7 + " "])
+def test_characters_that_grow_when_lowercased_do_not_shift_the_search(prefix: str) -> None:
+    line = prefix + "password=hunter2secret and more"
+    redacted = Redactor().redact(line)
+    assert "hunter2secret" not in redacted
+    assert redacted == prefix + f"password={MARK} and more"
