@@ -31,6 +31,7 @@ from palyra_tui.state.inbox import InboxEntry, merge
 from palyra_tui.state.runs import RunManager
 from palyra_tui.state.snapshot import AppSnapshot, ConnectionState
 from palyra_tui.supervisor import Supervisor
+from palyra_tui.text import sanitize_line
 from palyra_tui.ui import notify
 from palyra_tui.ui.screens.approvals import ApprovalsScreen
 from palyra_tui.ui.screens.base import key_label
@@ -167,7 +168,11 @@ class PalyraApp(App[None]):
             return
         if event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
             reason = event.worker.error or "cancelled"
-            self.notify(f"refresh restarted after: {reason}", severity="warning", markup=False)
+            self.notify(
+                sanitize_line(f"refresh restarted after: {reason}"),
+                severity="warning",
+                markup=False,
+            )
             self.snapshot_loop()
 
     # Shared state ----------------------------------------------------------
@@ -215,7 +220,8 @@ class PalyraApp(App[None]):
 
     def alert(self, title: str, body: str, severity: str = "information") -> None:
         """A toast and, unless turned off, a terminal notification."""
-        self.notify(f"{title}: {body}", severity=severity, markup=False)  # type: ignore[arg-type]
+        message = sanitize_line(f"{title}: {body}")
+        self.notify(message, severity=severity, markup=False)  # type: ignore[arg-type]
         if self.notifications and self._driver is not None:
             with contextlib.suppress(Exception):
                 self._driver.write(notify.notification_sequence(title, body))

@@ -6,9 +6,12 @@ import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
 
-from palyra_tui.models import LogLine, LogStream
+from palyra_tui.models import LogLine, LogStream, ServiceKind, ServiceSnapshot, ServiceState
+from palyra_tui.state.snapshot import ConnectionState, OverallStatus
+from palyra_tui.ui.screens.health import describe_service
 from palyra_tui.ui.widgets.log_view import MAX_LINES, LogFilter, LogView
 from palyra_tui.ui.widgets.process_table import duration, latency_label
+from palyra_tui.ui.widgets.status_bar import StatusFacts, status_text
 from palyra_tui.ui.widgets.steady import SteadyStatic
 
 
@@ -128,3 +131,26 @@ async def test_log_view_forgets_trimmed_lines_that_the_filter_showed() -> None:
         assert view.lines == ()
         assert view.virtual_size.height == 0 and view.scroll_y == 0
         assert view.repaints > before
+
+
+def test_service_detail_and_status_error_show_hostile_text_inert() -> None:
+    hostile = "bad\x1b]0;pwned\x07 [@click=app.quit]x[/]\nsecond"
+    service = ServiceSnapshot(
+        name="gateway",
+        kind=ServiceKind.GATEWAY,
+        state=ServiceState.FAILED,
+        desired=True,
+        reason=hostile,
+        binary=hostile,
+        endpoints=(("listen", hostile),),
+    )
+    detail = describe_service(service, (hostile,), now=0.0)
+    assert "\x1b" not in detail.plain and "\x07" not in detail.plain
+    assert "[@click=app.quit]x[/]" in detail.plain
+    assert "reason: bad" in detail.plain
+    assert not any("@click" in str(span.style) for span in detail.spans)
+    facts = StatusFacts(ConnectionState.OFFLINE, OverallStatus.DOWN, 0, 0, 0, error=hostile)
+    bar = status_text(facts)
+    assert (
+        "\x1b" not in bar.plain and "\n" not in bar.plain and "[@click=app.quit]x[/]" in bar.plain
+    )

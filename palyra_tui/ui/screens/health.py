@@ -13,6 +13,7 @@ from textual.widgets import DataTable
 from palyra_tui.errors import PalyraError
 from palyra_tui.models import LogStream, ServiceSnapshot
 from palyra_tui.state.snapshot import AppSnapshot, OverallStatus
+from palyra_tui.ui.safe import block, plain
 from palyra_tui.ui.screens.base import ControlScreen
 from palyra_tui.ui.screens.confirm import ConfirmScreen
 from palyra_tui.ui.widgets.process_table import ProcessTable, duration
@@ -81,7 +82,7 @@ class HealthScreen(ControlScreen):
             text.append(f" · dashboard {self.control.http_base}/#/control/overview", style="dim")
         if self.control.startup_error:
             text.append("\n")
-            text.append(self.control.startup_error, style="bold red")
+            text.append_text(block(self.control.startup_error, "bold red"))
         return text
 
     def _selected(self) -> ServiceSnapshot | None:
@@ -187,25 +188,31 @@ def describe_service(service: ServiceSnapshot, last_lines: tuple[str, ...], now:
         text.append("  restarts held", style="bold magenta")
     text.append("\n")
     if service.reason:
-        text.append(f"reason: {service.reason}\n", style="yellow")
+        text.append_text(plain(f"reason: {service.reason}", "yellow"))
+        text.append("\n")
     if service.last_exit is not None:
         ended = service.last_exit
-        text.append(
-            f"last exit: {ended.description} after {ended.uptime:.1f} s, "
-            f"{time.strftime('%H:%M:%S', time.localtime(ended.at))}\n"
+        text.append_text(
+            plain(
+                f"last exit: {ended.description} after {ended.uptime:.1f} s, "
+                f"{time.strftime('%H:%M:%S', time.localtime(ended.at))}"
+            )
         )
+        text.append("\n")
     limit = f" of {service.max_restarts}" if service.max_restarts else ""
     schedule = f"restarts: {service.restarts}; consecutive failures {service.attempt}{limit}"
     wait = service.next_attempt_in(now)
     if wait is not None:
         schedule += f"; next try in {wait:.0f} s"
     text.append(schedule + "; backoff resets after 60 s up\n", style="dim")
-    if service.binary:
-        text.append(f"binary: {service.binary}\n", style="dim")
-    for key, value in service.endpoints:
-        text.append(f"{key}: {value}\n", style="dim")
+    details = [f"binary: {service.binary}"] if service.binary else []
+    details += [f"{key}: {value}" for key, value in service.endpoints]
+    for detail in details:
+        text.append_text(plain(detail, "dim"))
+        text.append("\n")
     if last_lines:
         text.append("last lines:\n", style="bold")
         for line in last_lines:
-            text.append(f"  {line}\n")
+            text.append_text(plain(f"  {line}"))
+            text.append("\n")
     return text

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from rich.text import Text
 
 from palyra_tui.state.snapshot import ConnectionState, OverallStatus
+from palyra_tui.ui.safe import plain
 from palyra_tui.ui.widgets.steady import SteadyStatic
 
 _CONNECTION_STYLES = {
@@ -49,16 +50,21 @@ class StatusBar(SteadyStatic):
 
     def show(self, facts: StatusFacts) -> None:
         """Replace what the bar says."""
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f" {facts.connection.value} ", style=_CONNECTION_STYLES[facts.connection])
+        self.update(status_text(facts))
+
+
+def status_text(facts: StatusFacts) -> Text:
+    """The bar's one line; the error comes from outside and is drawn inert."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f" {facts.connection.value} ", style=_CONNECTION_STYLES[facts.connection])
+    text.append(" │ ")
+    text.append(facts.overall.value, style=_OVERALL_STYLES[facts.overall])
+    text.append(" │ ")
+    text.append(
+        f"approvals {facts.approvals}", style="bold reverse yellow" if facts.approvals else ""
+    )
+    text.append(f" │ runs {facts.active_runs} │ drafts {facts.drafts}")
+    if facts.error:
         text.append(" │ ")
-        text.append(facts.overall.value, style=_OVERALL_STYLES[facts.overall])
-        text.append(" │ ")
-        text.append(
-            f"approvals {facts.approvals}", style="bold reverse yellow" if facts.approvals else ""
-        )
-        text.append(f" │ runs {facts.active_runs} │ drafts {facts.drafts}")
-        if facts.error:
-            text.append(" │ ")
-            text.append(facts.error, style="red")
-        self.update(text)
+        text.append_text(plain(facts.error, "red"))
+    return text
