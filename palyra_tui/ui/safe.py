@@ -8,6 +8,8 @@ daemon, a log, a tool call or the gateway goes through :func:`plain` (a Rich
 
 from __future__ import annotations
 
+import json
+
 from rich.text import Text
 
 from palyra_tui.text import sanitize, sanitize_line, visible
@@ -21,6 +23,21 @@ def plain(text: str, style: str = "") -> Text:
 def block(text: str, style: str = "") -> Text:
     """Several lines of untrusted text as a ``Text``."""
     return Text(sanitize(text), style=style)
+
+
+def pretty_json(payload: str, max_lines: int | None = None) -> str:
+    """Tool input indented for reading (left as it is when it is not JSON), cut to
+    ``max_lines`` with a note when a limit is given."""
+    try:
+        pretty = json.dumps(json.loads(payload), indent=2, ensure_ascii=False)
+    except ValueError:
+        pretty = payload
+    if max_lines is None:
+        return pretty
+    lines = pretty.splitlines()
+    if len(lines) > max_lines:
+        lines = [*lines[:max_lines], f"… {len(lines) - max_lines} more lines (full text in 4)"]
+    return "\n".join(lines)
 
 
 def reviewable(text: str) -> Text:

@@ -8,7 +8,6 @@ before a prompt appeared (or just as it appeared) never answer it.
 
 from __future__ import annotations
 
-import json
 import time
 
 from rich.text import Text
@@ -21,7 +20,7 @@ from palyra_tui.client.errors import ClientError
 from palyra_tui.models.gateway import ApprovalAnswer, RiskLevel
 from palyra_tui.state.inbox import InboxEntry, Route
 from palyra_tui.state.runs import DecisionError
-from palyra_tui.ui.safe import plain, reviewable
+from palyra_tui.ui.safe import plain, pretty_json, reviewable
 from palyra_tui.ui.screens.base import ControlScreen
 from palyra_tui.ui.screens.confirm import ConfirmScreen, ReasonScreen
 from palyra_tui.ui.widgets.steady import SteadyStatic
@@ -208,7 +207,7 @@ def describe(entry: InboxEntry, now: float, armed: bool) -> Text:
         text.append("\n")
     text.append_text(plain(f"session {entry.session_id} · run {entry.run_id}", "dim"))
     text.append("\n\ninput (complete):\n", style="bold")
-    text.append_text(reviewable(_pretty(entry.input_json)))
+    text.append_text(reviewable(pretty_json(entry.input_json)))
     text.append("\n\n")
     if armed:
         text.append(
@@ -217,10 +216,3 @@ def describe(entry: InboxEntry, now: float, armed: bool) -> Text:
     else:
         text.append("read the request — keys are enabled in a moment", style="bold yellow")
     return text
-
-
-def _pretty(payload: str) -> str:
-    try:
-        return json.dumps(json.loads(payload), indent=2, ensure_ascii=False)
-    except ValueError:
-        return payload

@@ -7,8 +7,6 @@ draft is only sent again when the operator asks (Ctrl+R).
 
 from __future__ import annotations
 
-import json
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -22,7 +20,7 @@ from palyra_tui.client.errors import ClientError
 from palyra_tui.models.gateway import SessionSummary
 from palyra_tui.state.chat import AnswerItem, ChatItem, StatusItem, ToolItem, UserItem
 from palyra_tui.state.snapshot import AppSnapshot
-from palyra_tui.ui.safe import block, plain, reviewable
+from palyra_tui.ui.safe import block, plain, pretty_json, reviewable
 from palyra_tui.ui.screens.base import ControlScreen
 from palyra_tui.ui.widgets.steady import SteadyStatic
 
@@ -279,7 +277,7 @@ def render_item(item: ChatItem) -> Text:
         text.append("⚙ tool ", style="bold magenta")
         text.append_text(plain(item.tool_name, "bold"))
         text.append("\n")
-        text.append_text(reviewable(_pretty(item.input_json, MAX_INPUT_LINES_IN_CHAT)))
+        text.append_text(reviewable(pretty_json(item.input_json, MAX_INPUT_LINES_IN_CHAT)))
         if item.approval_pending:
             text.append("\n⚠ approval needed — press 4 to review", style="bold reverse yellow")
         if item.decision:
@@ -289,18 +287,7 @@ def render_item(item: ChatItem) -> Text:
                 text.append_text(plain(f" ({item.reason})", style))
         if item.success is not None:
             text.append("\nresult: " if item.success else "\nerror: ", style="bold")
-            text.append_text(reviewable(_pretty(item.result, MAX_INPUT_LINES_IN_CHAT)))
+            text.append_text(reviewable(pretty_json(item.result, MAX_INPUT_LINES_IN_CHAT)))
     elif isinstance(item, StatusItem):
         text.append_text(plain(f"— {item.text}", "bold red" if item.failed else "dim"))
     return text
-
-
-def _pretty(payload: str, max_lines: int) -> str:
-    try:
-        pretty = json.dumps(json.loads(payload), indent=2, ensure_ascii=False)
-    except ValueError:
-        pretty = payload
-    lines = pretty.splitlines()
-    if len(lines) > max_lines:
-        lines = [*lines[:max_lines], f"… {len(lines) - max_lines} more lines (full text in 4)"]
-    return "\n".join(lines)

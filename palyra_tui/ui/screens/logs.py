@@ -9,6 +9,7 @@ thousand: a busy tail stays within about 32 KiB/s on a slow SSH link.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import time
 from dataclasses import replace
@@ -136,9 +137,9 @@ class LogsScreen(ControlScreen):
 
     def action_cursor(self, delta: int) -> None:
         view = self.query_one(LogView)
-        if not view.lines:
+        if not view.line_count:
             return
-        start = view.cursor if view.cursor is not None else len(view.lines) - 1
+        start = view.cursor if view.cursor is not None else view.line_count - 1
         view.follow = False
         view.move_cursor(start + delta)
 
@@ -175,17 +176,17 @@ class LogsScreen(ControlScreen):
         self.app.copy_to_clipboard(line.text)
         self.app.notify("line copied (OSC 52)")
 
-    def action_export(self) -> None:
+    async def action_export(self) -> None:
         view = self.query_one(LogView)
         folder = self.control.supervisor.config.state_dir / "exports"
         target = folder / time.strftime("logs-%Y%m%d-%H%M%S.txt")
+        text, count = view.export(), view.line_count
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            _write_private(target, view.export())
+            await asyncio.to_thread(_write_private, target, text)
         except OSError as error:
             self.app.notify(f"export failed: {error.strerror}", severity="error", markup=False)
             return
-        self.app.notify(f"exported {len(view.lines):,} lines to {target}", markup=False)
+        self.app.notify(f"exported {count:,} lines to {target}", markup=False)
 
     # Title -------------------------------------------------------------------
 
@@ -208,13 +209,20 @@ class LogsScreen(ControlScreen):
             text.append(f" · {log_filter.stream.value}")
         if log_filter.query:
             text.append(f" · filter {log_filter.query!r}", style="cyan")
-        text.append(f" · {len(view.lines):,} lines", style="dim")
+        text.append(f" · {view.line_count:,} lines", style="dim")
         self.query_one("#log-title", SteadyStatic).update(text)
 
 
 def _write_private(path: Path, text: str) -> None:
-    import os
+    """Create ``path`` (and its folder) readable by the owner only; never overwrite.
 
+    A write that fails part way (a full disk) leaves no half file behind.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError:
+        path.unlink(missing_ok=True)
+        raise

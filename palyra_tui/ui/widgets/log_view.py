@@ -113,6 +113,11 @@ class LogView(ScrollView, can_focus=True):
         return tuple(self._view)
 
     @property
+    def line_count(self) -> int:
+        """How many lines the view shows now (without copying them)."""
+        return len(self._view)
+
+    @property
     def current_filter(self) -> LogFilter:
         """The active filter."""
         return self._filter
