@@ -26,12 +26,12 @@ from palyra_tui.config.schema import (
 )
 from palyra_tui.errors import ConfigError
 from palyra_tui.models import RestartPolicy, ServiceKind
+from palyra_tui.models.ids import is_ulid
 
 CONFIG_ENV = "PALYRA_TUI_CONFIG"
 STATE_ROOT_ENV = "PALYRA_STATE_ROOT"
 
 _SERVICE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
-_ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 _BUILTIN_DEFAULT_SIGNAL = signal.SIGINT
 
 
@@ -129,7 +129,6 @@ def parse_config(
 
 
 def _parse_runtime(reader: _Reader, table: Mapping[str, Any]) -> RuntimeConfig:
-    defaults = RuntimeConfig()
     known = {f.name for f in fields(RuntimeConfig)}
     reader.reject_unknown(table, "runtime", known)
     values: dict[str, Any] = {}
@@ -146,15 +145,13 @@ def _parse_runtime(reader: _Reader, table: Mapping[str, Any]) -> RuntimeConfig:
         values["principal"] = principal
     device_id = reader.optional(table, "runtime", "device_id", str)
     if device_id is not None:
-        if not _ULID.match(device_id):
+        if not is_ulid(device_id):
             raise reader.error("runtime.device_id", "must be a 26-character uppercase ULID")
         values["device_id"] = device_id
     browser = reader.optional(table, "runtime", "browser_service", bool)
     if browser is not None:
         values["browser_service"] = browser
-    return RuntimeConfig(
-        **{**{f.name: getattr(defaults, f.name) for f in fields(defaults)}, **values}
-    )
+    return RuntimeConfig(**values)
 
 
 _SERVICE_KEYS = {

@@ -14,6 +14,7 @@ The node host runs the ``palyra`` CLI (the desktop looks for a file called
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import sys
@@ -36,8 +37,9 @@ OVERRIDE_ENV: dict[ServiceKind, str] = {
 }
 
 
+@functools.cache
 def install_dirs() -> tuple[Path, ...]:
-    """Directories that hold the installed ``palyra-tui`` launcher."""
+    """Directories that hold the installed ``palyra-tui`` launcher (fixed for a process)."""
     dirs: list[Path] = []
     script = shutil.which("palyra-tui")
     if script:

@@ -91,7 +91,6 @@ class RunConversation:
         self._write_lock = asyncio.Lock()
         self._half_closed = False
         self._finished = False
-        self._closing = False
         self._failed = False
         self._open_proposals: set[str] = set()
         self._pending_approvals: dict[str, ApprovalRequestEvent] = {}
@@ -130,7 +129,6 @@ class RunConversation:
 
     async def close(self) -> None:
         """Stop the call and the reader (idempotent)."""
-        self._closing = True
         self._finished = True
         if self._call is not None:
             self._call.cancel()
@@ -154,7 +152,7 @@ class RunConversation:
                 await self._half_close()
                 continue
             if item is _End:
-                ended_early = not self._finished and not self._closing
+                ended_early = not self._finished
                 self._finished = True
                 if ended_early:
                     await self.close()
