@@ -1,7 +1,9 @@
 """Chat runs, approval decisions and offline drafts, independent of the UI.
 
-The UI calls :meth:`RunManager.send` in a worker and redraws when
-``on_change`` fires.  Approvals that our runs receive enter the inbox here and
+The UI calls :meth:`RunManager.send` in a worker and redraws a transcript when
+``on_change`` fires (once per event); ``on_inbox`` fires only when the stream
+side of the inbox or the decided set changes, so streamed tokens never rebuild
+the inbox.  Approvals that our runs receive enter the inbox here and
 are answered on their own stream; other pending approvals go through the
 console API.  Every decision is sent once.
 """
@@ -53,14 +55,14 @@ class RunManager:
         link: GatewayLink,
         *,
         on_change: Callable[[str], None],
-        on_approval: Callable[[InboxEntry], None],
+        on_inbox: Callable[[], None],
         on_finished: Callable[[str, str], None] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.link = link
         self.drafts = Drafts()
         self._on_change = on_change
-        self._on_approval = on_approval
+        self._on_inbox = on_inbox
         self._on_finished = on_finished or (lambda _session, _summary: None)
         self._resending: set[str] = set()
         self._clock = clock
@@ -118,10 +120,11 @@ class RunManager:
                 if isinstance(event, ApprovalRequestEvent):
                     entry = from_stream(event, session_id, self._clock())
                     self._stream[event.approval_id] = (entry, conversation, event)
-                    self._on_approval(entry)
+                    self._on_inbox()
                 elif isinstance(event, ApprovalResponseEvent):
                     self._stream.pop(event.approval_id, None)
                     self.decided.add(event.approval_id)
+                    self._on_inbox()
                 elif isinstance(event, StatusEvent) and event.status in _TERMINAL:
                     outcome = "aborted" if event.cancelled else event.status.value
                 transcript.apply(event)
@@ -140,9 +143,11 @@ class RunManager:
                 self.drafts.remove(draft_id)
         finally:
             self.active.pop(conversation.run_id, None)
-            for approval_id, (_, owner, _) in list(self._stream.items()):
-                if owner is conversation:
-                    del self._stream[approval_id]
+            orphans = [key for key, (_, owner, _) in self._stream.items() if owner is conversation]
+            for approval_id in orphans:
+                del self._stream[approval_id]
+            if orphans:
+                self._on_inbox()
             await conversation.close()
             self._on_change(session_id)
         if outcome:
@@ -201,6 +206,7 @@ class RunManager:
         finally:
             if not sent:
                 self.decided.discard(entry.approval_id)
+            self._on_inbox()
 
     def _keep_draft(self, session_id: str, text: str, reason: str, draft_id: str) -> None:
         if draft_id:

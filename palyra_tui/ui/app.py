@@ -110,7 +110,7 @@ class PalyraApp(App[None]):
         self.runs = RunManager(
             self.link,
             on_change=self._chat_changed,
-            on_approval=self._approval_arrived,
+            on_inbox=self._refresh_inbox,
             on_finished=self._run_finished,
         )
         self._wake = asyncio.Event()
@@ -201,12 +201,8 @@ class PalyraApp(App[None]):
         for entry in new:
             self.alert("Approval needed", f"{entry.title}: {entry.summary}", "warning")
 
-    def _approval_arrived(self, _entry: InboxEntry) -> None:
-        self._refresh_inbox()
-
     def _chat_changed(self, _session_id: str) -> None:
         self.chat_version += 1
-        self._refresh_inbox()
 
     def _run_finished(self, session_id: str, summary: str) -> None:
         self.alert("Run finished", summary, "information")

@@ -152,6 +152,15 @@ async def test_chat_approval_and_result_by_keyboard(demo_app: PalyraApp) -> None
         await until(pilot, lambda: bool(screen.session_id))
         session_id = screen.session_id
         screen.query_one(Composer).focus()
+        inbox_changes: list[None] = []
+        on_inbox = demo_app.runs._on_inbox
+
+        def counted() -> None:
+            inbox_changes.append(None)
+            on_inbox()
+
+        demo_app.runs._on_inbox = counted
+        versions = demo_app.chat_version
         await pilot.press(*"hello there")
         await pilot.press("enter")
         transcript = demo_app.runs.transcript(session_id)
@@ -161,6 +170,8 @@ async def test_chat_approval_and_result_by_keyboard(demo_app: PalyraApp) -> None
                 isinstance(i, AnswerItem) and i.text == "hello there" for i in transcript.items
             ),
         )
+        assert demo_app.chat_version - versions >= 3
+        assert inbox_changes == [], "a run without approvals must not rebuild the inbox"
         await pilot.press(*"run ls -la")
         await pilot.press("enter")
         await until(pilot, lambda: len(demo_app.inbox) == 1)
