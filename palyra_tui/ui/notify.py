@@ -7,7 +7,7 @@ so a notification can never carry an escape sequence of its own.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from palyra_tui.text import sanitize_line
 
@@ -23,7 +23,7 @@ def notification_sequence(title: str, body: str, environ: Mapping[str, str] | No
     program = env.get("TERM_PROGRAM", "")
     if term.startswith(_OSC777_TERMINALS) or program == "WezTerm":
         return f"\x1b]777;notify;{clean_title};{clean_body}\x1b\\"
-    if program in ("iTerm.app", "WezTerm") or "WT_SESSION" in env or term == "xterm-kitty":
+    if program == "iTerm.app" or "WT_SESSION" in env or term == "xterm-kitty":
         return f"\x1b]9;{clean_title}: {clean_body}\x1b\\"
     return "\a"
 
@@ -31,11 +31,6 @@ def notification_sequence(title: str, body: str, environ: Mapping[str, str] | No
 def title_sequence(title: str) -> str:
     """OSC 2: the terminal window's title."""
     return f"\x1b]2;{_osc_safe(title)}\x07"
-
-
-def send(write: Callable[[str], None], title: str, body: str) -> None:
-    """Write the notification through ``write`` (the terminal's output)."""
-    write(notification_sequence(title, body))
 
 
 def _osc_safe(text: str) -> str:
