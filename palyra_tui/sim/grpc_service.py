@@ -6,7 +6,7 @@ Auth, ``v`` checks, error codes and messages follow palyrad (interfaces §1–§
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any
 
 import grpc
 
@@ -14,15 +14,13 @@ from palyra_tui.client.grpc._generated.palyra.v1 import common_pb2 as common
 from palyra_tui.client.grpc._generated.palyra.v1 import gateway_pb2 as gateway
 from palyra_tui.sim import proto
 from palyra_tui.sim.auth import AuthFailure, authorize, require_admin_prefix
+from palyra_tui.sim.grpc_abort import Context, abort, check_version, resolve_or_abort
 from palyra_tui.sim.logs import JsonLog, now_ms
 from palyra_tui.sim.run_stream import RunStreamHandler
 from palyra_tui.sim.store import Identity, Store, valid_ulid
 
 SERVICE_NAME = "palyra-tui-sim"
 VERSION = "0.1.0-sim"
-UNSUPPORTED_VERSION = "unsupported protocol major version"
-
-Context = grpc.aio.ServicerContext[Any, Any]
 
 
 class GatewayServices:
@@ -97,7 +95,7 @@ class GatewayServices:
         except AuthFailure as failure:
             self.store.count("denied_requests")
             self.log.warn("gateway rpc authorization denied", method=method, error=str(failure))
-            await _abort(context, grpc.StatusCode.PERMISSION_DENIED, str(failure))
+            await abort(context, grpc.StatusCode.PERMISSION_DENIED, str(failure))
 
     async def get_health(
         self, request: gateway.HealthRequest, context: Context
@@ -118,7 +116,7 @@ class GatewayServices:
     ) -> gateway.ListSessionsResponse:
         """The caller's sessions, paged by key."""
         identity = await self.authorize(context, "ListSessions")
-        await _check_version(request.v, context)
+        await check_version(request.v, context)
         limit = 100 if request.limit == 0 else min(request.limit, 500)
         needle = request.q.strip().lower()
         sessions = [
@@ -138,23 +136,20 @@ class GatewayServices:
     ) -> gateway.ResolveSessionResponse:
         """Find or create a session."""
         identity = await self.authorize(context, "ResolveSession")
-        await _check_version(request.v, context)
+        await check_version(request.v, context)
         session_id = request.session_id.ulid
         if session_id and not valid_ulid(session_id):
-            await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, "session_id must be a ULID")
-        try:
-            session, created, reset = self.store.resolve_session(
-                identity,
-                session_id=session_id,
-                session_key=request.session_key,
-                label=request.session_label,
-                require_existing=request.require_existing,
-                reset=request.reset_session,
-            )
-        except LookupError as error:
-            await _abort(context, grpc.StatusCode.NOT_FOUND, str(error))
-        except PermissionError as error:
-            await _abort(context, grpc.StatusCode.FAILED_PRECONDITION, str(error))
+            await abort(context, grpc.StatusCode.INVALID_ARGUMENT, "session_id must be a ULID")
+        session, created, reset = await resolve_or_abort(
+            self.store,
+            context,
+            identity,
+            session_id=session_id,
+            session_key=request.session_key,
+            label=request.session_label,
+            require_existing=request.require_existing,
+            reset=request.reset_session,
+        )
         return gateway.ResolveSessionResponse(
             v=1, session=proto.session(session), created=created, reset_applied=reset
         )
@@ -164,22 +159,19 @@ class GatewayServices:
     ) -> gateway.CleanupSessionResponse:
         """Archive a session by id or key."""
         identity = await self.authorize(context, "CleanupSession")
-        await _check_version(request.v, context)
+        await check_version(request.v, context)
         if not request.session_id.ulid and not request.session_key:
-            await _abort(
+            await abort(
                 context, grpc.StatusCode.INVALID_ARGUMENT, "session_id or session_key is required"
             )
-        try:
-            session, _, _ = self.store.resolve_session(
-                identity,
-                session_id=request.session_id.ulid,
-                session_key=request.session_key,
-                require_existing=True,
-            )
-        except LookupError as error:
-            await _abort(context, grpc.StatusCode.NOT_FOUND, str(error))
-        except PermissionError as error:
-            await _abort(context, grpc.StatusCode.FAILED_PRECONDITION, str(error))
+        session, _, _ = await resolve_or_abort(
+            self.store,
+            context,
+            identity,
+            session_id=request.session_id.ulid,
+            session_key=request.session_key,
+            require_existing=True,
+        )
         newly, previous = self.store.archive(session)
         return gateway.CleanupSessionResponse(
             v=1,
@@ -195,10 +187,10 @@ class GatewayServices:
     ) -> gateway.AbortRunResponse:
         """Set a run's cancel flag; the run notices it within 100 ms."""
         await self.authorize(context, "AbortRun")
-        await _check_version(request.v, context)
+        await check_version(request.v, context)
         run = self.store.runs.get(request.run_id.ulid)
         if run is None:
-            await _abort(
+            await abort(
                 context,
                 grpc.StatusCode.NOT_FOUND,
                 f"orchestrator run not found: {request.run_id.ulid}",
@@ -216,12 +208,10 @@ class GatewayServices:
         """Every principal's approval records (filters narrow them)."""
         identity = await self.authorize(context, "ListApprovals")
         await self._require_admin(identity, "approvals.list", context)
-        await _check_version(request.v, context)
+        await check_version(request.v, context)
         since, until = request.since_unix_ms, request.until_unix_ms
         if since and until and since > until:
-            await _abort(
-                context, grpc.StatusCode.INVALID_ARGUMENT, "since_unix_ms must be <= until"
-            )
+            await abort(context, grpc.StatusCode.INVALID_ARGUMENT, "since_unix_ms must be <= until")
         page, cursor = self.store.list_approvals(
             after=request.after_approval_ulid,
             limit=request.limit,
@@ -242,10 +232,10 @@ class GatewayServices:
         """One approval record."""
         identity = await self.authorize(context, "GetApproval")
         await self._require_admin(identity, "approvals.get", context)
-        await _check_version(request.v, context)
+        await check_version(request.v, context)
         record = self.store.approvals.get(request.approval_id.ulid)
         if record is None:
-            await _abort(
+            await abort(
                 context,
                 grpc.StatusCode.NOT_FOUND,
                 f"approval record not found: {request.approval_id.ulid}",
@@ -257,7 +247,7 @@ class GatewayServices:
             require_admin_prefix(identity, action)
         except AuthFailure as failure:
             self.store.count("denied_requests")
-            await _abort(context, grpc.StatusCode.PERMISSION_DENIED, str(failure))
+            await abort(context, grpc.StatusCode.PERMISSION_DENIED, str(failure))
 
 
 def _metadata(context: Context) -> list[tuple[str, str]]:
@@ -266,13 +256,3 @@ def _metadata(context: Context) -> list[tuple[str, str]]:
         key, value = item[0], item[1]
         pairs.append((key, value.decode() if isinstance(value, bytes) else value))
     return pairs
-
-
-async def _check_version(version: int, context: Context) -> None:
-    if version != 1:
-        await _abort(context, grpc.StatusCode.FAILED_PRECONDITION, UNSUPPORTED_VERSION)
-
-
-async def _abort(context: Context, code: grpc.StatusCode, message: str) -> NoReturn:
-    await context.abort(code, message)
-    raise AssertionError("context.abort returned")

@@ -15,17 +15,17 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, NoReturn
+from typing import Any
 
 import grpc
 
 from palyra_tui.client.grpc._generated.palyra.v1 import common_pb2 as common
 from palyra_tui.models.ids import new_ulid
 from palyra_tui.sim import agent, proto
+from palyra_tui.sim.grpc_abort import Context, abort, check_version, resolve_or_abort
 from palyra_tui.sim.logs import JsonLog, now_ms
 from palyra_tui.sim.store import Identity, SimApproval, SimRun, SimSession, Store, valid_ulid
 
-Context = grpc.aio.ServicerContext[Any, Any]
 Authorize = Callable[[Context, str], Awaitable[Identity]]
 
 RUNLOOP_DISABLED = (
@@ -89,7 +89,7 @@ class RunStreamHandler:
         """One RunStream call."""
         settings = self.store.settings
         if not settings.runloop_enabled:
-            await _abort(context, grpc.StatusCode.FAILED_PRECONDITION, RUNLOOP_DISABLED)
+            await abort(context, grpc.StatusCode.FAILED_PRECONDITION, RUNLOOP_DISABLED)
         identity = await self.authorize(context, "RunStream")
         self.store.count("run_stream_requests")
         inbox = _Requests(requests)
@@ -101,37 +101,29 @@ class RunStreamHandler:
     async def _conversation(self, identity: Identity, inbox: _Requests, context: Context) -> None:
         first = await inbox.get()
         if first is None:
-            await _abort(
-                context, grpc.StatusCode.INVALID_ARGUMENT, "run stream closed before input"
-            )
-        if first.v != 1:
-            await _abort(
-                context, grpc.StatusCode.FAILED_PRECONDITION, "unsupported protocol major version"
-            )
+            await abort(context, grpc.StatusCode.INVALID_ARGUMENT, "run stream closed before input")
+        await check_version(first.v, context)
         session_id, run_id = first.session_id.ulid, first.run_id.ulid
         if not valid_ulid(session_id) or not valid_ulid(run_id):
-            await _abort(
+            await abort(
                 context, grpc.StatusCode.INVALID_ARGUMENT, "session_id and run_id must be ULIDs"
             )
         if run_id in self.store.runs:
-            await _abort(
+            await abort(
                 context,
                 grpc.StatusCode.ALREADY_EXISTS,
                 f"orchestrator run already exists: {run_id}",
             )
-        try:
-            session, _, _ = self.store.resolve_session(
-                identity,
-                session_id=session_id,
-                session_key=first.session_key,
-                label=first.session_label,
-                require_existing=first.require_existing,
-                reset=first.reset_session,
-            )
-        except LookupError as error:
-            await _abort(context, grpc.StatusCode.NOT_FOUND, str(error))
-        except PermissionError as error:
-            await _abort(context, grpc.StatusCode.FAILED_PRECONDITION, str(error))
+        session, _, _ = await resolve_or_abort(
+            self.store,
+            context,
+            identity,
+            session_id=session_id,
+            session_key=first.session_key,
+            label=first.session_label,
+            require_existing=first.require_existing,
+            reset=first.reset_session,
+        )
         run = SimRun(run_id=run_id, session_id=session.session_id)
         self.store.runs[run_id] = run
         self.store.count("orchestrator_runs_started")
@@ -195,7 +187,7 @@ class RunStreamHandler:
             await writer.status(
                 common.StreamStatus.STATUS_KIND_FAILED, "model provider failed: simulated outage"
             )
-            await _abort(context, grpc.StatusCode.UNAVAILABLE, "model provider unavailable")
+            await abort(context, grpc.StatusCode.UNAVAILABLE, "model provider unavailable")
         calls = agent.plan_tools(text)
         if not calls:
             await self._speak(run, writer, text)
@@ -350,7 +342,7 @@ class RunStreamHandler:
                 return False, "once", NO_CHANNEL, 0
             await _check_ids(request, session.session_id, run.run_id, context)
             if request.HasField("input"):
-                await _abort(
+                await abort(
                     context,
                     grpc.StatusCode.INVALID_ARGUMENT,
                     "received prompt payload while waiting for tool approval response",
@@ -359,16 +351,16 @@ class RunStreamHandler:
                 continue
             answer = request.tool_approval_response
             if answer.proposal_id.ulid != proposal_id:
-                await _abort(
+                await abort(
                     context, grpc.StatusCode.INVALID_ARGUMENT, "tool approval proposal_id mismatch"
                 )
             if answer.approval_id.ulid and answer.approval_id.ulid != record.approval_id:
-                await _abort(
+                await abort(
                     context, grpc.StatusCode.INVALID_ARGUMENT, "tool approval approval_id mismatch"
                 )
             scope = proto.SCOPE_NAMES.get(answer.decision_scope, "once")
             if scope == "timeboxed" and answer.decision_scope_ttl_ms <= 0:
-                await _abort(
+                await abort(
                     context,
                     grpc.StatusCode.INVALID_ARGUMENT,
                     "timeboxed approval requires decision_scope_ttl_ms > 0",
@@ -460,16 +452,11 @@ async def _check_ids(
     request: common.RunStreamRequest, session_id: str, run_id: str, context: Context
 ) -> None:
     if request.session_id.ulid != session_id or request.run_id.ulid != run_id:
-        await _abort(
+        await abort(
             context,
             grpc.StatusCode.INVALID_ARGUMENT,
             "run stream messages must keep the same session_id and run_id",
         )
-
-
-async def _abort(context: Context, code: grpc.StatusCode, message: str) -> NoReturn:
-    await context.abort(code, message)
-    raise AssertionError("context.abort returned")
 
 
 __all__ = ["RunStreamHandler"]

@@ -1,0 +1,51 @@
+"""How the reference gateway ends a gRPC call with palyrad's status and message."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+import grpc
+
+from palyra_tui.sim.store import Identity, SimSession, Store
+
+Context = grpc.aio.ServicerContext[Any, Any]
+UNSUPPORTED_VERSION = "unsupported protocol major version"
+
+
+async def abort(context: Context, code: grpc.StatusCode, message: str) -> NoReturn:
+    """End the call; ``context.abort`` raises, the assertion only satisfies the type."""
+    await context.abort(code, message)
+    raise AssertionError("context.abort returned")
+
+
+async def check_version(version: int, context: Context) -> None:
+    """palyrad speaks major version 1 and refuses the rest."""
+    if version != 1:
+        await abort(context, grpc.StatusCode.FAILED_PRECONDITION, UNSUPPORTED_VERSION)
+
+
+async def resolve_or_abort(
+    store: Store,
+    context: Context,
+    identity: Identity,
+    *,
+    session_id: str = "",
+    session_key: str = "",
+    label: str = "",
+    require_existing: bool = False,
+    reset: bool = False,
+) -> tuple[SimSession, bool, bool]:
+    """:meth:`Store.resolve_session`, with its errors as palyrad's status codes."""
+    try:
+        return store.resolve_session(
+            identity,
+            session_id=session_id,
+            session_key=session_key,
+            label=label,
+            require_existing=require_existing,
+            reset=reset,
+        )
+    except LookupError as error:
+        await abort(context, grpc.StatusCode.NOT_FOUND, str(error))
+    except PermissionError as error:
+        await abort(context, grpc.StatusCode.FAILED_PRECONDITION, str(error))
