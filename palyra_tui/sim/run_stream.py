@@ -194,8 +194,11 @@ class RunStreamHandler:
             return
         for call in calls:
             await self._speak(run, writer, f"I will {call.summary}.")
-            allowed, reason = await self._approve(identity, session, run, writer, inbox, call)
-            await self._execute(run, writer, call, allowed, reason)
+            proposal_id = new_ulid()
+            allowed, reason = await self._approve(
+                identity, session, run, writer, inbox, call, proposal_id
+            )
+            await self._execute(run, writer, call, proposal_id, allowed, reason)
             await self._speak(run, writer, agent.follow_up(call, allowed, reason))
 
     async def _speak(self, run: SimRun, writer: _Writer, text: str) -> None:
@@ -225,8 +228,8 @@ class RunStreamHandler:
         writer: _Writer,
         inbox: _Requests,
         call: agent.ToolCall,
+        proposal_id: str,
     ) -> tuple[bool, str]:
-        proposal_id = new_ulid()
         subject_id = f"tool:{call.tool_name}"
         self.store.count("tool_proposals")
         await writer.event(
@@ -385,10 +388,15 @@ class RunStreamHandler:
         )
 
     async def _execute(
-        self, run: SimRun, writer: _Writer, call: agent.ToolCall, allowed: bool, reason: str
+        self,
+        run: SimRun,
+        writer: _Writer,
+        call: agent.ToolCall,
+        proposal_id: str,
+        allowed: bool,
+        reason: str,
     ) -> None:
         await self._pause(run)
-        proposal_id = writer.last_proposal_id
         output = agent.tool_output(call) if allowed else ""
         await writer.event(
             tool_result=common.ToolResult(
@@ -423,7 +431,6 @@ class _Writer:
         self.run_id = run_id
         self.store = store
         self.session_id = session_id
-        self.last_proposal_id = ""
 
     async def status(self, kind: int, message: str) -> None:
         await self.event(status=common.StreamStatus(kind=kind, message=message))  # type: ignore[arg-type]
@@ -433,8 +440,6 @@ class _Writer:
 
     async def event(self, **body: Any) -> None:
         ((name, value),) = body.items()
-        if name == "tool_proposal":
-            self.last_proposal_id = value.proposal_id.ulid
         if name != "model_token":
             self.store.record(self.session_id, self.run_id, name, _summary(value))
         await self.context.write(
