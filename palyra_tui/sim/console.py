@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 from palyra_tui.sim import proto
 from palyra_tui.sim.auth import AuthFailure, FailureKind, authorize
-from palyra_tui.sim.grpc_service import SERVICE_NAME, VERSION
+from palyra_tui.sim.grpc_service import health_fields
 from palyra_tui.sim.http_server import HttpServer, Request, Response, Router
+from palyra_tui.sim.logs import now_ms
 from palyra_tui.sim.store import (
     CONSOLE_TTL_MS,
     HANDOFF_TTL_MS,
@@ -230,7 +231,7 @@ class ConsoleApi:
         if not path.startswith("/") or path.startswith("//") or any(c in path for c in "\\\r\n"):
             return error(400, "redirect_path must be a local path")
         token = secrets.token_urlsafe(24)
-        expires = int(time.time() * 1000) + HANDOFF_TTL_MS
+        expires = now_ms() + HANDOFF_TTL_MS
         self.store.handoffs[token] = (path, expires)
         return Response.json(
             200,
@@ -243,7 +244,7 @@ class ConsoleApi:
     async def consume(self, request: Request) -> Response:
         """``GET …/browser-handoff/consume?token=…``: 303 to the dashboard path."""
         entry = self.store.handoffs.get(request.query.get("token", ""))
-        if entry is None or entry[1] < int(time.time() * 1000):
+        if entry is None or entry[1] < now_ms():
             return error(403, "browser handoff token is invalid or expired")
         path, _ = entry
         separator = "&" if "?" in path else "?"
@@ -332,7 +333,7 @@ class ConsoleApi:
             200,
             {
                 "contract": {"contract_version": "control-plane.v1"},
-                "generated_at_unix_ms": int(time.time() * 1000),
+                "generated_at_unix_ms": now_ms(),
                 "model_provider": {"kind": "deterministic", "last_error": None},
                 "rate_limits": {
                     "admin_api_window_ms": int(RATE_WINDOW_S * 1000),
@@ -418,14 +419,7 @@ class ConsoleApi:
     # Internals -------------------------------------------------------------------
 
     def _health(self) -> dict[str, object]:
-        return {
-            "service": SERVICE_NAME,
-            "status": "ok",
-            "version": VERSION,
-            "git_hash": "unknown",
-            "build_profile": "sim",
-            "uptime_seconds": int(time.time() - self.store.started_ms / 1000),
-        }
+        return health_fields(self.store)
 
     def _admin(self, request: Request) -> Identity | Response:
         try:

@@ -23,6 +23,18 @@ SERVICE_NAME = "palyra-tui-sim"
 VERSION = "0.1.0-sim"
 
 
+def health_fields(store: Store) -> dict[str, Any]:
+    """What both health answers (gRPC and ``/healthz``) say."""
+    return {
+        "service": SERVICE_NAME,
+        "status": "ok",
+        "version": VERSION,
+        "git_hash": "unknown",
+        "build_profile": "sim",
+        "uptime_seconds": (now_ms() - store.started_ms) // 1000,
+    }
+
+
 class GatewayServices:
     """Handlers of every RPC the reference gateway serves."""
 
@@ -101,15 +113,7 @@ class GatewayServices:
         self, request: gateway.HealthRequest, context: Context
     ) -> gateway.HealthResponse:
         """No auth, no ``v`` check."""
-        return gateway.HealthResponse(
-            v=1,
-            service=SERVICE_NAME,
-            status="ok",
-            version=VERSION,
-            git_hash="unknown",
-            build_profile="sim",
-            uptime_seconds=(now_ms() - self.store.started_ms) // 1000,
-        )
+        return gateway.HealthResponse(v=1, **health_fields(self.store))
 
     async def list_sessions(
         self, request: gateway.ListSessionsRequest, context: Context
