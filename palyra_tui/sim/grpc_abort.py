@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 import grpc
 
-from palyra_tui.sim.store import Identity, SimSession, Store
+from palyra_tui.sim.store import SimSession
 
 Context = grpc.aio.ServicerContext[Any, Any]
 UNSUPPORTED_VERSION = "unsupported protocol major version"
@@ -25,26 +26,11 @@ async def check_version(version: int, context: Context) -> None:
 
 
 async def resolve_or_abort(
-    store: Store,
-    context: Context,
-    identity: Identity,
-    *,
-    session_id: str = "",
-    session_key: str = "",
-    label: str = "",
-    require_existing: bool = False,
-    reset: bool = False,
+    context: Context, resolve: Callable[[], tuple[SimSession, bool, bool]]
 ) -> tuple[SimSession, bool, bool]:
-    """:meth:`Store.resolve_session`, with its errors as palyrad's status codes."""
+    """Run a :meth:`Store.resolve_session` call, its errors as palyrad's status codes."""
     try:
-        return store.resolve_session(
-            identity,
-            session_id=session_id,
-            session_key=session_key,
-            label=label,
-            require_existing=require_existing,
-            reset=reset,
-        )
+        return resolve()
     except LookupError as error:
         await abort(context, grpc.StatusCode.NOT_FOUND, str(error))
     except PermissionError as error:

@@ -145,14 +145,15 @@ class GatewayServices:
         if session_id and not valid_ulid(session_id):
             await abort(context, grpc.StatusCode.INVALID_ARGUMENT, "session_id must be a ULID")
         session, created, reset = await resolve_or_abort(
-            self.store,
             context,
-            identity,
-            session_id=session_id,
-            session_key=request.session_key,
-            label=request.session_label,
-            require_existing=request.require_existing,
-            reset=request.reset_session,
+            lambda: self.store.resolve_session(
+                identity,
+                session_id=session_id,
+                session_key=request.session_key,
+                label=request.session_label,
+                require_existing=request.require_existing,
+                reset=request.reset_session,
+            ),
         )
         return gateway.ResolveSessionResponse(
             v=1, session=proto.session(session), created=created, reset_applied=reset
@@ -169,12 +170,13 @@ class GatewayServices:
                 context, grpc.StatusCode.INVALID_ARGUMENT, "session_id or session_key is required"
             )
         session, _, _ = await resolve_or_abort(
-            self.store,
             context,
-            identity,
-            session_id=request.session_id.ulid,
-            session_key=request.session_key,
-            require_existing=True,
+            lambda: self.store.resolve_session(
+                identity,
+                session_id=request.session_id.ulid,
+                session_key=request.session_key,
+                require_existing=True,
+            ),
         )
         newly, previous = self.store.archive(session)
         return gateway.CleanupSessionResponse(

@@ -115,14 +115,15 @@ class RunStreamHandler:
                 f"orchestrator run already exists: {run_id}",
             )
         session, _, _ = await resolve_or_abort(
-            self.store,
             context,
-            identity,
-            session_id=session_id,
-            session_key=first.session_key,
-            label=first.session_label,
-            require_existing=first.require_existing,
-            reset=first.reset_session,
+            lambda: self.store.resolve_session(
+                identity,
+                session_id=session_id,
+                session_key=first.session_key,
+                label=first.session_label,
+                require_existing=first.require_existing,
+                reset=first.reset_session,
+            ),
         )
         run = SimRun(run_id=run_id, session_id=session.session_id)
         self.store.runs[run_id] = run
