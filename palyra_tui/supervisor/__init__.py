@@ -4,9 +4,9 @@ Start with :class:`Supervisor`; :class:`SupervisorApi` is the interface callers
 should depend on.
 """
 
+from palyra_tui.models.clock import Clock, ManualClock, SystemClock
 from palyra_tui.supervisor.api import EventFeed, LogFeed, SupervisorApi
 from palyra_tui.supervisor.backoff import backoff_delay
-from palyra_tui.supervisor.clock import Clock, ManualClock, SystemClock
 from palyra_tui.supervisor.definitions import RuntimeSecrets
 from palyra_tui.supervisor.supervisor import Supervisor
 

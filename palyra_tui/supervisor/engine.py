@@ -24,7 +24,7 @@ from palyra_tui.models import (
     ServiceState,
     SupervisorSnapshot,
 )
-from palyra_tui.supervisor.clock import Clock
+from palyra_tui.models.clock import Clock
 from palyra_tui.supervisor.definitions import (
     LaunchPlan,
     RuntimeSecrets,

@@ -23,8 +23,8 @@ from palyra_tui.models import (
     ServiceKind,
     ServiceState,
 )
+from palyra_tui.models.clock import Clock
 from palyra_tui.supervisor import backoff
-from palyra_tui.supervisor.clock import Clock
 from palyra_tui.supervisor.definitions import LaunchPlan, ServiceDefinition
 from palyra_tui.supervisor.logbuffer import LogWriter
 from palyra_tui.supervisor.logpump import LinePump

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from palyra_tui.config import Config
 from palyra_tui.errors import SupervisorError
 from palyra_tui.models import LogLine, LogStream, SupervisorSnapshot
-from palyra_tui.supervisor.clock import Clock, SystemClock
+from palyra_tui.models.clock import Clock, SystemClock
 from palyra_tui.supervisor.definitions import RuntimeSecrets, define_services, register_secrets
 from palyra_tui.supervisor.engine import Engine
 from palyra_tui.supervisor.lock import InstanceLock

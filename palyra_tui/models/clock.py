@@ -1,4 +1,8 @@
-"""Time sources, injectable so that timing logic is tested without sleeping."""
+"""Time sources.
+
+Every layer reads time through one injected :class:`Clock`, so timing logic
+(backoff, deadlines, arming delays) is tested without sleeping.
+"""
 
 from __future__ import annotations
 
