@@ -31,14 +31,14 @@ def _tui(demo: bool, config_path: object) -> int:
     from palyra_tui.cli.demo import demo_config, demo_environ
     from palyra_tui.config import load_config
     from palyra_tui.errors import ConfigError
-    from palyra_tui.ui.launch import run_tui
+    from palyra_tui.ui.launch import run_tui, startup_reason
 
     if demo:
         return run_tui(demo_config(), environ=demo_environ())
     try:
         config = load_config(config_path if isinstance(config_path, Path) else None)
     except ConfigError as error:
-        return run_tui(None, startup_error=str(error))
+        return run_tui(None, startup_error=startup_reason(error))
     return run_tui(config)
 
 

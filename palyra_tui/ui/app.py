@@ -10,21 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 from typing import Any
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import var
 from textual.screen import Screen
+from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
 from palyra_tui.client.identity import ClientIdentity
 from palyra_tui.config import RuntimeConfig
 from palyra_tui.models import ServiceEvent, ServiceState
+from palyra_tui.models.clock import Clock, SystemClock
 from palyra_tui.state.collector import SnapshotCollector
 from palyra_tui.state.gateway_link import GatewayLink, preload
 from palyra_tui.state.inbox import InboxEntry, merge
@@ -33,14 +34,17 @@ from palyra_tui.state.snapshot import AppSnapshot, ConnectionState
 from palyra_tui.supervisor import Supervisor
 from palyra_tui.text import sanitize_line
 from palyra_tui.ui import notify
+from palyra_tui.ui.keyguard import KeyGuard
 from palyra_tui.ui.screens.approvals import ApprovalsScreen
 from palyra_tui.ui.screens.base import key_label
-from palyra_tui.ui.screens.chat import ChatScreen
+from palyra_tui.ui.screens.chat import ChatScreen, Composer
 from palyra_tui.ui.screens.confirm import ConfirmScreen
 from palyra_tui.ui.screens.health import HealthScreen
 from palyra_tui.ui.screens.logs import LogsScreen
 from palyra_tui.ui.widgets.status_bar import StatusFacts
 
+TYPING_HINT_EVERY = 5.0
+"""Seconds between two notices that keys were taken for typed text."""
 CRASH_STATES = frozenset({ServiceState.BACKOFF, ServiceState.FAILED, ServiceState.EXITED})
 
 
@@ -63,15 +67,12 @@ class PalyraApp(App[None]):
     }
     DEFAULT_MODE = "health"
     BINDINGS = [
-        Binding("1", "switch_mode('health')", "Health", id="screen.health"),
-        Binding("2", "switch_mode('logs')", "Logs", id="screen.logs"),
-        Binding("3", "switch_mode('chat')", "Chat", id="screen.chat"),
-        Binding("4", "switch_mode('approvals')", "Approvals", id="screen.approvals"),
-        Binding("f1", "switch_mode('health')", show=False, priority=True),
-        Binding("f2", "switch_mode('logs')", show=False, priority=True),
-        Binding("f3", "switch_mode('chat')", show=False, priority=True),
-        Binding("f4", "switch_mode('approvals')", show=False, priority=True),
+        Binding("f1", "switch_mode('health')", "Health", show=False, priority=True),
+        Binding("f2", "switch_mode('logs')", "Logs", show=False, priority=True),
+        Binding("f3", "switch_mode('chat')", "Chat", show=False, priority=True),
+        Binding("f4", "switch_mode('approvals')", "Approvals", show=False, priority=True),
         Binding("question_mark", "toggle_keys", "Keys", id="app.keys"),
+        Binding("ctrl+g", "toggle_keys", "Keys", show=False, priority=True),
         Binding("ctrl+q", "quit_app", "Quit", id="app.quit", priority=True),
         Binding("ctrl+o", "toggle_notifications", "Notifications", show=False),
     ]
@@ -93,11 +94,13 @@ class PalyraApp(App[None]):
         interval: float = 1.0,
         notifications: bool = True,
         startup_error: str = "",
-        clock: Callable[[], float] = time.time,
+        clock: Clock | None = None,
         collect: Callable[[], Awaitable[AppSnapshot]] | None = None,
     ) -> None:
         super().__init__()
-        self.clock = clock
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self.keys = KeyGuard(self.clock)
+        self._typing_hint_at = float("-inf")
         self._collect = collect
         self.supervisor = supervisor
         self.identity = identity
@@ -112,6 +115,7 @@ class PalyraApp(App[None]):
             on_change=self._chat_changed,
             on_inbox=self._refresh_inbox,
             on_finished=self._run_finished,
+            clock=self.clock.time,
         )
         self._wake = asyncio.Event()
         self._known_approvals: set[str] = set()
@@ -138,7 +142,9 @@ class PalyraApp(App[None]):
         """
         if self._collect is None:
             await asyncio.to_thread(preload)
-        collect = self._collect or SnapshotCollector(self.supervisor, self.link, self.clock).collect
+        collect = (
+            self._collect or SnapshotCollector(self.supervisor, self.link, self.clock.time).collect
+        )
         while True:
             snapshot = await collect()
             self.grpc_target, self.http_base = self.link.targets(snapshot.supervisor)
@@ -174,6 +180,43 @@ class PalyraApp(App[None]):
                 markup=False,
             )
             self.snapshot_loop()
+
+    async def on_event(self, event: events.Event) -> None:
+        """Screen every key before Textual dispatches it (see :mod:`palyra_tui.ui.keyguard`).
+
+        On the Chat screen every printable key belongs to the composer, wherever
+        focus was.  Elsewhere, a printable key that is a hotkey of the screen is
+        dropped while the operator is typing text.
+        """
+        if (
+            isinstance(event, events.Key)
+            and not event.is_forwarded
+            and event.is_printable
+            and not isinstance(self.focused, (Input, TextArea))
+            and not self._admit(event)
+        ):
+            return
+        await super().on_event(event)
+
+    def _admit(self, event: events.Key) -> bool:
+        screen = self.screen
+        if isinstance(screen, ChatScreen):
+            self.keys.admit(hotkey=False)
+            screen.set_focus(screen.query_one(Composer))
+            return True
+        if self.keys.admit(hotkey=event.key in screen.active_bindings):
+            return True
+        now = self.clock.monotonic()
+        if now - self._typing_hint_at < TYPING_HINT_EVERY:
+            return False
+        self._typing_hint_at = now
+        self.notify(
+            f"“{event.character}” ignored: it looks like typed text, not a key command",
+            severity="warning",
+            markup=False,
+            timeout=2,
+        )
+        return False
 
     # Shared state ----------------------------------------------------------
 
@@ -262,6 +305,10 @@ class PalyraApp(App[None]):
             if command.title not in titles and command.title != "Quit":
                 yield command
 
+    def action_help_quit(self) -> None:
+        """Ctrl+C does not quit (it copies in the composer); say which key does."""
+        self.notify("Ctrl+Q quits (it asks first)", markup=False)
+
     def action_toggle_keys(self) -> None:
         if self.screen.query("HelpPanel"):
             self.action_hide_help_panel()
@@ -285,7 +332,7 @@ class PalyraApp(App[None]):
             return
         names = ", ".join(running)
         self.push_screen(
-            ConfirmScreen(f"Stop {names} and quit?", confirm="Stop and quit"),
+            ConfirmScreen(f"Stop {names} and quit?", clock=self.clock, confirm="Stop and quit"),
             self._quit_confirmed,
         )
 
@@ -298,7 +345,5 @@ class PalyraApp(App[None]):
     async def stop_and_exit(self) -> None:
         """Stop every service cleanly, then leave."""
         self._exiting = True
-        started = time.monotonic()
         await self.supervisor.stop_all("stopped: palyra-tui quit")
-        self.log(f"services stopped in {time.monotonic() - started:.2f}s")
         self.exit()

@@ -6,22 +6,33 @@ instance) is shown inside the app as a readable state, never as a traceback.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 from palyra_tui.client.identity import ClientIdentity
 from palyra_tui.config import Config, parse_config
-from palyra_tui.errors import PalyraError
+from palyra_tui.errors import ConfigError, InstanceLocked, PalyraError
+from palyra_tui.models.clock import Clock
 from palyra_tui.supervisor import Supervisor
 from palyra_tui.ui.app import PalyraApp
 
 
 def _idle_config() -> Config:
-    """A config that starts nothing, for showing a startup error."""
+    """A config that starts nothing, in a throw-away root, for showing a startup error."""
     root = Path(tempfile.mkdtemp(prefix="palyra-tui-error-"))
     services = {name: {"enabled": False} for name in ("gateway", "browserd", "node_host")}
     return parse_config({"state_root": str(root), "services": services}, None, {})
+
+
+def startup_reason(error: PalyraError) -> str:
+    """One sentence that says why the runtime could not be opened."""
+    if isinstance(error, ConfigError):
+        return f"the config file is invalid: {error}"
+    if isinstance(error, InstanceLocked):
+        return f"{error}; quit that palyra-tui or use another state root"
+    return f"the runtime could not be opened: {error}"
 
 
 def build_app(
@@ -30,6 +41,7 @@ def build_app(
     startup_error: str = "",
     environ: Mapping[str, str] | None = None,
     interval: float = 1.0,
+    clock: Clock | None = None,
 ) -> tuple[PalyraApp, Supervisor]:
     """Open a supervisor for ``config`` (or an idle one) and the app over it."""
     error = startup_error
@@ -38,7 +50,7 @@ def build_app(
         try:
             supervisor = Supervisor(config, environ=environ).open()
         except PalyraError as failure:
-            error = str(failure)
+            error = startup_reason(failure)
     if supervisor is None:
         config = _idle_config()
         supervisor = Supervisor(config).open()
@@ -48,7 +60,9 @@ def build_app(
         principal=config.runtime.principal,
         device_id=config.runtime.device_id,
     )
-    app = PalyraApp(supervisor, identity, config.runtime, startup_error=error, interval=interval)
+    app = PalyraApp(
+        supervisor, identity, config.runtime, startup_error=error, interval=interval, clock=clock
+    )
     return app, supervisor
 
 
@@ -66,6 +80,8 @@ def run_tui(
         app.run()
     finally:
         supervisor.close()
+        if app.startup_error:
+            shutil.rmtree(supervisor.config.state_root, ignore_errors=True)
     return 0
 
 

@@ -23,6 +23,7 @@ from palyra_tui.models import (
     ServiceState,
     SupervisorSnapshot,
 )
+from palyra_tui.models.clock import ManualClock
 from palyra_tui.models.gateway import (
     ApprovalPrompt,
     ApprovalRequestEvent,
@@ -187,7 +188,7 @@ def fixed_app() -> PalyraApp:
         owns_services=False,
         interval=3600,
         notifications=False,
-        clock=lambda: NOW,
+        clock=ManualClock(NOW),
         collect=collect,
     )
     transcript = app.runs.transcript(SESSION)

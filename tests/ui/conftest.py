@@ -12,15 +12,23 @@ from textual.pilot import Pilot
 
 from palyra_tui.cli.demo import demo_config, demo_environ
 from palyra_tui.models import HealthState, ServiceState
+from palyra_tui.models.clock import ManualClock
 from palyra_tui.ui.app import PalyraApp
 from palyra_tui.ui.launch import build_app
 
 
 @pytest.fixture
 async def demo_app(tmp_path: Path) -> AsyncIterator[PalyraApp]:
-    """The app with the demo runtime started (real processes, real sockets)."""
+    """The app with the demo runtime started (real processes, real sockets).
+
+    Its clock moves only when a test advances it (:func:`advance`), so arming
+    and typing guards behave the same on a loaded machine.
+    """
     app, supervisor = build_app(
-        demo_config(tmp_path / "state"), environ=demo_environ(), interval=0.2
+        demo_config(tmp_path / "state"),
+        environ=demo_environ(),
+        interval=0.2,
+        clock=ManualClock(time.time()),
     )
     await supervisor.start_all()
     try:
@@ -36,6 +44,18 @@ async def until(pilot: Pilot[None], condition: Callable[[], bool], timeout: floa
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         await pilot.pause(0.05)
+
+
+def advance(app: PalyraApp, seconds: float) -> None:
+    """Move the app's manual clock forward."""
+    clock = app.clock
+    assert isinstance(clock, ManualClock)
+    clock.advance(seconds)
+
+
+def notices(app: PalyraApp) -> str:
+    """Every notification the app has shown and still holds, one per line."""
+    return "\n".join(notification.message for notification in app._notifications)
 
 
 def gateway_ready(app: PalyraApp) -> bool:

@@ -144,7 +144,7 @@ def test_service_detail_and_status_error_show_hostile_text_inert() -> None:
         binary=hostile,
         endpoints=(("listen", hostile),),
     )
-    detail = describe_service(service, (hostile,), now=0.0)
+    detail = describe_service(service, (hostile,), now=0.0, held=False)
     assert "\x1b" not in detail.plain and "\x07" not in detail.plain
     assert "[@click=app.quit]x[/]" in detail.plain
     assert "reason: bad" in detail.plain

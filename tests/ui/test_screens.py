@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import re
 from pathlib import Path
@@ -14,6 +13,7 @@ from textual.widgets import OptionList, Static
 from palyra_tui.models import LogLine, LogStream, ServiceState
 from palyra_tui.state.chat import AnswerItem, StatusItem, ToolItem
 from palyra_tui.ui.app import PalyraApp
+from palyra_tui.ui.keyguard import SETTLE
 from palyra_tui.ui.launch import build_app
 from palyra_tui.ui.screens.approvals import ARMING_DELAY, ApprovalsScreen
 from palyra_tui.ui.screens.chat import ChatScreen, Composer
@@ -23,7 +23,7 @@ from palyra_tui.ui.screens.health import HealthScreen
 from palyra_tui.ui.screens.logs import LogsScreen
 from palyra_tui.ui.widgets.log_view import LogView
 from palyra_tui.ui.widgets.process_table import ProcessTable
-from tests.ui.conftest import gateway_ready, until
+from tests.ui.conftest import advance, gateway_ready, notices, until
 
 SIZE = (100, 32)
 
@@ -52,15 +52,15 @@ async def test_stopping_a_service_asks_first_and_names_it(demo_app: PalyraApp) -
         question = str(demo_app.screen.query_one(".question", Static).render())
         assert "Stop browserd?" in question
         await pilot.press("enter")
-        await pilot.pause(0.3)
+        await until(pilot, lambda: not isinstance(demo_app.screen, ConfirmScreen))
         browserd = demo_app.supervisor.snapshot().get("browserd")
         assert browserd is not None and browserd.state is ServiceState.RUNNING
         await pilot.press("x")
         await until(pilot, lambda: isinstance(demo_app.screen, ConfirmScreen))
         await pilot.press("y")
-        await pilot.pause(0.1)
+        await pilot.pause()
         assert isinstance(demo_app.screen, ConfirmScreen), "a yes typed ahead is not taken"
-        await asyncio.sleep(CONFIRM_DELAY)
+        advance(demo_app, CONFIRM_DELAY)
         await pilot.press("y")
         await until(
             pilot,
@@ -175,15 +175,16 @@ async def test_chat_approval_and_result_by_keyboard(demo_app: PalyraApp) -> None
         await pilot.press(*"run ls -la")
         await pilot.press("enter")
         await until(pilot, lambda: len(demo_app.inbox) == 1)
-        await pilot.press("escape", "4")
+        await pilot.press("escape", "alt+4")
         approvals = demo_app.screen
         assert isinstance(approvals, ApprovalsScreen)
         detail = str(approvals.query_one("#approval-text", Static).render())
         assert '"command": "ls -la"' in detail and "HIGH" in detail
+        advance(demo_app, SETTLE)
         await pilot.press("y")
-        await pilot.pause(0.1)
+        await until(pilot, lambda: "short pause" in notices(demo_app))
         assert len(demo_app.inbox) == 1, "a key pressed before arming must not answer"
-        await asyncio.sleep(ARMING_DELAY)
+        advance(demo_app, ARMING_DELAY)
         await pilot.press("y")
         await until(pilot, lambda: not demo_app.inbox)
         await until(
@@ -211,13 +212,13 @@ async def test_deny_with_reason_and_session_grant_confirmation(demo_app: PalyraA
         chat.query_one(Composer).focus()
         await pilot.press(*"write notes.txt hi", "enter")
         await until(pilot, lambda: len(demo_app.inbox) == 1)
-        await pilot.press("escape", "4")
-        await asyncio.sleep(ARMING_DELAY)
+        await pilot.press("f4")
+        advance(demo_app, ARMING_DELAY + SETTLE)
         await pilot.press("s")
         await until(pilot, lambda: isinstance(demo_app.screen, ConfirmScreen))
         await pilot.press("escape")
         assert len(demo_app.inbox) == 1, "cancelling the confirmation sends nothing"
-        await asyncio.sleep(ARMING_DELAY)
+        advance(demo_app, ARMING_DELAY + SETTLE)
         await pilot.press("e")
         await until(pilot, lambda: isinstance(demo_app.screen, ReasonScreen))
         await pilot.press(*"not today", "enter")
@@ -263,7 +264,7 @@ async def test_quit_asks_then_stops_services(demo_app: PalyraApp) -> None:
         await until(pilot, lambda: isinstance(demo_app.screen, ConfirmScreen))
         question = str(demo_app.screen.query_one(".question", Static).render())
         assert "gateway" in question and "quit" in question
-        await asyncio.sleep(CONFIRM_DELAY)
+        advance(demo_app, CONFIRM_DELAY)
         await pilot.press("y")
         await until(pilot, lambda: not demo_app.is_running, timeout=30)
     assert all(not s.state.is_up for s in demo_app.supervisor.snapshot().services)

@@ -1,28 +1,37 @@
 """Screen 4: the approval inbox, with the full tool input and safe keys.
 
 ``y`` allows once, ``n`` denies, ``e`` denies with a reason, ``s`` allows for the
-session after a confirmation.  A decision key only counts once the selected
-prompt has been on screen for :data:`ARMING_DELAY` seconds, so keys typed
-before a prompt appeared (or just as it appeared) never answer it.
+session after a confirmation.  A decision key counts only when:
+
+- the selected prompt has been on screen for :data:`ARMING_DELAY` seconds, so
+  keys typed before it appeared never answer it;
+- it stands alone: no printable key just before it, and none during the
+  :data:`~palyra_tui.ui.keyguard.SETTLE` seconds it waits before it is sent, so a
+  word typed on this screen is never a decision;
+- for ``y`` and ``s``, the operator has seen the whole input: scrolled the
+  detail to its end, or viewed it whole (``v``), so a tail such as
+  ``; rm -rf ~`` cannot be allowed unseen.
 """
 
 from __future__ import annotations
 
-import time
+from functools import partial
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable
 
 from palyra_tui.client.errors import ClientError
 from palyra_tui.models.gateway import ApprovalAnswer, RiskLevel
 from palyra_tui.state.inbox import InboxEntry, Route
 from palyra_tui.state.runs import DecisionError
+from palyra_tui.ui.keyguard import SETTLE
 from palyra_tui.ui.safe import plain, pretty_json, reviewable
-from palyra_tui.ui.screens.base import ControlScreen
+from palyra_tui.ui.screens.base import ControlScreen, switch_keys
 from palyra_tui.ui.screens.confirm import ConfirmScreen, ReasonScreen
+from palyra_tui.ui.screens.pager import PagerScreen
 from palyra_tui.ui.widgets.steady import SteadyStatic
 
 ARMING_DELAY = 0.6
@@ -33,6 +42,7 @@ _RISK_STYLES = {
     RiskLevel.LOW: "green",
     RiskLevel.UNSPECIFIED: "dim",
 }
+_ALLOWING = frozenset({"once", "session"})
 
 
 class ApprovalsScreen(ControlScreen):
@@ -40,29 +50,42 @@ class ApprovalsScreen(ControlScreen):
 
     SCREEN_NAME = "Approvals"
     BINDINGS = [
-        Binding("y", "decide('once')", "Allow once"),
-        Binding("n", "decide('deny')", "Deny"),
-        Binding("e", "decide('reason')", "Deny with reason"),
-        Binding("s", "decide('session')", "Allow for session"),
+        *switch_keys(),
+        Binding("y", "decide('once')", "Allow once", priority=True),
+        Binding("n", "decide('deny')", "Deny", priority=True),
+        Binding("e", "decide('reason')", "Deny with reason", priority=True),
+        Binding("s", "decide('session')", "Allow for session", priority=True),
+        Binding("v", "view_whole", "View whole"),
+        Binding("pagedown,space", "scroll_detail(1)", "Scroll", show=False, priority=True),
+        Binding("pageup", "scroll_detail(-1)", show=False, priority=True),
+        Binding("end", "scroll_detail(0)", show=False, priority=True),
     ]
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="approvals-body"):
             yield DataTable(id="inbox", cursor_type="row", zebra_stripes=True)
-            with VerticalScroll(id="approval-detail"):
-                yield SteadyStatic(id="approval-text")
+            with Vertical(id="approval-side"):
+                with VerticalScroll(id="approval-detail"):
+                    yield SteadyStatic(id="approval-text")
+                yield SteadyStatic(id="approval-more")
 
     def __init__(self) -> None:
         super().__init__()
-        self._armed_at = time.monotonic() + ARMING_DELAY
+        self._armed_at = 0.0
         self._selected = ""
+        self._read: set[str] = set()
+        """Approvals whose whole input the operator has had on screen."""
+        self._pending = ""
 
     def on_mount(self) -> None:
         table = self.query_one("#inbox", DataTable)
         for key, label in (("risk", "Risk"), ("tool", "Tool"), ("wait", "Time left")):
             table.add_column(label, key=key)
+        self._arm()
         super().on_mount()
         table.focus()
+        detail = self.query_one("#approval-detail", VerticalScroll)
+        self.watch(detail, "scroll_y", self._detail_scrolled, init=False)
         self.set_interval(1.0, self._tick)
 
     def on_screen_resume(self) -> None:
@@ -76,7 +99,7 @@ class ApprovalsScreen(ControlScreen):
         for row_key in list(table.rows):
             if row_key.value not in entries:
                 table.remove_row(row_key)
-        now = self.control.clock()
+        now = self.control.clock.time()
         for approval_id, entry in entries.items():
             cells = _cells(entry, now)
             if approval_id in table.rows:
@@ -84,6 +107,7 @@ class ApprovalsScreen(ControlScreen):
                     table.update_cell(approval_id, column, cell)
             else:
                 table.add_row(*cells, key=approval_id)
+        self._read &= set(entries)
         self._show_detail()
 
     def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
@@ -91,7 +115,7 @@ class ApprovalsScreen(ControlScreen):
 
     def _tick(self) -> None:
         table = self.query_one("#inbox", DataTable)
-        now = self.control.clock()
+        now = self.control.clock.time()
         for entry in self.control.inbox:
             if entry.approval_id in table.rows:
                 table.update_cell(entry.approval_id, "wait", _cells(entry, now)[2])
@@ -111,29 +135,111 @@ class ApprovalsScreen(ControlScreen):
         if entry is None:
             self._selected = ""
             detail.update(Text("No approvals waiting.", style="dim"))
+            self._show_more()
             return
         if entry.approval_id != self._selected:
             self._selected = entry.approval_id
             self._arm()
-        detail.update(describe(entry, self.control.clock(), self.armed))
+            self.query_one("#approval-detail", VerticalScroll).scroll_home(animate=False)
+        detail.update(describe(entry, self.control.clock.time(), self.armed))
+        self.call_after_refresh(self._show_more)
+
+    # Reading the whole input -------------------------------------------------
+
+    def _detail_scrolled(self) -> None:
+        detail = self.query_one("#approval-detail", VerticalScroll)
+        if self._selected and detail.max_scroll_y > 0 and detail.scroll_y >= detail.max_scroll_y:
+            self._read.add(self._selected)
+        self._show_more()
+
+    def read_whole(self, entry: InboxEntry) -> bool:
+        """True once the entry's whole review has been on screen."""
+        if entry.approval_id in self._read:
+            return True
+        detail = self.query_one("#approval-detail", VerticalScroll)
+        return entry.approval_id == self._selected and detail.max_scroll_y == 0
+
+    def _show_more(self) -> None:
+        more = self.query_one("#approval-more", SteadyStatic)
+        entry = self.selected()
+        if entry is None or self.read_whole(entry):
+            more.update("")
+            more.display = False
+            return
+        more.display = True
+        more.update(
+            Text(
+                "▼ more below: read to the end (PgDn, Space, End) or view it whole (v); "
+                "y and s count after that",
+                style="bold reverse yellow",
+            )
+        )
+
+    def action_scroll_detail(self, pages: int) -> None:
+        detail = self.query_one("#approval-detail", VerticalScroll)
+        if pages == 0:
+            detail.scroll_end(animate=False)
+        elif pages > 0:
+            detail.scroll_page_down(animate=False)
+        else:
+            detail.scroll_page_up(animate=False)
+
+    def action_view_whole(self) -> None:
+        entry = self.selected()
+        if entry is None:
+            self.app.notify("no approval selected")
+            return
+        self.app.push_screen(
+            PagerScreen(f"{entry.tool_name}: complete input", review_text(entry)),
+            partial(self._viewed, entry.approval_id),
+        )
+
+    def _viewed(self, approval_id: str, reached_end: bool | None) -> None:
+        if reached_end:
+            self._read.add(approval_id)
+        self._show_more()
 
     # Deciding ------------------------------------------------------------------
 
     def _arm(self) -> None:
-        self._armed_at = time.monotonic() + ARMING_DELAY
+        self._armed_at = self.control.clock.monotonic() + ARMING_DELAY
 
     @property
     def armed(self) -> bool:
         """True once the selected prompt has been visible long enough to answer."""
-        return time.monotonic() >= self._armed_at
+        return self.control.clock.monotonic() >= self._armed_at
 
     def action_decide(self, choice: str) -> None:
         entry = self.selected()
         if entry is None:
             return
+        keys = self.control.keys
+        if self._pending or not keys.stands_alone():
+            self._pending = ""
+            keys.mark_typing()
+            self.app.notify("decision keys ignored: they look like typed text", markup=False)
+            return
         if not self.armed:
             self.app.bell()
             self.app.notify("read the request first: keys count after a short pause")
+            return
+        if choice in _ALLOWING and not self.read_whole(entry):
+            self.app.bell()
+            self.app.notify(
+                "read the whole input first: scroll the detail to its end (End) "
+                "or view it whole (v)",
+                severity="warning",
+            )
+            return
+        self._pending = entry.approval_id
+        self.set_timer(SETTLE, partial(self._settled, entry, choice, keys.printable))
+
+    def _settled(self, entry: InboxEntry, choice: str, mark: int) -> None:
+        if self._pending != entry.approval_id:
+            return
+        self._pending = ""
+        if self.control.keys.printable != mark:
+            self.app.notify("decision cancelled: more keys followed it, as in typed text")
             return
         if choice == "once":
             self._send(entry, ApprovalAnswer.allow_once())
@@ -153,6 +259,7 @@ class ApprovalsScreen(ControlScreen):
                 ConfirmScreen(
                     f"Allow {entry.tool_name} for the rest of this session?\n"
                     "Later calls of this tool in the session will not ask again.",
+                    clock=self.control.clock,
                     confirm="Allow for session",
                 ),
                 lambda ok: self._send(entry, ApprovalAnswer.allow_session()) if ok else None,
@@ -182,6 +289,11 @@ def _cells(entry: InboxEntry, now: float) -> tuple[Text, ...]:
     )
 
 
+def review_text(entry: InboxEntry) -> Text:
+    """The tool input, whole, with every invisible character shown."""
+    return reviewable(pretty_json(entry.input_json))
+
+
 def describe(entry: InboxEntry, now: float, armed: bool) -> Text:
     """The full, untruncated review of one approval."""
     text = Text()
@@ -192,8 +304,8 @@ def describe(entry: InboxEntry, now: float, armed: bool) -> Text:
     deadline = entry.deadline
     if deadline:
         text.append(f"   time left {max(0, deadline - now):.0f} s", style="bold")
-    route = "answered on palyra-tui's own run" if entry.route is Route.STREAM else "console"
-    text.append(f"   via {route}\n", style="dim")
+    route = "asked on palyra-tui's own run" if entry.route is Route.STREAM else "asked elsewhere"
+    text.append(f"   {route}\n", style="dim")
     if entry.route is Route.CONSOLE:
         text.append(
             "another client's run: palyrad records this decision, but forwards it only to runs "
@@ -207,11 +319,12 @@ def describe(entry: InboxEntry, now: float, armed: bool) -> Text:
         text.append("\n")
     text.append_text(plain(f"session {entry.session_id} · run {entry.run_id}", "dim"))
     text.append("\n\ninput (complete):\n", style="bold")
-    text.append_text(reviewable(pretty_json(entry.input_json)))
+    text.append_text(review_text(entry))
     text.append("\n\n")
     if armed:
         text.append(
-            "y allow once · n deny · e deny with reason · s allow for session", style="bold"
+            "y allow once · n deny · e deny with reason · s allow for session · v view whole",
+            style="bold",
         )
     else:
         text.append("read the request — keys are enabled in a moment", style="bold yellow")

@@ -16,13 +16,26 @@ from palyra_tui.ui.widgets.status_bar import StatusBar
 if TYPE_CHECKING:
     from palyra_tui.ui.app import PalyraApp
 
-_SCREENS = (("1", "Health"), ("2", "Logs"), ("3", "Chat"), ("4", "Approvals"))
+_SCREENS = (("health", "Health"), ("logs", "Logs"), ("chat", "Chat"), ("approvals", "Approvals"))
+
+
+def switch_keys(prefix: str = "") -> list[Binding]:
+    """Bindings that switch screens: ``1``–``4``, or ``alt+1``–``alt+4`` where keys are text.
+
+    F1–F4 switch everywhere (the app binds them).
+    """
+    return [
+        Binding(f"{prefix}{number}", f"app.switch_mode('{mode}')", name, show=False)
+        for number, (mode, name) in enumerate(_SCREENS, start=1)
+    ]
 
 
 class ControlScreen(Screen[None]):
     """Base of the four screens; subclasses compose :meth:`compose_body`."""
 
     SCREEN_NAME = ""
+    SWITCH_PREFIX = ""
+    """What the screen's screen-switching digits need before them (``alt+`` on Chat)."""
 
     @property
     def control(self) -> PalyraApp:
@@ -67,7 +80,12 @@ class ControlScreen(Screen[None]):
         """The screen's keys on one line (a Footer costs a widget per key on every switch)."""
         text = Text(no_wrap=True, overflow="ellipsis")
         for binding in self.BINDINGS:
-            if isinstance(binding, Binding) and binding.show and binding.description:
+            if (
+                isinstance(binding, Binding)
+                and binding.show
+                and binding.description
+                and self.check_action(binding.action.split("(")[0], ()) is not False
+            ):
                 text.append(f" {key_label(binding.key)} ", style="bold reverse")
                 text.append(f" {binding.description} ")
         text.append(" ^q ", style="bold reverse")
@@ -77,10 +95,11 @@ class ControlScreen(Screen[None]):
     def _tabs(self) -> Text:
         text = Text(no_wrap=True)
         text.append(" Palyra ", style="bold reverse")
-        for key, name in _SCREENS:
+        prefix = "alt+" if self.SWITCH_PREFIX else ""
+        for number, (_mode, name) in enumerate(_SCREENS, start=1):
             style = "bold reverse cyan" if name == self.SCREEN_NAME else "dim"
-            text.append(f" {key} {name} ", style=style)
-        text.append("  ? keys", style="dim")
+            text.append(f" {prefix}{number} {name} ", style=style)
+        text.append("  ^g keys" if self.SWITCH_PREFIX else "  ? keys", style="dim")
         return text
 
 

@@ -7,8 +7,11 @@ draft is only sent again when the operator asks (Ctrl+R).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -21,52 +24,74 @@ from palyra_tui.models.gateway import SessionSummary
 from palyra_tui.state.chat import AnswerItem, ChatItem, StatusItem, ToolItem, UserItem
 from palyra_tui.state.snapshot import AppSnapshot
 from palyra_tui.ui.safe import block, plain, pretty_json, reviewable
-from palyra_tui.ui.screens.base import ControlScreen
+from palyra_tui.ui.screens.base import ControlScreen, switch_keys
+from palyra_tui.ui.screens.confirm import ConfirmScreen
 from palyra_tui.ui.widgets.steady import SteadyStatic
 
 MAX_INPUT_LINES_IN_CHAT = 12
 
 
 class Composer(TextArea):
-    """A text area where Enter sends and Shift+Enter / Ctrl+J start a new line."""
+    """A text area where Enter sends and Shift+Enter / Ctrl+J start a new line.
 
-    BINDINGS = [
-        Binding("enter", "send", "Send", priority=True, show=False),
-        Binding("shift+enter", "newline", "New line", show=False, priority=True),
-        Binding("ctrl+j", "newline", "New line", show=False, priority=True),
-        Binding("escape", "leave", "Leave composer", show=False, priority=True),
-    ]
+    Enter is handled in the composer's own key queue, after every character
+    that arrived before it, so a burst such as ``text⏎`` (tmux, expect, a
+    coalescing SSH link) sends exactly the text typed before the Enter, and
+    clears only that.
+    """
 
     class Send(Message):
-        """The operator pressed Enter."""
+        """The operator pressed Enter on some text."""
 
         def __init__(self, text: str) -> None:
             super().__init__()
             self.text = text
 
-    def action_send(self) -> None:
+    def __init__(self, refusal: Callable[[], str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._refusal = refusal
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "enter":
+            self._stop(event)
+            self.send()
+        elif event.key in ("shift+enter", "ctrl+j"):
+            self._stop(event)
+            self.insert("\n")
+        elif event.key == "escape":
+            self._stop(event)
+            self.screen.query_one("#sessions").focus()
+
+    @staticmethod
+    def _stop(event: events.Key) -> None:
+        event.stop()
+        event.prevent_default()
+
+    def send(self) -> None:
+        """Hand the text to the screen and clear it, unless sending is refused now."""
         text = self.text
-        if text.strip():
-            self.post_message(self.Send(text))
-
-    def action_newline(self) -> None:
-        self.insert("\n")
-
-    def action_leave(self) -> None:
-        """Give the keys back to the screen (so 1-4 switch screens again)."""
-        self.screen.query_one("#sessions").focus()
+        if not text.strip():
+            return
+        refusal = self._refusal()
+        if refusal:
+            self.app.notify(refusal, severity="warning", markup=False)
+            return
+        self.clear()
+        self.post_message(self.Send(text))
 
 
 class ChatScreen(ControlScreen):
     """Talk to the agent; watch tools and approvals inline."""
 
     SCREEN_NAME = "Chat"
+    SWITCH_PREFIX = "alt+"
     BINDINGS = [
-        Binding("ctrl+n", "new_session", "New session"),
-        Binding("ctrl+x", "abort", "Abort run"),
-        Binding("ctrl+r", "resend", "Resend draft"),
-        Binding("ctrl+d", "discard_draft", "Discard draft", show=False),
-        Binding("ctrl+l", "focus_sessions", "Sessions", show=False),
+        *switch_keys(SWITCH_PREFIX),
+        Binding("ctrl+n", "new_session", "New session", priority=True),
+        Binding("ctrl+x", "abort", "Abort run", priority=True),
+        Binding("ctrl+r", "resend", "Resend draft", priority=True),
+        Binding("ctrl+d", "discard_draft", "Discard draft", show=False, priority=True),
+        Binding("ctrl+l", "focus_sessions", "Sessions", show=False, priority=True),
     ]
 
     def compose_body(self) -> ComposeResult:
@@ -77,6 +102,7 @@ class ChatScreen(ControlScreen):
                 yield VerticalScroll(id="transcript")
                 yield SteadyStatic(id="drafts")
                 yield Composer(
+                    self._refusal,
                     id="composer",
                     soft_wrap=True,
                     show_line_numbers=False,
@@ -86,8 +112,11 @@ class ChatScreen(ControlScreen):
     def __init__(self) -> None:
         super().__init__()
         self.session_id = ""
-        self._rendered: list[tuple[ChatItem, Static]] = []
+        self._rendered: list[tuple[ChatItem, Static, bool]] = []
+        """Each item as drawn, its widget, and whether it was drawn with a cursor."""
         self._session_ids: list[str] = []
+        self._composing: dict[str, str] = {}
+        """What the operator had typed in each session they left."""
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -126,6 +155,14 @@ class ChatScreen(ControlScreen):
             self.query_one(Composer).focus()
 
     def _open(self, session_id: str) -> None:
+        if session_id == self.session_id:
+            return
+        if self.session_id:
+            composer = self.query_one(Composer)
+            if composer.text:
+                self._composing[self.session_id] = composer.text
+            composer.load_text(self._composing.pop(session_id, ""))
+            composer.move_cursor(composer.document.end)
         self.session_id = session_id
         transcript = self.query_one("#transcript", VerticalScroll)
         transcript.remove_children()
@@ -153,12 +190,12 @@ class ChatScreen(ControlScreen):
 
     # Sending -------------------------------------------------------------------
 
+    def _refusal(self) -> str:
+        """Why the composer cannot send now ("" when it can)."""
+        return "" if self.session_id else "create a session first (Ctrl+N); your text stays here"
+
     @on(Composer.Send)
     def _send(self, event: Composer.Send) -> None:
-        if not self.session_id:
-            self.app.notify("create a session first (Ctrl+N)", severity="warning")
-            return
-        self.query_one(Composer).text = ""
         target = self.control.grpc_target
         self.run_worker(
             self.control.runs.send(target, self.session_id, event.text),
@@ -192,10 +229,26 @@ class ChatScreen(ControlScreen):
         )
 
     def action_discard_draft(self) -> None:
+        """Discard the oldest draft of the session, after a confirmation that quotes it."""
         drafts = self.control.runs.drafts.for_session(self.session_id)
-        if drafts:
-            self.control.runs.drafts.remove(drafts[0].draft_id)
-            self._chat_changed()
+        if not drafts:
+            self.app.notify("no draft to discard")
+            return
+        draft = drafts[0]
+
+        def discard(ok: bool | None) -> None:
+            if ok:
+                self.control.runs.drafts.remove(draft.draft_id)
+                self._chat_changed()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Discard the draft “{draft.text[:120]}”? It is not sent and cannot be restored.",
+                clock=self.control.clock,
+                confirm="Discard",
+            ),
+            discard,
+        )
 
     # Transcript ------------------------------------------------------------------
 
@@ -203,18 +256,19 @@ class ChatScreen(ControlScreen):
         if not self.session_id:
             return
         items = self.control.runs.transcript(self.session_id).items
+        active = frozenset(self.control.runs.active)
         transcript = self.query_one("#transcript", VerticalScroll)
         changed = False
         for index, item in enumerate(items):
             if index < len(self._rendered):
-                shown, widget = self._rendered[index]
-                if shown is not item:
-                    widget.update(render_item(item))
-                    self._rendered[index] = (item, widget)
+                shown, widget, cursor = self._rendered[index]
+                if shown is not item or cursor != _has_cursor(item, active):
+                    widget.update(render_item(item, active))
+                    self._rendered[index] = (item, widget, _has_cursor(item, active))
                     changed = True
             else:
-                widget = Static(render_item(item), classes=f"item {type(item).__name__}")
-                self._rendered.append((item, widget))
+                widget = Static(render_item(item, active), classes=f"item {type(item).__name__}")
+                self._rendered.append((item, widget, _has_cursor(item, active)))
                 transcript.mount(widget)
                 changed = True
         if changed:
@@ -262,8 +316,16 @@ def _session_label(session: SessionSummary) -> Text:
     return text
 
 
-def render_item(item: ChatItem) -> Text:
-    """One transcript item as plain text (untrusted content is never markup)."""
+def _has_cursor(item: ChatItem, active: frozenset[str]) -> bool:
+    """True for an answer still streaming: unfinished, and its run in flight."""
+    return isinstance(item, AnswerItem) and not item.final and item.run_id in active
+
+
+def render_item(item: ChatItem, active: frozenset[str] = frozenset()) -> Text:
+    """One transcript item as plain text (untrusted content is never markup).
+
+    An unfinished answer shows a cursor only while its run (in ``active``) is in flight.
+    """
     text = Text()
     if isinstance(item, UserItem):
         text.append("you › ", style="bold cyan")
@@ -271,7 +333,7 @@ def render_item(item: ChatItem) -> Text:
     elif isinstance(item, AnswerItem):
         text.append("agent › ", style="bold green")
         text.append_text(block(item.text))
-        if not item.final:
+        if _has_cursor(item, active):
             text.append(" ▌", style="blink")
     elif isinstance(item, ToolItem):
         text.append("⚙ tool ", style="bold magenta")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
+from palyra_tui.models.clock import Clock
 from palyra_tui.ui.safe import block
 
 ARMING_DELAY = 0.5
@@ -24,11 +23,12 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("y", "answer(True)", "Yes", show=False),
     ]
 
-    def __init__(self, question: str, *, confirm: str = "Yes") -> None:
+    def __init__(self, question: str, *, clock: Clock, confirm: str = "Yes") -> None:
         super().__init__()
         self._question = question
         self._confirm = confirm
-        self._armed_at = time.monotonic() + ARMING_DELAY
+        self._clock = clock
+        self._armed_at = clock.monotonic() + ARMING_DELAY
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -46,7 +46,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def action_answer(self, answer: bool) -> None:
         """No is always taken; yes only once the question has been readable for a moment."""
-        if answer and time.monotonic() < self._armed_at:
+        if answer and self._clock.monotonic() < self._armed_at:
             self.app.bell()
             return
         self.dismiss(answer)

@@ -11,14 +11,17 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable
 
 from palyra_tui.errors import PalyraError
-from palyra_tui.models import LogStream, ServiceSnapshot
+from palyra_tui.models import LogStream, ServiceSnapshot, ServiceState
 from palyra_tui.state.snapshot import AppSnapshot, OverallStatus
 from palyra_tui.ui.safe import block, plain
-from palyra_tui.ui.screens.base import ControlScreen
+from palyra_tui.ui.screens.base import ControlScreen, switch_keys
 from palyra_tui.ui.screens.confirm import ConfirmScreen
 from palyra_tui.ui.widgets.process_table import ProcessTable, duration
 from palyra_tui.ui.widgets.steady import SteadyStatic
 
+_SERVICE_ACTIONS = frozenset(
+    {"start", "stop", "restart", "hold", "start_all", "stop_all", "restart_all"}
+)
 _OVERALL = {
     OverallStatus.HEALTHY: ("HEALTHY", "bold green"),
     OverallStatus.DEGRADED: ("DEGRADED", "bold yellow"),
@@ -31,6 +34,7 @@ class HealthScreen(ControlScreen):
 
     SCREEN_NAME = "Health"
     BINDINGS = [
+        *switch_keys(),
         Binding("s", "start", "Start"),
         Binding("x", "stop", "Stop"),
         Binding("r", "restart", "Restart"),
@@ -51,9 +55,17 @@ class HealthScreen(ControlScreen):
         self.query_one(ProcessTable).focus()
         self.set_interval(1.0, self._tick)
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._holding: dict[str, bool] = {}
+        """Hold states asked for and not yet seen in a snapshot."""
+
     def show_snapshot(self, snapshot: AppSnapshot) -> None:
+        for service in snapshot.supervisor.services:
+            if self._holding.get(service.name) == service.held:
+                del self._holding[service.name]
         self.query_one("#facts", SteadyStatic).update(self._facts(snapshot))
-        self.query_one(ProcessTable).show(snapshot.supervisor.services, self.control.clock())
+        self.query_one(ProcessTable).show(self._services(snapshot), self.control.clock.time())
         self._show_detail()
 
     def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
@@ -62,7 +74,11 @@ class HealthScreen(ControlScreen):
     def _tick(self) -> None:
         snapshot = self.control.snapshot
         if snapshot is not None:
-            self.query_one(ProcessTable).show(snapshot.supervisor.services, self.control.clock())
+            self.query_one(ProcessTable).show(self._services(snapshot), self.control.clock.time())
+
+    def _services(self, snapshot: AppSnapshot) -> tuple[ServiceSnapshot, ...]:
+        """The rows to show: none when the runtime could not be opened."""
+        return () if self.control.startup_error else snapshot.supervisor.services
 
     # Rendering -------------------------------------------------------------
 
@@ -99,7 +115,12 @@ class HealthScreen(ControlScreen):
             detail.update("")
             return
         detail.update(
-            describe_service(service, self._last_lines(service.name), self.control.clock())
+            describe_service(
+                service,
+                self._last_lines(service.name),
+                self.control.clock.time(),
+                held=self._holding.get(service.name, service.held),
+            )
         )
 
     def _last_lines(self, name: str) -> tuple[str, ...]:
@@ -109,6 +130,11 @@ class HealthScreen(ControlScreen):
         return tuple(line.text for line in lines)
 
     # Actions -----------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """No service action while the runtime could not be opened: it would start
+        daemons in a root nobody configured."""
+        return not (self.control.startup_error and action in _SERVICE_ACTIONS)
 
     def action_start(self) -> None:
         service = self._selected()
@@ -133,9 +159,12 @@ class HealthScreen(ControlScreen):
             )
 
     def action_hold(self) -> None:
+        """Toggle from what the card shows, so a second press undoes the first."""
         service = self._selected()
         if service is not None:
-            held = not service.held
+            held = not self._holding.get(service.name, service.held)
+            self._holding[service.name] = held
+            self._show_detail()
             verb = "holding" if held else "releasing"
             self._run(self.control.supervisor.hold(service.name, held), f"{verb} {service.name}")
 
@@ -143,8 +172,14 @@ class HealthScreen(ControlScreen):
         self._run(self.control.supervisor.start_all(), "starting every enabled service")
 
     def action_stop_all(self) -> None:
+        names = self._running_names()
+        if not names:
+            self.app.notify("no service is running")
+            return
         self.app.push_screen(
-            ConfirmScreen("Stop every service (the gateway last)?", confirm="Stop all"),
+            ConfirmScreen(
+                f"Stop {names} (the gateway last)?", clock=self.control.clock, confirm="Stop all"
+            ),
             lambda ok: (
                 self._run(self.control.supervisor.stop_all(), "stopping all") if ok else None
             ),
@@ -155,17 +190,31 @@ class HealthScreen(ControlScreen):
             await self.control.supervisor.stop_all()
             await self.control.supervisor.start_all()
 
+        names = self._running_names() or "nothing runs now"
         self.app.push_screen(
-            ConfirmScreen("Restart every service?", confirm="Restart all"),
+            ConfirmScreen(
+                f"Restart every enabled service ({names})?",
+                clock=self.control.clock,
+                confirm="Restart all",
+            ),
             lambda ok: self._run(restart_all(), "restarting all") if ok else None,
         )
+
+    def _running_names(self) -> str:
+        snapshot = self.control.supervisor.snapshot()
+        running = [
+            s.name
+            for s in snapshot.services
+            if s.state.is_up or s.state in (ServiceState.BACKOFF, ServiceState.HELD)
+        ]
+        return ", ".join(running)
 
     def _confirm(self, question: str, verb: str, action: object, name: str) -> None:
         def done(ok: bool | None) -> None:
             if ok and callable(action):
                 self._run(action(name), f"{verb.lower()} {name}")
 
-        self.app.push_screen(ConfirmScreen(question, confirm=verb), done)
+        self.app.push_screen(ConfirmScreen(question, clock=self.control.clock, confirm=verb), done)
 
     def _run(self, operation: object, what: str) -> None:
         async def run() -> None:
@@ -179,12 +228,14 @@ class HealthScreen(ControlScreen):
         self.run_worker(run(), group="service-actions", exit_on_error=False)
 
 
-def describe_service(service: ServiceSnapshot, last_lines: tuple[str, ...], now: float) -> Text:
-    """The post-mortem card of one service."""
+def describe_service(
+    service: ServiceSnapshot, last_lines: tuple[str, ...], now: float, *, held: bool
+) -> Text:
+    """The post-mortem card of one service (``held`` as last asked for)."""
     text = Text()
     text.append(service.name, style="bold")
     text.append(f"  {service.state.value}")
-    if service.held:
+    if held:
         text.append("  restarts held", style="bold magenta")
     text.append("\n")
     if service.reason:

@@ -22,7 +22,7 @@ from textual.binding import Binding
 from textual.widgets import Input
 
 from palyra_tui.models import LogLevel, LogStream
-from palyra_tui.ui.screens.base import ControlScreen
+from palyra_tui.ui.screens.base import ControlScreen, switch_keys
 from palyra_tui.ui.widgets.log_view import LogFilter, LogView
 from palyra_tui.ui.widgets.steady import SteadyStatic
 
@@ -43,6 +43,7 @@ class LogsScreen(ControlScreen):
 
     SCREEN_NAME = "Logs"
     BINDINGS = [
+        *switch_keys(),
         Binding("slash", "filter", "Filter"),
         Binding("escape", "clear_filter", "Clear", show=False),
         Binding("n", "next_match", "Next match"),

@@ -1,0 +1,57 @@
+"""Keys typed as text never act as hotkeys.
+
+An operator who believes the composer has focus types a sentence; without a
+guard, its letters and digits switch screens, hold restarts or answer an
+approval.  The guard sees every printable key the app receives, in arrival
+order, and calls the operator "typing" while printable keys that are not
+hotkeys of the current screen keep coming: a hotkey that arrives then is
+dropped.  Irreversible actions (approval decisions) also need their key to
+stand alone: no printable key within :data:`SETTLE` seconds before it, and none
+while they wait :data:`SETTLE` seconds after it.
+"""
+
+from __future__ import annotations
+
+from palyra_tui.models.clock import Clock
+
+TYPING_GAP = 0.6
+"""Seconds after a text key during which hotkeys count as part of the text."""
+SETTLE = 0.4
+"""Seconds of quiet an irreversible key needs on each side."""
+
+
+class KeyGuard:
+    """Tells typing from hotkeys, on the one clock the app runs on."""
+
+    def __init__(self, clock: Clock, gap: float = TYPING_GAP) -> None:
+        self._clock = clock
+        self._gap = gap
+        self._text_at = float("-inf")
+        self._last_at = float("-inf")
+        self.quiet_before = float("inf")
+        """Seconds between the latest printable key and the one before it."""
+        self.printable = 0
+        """How many printable keys arrived so far (a sequence number)."""
+
+    def typing(self) -> bool:
+        """True while the latest text key is recent enough to call this typing."""
+        return self._clock.monotonic() - self._text_at < self._gap
+
+    def admit(self, hotkey: bool) -> bool:
+        """Record one printable key; False when a hotkey must be dropped as text."""
+        now = self._clock.monotonic()
+        self.printable += 1
+        self.quiet_before = now - self._last_at
+        self._last_at = now
+        if hotkey and now - self._text_at >= self._gap:
+            return True
+        self._text_at = now
+        return not hotkey
+
+    def stands_alone(self) -> bool:
+        """True when the latest printable key had no other within :data:`SETTLE` before it."""
+        return self.quiet_before >= SETTLE
+
+    def mark_typing(self) -> None:
+        """Treat the latest keys as text (a hotkey that turned out to be part of a word)."""
+        self._text_at = self._last_at
