@@ -46,6 +46,10 @@ async def until(pilot: Pilot[None], condition: Callable[[], bool], timeout: floa
         await pilot.pause(0.05)
 
 
+HUMAN_PAUSE = 1.5
+"""A pause between two deliberate keys: longer than every guard's delay."""
+
+
 def advance(app: PalyraApp, seconds: float) -> None:
     """Move the app's manual clock forward."""
     clock = app.clock

@@ -17,13 +17,12 @@ from palyra_tui.ui.keyguard import SETTLE
 from palyra_tui.ui.launch import build_app
 from palyra_tui.ui.screens.approvals import ARMING_DELAY, ApprovalsScreen
 from palyra_tui.ui.screens.chat import ChatScreen, Composer
-from palyra_tui.ui.screens.confirm import ARMING_DELAY as CONFIRM_DELAY
 from palyra_tui.ui.screens.confirm import ConfirmScreen, ReasonScreen
 from palyra_tui.ui.screens.health import HealthScreen
 from palyra_tui.ui.screens.logs import LogsScreen
 from palyra_tui.ui.widgets.log_view import LogView
 from palyra_tui.ui.widgets.process_table import ProcessTable
-from tests.ui.conftest import advance, gateway_ready, notices, until
+from tests.ui.conftest import HUMAN_PAUSE, advance, gateway_ready, notices, until
 
 SIZE = (100, 32)
 
@@ -55,12 +54,13 @@ async def test_stopping_a_service_asks_first_and_names_it(demo_app: PalyraApp) -
         await until(pilot, lambda: not isinstance(demo_app.screen, ConfirmScreen))
         browserd = demo_app.supervisor.snapshot().get("browserd")
         assert browserd is not None and browserd.state is ServiceState.RUNNING
+        advance(demo_app, HUMAN_PAUSE)
         await pilot.press("x")
         await until(pilot, lambda: isinstance(demo_app.screen, ConfirmScreen))
         await pilot.press("y")
         await pilot.pause()
         assert isinstance(demo_app.screen, ConfirmScreen), "a yes typed ahead is not taken"
-        advance(demo_app, CONFIRM_DELAY)
+        advance(demo_app, HUMAN_PAUSE)
         await pilot.press("y")
         await until(
             pilot,
@@ -69,6 +69,7 @@ async def test_stopping_a_service_asks_first_and_names_it(demo_app: PalyraApp) -
                 is ServiceState.STOPPED
             ),
         )
+        advance(demo_app, HUMAN_PAUSE)
         await pilot.press("s")
         await until(
             pilot,
@@ -82,6 +83,7 @@ async def test_hold_restarts_from_the_keyboard(demo_app: PalyraApp) -> None:
         demo_app.screen.query_one(ProcessTable).move_cursor(row=2)
         await pilot.press("h")
         await until(pilot, lambda: demo_app.supervisor.snapshot().get("node_host").held)  # type: ignore[union-attr]
+        advance(demo_app, HUMAN_PAUSE)
         await pilot.press("h")
         await until(
             pilot,
@@ -180,11 +182,11 @@ async def test_chat_approval_and_result_by_keyboard(demo_app: PalyraApp) -> None
         assert isinstance(approvals, ApprovalsScreen)
         detail = str(approvals.query_one("#approval-text", Static).render())
         assert '"command": "ls -la"' in detail and "HIGH" in detail
-        advance(demo_app, SETTLE)
+        advance(demo_app, (SETTLE + ARMING_DELAY) / 2)
         await pilot.press("y")
         await until(pilot, lambda: "short pause" in notices(demo_app))
         assert len(demo_app.inbox) == 1, "a key pressed before arming must not answer"
-        advance(demo_app, ARMING_DELAY)
+        advance(demo_app, HUMAN_PAUSE)
         await pilot.press("y")
         await until(pilot, lambda: not demo_app.inbox)
         await until(
@@ -213,12 +215,12 @@ async def test_deny_with_reason_and_session_grant_confirmation(demo_app: PalyraA
         await pilot.press(*"write notes.txt hi", "enter")
         await until(pilot, lambda: len(demo_app.inbox) == 1)
         await pilot.press("f4")
-        advance(demo_app, ARMING_DELAY + SETTLE)
+        advance(demo_app, HUMAN_PAUSE)
         await pilot.press("s")
         await until(pilot, lambda: isinstance(demo_app.screen, ConfirmScreen))
         await pilot.press("escape")
         assert len(demo_app.inbox) == 1, "cancelling the confirmation sends nothing"
-        advance(demo_app, ARMING_DELAY + SETTLE)
+        advance(demo_app, HUMAN_PAUSE)
         await pilot.press("e")
         await until(pilot, lambda: isinstance(demo_app.screen, ReasonScreen))
         await pilot.press(*"not today", "enter")
@@ -264,7 +266,7 @@ async def test_quit_asks_then_stops_services(demo_app: PalyraApp) -> None:
         await until(pilot, lambda: isinstance(demo_app.screen, ConfirmScreen))
         question = str(demo_app.screen.query_one(".question", Static).render())
         assert "gateway" in question and "quit" in question
-        advance(demo_app, CONFIRM_DELAY)
+        advance(demo_app, HUMAN_PAUSE)
         await pilot.press("y")
         await until(pilot, lambda: not demo_app.is_running, timeout=30)
     assert all(not s.state.is_up for s in demo_app.supervisor.snapshot().services)

@@ -6,8 +6,8 @@ session after a confirmation.  A decision key counts only when:
 - the selected prompt has been on screen for :data:`ARMING_DELAY` seconds, so
   keys typed before it appeared never answer it;
 - it stands alone: no printable key just before it, and none during the
-  :data:`~palyra_tui.ui.keyguard.SETTLE` seconds it waits before it is sent, so a
-  word typed on this screen is never a decision;
+  moment it waits before it is sent (:meth:`ControlScreen.settle`), so a word
+  typed on this screen is never a decision;
 - for ``y`` and ``s``, the operator has seen the whole input: scrolled the
   detail to its end, or viewed it whole (``v``), so a tail such as
   ``; rm -rf ~`` cannot be allowed unseen.
@@ -27,7 +27,6 @@ from palyra_tui.client.errors import ClientError
 from palyra_tui.models.gateway import ApprovalAnswer, RiskLevel
 from palyra_tui.state.inbox import InboxEntry, Route
 from palyra_tui.state.runs import DecisionError
-from palyra_tui.ui.keyguard import SETTLE
 from palyra_tui.ui.safe import plain, pretty_json, reviewable
 from palyra_tui.ui.screens.base import ControlScreen, switch_keys
 from palyra_tui.ui.screens.confirm import ConfirmScreen, ReasonScreen
@@ -75,7 +74,6 @@ class ApprovalsScreen(ControlScreen):
         self._selected = ""
         self._read: set[str] = set()
         """Approvals whose whole input the operator has had on screen."""
-        self._pending = ""
 
     def on_mount(self) -> None:
         table = self.query_one("#inbox", DataTable)
@@ -213,12 +211,6 @@ class ApprovalsScreen(ControlScreen):
         entry = self.selected()
         if entry is None:
             return
-        keys = self.control.keys
-        if self._pending or not keys.stands_alone():
-            self._pending = ""
-            keys.mark_typing()
-            self.app.notify("decision keys ignored: they look like typed text", markup=False)
-            return
         if not self.armed:
             self.app.bell()
             self.app.notify("read the request first: keys count after a short pause")
@@ -231,16 +223,9 @@ class ApprovalsScreen(ControlScreen):
                 severity="warning",
             )
             return
-        self._pending = entry.approval_id
-        self.set_timer(SETTLE, partial(self._settled, entry, choice, keys.printable))
+        self.settle(partial(self._decided, entry, choice))
 
-    def _settled(self, entry: InboxEntry, choice: str, mark: int) -> None:
-        if self._pending != entry.approval_id:
-            return
-        self._pending = ""
-        if self.control.keys.printable != mark:
-            self.app.notify("decision cancelled: more keys followed it, as in typed text")
-            return
+    def _decided(self, entry: InboxEntry, choice: str) -> None:
         if choice == "once":
             self._send(entry, ApprovalAnswer.allow_once())
         elif choice == "deny":

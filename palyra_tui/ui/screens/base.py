@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
@@ -11,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from palyra_tui.state.snapshot import AppSnapshot
+from palyra_tui.ui.keyguard import SETTLE
 from palyra_tui.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -75,6 +77,29 @@ class ControlScreen(Screen[None]):
 
     def show_inbox(self) -> None:
         """React to a change of the approval inbox."""
+
+    def settle(self, act: Callable[[], None]) -> None:
+        """Run ``act`` if the key that asked for it stands alone (see the key guard).
+
+        The key must have had no printable key just before it, and ``act`` waits
+        :data:`SETTLE` seconds and is dropped if another printable key arrives, so
+        the first letter of a typed word never acts.  Bind such keys with
+        ``priority=True``: the guard must see them in arrival order.
+        """
+        keys = self.control.keys
+        if not keys.stands_alone():
+            keys.mark_typing()
+            self.app.notify("keys ignored: they look like typed text", markup=False, timeout=2)
+            return
+        mark = keys.printable
+
+        def later() -> None:
+            if keys.printable != mark:
+                self.app.notify("cancelled: more keys followed, as in typed text", timeout=2)
+                return
+            act()
+
+        self.set_timer(SETTLE, later)
 
     def _key_hints(self) -> Text:
         """The screen's keys on one line (a Footer costs a widget per key on every switch)."""

@@ -20,7 +20,7 @@ from palyra_tui.ui.widgets.process_table import ProcessTable, duration
 from palyra_tui.ui.widgets.steady import SteadyStatic
 
 _SERVICE_ACTIONS = frozenset(
-    {"start", "stop", "restart", "hold", "start_all", "stop_all", "restart_all"}
+    {"settled", "start", "stop", "restart", "hold", "start_all", "stop_all", "restart_all"}
 )
 _OVERALL = {
     OverallStatus.HEALTHY: ("HEALTHY", "bold green"),
@@ -35,13 +35,13 @@ class HealthScreen(ControlScreen):
     SCREEN_NAME = "Health"
     BINDINGS = [
         *switch_keys(),
-        Binding("s", "start", "Start"),
-        Binding("x", "stop", "Stop"),
-        Binding("r", "restart", "Restart"),
-        Binding("h", "hold", "Hold restarts"),
-        Binding("A", "start_all", "Start all", show=False),
-        Binding("X", "stop_all", "Stop all", show=False),
-        Binding("R", "restart_all", "Restart all", show=False),
+        Binding("s", "settled('start')", "Start", priority=True),
+        Binding("x", "settled('stop')", "Stop", priority=True),
+        Binding("r", "settled('restart')", "Restart", priority=True),
+        Binding("h", "settled('hold')", "Hold restarts", priority=True),
+        Binding("A", "settled('start_all')", "Start all", show=False, priority=True),
+        Binding("X", "settled('stop_all')", "Stop all", show=False, priority=True),
+        Binding("R", "settled('restart_all')", "Restart all", show=False, priority=True),
     ]
 
     def compose_body(self) -> ComposeResult:
@@ -135,6 +135,10 @@ class HealthScreen(ControlScreen):
         """No service action while the runtime could not be opened: it would start
         daemons in a root nobody configured."""
         return not (self.control.startup_error and action in _SERVICE_ACTIONS)
+
+    def action_settled(self, action: str) -> None:
+        """Every service key acts only when it stands alone, never as part of a word."""
+        self.settle(getattr(self, f"action_{action}"))
 
     def action_start(self) -> None:
         service = self._selected()

@@ -38,10 +38,10 @@ class PagerScreen(ModalScreen[bool]):
     def on_mount(self) -> None:
         body = self.query_one("#pager-body", VerticalScroll)
         body.focus()
-        self.watch(body, "scroll_y", self._scrolled)
-        self.call_after_refresh(self._scrolled)
+        self.watch(body, "scroll_y", self._scrolled, init=False)
 
     def _scrolled(self) -> None:
+        """Remember that the end was on screen (checked when the layout is current)."""
         body = self.query_one("#pager-body", VerticalScroll)
         if body.scroll_y >= body.max_scroll_y:
             self._reached_end = True

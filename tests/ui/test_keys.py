@@ -1,0 +1,382 @@
+"""Keys never act by accident, and typed text is never lost (fixed data, manual clock)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual import events
+from textual.widgets import OptionList, Static
+
+from palyra_tui.cli.demo import demo_config, demo_environ
+from palyra_tui.config import load_config
+from palyra_tui.errors import ConfigError
+from palyra_tui.models.gateway import (
+    ApprovalAnswer,
+    ApprovalPrompt,
+    ApprovalRequestEvent,
+    RiskLevel,
+    TokenEvent,
+)
+from palyra_tui.state.inbox import InboxEntry, from_stream
+from palyra_tui.supervisor import Supervisor
+from palyra_tui.ui.app import PalyraApp
+from palyra_tui.ui.keyguard import SETTLE
+from palyra_tui.ui.launch import build_app, startup_reason
+from palyra_tui.ui.screens.approvals import ApprovalsScreen
+from palyra_tui.ui.screens.chat import ChatScreen, Composer, render_item
+from palyra_tui.ui.screens.confirm import ConfirmScreen
+from palyra_tui.ui.screens.health import HealthScreen
+from palyra_tui.ui.screens.pager import PagerScreen
+from palyra_tui.ui.widgets.process_table import ProcessTable
+from tests.snapshots.fixed import NOW, RUN, SESSION, FixedSupervisor, fixed_app
+from tests.ui.conftest import HUMAN_PAUSE, advance, notices, until
+
+SIZE = (100, 30)
+
+
+class RecordingSupervisor(FixedSupervisor):
+    """The fixed supervisor, recording the service actions it is asked for."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, ...]] = []
+
+    async def hold(self, name: str, held: bool) -> None:
+        self.calls.append(("hold", name, str(held)))
+
+    async def start(self, name: str) -> None:
+        self.calls.append(("start", name))
+
+    async def stop(self, name: str) -> None:
+        self.calls.append(("stop", name))
+
+
+def recording_app() -> tuple[PalyraApp, RecordingSupervisor]:
+    app = fixed_app()
+    supervisor = RecordingSupervisor()
+    app.supervisor = supervisor  # type: ignore[assignment]
+    return app, supervisor
+
+
+def record_decisions(app: PalyraApp) -> list[tuple[str, ApprovalAnswer]]:
+    decisions: list[tuple[str, ApprovalAnswer]] = []
+
+    async def decide(entry: InboxEntry, answer: ApprovalAnswer, _http_base: str) -> None:
+        decisions.append((entry.approval_id, answer))
+
+    app.runs.decide = decide  # type: ignore[method-assign]
+    return decisions
+
+
+async def type_burst(app: PalyraApp, keys: str | list[str]) -> None:
+    """Deliver keys the way one terminal read does: all queued before any is handled."""
+    for key in keys:
+        character = key if len(key) == 1 else ("\r" if key == "enter" else None)
+        name = {" ": "space"}.get(key, key)
+        app.post_message(events.Key(name, character))
+
+
+async def test_a_sentence_typed_on_health_neither_switches_nor_holds() -> None:
+    app, supervisor = recording_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.snapshot is not None)
+        app.screen.query_one(ProcessTable).move_cursor(row=0)
+        await pilot.press(*"see 1 then check")
+        await pilot.press(*"fix x")
+        await pilot.pause()
+        assert isinstance(app.screen, HealthScreen)
+        assert supervisor.calls == []
+        assert "looks like typed text" in notices(app)
+        advance(app, HUMAN_PAUSE)
+        await pilot.press("h")
+        await until(pilot, lambda: supervisor.calls == [("hold", "gateway", "True")])
+
+
+async def test_h_toggles_from_what_the_card_shows() -> None:
+    app, supervisor = recording_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.snapshot is not None)
+        app.screen.query_one(ProcessTable).move_cursor(row=0)
+        await pilot.press("h")
+        await until(pilot, lambda: len(supervisor.calls) == 1)
+        detail = str(app.screen.query_one("#detail", Static).render())
+        assert "restarts held" in detail, "the card shows the hold at once"
+        advance(app, HUMAN_PAUSE)
+        await pilot.press("h")
+        await until(pilot, lambda: len(supervisor.calls) == 2)
+        assert supervisor.calls == [("hold", "gateway", "True"), ("hold", "gateway", "False")]
+        await pilot.press("h", "h")
+        await pilot.pause(SETTLE * 2)
+        assert len(supervisor.calls) == 2, "a double tap is not two decisions"
+
+
+async def test_on_chat_every_printable_key_goes_to_the_composer() -> None:
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        chat = app.screen
+        assert isinstance(chat, ChatScreen)
+        composer = chat.query_one(Composer)
+        await pilot.press("escape")
+        assert app.focused is chat.query_one(OptionList)
+        await pilot.press(*"see 1 then 4 check x")
+        assert isinstance(app.screen, ChatScreen)
+        assert composer.text == "see 1 then 4 check x"
+        assert app.focused is composer
+        tabs = str(chat.query_one(".tabs", Static).render())
+        assert "alt+4 Approvals" in tabs and " 4 Approvals" not in tabs.replace("alt+4", "")
+        await pilot.press("alt+4")
+        assert isinstance(app.screen, ApprovalsScreen)
+        await pilot.press("f3")
+        assert isinstance(app.screen, ChatScreen)
+
+
+async def test_ctrl_x_and_ctrl_d_never_destroy_composer_text() -> None:
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        chat = app.screen
+        assert isinstance(chat, ChatScreen)
+        await until(pilot, lambda: chat.session_id == SESSION)
+        composer = chat.query_one(Composer)
+        composer.focus()
+        await pilot.press(*"keep me")
+        composer.select_all()
+        await pilot.press("ctrl+x")
+        await pilot.press("home", "ctrl+d")
+        await pilot.pause()
+        assert composer.text == "keep me"
+        assert "no run in flight" in notices(app)
+        assert "no draft to discard" in notices(app)
+
+
+async def test_discarding_a_draft_asks_and_quotes_it() -> None:
+    app = fixed_app()
+    app.runs.drafts.add(SESSION, "the words I typed", "the gateway is not running")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        await until(pilot, lambda: getattr(app.screen, "session_id", "") == SESSION)
+        await pilot.press("ctrl+d")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        question = str(app.screen.query_one(".question", Static).render())
+        assert "the words I typed" in question
+        await pilot.press("n")
+        assert len(app.runs.drafts.all()) == 1
+
+
+async def test_enter_in_a_burst_sends_exactly_what_came_before_it() -> None:
+    app = fixed_app()
+    sent: list[str] = []
+
+    async def send(_target: str, _session: str, text: str, draft_id: str = "") -> None:
+        sent.append(text)
+
+    app.runs.send = send  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        chat = app.screen
+        assert isinstance(chat, ChatScreen)
+        await until(pilot, lambda: chat.session_id == SESSION)
+        composer = chat.query_one(Composer)
+        composer.focus()
+        await pilot.pause()
+        await type_burst(app, [*"first message", "enter", *"after"])
+        await until(pilot, lambda: sent == ["first message"] and composer.text == "after")
+        await type_burst(app, ["enter"])
+        await until(pilot, lambda: sent == ["first message", "after"] and composer.text == "")
+
+
+async def test_each_session_keeps_its_own_composer_text() -> None:
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        chat = app.screen
+        assert isinstance(chat, ChatScreen)
+        await until(pilot, lambda: chat.session_id == SESSION)
+        composer = chat.query_one(Composer)
+        composer.focus()
+        await pilot.press(*"for the first")
+        chat._open("01JQ7P4NQ2T7K5XG0C9M3E8ZZZ")
+        assert composer.text == ""
+        await pilot.press(*"for the second")
+        chat._open(SESSION)
+        assert composer.text == "for the first"
+        chat._open("01JQ7P4NQ2T7K5XG0C9M3E8ZZZ")
+        assert composer.text == "for the second"
+
+
+def test_an_ended_answer_loses_its_streaming_cursor() -> None:
+    app = fixed_app()
+    transcript = app.runs.transcript(SESSION)
+    transcript.apply(TokenEvent(RUN, "half an answ", False))
+    answer = transcript.items[-1]
+    assert "▌" in render_item(answer, frozenset({RUN})).plain
+    assert "▌" not in render_item(answer, frozenset()).plain
+
+
+async def test_ctrl_c_says_how_to_quit() -> None:
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+c")
+        await until(pilot, lambda: "Ctrl+Q quits" in notices(app))
+
+
+# Approvals --------------------------------------------------------------------
+
+
+def _long_input_app(lines: int = 600) -> PalyraApp:
+    app = fixed_app()
+    payload = {"script": "\n".join(f"echo step {n}" for n in range(lines)) + "; rm -rf ~"}
+    request = ApprovalRequestEvent(
+        RUN,
+        "01JQ7P4NQ2T7K5XG0C9M3E8EEE",
+        "01JQ7P4NQ2T7K5XG0C9M3E8FFF",
+        "palyra.process.run",
+        json.dumps(payload),
+        "run a long script",
+        ApprovalPrompt(title="Approve palyra.process.run", risk=RiskLevel.HIGH),
+    )
+    app.runs._stream = {
+        request.approval_id: (
+            from_stream(request, SESSION, NOW),
+            None,  # type: ignore[dict-item]
+            request,
+        )
+    }
+    return app
+
+
+async def _on_approvals(app: PalyraApp, pilot: Any) -> ApprovalsScreen:
+    await until(pilot, lambda: bool(app.inbox))
+    await pilot.press("f4")
+    screen = app.screen
+    assert isinstance(screen, ApprovalsScreen)
+    await until(pilot, lambda: screen.selected() is not None)
+    await pilot.pause()
+    advance(app, HUMAN_PAUSE)
+    return screen
+
+
+async def test_a_long_input_is_allowed_only_after_reading_it_to_the_end() -> None:
+    app = _long_input_app()
+    decisions = record_decisions(app)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _on_approvals(app, pilot)
+        more = screen.query_one("#approval-more", Static)
+        await until(pilot, lambda: more.display and "more below" in str(more.render()))
+        await pilot.press("y")
+        await until(pilot, lambda: "read the whole input first" in notices(app))
+        advance(app, HUMAN_PAUSE)
+        await pilot.press("s")
+        await pilot.pause(SETTLE * 2)
+        assert decisions == [] and isinstance(app.screen, ApprovalsScreen)
+        await pilot.press("end")
+        await until(pilot, lambda: not more.display)
+        advance(app, HUMAN_PAUSE)
+        await pilot.press("y")
+        await until(pilot, lambda: len(decisions) == 1)
+        assert decisions[0][1].approved
+
+
+async def test_viewing_a_long_input_whole_counts_as_reading_it() -> None:
+    app = _long_input_app()
+    decisions = record_decisions(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await _on_approvals(app, pilot)
+        await pilot.press("v")
+        await until(pilot, lambda: isinstance(app.screen, PagerScreen))
+        body = str(app.screen.query_one("#pager-body Static", Static).render())
+        assert "rm -rf ~" in body
+        advance(app, HUMAN_PAUSE)
+        await pilot.press("escape")
+        advance(app, HUMAN_PAUSE)
+        await pilot.press("y")
+        await pilot.pause(SETTLE * 2)
+        assert decisions == [], "closing the pager before its end reads nothing"
+        await pilot.press("v")
+        await until(pilot, lambda: isinstance(app.screen, PagerScreen))
+        await pilot.press("end")
+        advance(app, HUMAN_PAUSE)
+        await pilot.press("q")
+        await until(pilot, lambda: isinstance(app.screen, ApprovalsScreen))
+        advance(app, HUMAN_PAUSE)
+        await pilot.press("y")
+        await until(pilot, lambda: len(decisions) == 1)
+
+
+async def test_a_word_typed_on_approvals_is_never_a_decision() -> None:
+    app = fixed_app()
+    decisions = record_decisions(app)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _on_approvals(app, pilot)
+        await pilot.press(*"yes")
+        await pilot.press(*"seen")
+        await pilot.pause(SETTLE * 2)
+        assert decisions == [] and app.screen is screen
+        await pilot.press(*"deny this")
+        await pilot.pause(SETTLE * 2)
+        assert decisions == [] and app.screen is screen
+        advance(app, HUMAN_PAUSE)
+        await pilot.press("y")
+        await until(pilot, lambda: len(decisions) == 1)
+
+
+async def test_a_key_that_follows_a_decision_cancels_it() -> None:
+    app = fixed_app()
+    decisions = record_decisions(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await _on_approvals(app, pilot)
+        await pilot.press("n")
+        advance(app, HUMAN_PAUSE)
+        await pilot.press("k")
+        await until(pilot, lambda: "cancelled: more keys followed" in notices(app))
+        assert decisions == []
+
+
+async def test_the_detail_says_how_the_decision_travels() -> None:
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _on_approvals(app, pilot)
+        detail = str(screen.query_one("#approval-text", Static).render())
+        assert "asked on palyra-tui's own run" in detail and "via answered" not in detail
+
+
+# Startup errors -----------------------------------------------------------------
+
+
+async def test_after_a_startup_error_no_service_action_starts_anything(tmp_path: Path) -> None:
+    config = demo_config(tmp_path / "state")
+    holder = Supervisor(config, environ=demo_environ()).open()
+    app, supervisor = build_app(config, environ=demo_environ())
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.snapshot is not None)
+            assert app.screen.query_one(ProcessTable).row_count == 0
+            facts = str(app.screen.query_one("#facts", Static).render())
+            assert f"(pid {os.getpid()})" in facts and str(tmp_path / "state") in facts
+            assert "disabled" not in facts
+            keys = str(app.screen.query_one(".keys", Static).render())
+            assert "Start" not in keys and "Stop" not in keys
+            await pilot.press("s", "A", "r", "x", "R")
+            await pilot.pause()
+            assert not isinstance(app.screen, ConfirmScreen)
+            assert all(not s.state.is_up for s in supervisor.snapshot().services)
+            assert all(not s.state.is_up for s in holder.snapshot().services)
+    finally:
+        await supervisor.aclose()
+        await holder.aclose()
+    assert not supervisor.config.state_root.exists() or supervisor.config.state_root != (
+        tmp_path / "state"
+    )
+
+
+async def test_an_invalid_config_is_named_as_such(tmp_path: Path) -> None:
+    bad = tmp_path / "tui.toml"
+    bad.write_text("bogus = 1\n")
+    with pytest.raises(ConfigError) as raised:
+        load_config(bad)
+    reason = startup_reason(raised.value)
+    assert reason.startswith("the config file is invalid: ") and str(bad) in reason
