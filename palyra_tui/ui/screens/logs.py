@@ -21,9 +21,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input
 
-from palyra_tui.models import LogLevel, LogStream
+from palyra_tui.models import LogLevel, LogLine, LogStream
+from palyra_tui.ui.safe import plain
 from palyra_tui.ui.screens.base import ControlScreen, switch_keys
-from palyra_tui.ui.widgets.log_view import LogFilter, LogView
+from palyra_tui.ui.widgets.log_view import Jump, LogFilter, LogView
 from palyra_tui.ui.widgets.steady import SteadyStatic
 
 REDRAW_INTERVAL = 0.1
@@ -53,18 +54,22 @@ class LogsScreen(ControlScreen):
         Binding("t", "cycle_stream", "Stream"),
         Binding("right_square_bracket", "next_service", "Service"),
         Binding("left_square_bracket", "previous_service", "Service", show=False),
-        Binding("up", "cursor(-1)", show=False),
-        Binding("down", "cursor(1)", show=False),
         Binding("y", "copy_line", "Copy"),
         Binding("ctrl+s", "export", "Export"),
     ]
 
+    _error: str | None = None
+    """A bad regex in the filter or find pattern, shown until it is fixed."""
+
     def compose_body(self) -> ComposeResult:
         yield SteadyStatic(id="log-title")
-        yield LogView(id="log")
+        yield LogView(id="log", history=self._history)
         yield Input(
             placeholder="filter: text, re:regex, ! inverts (Enter keeps, Esc clears)", id="filter"
         )
+
+    def _history(self, service: str, count: int) -> tuple[LogLine, ...]:
+        return self.control.supervisor.tail(service, count)
 
     def on_mount(self) -> None:
         self._services = self.control.supervisor.service_names()
@@ -89,7 +94,7 @@ class LogsScreen(ControlScreen):
         finally:
             feed.close()
 
-    # Filtering ---------------------------------------------------------------
+    # Filtering and finding -----------------------------------------------------
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
@@ -102,47 +107,68 @@ class LogsScreen(ControlScreen):
         self._apply(replace(self.query_one(LogView).current_filter, query=event.value))
 
     @on(Input.Submitted, "#filter")
-    def _filter_done(self, _event: Input.Submitted) -> None:
+    def _filter_done(self, event: Input.Submitted) -> None:
+        if self._error is not None:
+            self.app.bell()
+            return
+        view = self.query_one(LogView)
+        self._find(event.value)
         self.query_one("#filter", Input).display = False
-        self.query_one(LogView).focus()
+        view.focus()
 
     def action_clear_filter(self) -> None:
         view = self.query_one(LogView)
-        query = view.current_filter.query
-        self.query_one("#filter", Input).display = False
+        box = self.query_one("#filter", Input)
+        # What was typed, even a bad regex, becomes the find pattern (its error stays shown).
+        query = box.value if box.display else view.current_filter.query
+        box.display = False
         self._apply(replace(view.current_filter, query=""))
-        view.set_find(query)
+        self._find(query)
         view.focus()
 
-    def _apply(self, log_filter: LogFilter) -> None:
-        view = self.query_one(LogView)
+    def _find(self, query: str) -> None:
+        """Make ``query`` the pattern of n and N; a bad regex stays on screen as an error."""
         try:
-            view.set_filter(log_filter)
+            self.query_one(LogView).set_find(query)
         except re.error as error:
-            self.query_one("#log-title", SteadyStatic).update(
-                Text(f" bad regex: {error}", style="red")
-            )
+            self._show_error(f"bad regex in find pattern: {error}")
             return
+        self._show_error(None)
+
+    def _apply(self, log_filter: LogFilter) -> None:
+        try:
+            self.query_one(LogView).set_filter(log_filter)
+        except re.error as error:
+            self._show_error(f"bad regex: {error}; the last good filter stays")
+            return
+        self._show_error(None)
+
+    def _show_error(self, error: str | None) -> None:
+        """Show (or clear) a filter error in the title and the filter bar until it is fixed."""
+        self._error = error
+        box = self.query_one("#filter", Input)
+        box.set_class(error is not None, "-error")
+        box.border_subtitle = plain(error) if error is not None else None
         self._show_title()
 
     def action_next_match(self) -> None:
-        if not self.query_one(LogView).jump(forward=True):
-            self.app.bell()
+        self._jump(forward=True)
 
     def action_previous_match(self) -> None:
-        if not self.query_one(LogView).jump(forward=False):
-            self.app.bell()
+        self._jump(forward=False)
+
+    def _jump(self, forward: bool) -> None:
+        result = self.query_one(LogView).jump(forward)
+        if result is Jump.NO_PATTERN:
+            self.app.notify("no find pattern: type / and a pattern, then Enter", severity="warning")
+        elif result is Jump.NOT_FOUND:
+            self.app.notify("pattern not found", severity="warning")
+        elif result is Jump.WRAPPED:
+            where = "bottom, continued at the top" if forward else "top, continued at the bottom"
+            self.app.notify(f"search hit the {where}")
 
     def action_follow(self) -> None:
         self.query_one(LogView).resume_follow()
-
-    def action_cursor(self, delta: int) -> None:
-        view = self.query_one(LogView)
-        if not view.line_count:
-            return
-        start = view.cursor if view.cursor is not None else view.line_count - 1
-        view.follow = False
-        view.move_cursor(start + delta)
 
     def action_cycle_level(self) -> None:
         view = self.query_one(LogView)
@@ -173,9 +199,10 @@ class LogsScreen(ControlScreen):
     def action_copy_line(self) -> None:
         line = self.query_one(LogView).selected_line()
         if line is None:
+            self.app.notify("no line selected: ↑ ↓ or a click selects one", severity="warning")
             return
         self.app.copy_to_clipboard(line.text)
-        self.app.notify("line copied (OSC 52)")
+        self.app.notify(f"copied {len(line.text):,} characters (OSC 52)")
 
     async def action_export(self) -> None:
         view = self.query_one(LogView)
@@ -209,8 +236,18 @@ class LogsScreen(ControlScreen):
         if log_filter.stream is not None:
             text.append(f" · {log_filter.stream.value}")
         if log_filter.query:
-            text.append(f" · filter {log_filter.query!r}", style="cyan")
-        text.append(f" · {view.line_count:,} lines", style="dim")
+            text.append(" · filter ", style="cyan")
+            text.append(plain(repr(log_filter.query), style="cyan"))
+        if view.find_query and view.find_query != log_filter.query:
+            text.append(" · n/N find ", style="cyan")
+            text.append(plain(repr(view.find_query), style="cyan"))
+        if view.cursor is not None:
+            text.append(f" · line {view.cursor + 1:,} of {view.line_count:,}", style="dim")
+        else:
+            text.append(f" · {view.line_count:,} lines", style="dim")
+        if self._error is not None:
+            text.append(" · ")
+            text.append(plain(self._error, style="bold red"))
         self.query_one("#log-title", SteadyStatic).update(text)
 
 

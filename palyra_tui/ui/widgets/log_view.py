@@ -4,19 +4,26 @@ Only the visible rows are rendered, so the cost of a frame follows the height
 of the terminal, not the number of lines or the rate at which they arrive.
 Lines are already sanitized and redacted by the supervisor; they are drawn as
 plain ``Text`` and never parsed as markup.
+
+The view holds a bounded, merged history of every service.  A noisy service
+pushes the others out of it, so when the view shows one service it reloads
+that service's own history from the supervisor's per-service buffer.  Every
+line the view forgets is counted in a gap marker at the top, per service.
 """
 
 from __future__ import annotations
 
+import enum
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.message import Message
@@ -27,6 +34,11 @@ from textual.strip import Strip
 from palyra_tui.models import LogLevel, LogLine, LogStream
 
 MAX_LINES = 50_000
+"""Lines the view keeps for all services together, and for one service alone."""
+
+History = Callable[[str, int], Sequence[LogLine]]
+"""The newest ``count`` retained lines of one service, oldest first (``Supervisor.tail``)."""
+
 # INFO and stdout, by far the most common, carry no style: every style change costs
 # about twenty bytes per row on the wire, and a busy tail redraws every row.
 _LEVEL_STYLES = {
@@ -36,6 +48,27 @@ _LEVEL_STYLES = {
     LogLevel.TRACE: "dim",
 }
 _STREAM_STYLES = {LogStream.STDERR: "magenta", LogStream.SUPERVISOR: "cyan"}
+_GAP_STYLE = Style(color="yellow", bold=True, italic=True)
+_CURSOR_STYLE = Style(reverse=True, bold=True)
+# Not plain reverse: a match on the cursor row (reversed too) would vanish.
+_MATCH_STYLE = Style(color="black", bgcolor="yellow", bold=True)
+
+
+def effective_level(line: LogLine) -> LogLevel:
+    """The level a filter compares: a line without one counts as WARN on stderr
+    (tracebacks, panics) and as INFO elsewhere."""
+    if line.level is not None:
+        return line.level
+    return LogLevel.WARN if line.stream is LogStream.STDERR else LogLevel.INFO
+
+
+def matches(line: LogLine, pattern: re.Pattern[str]) -> bool:
+    """True when ``pattern`` occurs in the line's text, service or target."""
+    return (
+        pattern.search(line.text) is not None
+        or pattern.search(line.service) is not None
+        or (line.target is not None and pattern.search(line.target) is not None)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,31 +82,90 @@ class LogFilter:
 
     def matcher(self) -> re.Pattern[str] | None:
         """The compiled query, or None when empty; raises ``re.error`` for a bad regex."""
-        text = self.query.removeprefix("!")
-        if not text:
-            return None
-        if text.startswith("re:"):
-            return re.compile(text[3:], re.IGNORECASE)
-        return re.compile(re.escape(text), re.IGNORECASE)
+        return compile_query(self.query.removeprefix("!"))
 
     def accepts(self, line: LogLine, pattern: re.Pattern[str] | None) -> bool:
-        """True when ``line`` passes every part of the filter."""
+        """True when ``line`` passes every part of the filter (gap markers pass all
+        but the service filter, so a filter never hides a loss)."""
         if line.is_gap:
             return self.service is None or line.service == self.service
         if self.service is not None and line.service != self.service:
             return False
         if self.stream is not None and line.stream is not self.stream:
             return False
-        if self.min_level is not None and (line.level is None or line.level < self.min_level):
+        if self.min_level is not None and effective_level(line) < self.min_level:
             return False
         if pattern is None:
             return True
-        found = pattern.search(line.text) is not None
-        return not found if self.query.startswith("!") else found
+        return matches(line, pattern) != self.query.startswith("!")
+
+
+def compile_query(text: str) -> re.Pattern[str] | None:
+    """``re:…`` as a regex, anything else literally, both ignoring case; None when empty."""
+    if not text:
+        return None
+    if text.startswith("re:"):
+        return re.compile(text[3:], re.IGNORECASE)
+    return re.compile(re.escape(text), re.IGNORECASE)
+
+
+class Jump(enum.Enum):
+    """What a search for the next or previous match found."""
+
+    FOUND = "found"
+    WRAPPED = "wrapped"
+    NOT_FOUND = "not found"
+    NO_PATTERN = "no pattern"
+
+
+class _Backlog:
+    """Lines oldest first, at most about ``MAX_LINES``; what it forgets is counted per
+    service and stands in front of the lines as one gap marker per service."""
+
+    __slots__ = ("_dropped", "_hint", "lines", "markers")
+
+    def __init__(self, hint: str = "") -> None:
+        self.lines: list[LogLine] = []
+        self.markers: list[LogLine] = []
+        self._dropped: dict[str, tuple[int, LogLine]] = {}
+        self._hint = hint
+
+    def forget(self, lines: Iterable[LogLine]) -> None:
+        """Count ``lines`` (a gap record counts what it stood for) as dropped."""
+        for line in lines:
+            count, _ = self._dropped.get(line.service, (0, line))
+            self._dropped[line.service] = (count + (line.dropped or 1), line)
+        self.markers = sorted(
+            (_marker(last, count, self._hint) for count, last in self._dropped.values()),
+            key=lambda marker: marker.ts,
+        )
+
+    def trim(self) -> list[LogLine]:
+        """Drop the oldest lines once there are a tenth too many; returns them."""
+        if len(self.lines) <= MAX_LINES + MAX_LINES // 10:
+            return []
+        gone = self.lines[: len(self.lines) - MAX_LINES]
+        del self.lines[: len(gone)]
+        self.forget(gone)
+        return gone
+
+
+def _marker(last: LogLine, count: int, hint: str) -> LogLine:
+    noun = "line" if count == 1 else "lines"
+    return LogLine(
+        seq=last.seq,
+        ts=last.ts,
+        service=last.service,
+        stream=LogStream.SUPERVISOR,
+        message=f"⟂ {count:,} earlier {noun} dropped from this view{hint}",
+        level=LogLevel.WARN,
+        dropped=count,
+    )
 
 
 class LogView(ScrollView, can_focus=True):
-    """Shows log lines; follows the tail until the operator scrolls up."""
+    """Shows log lines with a line cursor; follows the tail until the operator scrolls
+    up or moves the cursor."""
 
     # No horizontal scrollbar: it is redrawn cell by cell on every frame (about 6 KB
     # at 120 columns), so long lines scroll sideways with the arrow keys instead.
@@ -86,6 +178,12 @@ class LogView(ScrollView, can_focus=True):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor(-1)", "Line up", show=False),
+        Binding("down", "cursor(1)", "Line down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "first", "First line", show=False),
+        Binding("end", "last", "Follow", show=False),
         Binding("left", "sideways(-20)", "Scroll left", show=False),
         Binding("right", "sideways(20)", "Scroll right", show=False),
     ]
@@ -97,13 +195,19 @@ class LogView(ScrollView, can_focus=True):
         """The filter, follow mode or cursor changed (for the screen's title); new lines
         do not post it, the screen's feed updates the title after each batch."""
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, history: History | None = None, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._all: list[LogLine] = []
+        self._history = history
+        self._all = _Backlog(hint="; ] shows one service's own buffer")
+        self._one: _Backlog | None = None
+        self._one_seq = 0
         self._view: list[LogLine] = []
+        self._lead = 0
         self._filter = LogFilter()
         self._pattern: re.Pattern[str] | None = None
         self._find: re.Pattern[str] | None = None
+        self.find_query = ""
+        """The text of the find pattern (empty when there is none)."""
         self.cursor: int | None = None
         self._width = 0
 
@@ -122,52 +226,74 @@ class LogView(ScrollView, can_focus=True):
         """The active filter."""
         return self._filter
 
+    @property
+    def _source(self) -> _Backlog:
+        return self._one if self._one is not None else self._all
+
     def write(self, batch: Iterable[LogLine]) -> None:
         """Add lines (oldest first)."""
         new = list(batch)
         if not new:
             return
-        self._all.extend(new)
+        self._all.lines.extend(new)
+        dropped = self._all.trim()
+        if self._one is not None:
+            new = [line for line in new if line.service == self._filter.service]
+            new = [line for line in new if line.seq > self._one_seq]
+            if new:
+                self._one_seq = max(self._one_seq, new[-1].seq)
+                self._one.lines.extend(new)
+            dropped = self._one.trim()
         shown = [line for line in new if self._filter.accepts(line, self._pattern)]
         self._view.extend(shown)
-        trimmed = 0
-        if len(self._all) > MAX_LINES * 1.1:
-            trimmed = self._trim(len(self._all) - MAX_LINES)
-        if shown or trimmed:
-            self._grow(shown)
+        shift = self._drop_front(dropped) if dropped else 0
+        if shown or dropped:
+            self._grow(shown, shift)
 
     def set_filter(self, log_filter: LogFilter) -> None:
-        """Show only the lines that pass ``log_filter`` (raises ``re.error`` for a bad regex)."""
+        """Show only the lines that pass ``log_filter`` (raises ``re.error`` for a bad regex).
+
+        Choosing one service reloads its history from the supervisor's buffer.
+        """
         pattern = log_filter.matcher()
+        reload = log_filter.service != self._filter.service
         self._filter = log_filter
         self._pattern = pattern
+        if reload:
+            self._load_service()
         self._rebuild()
-        self._after_change()
+        self.post_message(self.Changed())
 
     def set_find(self, query: str) -> None:
-        """Remember a pattern for :meth:`jump`; lines matching it are highlighted."""
-        try:
-            self._find = LogFilter(query=query.removeprefix("!")).matcher()
-        except re.error:
-            self._find = None
+        """Remember a pattern for :meth:`jump` and highlight it (raises ``re.error``)."""
+        self._find = compile_query(query.removeprefix("!"))
+        self.find_query = query if self._find is not None else ""
         self.refresh()
 
-    def jump(self, forward: bool) -> bool:
-        """Move the cursor to the next (or previous) line matching the find pattern."""
-        if self._find is None or not self._view:
-            return False
-        start = self.cursor if self.cursor is not None else len(self._view) - 1
-        indices = range(start + 1, len(self._view)) if forward else range(start - 1, -1, -1)
-        for index in indices:
-            if self._find.search(self._view[index].text):
-                self.follow = False
-                self.move_cursor(index)
-                return True
-        return False
-
-    def action_sideways(self, columns: int) -> None:
-        """Scroll long lines sideways (there is no horizontal scrollbar)."""
-        self.scroll_to(x=max(0, self.scroll_x + columns), animate=False, force=True)
+    def jump(self, forward: bool) -> Jump:
+        """Move the cursor to the next (or previous) match after (before) it, as less and
+        vim do, wrapping around the end.  Without a cursor the search starts at the top
+        (or bottom) row on screen."""
+        if self._find is None:
+            return Jump.NO_PATTERN
+        count = len(self._view)
+        if self.cursor is not None:
+            start = self.cursor
+        elif forward:
+            start = self.scroll_offset.y - 1
+        else:
+            start = min(count, self.scroll_offset.y + self.size.height)
+        if forward:
+            passes = (range(start + 1, count), range(min(start + 1, count)))
+        else:
+            passes = (range(min(start, count) - 1, -1, -1), range(count - 1, max(start, 0) - 1, -1))
+        for wrapped, indices in enumerate(passes):
+            for index in indices:
+                if matches(self._view[index], self._find):
+                    self.follow = False
+                    self.move_cursor(index)
+                    return Jump.WRAPPED if wrapped else Jump.FOUND
+        return Jump.NOT_FOUND
 
     def move_cursor(self, index: int) -> None:
         """Select a line and scroll it into view."""
@@ -178,18 +304,17 @@ class LogView(ScrollView, can_focus=True):
         top = self.scroll_offset.y
         height = max(1, self.size.height)
         if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False)
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
         elif self.cursor >= top + height:
-            self.scroll_to(y=self.cursor - height + 1, animate=False)
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
         self.refresh()
         self.post_message(self.Changed())
 
     def selected_line(self) -> LogLine | None:
-        """The line under the cursor, else the newest."""
-        if not self._view:
+        """The line under the cursor, or None when no line is selected."""
+        if self.cursor is None or self.cursor >= len(self._view):
             return None
-        index = self.cursor if self.cursor is not None else len(self._view) - 1
-        return self._view[index]
+        return self._view[self.cursor]
 
     def export(self) -> str:
         """The view as plain text, one line each."""
@@ -200,12 +325,57 @@ class LogView(ScrollView, can_focus=True):
         self.follow = True
         self.cursor = None
         self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self.refresh()
         self.post_message(self.Changed())
+
+    # Keys and mouse -----------------------------------------------------------
+
+    def action_cursor(self, delta: int) -> None:
+        """Move the cursor; the first press selects the bottom row on screen."""
+        if not self._view:
+            return
+        self.follow = False
+        if self.cursor is None:
+            self.move_cursor(self._bottom_row())
+        else:
+            self.move_cursor(self.cursor + delta)
+
+    def action_page(self, pages: int) -> None:
+        if not self._view:
+            return
+        self.follow = False
+        start = self.cursor if self.cursor is not None else self._bottom_row()
+        self.move_cursor(start + pages * max(1, self.size.height - 1))
+
+    def _bottom_row(self) -> int:
+        return min(self.scroll_offset.y + max(1, self.size.height) - 1, len(self._view) - 1)
+
+    def action_first(self) -> None:
+        self.follow = False
+        self.move_cursor(0)
+
+    def action_last(self) -> None:
+        self.resume_follow()
+
+    def action_sideways(self, columns: int) -> None:
+        """Scroll long lines sideways (there is no horizontal scrollbar)."""
+        self.scroll_to(x=max(0, self.scroll_x + columns), animate=False, force=True)
+
+    def on_click(self, event: events.Click) -> None:
+        index = self.scroll_offset.y + event.y
+        if 0 <= index < len(self._view):
+            self.follow = False
+            self.move_cursor(index)
 
     # Scrolling decides follow mode ------------------------------------------
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
+        if self.cursor is not None:
+            # The cursor stays on screen (as in vim), so `y` never copies a hidden line.
+            top = round(new)
+            bottom = top + max(1, self.size.height) - 1
+            self.cursor = max(top, min(self.cursor, bottom, len(self._view) - 1))
         if new < old and not self.is_vertical_scroll_end:
             if self.follow:
                 self.follow = False
@@ -225,52 +395,83 @@ class LogView(ScrollView, can_focus=True):
             return Strip.blank(width, style)
         text = format_line(self._view[index])
         if self._find is not None:
-            text.highlight_regex(self._find, "reverse")
+            text.highlight_regex(self._find, _MATCH_STYLE)
         if index == self.cursor:
-            text.stylize("reverse bold")
+            text.stylize(_CURSOR_STYLE)
+            style = style + _CURSOR_STYLE
         segments = list(text.render(self.app.console))
         strip = Strip([Segment(s.text.replace("\n", " "), s.style, s.control) for s in segments])
         return strip.crop_extend(scroll_x, scroll_x + width, style).apply_offsets(scroll_x, index)
 
-    def _trim(self, count: int) -> int:
-        """Forget the ``count`` oldest lines (from the view too) without refiltering.
+    # Keeping the lines ----------------------------------------------------------
 
-        Returns how many of them the view showed.
-        """
-        dropped = {id(line) for line in self._all[:count]}
-        del self._all[:count]
-        keep = 0
-        while keep < len(self._view) and id(self._view[keep]) in dropped:
-            keep += 1
-        if keep:
-            del self._view[:keep]
-            if self.cursor is not None:
-                self.cursor = max(0, self.cursor - keep)
-        return keep
+    def _load_service(self) -> None:
+        """Replace the one-service history with the supervisor's buffer of that service."""
+        service = self._filter.service
+        if service is None or self._history is None:
+            self._one = None
+            return
+        backlog = _Backlog()
+        backlog.lines = list(self._history(service, MAX_LINES))
+        if backlog.lines:
+            first = backlog.lines[0]
+            if first.seq > 1:
+                before = first._replace(seq=first.seq - 1, dropped=first.seq - 1)
+                backlog.forget((before,))
+            self._one_seq = backlog.lines[-1].seq
+        else:
+            self._one_seq = 0
+        self._one = backlog
+
+    def _drop_front(self, dropped: list[LogLine]) -> int:
+        """Take the dropped lines and the old markers off the top of the view and put the
+        new markers there; returns how many rows the rest moved up."""
+        gone = {id(line) for line in dropped}
+        cut = self._lead
+        while cut < len(self._view) and id(self._view[cut]) in gone:
+            cut += 1
+        markers = [line for line in self._source.markers if self._filter.accepts(line, None)]
+        self._view[:cut] = markers
+        self._lead = len(markers)
+        return cut - len(markers)
 
     def _rebuild(self) -> None:
-        self._view = [line for line in self._all if self._filter.accepts(line, self._pattern)]
+        selected = self.selected_line()
+        source = self._source
+        markers = [line for line in source.markers if self._filter.accepts(line, None)]
+        shown = [line for line in source.lines if self._filter.accepts(line, self._pattern)]
+        self._view = markers + shown
+        self._lead = len(markers)
         self._width = max((line_width(line) for line in self._view[-2000:]), default=0)
         self.virtual_size = Size(self._width, len(self._view))
         self.cursor = None
+        if selected is not None:
+            # The selected line stays selected when it still passes, so a filter can be
+            # used to find a line and Esc then shows it in its context.
+            found = next((i for i, line in enumerate(self._view) if line is selected), None)
+            if found is not None:
+                self.move_cursor(found)
         if self.follow:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
         self.refresh()
 
-    def _grow(self, shown: list[LogLine]) -> None:
+    def _grow(self, shown: list[LogLine], shift: int) -> None:
         widest = max((line_width(line) for line in shown), default=0)
         if widest > self._width:
             self._width = widest
+        top = self.scroll_y
+        if shift and self.cursor is not None:
+            self.cursor = max(0, self.cursor - shift)
         self.virtual_size = Size(self._width, len(self._view))
         if self.follow:
             bottom = self.max_scroll_y
             if bottom != self.scroll_y:
                 self.scroll_to(y=bottom, animate=False, immediate=True)
                 return
+        elif shift:
+            # Keep the rows on screen where they are while older ones are dropped.
+            self.scroll_to(y=max(0, top - shift), animate=False, immediate=True)
         self.refresh()
-
-    def _after_change(self) -> None:
-        self.post_message(self.Changed())
 
 
 def line_width(line: LogLine) -> int:
@@ -292,7 +493,7 @@ def format_line(line: LogLine) -> Text:
     text.append(line.service, style=_STREAM_STYLES.get(line.stream, ""))
     text.append(" ")
     if line.is_gap:
-        text.append(line.message, style=Style(color="yellow", bold=True, italic=True))
+        text.append(line.message, style=_GAP_STYLE)
         return text
     level = line.level.name if line.level is not None else "-"
     text.append(f"{level:<5}", style=_LEVEL_STYLES.get(line.level, "") if line.level else "dim")
