@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 from typing import Any
@@ -17,8 +18,10 @@ from typing import Any
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
@@ -26,6 +29,7 @@ from palyra_tui.client.identity import ClientIdentity
 from palyra_tui.config import RuntimeConfig
 from palyra_tui.models import ServiceEvent, ServiceState
 from palyra_tui.models.clock import Clock, SystemClock
+from palyra_tui.state.alerts import AlertKey, AlertLimiter
 from palyra_tui.state.collector import SnapshotCollector
 from palyra_tui.state.gateway_link import GatewayLink, preload
 from palyra_tui.state.inbox import InboxEntry, merge
@@ -41,8 +45,9 @@ from palyra_tui.ui.screens.chat import ChatScreen, Composer
 from palyra_tui.ui.screens.confirm import ConfirmScreen
 from palyra_tui.ui.screens.health import HealthScreen
 from palyra_tui.ui.screens.logs import LogsScreen
-from palyra_tui.ui.widgets.status_bar import StatusFacts
+from palyra_tui.ui.widgets.status_bar import Notice, StatusFacts
 
+NOTICE_HISTORY = 50
 TYPING_HINT_EVERY = 5.0
 """Seconds between two notices that keys were taken for typed text."""
 CRASH_STATES = frozenset({ServiceState.BACKOFF, ServiceState.FAILED, ServiceState.EXITED})
@@ -83,6 +88,8 @@ class PalyraApp(App[None]):
     """Pending approvals, ours first."""
     chat_version: var[int] = var(0)
     """Bumped whenever a transcript changes."""
+    notice: var[Notice | None] = var(None)
+    """The newest notification, shown in the screen's key line until it expires."""
 
     def __init__(
         self,
@@ -101,6 +108,10 @@ class PalyraApp(App[None]):
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.keys = KeyGuard(self.clock)
         self._typing_hint_at = float("-inf")
+        self._alerts = AlertLimiter(self.clock)
+        self._notice_timer: Timer | None = None
+        self.notice_history: deque[Notice] = deque(maxlen=NOTICE_HISTORY)
+        """The latest notices, newest last."""
         self._collect = collect
         self.supervisor = supervisor
         self.identity = identity
@@ -241,29 +252,74 @@ class PalyraApp(App[None]):
         new = [e for e in entries if e.approval_id not in self._known_approvals]
         self._known_approvals.update(e.approval_id for e in entries)
         self.inbox = entries
-        for entry in new:
-            self.alert("Approval needed", f"{entry.title}: {entry.summary}", "warning")
+        if new and not isinstance(self.screen, ApprovalsScreen):
+            first = new[0]
+            more = f" (+{len(new) - 1} more)" if len(new) > 1 else ""
+            self.alert(
+                AlertKey("approvals", "needed"),
+                "Approval needed",
+                f"{first.title}: {first.summary}{more}",
+                "warning",
+            )
 
     def _chat_changed(self, _session_id: str) -> None:
         self.chat_version += 1
 
     def _run_finished(self, session_id: str, summary: str) -> None:
-        self.alert("Run finished", summary, "information")
+        screen = self.screen
+        if isinstance(screen, ChatScreen) and screen.session_id == session_id:
+            return
+        self.alert(AlertKey(session_id, "run finished"), "Run finished", summary, "information")
 
     def _service_event(self, event: ServiceEvent) -> None:
-        if event.state in CRASH_STATES and event.exit is not None and not event.exit.success:
-            self.alert(
-                f"{event.service} ended", f"{event.exit.description}; {event.reason}", "error"
-            )
+        crashed = event.exit is not None and not event.exit.success
+        if (
+            event.state in CRASH_STATES
+            and event.exit is not None
+            and crashed
+            and not isinstance(self.screen, HealthScreen)
+        ):
+            description = event.exit.description
+            body = event.reason if description in event.reason else f"{description}; {event.reason}"
+            self.alert(AlertKey(event.service, "ended"), f"{event.service} ended", body, "error")
         self.request_refresh()
 
-    def alert(self, title: str, body: str, severity: str = "information") -> None:
-        """A toast and, unless turned off, a terminal notification."""
+    def alert(self, key: AlertKey, title: str, body: str, severity: str = "information") -> None:
+        """A notice and, unless turned off, a terminal notification: one per key and window."""
+        held = self._alerts.admit(key)
+        if held is None:
+            return
+        if held:
+            body += f" ({held} similar alert{'s' if held != 1 else ''} held back)"
         message = sanitize_line(f"{title}: {body}")
         self.notify(message, severity=severity, markup=False)  # type: ignore[arg-type]
         if self.notifications and self._driver is not None:
             with contextlib.suppress(Exception):
                 self._driver.write(notify.notification_sequence(title, body))
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Show a notice in the key line at the bottom, never as a floating toast:
+        toasts would cover the composer and the approval detail."""
+        text = f"{title}: {message}" if title else message
+        notice = Notice(sanitize_line(text), severity)
+        self.notice = notice
+        self.notice_history.append(notice)
+        if self._notice_timer is not None:
+            self._notice_timer.stop()
+        self._notice_timer = self.set_timer(
+            self.NOTIFICATION_TIMEOUT if timeout is None else timeout, self._clear_notice
+        )
+
+    def _clear_notice(self) -> None:
+        self.notice = None
 
     def _update_title(self) -> None:
         facts = self.status_facts()

@@ -58,8 +58,8 @@ def advance(app: PalyraApp, seconds: float) -> None:
 
 
 def notices(app: PalyraApp) -> str:
-    """Every notification the app has shown and still holds, one per line."""
-    return "\n".join(notification.message for notification in app._notifications)
+    """The notices the app has shown lately, one per line."""
+    return "\n".join(notice.text for notice in app.notice_history)
 
 
 def gateway_ready(app: PalyraApp) -> bool:

@@ -49,6 +49,8 @@ class ViewApp(App[None]):
 
 
 def notices(app: App[None]) -> list[str]:
+    if isinstance(app, PalyraApp):
+        return [notice.text for notice in app.notice_history]
     return [str(notification.message) for notification in app._notifications]
 
 

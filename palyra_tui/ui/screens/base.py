@@ -13,7 +13,8 @@ from textual.widgets import Static
 
 from palyra_tui.state.snapshot import AppSnapshot
 from palyra_tui.ui.keyguard import SETTLE
-from palyra_tui.ui.widgets.status_bar import StatusBar
+from palyra_tui.ui.widgets.status_bar import Notice, StatusBar, notice_text
+from palyra_tui.ui.widgets.steady import SteadyStatic
 
 if TYPE_CHECKING:
     from palyra_tui.ui.app import PalyraApp
@@ -48,7 +49,7 @@ class ControlScreen(Screen[None]):
         yield Static(self._tabs(), classes="tabs")
         yield from self.compose_body()
         yield StatusBar(classes="status")
-        yield Static(self._key_hints(), classes="keys")
+        yield SteadyStatic(self._key_hints(), classes="keys")
 
     def compose_body(self) -> ComposeResult:
         """The screen's own widgets."""
@@ -57,6 +58,11 @@ class ControlScreen(Screen[None]):
     def on_mount(self) -> None:
         self.watch(self.app, "snapshot", self._snapshot_changed)
         self.watch(self.app, "inbox", self._inbox_changed)
+        self.watch(self.app, "notice", self._notice_changed)
+
+    def _notice_changed(self, notice: Notice | None) -> None:
+        keys = self.query_one(".keys", SteadyStatic)
+        keys.update(self._key_hints() if notice is None else notice_text(notice))
 
     def _snapshot_changed(self, snapshot: AppSnapshot | None) -> None:
         self._refresh_status()

@@ -45,6 +45,26 @@ class StatusFacts:
         return " · ".join(parts)
 
 
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A short-lived message for the operator (already sanitized)."""
+
+    text: str
+    severity: str = "information"
+
+
+_NOTICE_STYLES = {"information": "bold", "warning": "bold yellow", "error": "bold red"}
+
+
+def notice_text(notice: Notice) -> Text:
+    """A notice on one line, in place of the key hints."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(" ● ", style=f"reverse {_NOTICE_STYLES.get(notice.severity, 'bold')}")
+    text.append(" ")
+    text.append(notice.text, style=_NOTICE_STYLES.get(notice.severity, ""))
+    return text
+
+
 class StatusBar(SteadyStatic):
     """Renders :class:`StatusFacts` (plain text, never markup)."""
 
