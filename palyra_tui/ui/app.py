@@ -39,12 +39,12 @@ from palyra_tui.supervisor import Supervisor
 from palyra_tui.text import sanitize_line
 from palyra_tui.ui import notify
 from palyra_tui.ui.keyguard import KeyGuard
-from palyra_tui.ui.screens.approvals import ApprovalsScreen
-from palyra_tui.ui.screens.base import key_label
-from palyra_tui.ui.screens.chat import ChatScreen, Composer
+from palyra_tui.ui.screens.approvals import ApprovalsPane
+from palyra_tui.ui.screens.base import ControlPane, key_label
+from palyra_tui.ui.screens.chat import ChatPane, Composer
 from palyra_tui.ui.screens.confirm import ConfirmScreen
-from palyra_tui.ui.screens.health import HealthScreen
-from palyra_tui.ui.screens.logs import LogsScreen
+from palyra_tui.ui.screens.health import HealthPane
+from palyra_tui.ui.screens.main import MainScreen
 from palyra_tui.ui.widgets.status_bar import Notice, StatusFacts
 
 NOTICE_HISTORY = 50
@@ -64,18 +64,11 @@ class PalyraApp(App[None]):
         "styles/chat.tcss",
         "styles/approvals.tcss",
     ]
-    MODES = {
-        "health": HealthScreen,
-        "logs": LogsScreen,
-        "chat": ChatScreen,
-        "approvals": ApprovalsScreen,
-    }
-    DEFAULT_MODE = "health"
     BINDINGS = [
-        Binding("f1", "switch_mode('health')", "Health", show=False, priority=True),
-        Binding("f2", "switch_mode('logs')", "Logs", show=False, priority=True),
-        Binding("f3", "switch_mode('chat')", "Chat", show=False, priority=True),
-        Binding("f4", "switch_mode('approvals')", "Approvals", show=False, priority=True),
+        Binding("f1", "show_pane('health')", "Health", show=False, priority=True),
+        Binding("f2", "show_pane('logs')", "Logs", show=False, priority=True),
+        Binding("f3", "show_pane('chat')", "Chat", show=False, priority=True),
+        Binding("f4", "show_pane('approvals')", "Approvals", show=False, priority=True),
         Binding("question_mark", "toggle_keys", "Keys", id="app.keys"),
         Binding("ctrl+g", "toggle_keys", "Keys", show=False, priority=True),
         Binding("ctrl+q", "quit_app", "Quit", id="app.quit", priority=True),
@@ -135,6 +128,31 @@ class PalyraApp(App[None]):
         self._exiting = False
 
     # Lifecycle ---------------------------------------------------------------
+
+    def get_default_screen(self) -> MainScreen:
+        return MainScreen()
+
+    @property
+    def main(self) -> MainScreen:
+        """The screen that holds the panes (under any dialog)."""
+        main = self.screen_stack[0] if self.screen_stack else None
+        assert isinstance(main, MainScreen)
+        return main
+
+    @property
+    def pane(self) -> ControlPane | None:
+        """The pane on screen, if the app is running."""
+        if not self.screen_stack or not isinstance(self.screen_stack[0], MainScreen):
+            return None
+        return self.screen_stack[0].pane_if_mounted()
+
+    async def action_show_pane(self, name: str) -> None:
+        """Show Health, Logs, Chat or Approvals; not under an open dialog, which
+        would stay open over a pane it was not asked about."""
+        if len(self.screen_stack) > 1:
+            self.notify("answer or close the dialog first (Esc closes it)", timeout=2)
+            return
+        await self.main.show_pane(name)
 
     def on_mount(self) -> None:
         self.snapshot_loop()
@@ -211,9 +229,10 @@ class PalyraApp(App[None]):
 
     def _admit(self, event: events.Key) -> bool:
         screen = self.screen
-        if isinstance(screen, ChatScreen):
+        pane = self.pane
+        if isinstance(pane, ChatPane) and screen is self.main:
             self.keys.admit(hotkey=False)
-            screen.set_focus(screen.query_one(Composer))
+            screen.set_focus(pane.query_one(Composer))
             return True
         if self.keys.admit(hotkey=event.key in screen.active_bindings):
             return True
@@ -252,7 +271,7 @@ class PalyraApp(App[None]):
         new = [e for e in entries if e.approval_id not in self._known_approvals]
         self._known_approvals.update(e.approval_id for e in entries)
         self.inbox = entries
-        if new and not isinstance(self.screen, ApprovalsScreen):
+        if new and not isinstance(self.pane, ApprovalsPane):
             first = new[0]
             more = f" (+{len(new) - 1} more)" if len(new) > 1 else ""
             self.alert(
@@ -266,8 +285,8 @@ class PalyraApp(App[None]):
         self.chat_version += 1
 
     def _run_finished(self, session_id: str, summary: str) -> None:
-        screen = self.screen
-        if isinstance(screen, ChatScreen) and screen.session_id == session_id:
+        pane = self.pane
+        if isinstance(pane, ChatPane) and pane.session_id == session_id:
             return
         self.alert(AlertKey(session_id, "run finished"), "Run finished", summary, "information")
 
@@ -277,7 +296,7 @@ class PalyraApp(App[None]):
             event.state in CRASH_STATES
             and event.exit is not None
             and crashed
-            and not isinstance(self.screen, HealthScreen)
+            and not isinstance(self.pane, HealthPane)
         ):
             description = event.exit.description
             body = event.reason if description in event.reason else f"{description}; {event.reason}"
@@ -335,16 +354,17 @@ class PalyraApp(App[None]):
     # Actions -------------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        """The command palette offers the actions of the screen it was opened from.
+        """The command palette offers the actions of the pane it was opened from.
 
         Textual's own Quit exits at once; it is replaced by ours, which asks and
         stops the services this program started.
         """
         titles: set[str] = set()
+        owners = (screen, self, self.pane)
         for active in screen.active_bindings.values():
             binding = active.binding
             if (
-                active.node not in (screen, self)
+                active.node not in owners
                 or not binding.description
                 or not active.enabled
                 or binding.action == "command_palette"

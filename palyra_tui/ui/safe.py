@@ -36,7 +36,10 @@ def pretty_json(payload: str, max_lines: int | None = None) -> str:
         return pretty
     lines = pretty.splitlines()
     if len(lines) > max_lines:
-        lines = [*lines[:max_lines], f"… {len(lines) - max_lines} more lines (full text in 4)"]
+        lines = [
+            *lines[:max_lines],
+            f"… {len(lines) - max_lines} more lines (full text in Approvals, F4)",
+        ]
     return "\n".join(lines)
 
 

@@ -26,10 +26,10 @@ from palyra_tui.supervisor import Supervisor
 from palyra_tui.ui.app import PalyraApp
 from palyra_tui.ui.keyguard import SETTLE
 from palyra_tui.ui.launch import build_app, startup_reason
-from palyra_tui.ui.screens.approvals import ApprovalsScreen
-from palyra_tui.ui.screens.chat import ChatScreen, Composer, render_item
+from palyra_tui.ui.screens.approvals import ApprovalsPane
+from palyra_tui.ui.screens.chat import ChatPane, Composer, render_item
 from palyra_tui.ui.screens.confirm import ConfirmScreen
-from palyra_tui.ui.screens.health import HealthScreen
+from palyra_tui.ui.screens.health import HealthPane
 from palyra_tui.ui.screens.pager import PagerScreen
 from palyra_tui.ui.widgets.process_table import ProcessTable
 from tests.snapshots.fixed import NOW, RUN, SESSION, FixedSupervisor, fixed_app
@@ -87,7 +87,7 @@ async def test_a_sentence_typed_on_health_neither_switches_nor_holds() -> None:
         await pilot.press(*"see 1 then check")
         await pilot.press(*"fix x")
         await pilot.pause()
-        assert isinstance(app.screen, HealthScreen)
+        assert isinstance(app.pane, HealthPane)
         assert supervisor.calls == []
         assert "looks like typed text" in notices(app)
         advance(app, HUMAN_PAUSE)
@@ -117,29 +117,29 @@ async def test_on_chat_every_printable_key_goes_to_the_composer() -> None:
     app = fixed_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f3")
-        chat = app.screen
-        assert isinstance(chat, ChatScreen)
+        chat = app.pane
+        assert isinstance(chat, ChatPane)
         composer = chat.query_one(Composer)
         await pilot.press("escape")
         assert app.focused is chat.query_one(OptionList)
         await pilot.press(*"see 1 then 4 check x")
-        assert isinstance(app.screen, ChatScreen)
+        assert isinstance(app.pane, ChatPane)
         assert composer.text == "see 1 then 4 check x"
         assert composer.has_focus
-        tabs = str(chat.query_one(".tabs", Static).render())
+        tabs = str(app.screen.query_one(".tabs", Static).render())
         assert "alt+4 Approvals" in tabs and " 4 Approvals" not in tabs.replace("alt+4", "")
         await pilot.press("alt+4")
-        assert isinstance(app.screen, ApprovalsScreen)
+        assert isinstance(app.pane, ApprovalsPane)
         await pilot.press("f3")
-        assert isinstance(app.screen, ChatScreen)
+        assert isinstance(app.pane, ChatPane)
 
 
 async def test_ctrl_x_and_ctrl_d_never_destroy_composer_text() -> None:
     app = fixed_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f3")
-        chat = app.screen
-        assert isinstance(chat, ChatScreen)
+        chat = app.pane
+        assert isinstance(chat, ChatPane)
         await until(pilot, lambda: chat.session_id == SESSION)
         composer = chat.query_one(Composer)
         composer.focus()
@@ -158,7 +158,7 @@ async def test_discarding_a_draft_asks_and_quotes_it() -> None:
     app.runs.drafts.add(SESSION, "the words I typed", "the gateway is not running")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f3")
-        await until(pilot, lambda: getattr(app.screen, "session_id", "") == SESSION)
+        await until(pilot, lambda: getattr(app.pane, "session_id", "") == SESSION)
         await pilot.press("ctrl+d")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         question = str(app.screen.query_one(".question", Static).render())
@@ -177,8 +177,8 @@ async def test_enter_in_a_burst_sends_exactly_what_came_before_it() -> None:
     app.runs.send = send  # type: ignore[method-assign,assignment]
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f3")
-        chat = app.screen
-        assert isinstance(chat, ChatScreen)
+        chat = app.pane
+        assert isinstance(chat, ChatPane)
         await until(pilot, lambda: chat.session_id == SESSION)
         composer = chat.query_one(Composer)
         composer.focus()
@@ -193,8 +193,8 @@ async def test_each_session_keeps_its_own_composer_text() -> None:
     app = fixed_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f3")
-        chat = app.screen
-        assert isinstance(chat, ChatScreen)
+        chat = app.pane
+        assert isinstance(chat, ChatPane)
         await until(pilot, lambda: chat.session_id == SESSION)
         composer = chat.query_one(Composer)
         composer.focus()
@@ -249,11 +249,11 @@ def _long_input_app(lines: int = 600) -> PalyraApp:
     return app
 
 
-async def _on_approvals(app: PalyraApp, pilot: Any) -> ApprovalsScreen:
+async def _on_approvals(app: PalyraApp, pilot: Any) -> ApprovalsPane:
     await until(pilot, lambda: bool(app.inbox))
     await pilot.press("f4")
-    screen = app.screen
-    assert isinstance(screen, ApprovalsScreen)
+    screen = app.pane
+    assert isinstance(screen, ApprovalsPane)
     await until(pilot, lambda: screen.selected() is not None)
     await pilot.pause()
     advance(app, HUMAN_PAUSE)
@@ -272,7 +272,7 @@ async def test_a_long_input_is_allowed_only_after_reading_it_to_the_end() -> Non
         advance(app, HUMAN_PAUSE)
         await pilot.press("s")
         await pilot.pause(SETTLE * 2)
-        assert decisions == [] and isinstance(app.screen, ApprovalsScreen)
+        assert decisions == [] and isinstance(app.pane, ApprovalsPane)
         await pilot.press("end")
         await until(pilot, lambda: not more.display)
         advance(app, HUMAN_PAUSE)
@@ -301,7 +301,7 @@ async def test_viewing_a_long_input_whole_counts_as_reading_it() -> None:
         await pilot.press("end")
         advance(app, HUMAN_PAUSE)
         await pilot.press("q")
-        await until(pilot, lambda: isinstance(app.screen, ApprovalsScreen))
+        await until(pilot, lambda: isinstance(app.pane, ApprovalsPane))
         advance(app, HUMAN_PAUSE)
         await pilot.press("y")
         await until(pilot, lambda: len(decisions) == 1)
@@ -315,10 +315,10 @@ async def test_a_word_typed_on_approvals_is_never_a_decision() -> None:
         await pilot.press(*"yes")
         await pilot.press(*"seen")
         await pilot.pause(SETTLE * 2)
-        assert decisions == [] and app.screen is screen
+        assert decisions == [] and app.pane is screen
         await pilot.press(*"deny this")
         await pilot.pause(SETTLE * 2)
-        assert decisions == [] and app.screen is screen
+        assert decisions == [] and app.pane is screen
         advance(app, HUMAN_PAUSE)
         await pilot.press("y")
         await until(pilot, lambda: len(decisions) == 1)

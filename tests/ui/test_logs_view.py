@@ -16,7 +16,7 @@ from textual.widgets import Input, Static
 
 from palyra_tui.models import LogLevel, LogLine, LogStream
 from palyra_tui.ui.app import PalyraApp
-from palyra_tui.ui.screens.logs import LogsScreen
+from palyra_tui.ui.screens.logs import LogsPane
 from palyra_tui.ui.widgets import log_view
 from palyra_tui.ui.widgets.log_view import History, Jump, LogFilter, LogView
 from tests.ui.conftest import gateway_ready, until
@@ -261,8 +261,8 @@ async def test_slash_pattern_enter_then_n_finds_and_esc_keeps_the_line(
     async with demo_app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: gateway_ready(demo_app))
         await pilot.press("2")
-        screen = demo_app.screen
-        assert isinstance(screen, LogsScreen)
+        screen = demo_app.pane
+        assert isinstance(screen, LogsPane)
         view = screen.query_one(LogView)
         await until(pilot, lambda: any("grpc listening" in ln.text.lower() for ln in view.lines))
         await pilot.press("slash", *"listening", "enter")

@@ -10,8 +10,8 @@ from palyra_tui.models import ExitInfo, ServiceEvent, ServiceState
 from palyra_tui.models.clock import ManualClock
 from palyra_tui.state.alerts import ALERT_WINDOW, AlertKey, AlertLimiter
 from palyra_tui.ui.app import PalyraApp
-from palyra_tui.ui.screens.approvals import ApprovalsScreen
-from palyra_tui.ui.screens.chat import ChatScreen
+from palyra_tui.ui.screens.approvals import ApprovalsPane
+from palyra_tui.ui.screens.chat import ChatPane
 from tests.snapshots.fixed import NOW, SESSION, fixed_app
 from tests.ui.conftest import advance, notices, until
 
@@ -65,7 +65,7 @@ async def test_nothing_is_announced_that_is_already_on_screen() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: bool(app.inbox))
         await pilot.press("4")
-        assert isinstance(app.screen, ApprovalsScreen)
+        assert isinstance(app.pane, ApprovalsPane)
         app.notice_history.clear()
         app._known_approvals.clear()
         app._alerts = AlertLimiter(app.clock)
@@ -73,8 +73,8 @@ async def test_nothing_is_announced_that_is_already_on_screen() -> None:
         await pilot.press("f1")
         app._service_event(crash())
         await pilot.press("f3")
-        chat = app.screen
-        assert isinstance(chat, ChatScreen)
+        chat = app.pane
+        assert isinstance(chat, ChatPane)
         await until(pilot, lambda: chat.session_id == SESSION)
         app._run_finished(SESSION, "run done")
         await pilot.pause()
@@ -87,9 +87,8 @@ async def test_notices_sit_in_the_key_line_not_over_the_composer() -> None:
     app = fixed_app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("3")
-        chat = app.screen
         app.notify("a notice for the operator")
-        keys = chat.query_one(".keys", Static)
+        keys = app.screen.query_one(".keys", Static)
         await until(pilot, lambda: "a notice for the operator" in str(keys.render()))
-        assert not chat.get_child_by_type(ToastRack).display
+        assert not app.screen.get_child_by_type(ToastRack).display
         assert not app._notifications, "no floating toast"

@@ -15,11 +15,11 @@ from palyra_tui.state.chat import AnswerItem, StatusItem, ToolItem
 from palyra_tui.ui.app import PalyraApp
 from palyra_tui.ui.keyguard import SETTLE
 from palyra_tui.ui.launch import build_app
-from palyra_tui.ui.screens.approvals import ARMING_DELAY, ApprovalsScreen
-from palyra_tui.ui.screens.chat import ChatScreen, Composer
+from palyra_tui.ui.screens.approvals import ARMING_DELAY, ApprovalsPane
+from palyra_tui.ui.screens.chat import ChatPane, Composer
 from palyra_tui.ui.screens.confirm import ConfirmScreen, ReasonScreen
-from palyra_tui.ui.screens.health import HealthScreen
-from palyra_tui.ui.screens.logs import LogsScreen
+from palyra_tui.ui.screens.health import HealthPane
+from palyra_tui.ui.screens.logs import LogsPane
 from palyra_tui.ui.widgets.log_view import LogView
 from palyra_tui.ui.widgets.process_table import ProcessTable
 from tests.ui.conftest import HUMAN_PAUSE, advance, gateway_ready, notices, until
@@ -30,8 +30,8 @@ SIZE = (100, 32)
 async def test_health_screen_shows_live_services(demo_app: PalyraApp) -> None:
     async with demo_app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: gateway_ready(demo_app))
-        screen = demo_app.screen
-        assert isinstance(screen, HealthScreen)
+        screen = demo_app.pane
+        assert isinstance(screen, HealthPane)
         table = screen.query_one(ProcessTable)
         assert [key.value for key in table.rows] == ["gateway", "browserd", "node_host"]
         await until(pilot, lambda: table.get_cell("gateway", "health").plain.startswith("ok "))
@@ -95,8 +95,8 @@ async def test_logs_screen_filters_finds_and_exports(demo_app: PalyraApp) -> Non
     async with demo_app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: gateway_ready(demo_app))
         await pilot.press("2")
-        screen = demo_app.screen
-        assert isinstance(screen, LogsScreen)
+        screen = demo_app.pane
+        assert isinstance(screen, LogsPane)
         view = screen.query_one(LogView)
         await until(pilot, lambda: any("daemon listening" in line.text for line in view.lines))
         total = len(view.lines)
@@ -151,8 +151,8 @@ async def test_chat_approval_and_result_by_keyboard(demo_app: PalyraApp) -> None
     async with demo_app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: gateway_ready(demo_app))
         await pilot.press("3")
-        screen = demo_app.screen
-        assert isinstance(screen, ChatScreen)
+        screen = demo_app.pane
+        assert isinstance(screen, ChatPane)
         await pilot.press("ctrl+n")
         await until(pilot, lambda: bool(screen.session_id))
         session_id = screen.session_id
@@ -181,8 +181,8 @@ async def test_chat_approval_and_result_by_keyboard(demo_app: PalyraApp) -> None
         await pilot.press("enter")
         await until(pilot, lambda: len(demo_app.inbox) == 1)
         await pilot.press("escape", "alt+4")
-        approvals = demo_app.screen
-        assert isinstance(approvals, ApprovalsScreen)
+        approvals = demo_app.pane
+        assert isinstance(approvals, ApprovalsPane)
         detail = str(approvals.query_one("#approval-text", Static).render())
         assert '"command": "ls -la"' in detail and "HIGH" in detail
         advance(demo_app, (SETTLE + ARMING_DELAY) / 2)
@@ -211,8 +211,8 @@ async def test_deny_with_reason_and_session_grant_confirmation(demo_app: PalyraA
     async with demo_app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: gateway_ready(demo_app))
         await pilot.press("3", "ctrl+n")
-        chat = demo_app.screen
-        assert isinstance(chat, ChatScreen)
+        chat = demo_app.pane
+        assert isinstance(chat, ChatPane)
         await until(pilot, lambda: bool(chat.session_id))
         chat.query_one(Composer).focus()
         await pilot.press(*"write notes.txt hi", "enter")
@@ -242,8 +242,8 @@ async def test_offline_message_becomes_a_draft_and_resends(demo_app: PalyraApp) 
     async with demo_app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: gateway_ready(demo_app))
         await pilot.press("3", "ctrl+n")
-        chat = demo_app.screen
-        assert isinstance(chat, ChatScreen)
+        chat = demo_app.pane
+        assert isinstance(chat, ChatPane)
         await until(pilot, lambda: bool(chat.session_id))
         await demo_app.supervisor.hold("gateway", True)
         await demo_app.supervisor.stop("gateway")
@@ -348,12 +348,12 @@ async def test_command_palette_offers_the_screen_keys_and_a_quit_that_asks(
             await pilot.press("down", "enter")
 
         await choose("Logs")
-        await until(pilot, lambda: isinstance(demo_app.screen, LogsScreen))
+        await until(pilot, lambda: isinstance(demo_app.pane, LogsPane))
         await pilot.press("3")
-        await until(pilot, lambda: isinstance(demo_app.screen, ChatScreen))
+        await until(pilot, lambda: isinstance(demo_app.pane, ChatPane))
         chat_titles = [command.title for command in demo_app.get_system_commands(demo_app.screen)]
         assert "Delete line" not in chat_titles and "Keys" in chat_titles
         await choose("Quit")
         await until(pilot, lambda: isinstance(demo_app.screen, ConfirmScreen))
         await pilot.press("n")
-        await until(pilot, lambda: isinstance(demo_app.screen, ChatScreen))
+        await until(pilot, lambda: isinstance(demo_app.pane, ChatPane))

@@ -6,7 +6,7 @@ session after a confirmation.  A decision key counts only when:
 - the selected prompt has been on screen for :data:`ARMING_DELAY` seconds, so
   keys typed before it appeared never answer it;
 - it stands alone: no printable key just before it, and none during the
-  moment it waits before it is sent (:meth:`ControlScreen.settle`), so a word
+  moment it waits before it is sent (:meth:`ControlPane.settle`), so a word
   typed on this screen is never a decision;
 - for ``y`` and ``s``, the operator has seen the whole input: scrolled the
   detail to its end, or viewed it whole (``v``), so a tail such as
@@ -28,7 +28,7 @@ from palyra_tui.models.gateway import ApprovalAnswer, RiskLevel
 from palyra_tui.state.inbox import InboxEntry, Route
 from palyra_tui.state.runs import DecisionError
 from palyra_tui.ui.safe import plain, pretty_json, reviewable
-from palyra_tui.ui.screens.base import ControlScreen, switch_keys
+from palyra_tui.ui.screens.base import ControlPane, switch_keys
 from palyra_tui.ui.screens.confirm import ConfirmScreen, ReasonScreen
 from palyra_tui.ui.screens.pager import PagerScreen
 from palyra_tui.ui.widgets.steady import SteadyStatic
@@ -44,10 +44,10 @@ _RISK_STYLES = {
 _ALLOWING = frozenset({"once", "session"})
 
 
-class ApprovalsScreen(ControlScreen):
+class ApprovalsPane(ControlPane):
     """Review and decide pending approvals."""
 
-    SCREEN_NAME = "Approvals"
+    TITLE = "Approvals"
     BINDINGS = [
         *switch_keys(),
         Binding("y", "decide('once')", "Allow once", priority=True),
@@ -60,7 +60,7 @@ class ApprovalsScreen(ControlScreen):
         Binding("end", "scroll_detail(0)", show=False, priority=True),
     ]
 
-    def compose_body(self) -> ComposeResult:
+    def compose(self) -> ComposeResult:
         with Horizontal(id="approvals-body"):
             yield DataTable(id="inbox", cursor_type="row", zebra_stripes=True)
             with Vertical(id="approval-side"):
@@ -68,8 +68,8 @@ class ApprovalsScreen(ControlScreen):
                     yield SteadyStatic(id="approval-text")
                 yield SteadyStatic(id="approval-more")
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
         self._armed_at = 0.0
         self._selected = ""
         self._read: set[str] = set()
@@ -80,13 +80,14 @@ class ApprovalsScreen(ControlScreen):
         for key, label in (("risk", "Risk"), ("tool", "Tool"), ("wait", "Time left")):
             table.add_column(label, key=key)
         self._arm()
-        super().on_mount()
-        table.focus()
         detail = self.query_one("#approval-detail", VerticalScroll)
         self.watch(detail, "scroll_y", self._detail_scrolled, init=False)
         self.set_interval(1.0, self._tick)
 
-    def on_screen_resume(self) -> None:
+    def focus_first(self) -> None:
+        self.query_one("#inbox", DataTable).focus()
+
+    def on_shown(self) -> None:
         self._arm()
 
     # Inbox -------------------------------------------------------------------
@@ -112,6 +113,8 @@ class ApprovalsScreen(ControlScreen):
         self._show_detail()
 
     def _tick(self) -> None:
+        if not self.shown:
+            return
         table = self.query_one("#inbox", DataTable)
         now = self.control.clock.time()
         for entry in self.control.inbox:

@@ -1,4 +1,8 @@
-"""What every screen has: a title line, its body, the status bar and the key footer."""
+"""What every pane has: keys that switch panes, typed access to the app, a key line.
+
+The panes (Health, Logs, Chat, Approvals) live in one screen
+(:mod:`palyra_tui.ui.screens.main`); each composes only its own body.
+"""
 
 from __future__ import annotations
 
@@ -6,77 +10,51 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import Static
+from textual.containers import Vertical
 
 from palyra_tui.state.snapshot import AppSnapshot
 from palyra_tui.ui.keyguard import SETTLE
-from palyra_tui.ui.widgets.status_bar import Notice, StatusBar, notice_text
-from palyra_tui.ui.widgets.steady import SteadyStatic
 
 if TYPE_CHECKING:
     from palyra_tui.ui.app import PalyraApp
 
-_SCREENS = (("health", "Health"), ("logs", "Logs"), ("chat", "Chat"), ("approvals", "Approvals"))
+PANES = (("health", "Health"), ("logs", "Logs"), ("chat", "Chat"), ("approvals", "Approvals"))
 
 
 def switch_keys(prefix: str = "") -> list[Binding]:
-    """Bindings that switch screens: ``1``–``4``, or ``alt+1``–``alt+4`` where keys are text.
+    """Bindings that switch panes: ``1``–``4``, or ``alt+1``–``alt+4`` where keys are text.
 
     F1–F4 switch everywhere (the app binds them).
     """
     return [
-        Binding(f"{prefix}{number}", f"app.switch_mode('{mode}')", name, show=False)
-        for number, (mode, name) in enumerate(_SCREENS, start=1)
+        Binding(f"{prefix}{number}", f"app.show_pane('{name}')", title, show=False)
+        for number, (name, title) in enumerate(PANES, start=1)
     ]
 
 
-class ControlScreen(Screen[None]):
-    """Base of the four screens; subclasses compose :meth:`compose_body`."""
+class ControlPane(Vertical):
+    """Base of the four panes."""
 
-    SCREEN_NAME = ""
+    TITLE = ""
     SWITCH_PREFIX = ""
-    """What the screen's screen-switching digits need before them (``alt+`` on Chat)."""
+    """What the pane's switching digits need before them (``alt+`` on Chat)."""
 
     @property
     def control(self) -> PalyraApp:
         """The app, typed."""
         return cast("PalyraApp", self.app)
 
-    def compose(self) -> ComposeResult:
-        yield Static(self._tabs(), classes="tabs")
-        yield from self.compose_body()
-        yield StatusBar(classes="status")
-        yield SteadyStatic(self._key_hints(), classes="keys")
+    def focus_first(self) -> None:
+        """Give focus to the pane's main widget (its keys work only with focus inside)."""
 
-    def compose_body(self) -> ComposeResult:
-        """The screen's own widgets."""
-        yield from ()
+    def on_shown(self) -> None:
+        """The pane has just been put on screen."""
 
-    def on_mount(self) -> None:
-        self.watch(self.app, "snapshot", self._snapshot_changed)
-        self.watch(self.app, "inbox", self._inbox_changed)
-        self.watch(self.app, "notice", self._notice_changed)
-
-    def _notice_changed(self, notice: Notice | None) -> None:
-        keys = self.query_one(".keys", SteadyStatic)
-        keys.update(self._key_hints() if notice is None else notice_text(notice))
-
-    def _snapshot_changed(self, snapshot: AppSnapshot | None) -> None:
-        self._refresh_status()
-        if snapshot is not None:
-            self.show_snapshot(snapshot)
-
-    def _inbox_changed(self) -> None:
-        self._refresh_status()
-        self.show_inbox()
-
-    def _refresh_status(self) -> None:
-        facts = self.control.status_facts()
-        if facts is not None:
-            self.query_one(StatusBar).show(facts)
+    @property
+    def shown(self) -> bool:
+        """True while the pane is the one on screen."""
+        return self.display
 
     def show_snapshot(self, snapshot: AppSnapshot) -> None:
         """Patch the screen's widgets for a new snapshot."""
@@ -107,8 +85,8 @@ class ControlScreen(Screen[None]):
 
         self.set_timer(SETTLE, later)
 
-    def _key_hints(self) -> Text:
-        """The screen's keys on one line (a Footer costs a widget per key on every switch)."""
+    def key_hints(self) -> Text:
+        """The pane's keys on one line (a Footer costs a widget per key on every switch)."""
         text = Text(no_wrap=True, overflow="ellipsis")
         for binding in self.BINDINGS:
             if (
@@ -121,16 +99,6 @@ class ControlScreen(Screen[None]):
                 text.append(f" {binding.description} ")
         text.append(" ^q ", style="bold reverse")
         text.append(" Quit ")
-        return text
-
-    def _tabs(self) -> Text:
-        text = Text(no_wrap=True)
-        text.append(" Palyra ", style="bold reverse")
-        prefix = "alt+" if self.SWITCH_PREFIX else ""
-        for number, (_mode, name) in enumerate(_SCREENS, start=1):
-            style = "bold reverse cyan" if name == self.SCREEN_NAME else "dim"
-            text.append(f" {prefix}{number} {name} ", style=style)
-        text.append("  ^g keys" if self.SWITCH_PREFIX else "  ? keys", style="dim")
         return text
 
 

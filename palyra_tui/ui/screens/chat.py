@@ -24,7 +24,7 @@ from palyra_tui.models.gateway import SessionSummary
 from palyra_tui.state.chat import AnswerItem, ChatItem, StatusItem, ToolItem, UserItem
 from palyra_tui.state.snapshot import AppSnapshot
 from palyra_tui.ui.safe import block, plain, pretty_json, reviewable
-from palyra_tui.ui.screens.base import ControlScreen, switch_keys
+from palyra_tui.ui.screens.base import ControlPane, switch_keys
 from palyra_tui.ui.screens.confirm import ConfirmScreen
 from palyra_tui.ui.widgets.steady import SteadyStatic
 
@@ -80,10 +80,10 @@ class Composer(TextArea):
         self.post_message(self.Send(text))
 
 
-class ChatScreen(ControlScreen):
+class ChatPane(ControlPane):
     """Talk to the agent; watch tools and approvals inline."""
 
-    SCREEN_NAME = "Chat"
+    TITLE = "Chat"
     SWITCH_PREFIX = "alt+"
     BINDINGS = [
         *switch_keys(SWITCH_PREFIX),
@@ -94,7 +94,7 @@ class ChatScreen(ControlScreen):
         Binding("ctrl+l", "focus_sessions", "Sessions", show=False, priority=True),
     ]
 
-    def compose_body(self) -> ComposeResult:
+    def compose(self) -> ComposeResult:
         with Horizontal(id="chat-body"):
             yield OptionList(id="sessions")
             with Vertical(id="conversation"):
@@ -109,8 +109,8 @@ class ChatScreen(ControlScreen):
                     placeholder="Enter sends · Shift+Enter or Ctrl+J: new line · Esc: leave",
                 )
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
         self.session_id = ""
         self._rendered: list[tuple[ChatItem, Static, bool]] = []
         """Each item as drawn, its widget, and whether it was drawn with a cursor."""
@@ -119,11 +119,13 @@ class ChatScreen(ControlScreen):
         """What the operator had typed in each session they left."""
 
     def on_mount(self) -> None:
-        super().on_mount()
-        self.watch(self.app, "chat_version", self._chat_changed)
+        self.watch(self.app, "chat_version", self._chat_changed, init=False)
+
+    def focus_first(self) -> None:
         self.query_one(Composer).focus()
 
-    def on_screen_resume(self) -> None:
+    def on_shown(self) -> None:
+        self._chat_changed()
         transcript = self.query_one("#transcript", VerticalScroll)
         self.call_after_refresh(transcript.scroll_end, animate=False)
 
@@ -253,7 +255,7 @@ class ChatScreen(ControlScreen):
     # Transcript ------------------------------------------------------------------
 
     def _chat_changed(self) -> None:
-        if not self.session_id:
+        if not self.session_id or not self.shown:
             return
         items = self.control.runs.transcript(self.session_id).items
         active = frozenset(self.control.runs.active)
@@ -341,7 +343,7 @@ def render_item(item: ChatItem, active: frozenset[str] = frozenset()) -> Text:
         text.append("\n")
         text.append_text(reviewable(pretty_json(item.input_json, MAX_INPUT_LINES_IN_CHAT)))
         if item.approval_pending:
-            text.append("\n⚠ approval needed — press 4 to review", style="bold reverse yellow")
+            text.append("\n⚠ approval needed — F4 (alt+4) reviews it", style="bold reverse yellow")
         if item.decision:
             style = "green" if item.decision in ("approved", "allowed") else "red"
             text.append(f"\n{item.decision}", style=f"bold {style}")

@@ -14,7 +14,7 @@ from palyra_tui.errors import PalyraError
 from palyra_tui.models import LogStream, ServiceSnapshot, ServiceState
 from palyra_tui.state.snapshot import AppSnapshot, OverallStatus
 from palyra_tui.ui.safe import block, plain
-from palyra_tui.ui.screens.base import ControlScreen, switch_keys
+from palyra_tui.ui.screens.base import ControlPane, switch_keys
 from palyra_tui.ui.screens.confirm import ConfirmScreen
 from palyra_tui.ui.widgets.process_table import ProcessTable, duration
 from palyra_tui.ui.widgets.steady import SteadyStatic
@@ -29,10 +29,10 @@ _OVERALL = {
 }
 
 
-class HealthScreen(ControlScreen):
+class HealthPane(ControlPane):
     """The services and how they are doing."""
 
-    SCREEN_NAME = "Health"
+    TITLE = "Health"
     BINDINGS = [
         *switch_keys(),
         Binding("s", "settled('start')", "Start", priority=True),
@@ -44,19 +44,20 @@ class HealthScreen(ControlScreen):
         Binding("R", "settled('restart_all')", "Restart all", show=False, priority=True),
     ]
 
-    def compose_body(self) -> ComposeResult:
+    def compose(self) -> ComposeResult:
         yield SteadyStatic(id="facts")
         yield ProcessTable(id="processes")
         with Horizontal(id="below"), VerticalScroll(id="detail-box"):
             yield SteadyStatic(id="detail")
 
     def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one(ProcessTable).focus()
         self.set_interval(1.0, self._tick)
 
-    def __init__(self) -> None:
-        super().__init__()
+    def focus_first(self) -> None:
+        self.query_one(ProcessTable).focus()
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
         self._holding: dict[str, bool] = {}
         """Hold states asked for and not yet seen in a snapshot."""
 
@@ -73,7 +74,7 @@ class HealthScreen(ControlScreen):
 
     def _tick(self) -> None:
         snapshot = self.control.snapshot
-        if snapshot is not None:
+        if snapshot is not None and self.shown:
             self.query_one(ProcessTable).show(self._services(snapshot), self.control.clock.time())
 
     def _services(self, snapshot: AppSnapshot) -> tuple[ServiceSnapshot, ...]:

@@ -23,7 +23,7 @@ from textual.widgets import Input
 
 from palyra_tui.models import LogLevel, LogLine, LogStream
 from palyra_tui.ui.safe import plain
-from palyra_tui.ui.screens.base import ControlScreen, switch_keys
+from palyra_tui.ui.screens.base import ControlPane, switch_keys
 from palyra_tui.ui.widgets.log_view import Jump, LogFilter, LogView
 from palyra_tui.ui.widgets.steady import SteadyStatic
 
@@ -39,10 +39,10 @@ _STREAMS: tuple[LogStream | None, ...] = (
 )
 
 
-class LogsScreen(ControlScreen):
+class LogsPane(ControlPane):
     """Follow, filter, search, export and copy log lines."""
 
-    SCREEN_NAME = "Logs"
+    TITLE = "Logs"
     BINDINGS = [
         *switch_keys(),
         Binding("slash", "filter", "Filter"),
@@ -61,7 +61,7 @@ class LogsScreen(ControlScreen):
     _error: str | None = None
     """A bad regex in the filter or find pattern, shown until it is fixed."""
 
-    def compose_body(self) -> ComposeResult:
+    def compose(self) -> ComposeResult:
         yield SteadyStatic(id="log-title")
         yield LogView(id="log", history=self._history)
         yield Input(
@@ -73,11 +73,12 @@ class LogsScreen(ControlScreen):
 
     def on_mount(self) -> None:
         self._services = self.control.supervisor.service_names()
-        super().on_mount()
         self.query_one("#filter", Input).display = False
-        self.query_one(LogView).focus()
         self.feed_logs()
         self._show_title()
+
+    def focus_first(self) -> None:
+        self.query_one(LogView).focus()
 
     def feed_logs(self) -> None:
         self.run_worker(self._feed(), group="log-feed", exclusive=True, exit_on_error=False)

@@ -1,0 +1,124 @@
+"""The one screen of the control center: tabs, the current pane, the status bar, the key line.
+
+Health, Logs, Chat and Approvals are panes of this screen, not Textual
+screens: showing another pane costs a fraction of a screen switch, which
+re-applies the stylesheet to the whole new screen.  A pane is mounted the
+first time it is shown and stays mounted, so a visit keeps its state (the
+log view, the composer text).  Only the visible pane redraws for a new
+snapshot; the others catch up when shown.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher
+
+from palyra_tui.state.snapshot import AppSnapshot
+from palyra_tui.ui.screens.approvals import ApprovalsPane
+from palyra_tui.ui.screens.base import PANES, ControlPane
+from palyra_tui.ui.screens.chat import ChatPane
+from palyra_tui.ui.screens.health import HealthPane
+from palyra_tui.ui.screens.logs import LogsPane
+from palyra_tui.ui.widgets.status_bar import Notice, StatusBar, notice_text
+from palyra_tui.ui.widgets.steady import SteadyStatic
+
+if TYPE_CHECKING:
+    from palyra_tui.ui.app import PalyraApp
+
+PANE_TYPES: dict[str, type[ControlPane]] = {
+    "health": HealthPane,
+    "logs": LogsPane,
+    "chat": ChatPane,
+    "approvals": ApprovalsPane,
+}
+
+
+class MainScreen(Screen[None]):
+    """Hosts the four panes and what they share."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pane_name = "health"
+
+    @property
+    def control(self) -> PalyraApp:
+        """The app, typed."""
+        return cast("PalyraApp", self.app)
+
+    @property
+    def pane(self) -> ControlPane:
+        """The pane on screen."""
+        return self.query_one(f"#{self.pane_name}", ControlPane)
+
+    def pane_if_mounted(self) -> ControlPane | None:
+        """The pane on screen, or None before the screen has composed it."""
+        found = self.query(f"#{self.pane_name}").results(ControlPane)
+        return next(iter(found), None)
+
+    def compose(self) -> ComposeResult:
+        yield SteadyStatic(classes="tabs")
+        with ContentSwitcher(initial="health", id="panes"):
+            yield HealthPane(id="health")
+        yield StatusBar(classes="status")
+        yield SteadyStatic(classes="keys")
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "snapshot", self._snapshot_changed)
+        self.watch(self.app, "inbox", self._inbox_changed)
+        self.watch(self.app, "notice", self._notice_changed)
+        self._shown()
+
+    async def show_pane(self, name: str) -> None:
+        """Put the pane ``name`` on screen (mounting it the first time)."""
+        if name not in PANE_TYPES or name == self.pane_name:
+            return
+        switcher = self.query_one("#panes", ContentSwitcher)
+        if not switcher.query_children(f"#{name}"):
+            await switcher.mount(PANE_TYPES[name](id=name))
+        self.pane_name = name
+        switcher.current = name
+        self._shown()
+
+    def _shown(self) -> None:
+        pane = self.pane
+        self.query_one(".tabs", SteadyStatic).update(_tabs(pane))
+        self._notice_changed(self.control.notice)
+        pane.focus_first()
+        snapshot = self.control.snapshot
+        if snapshot is not None:
+            pane.show_snapshot(snapshot)
+        pane.show_inbox()
+        pane.on_shown()
+
+    def _notice_changed(self, notice: Notice | None) -> None:
+        keys = self.query_one(".keys", SteadyStatic)
+        keys.update(self.pane.key_hints() if notice is None else notice_text(notice))
+
+    def _snapshot_changed(self, snapshot: AppSnapshot | None) -> None:
+        self._refresh_status()
+        if snapshot is not None:
+            self.pane.show_snapshot(snapshot)
+
+    def _inbox_changed(self) -> None:
+        self._refresh_status()
+        self.pane.show_inbox()
+
+    def _refresh_status(self) -> None:
+        facts = self.control.status_facts()
+        if facts is not None:
+            self.query_one(StatusBar).show(facts)
+
+
+def _tabs(pane: ControlPane) -> Text:
+    text = Text(no_wrap=True)
+    text.append(" Palyra ", style="bold reverse")
+    prefix = pane.SWITCH_PREFIX
+    for number, (_name, title) in enumerate(PANES, start=1):
+        style = "bold reverse cyan" if title == pane.TITLE else "dim"
+        text.append(f" {prefix}{number} {title} ", style=style)
+    text.append("  ^g keys" if prefix else "  ? keys", style="dim")
+    return text
