@@ -91,6 +91,7 @@ class PalyraApp(App[None]):
         runtime: RuntimeConfig,
         *,
         owns_services: bool = True,
+        start_services: bool = False,
         interval: float = 1.0,
         notifications: bool = True,
         startup_error: str = "",
@@ -110,6 +111,7 @@ class PalyraApp(App[None]):
         self.identity = identity
         self.runtime = runtime
         self.owns_services = owns_services
+        self._start_services = start_services
         self.interval = interval
         self.notifications = notifications
         self.startup_error = startup_error
@@ -155,8 +157,15 @@ class PalyraApp(App[None]):
         await self.main.show_pane(name)
 
     def on_mount(self) -> None:
+        self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        """What may be slow starts only once the first frame is on the terminal."""
+        if self._start_services:
+            self.run_worker(self.supervisor.start_all(), group="start", exit_on_error=False)
         self.snapshot_loop()
         self.watch_services()
+        self.call_after_refresh(self.main.mount_panes)
 
     async def on_unmount(self) -> None:
         self._exiting = True

@@ -42,6 +42,7 @@ def build_app(
     environ: Mapping[str, str] | None = None,
     interval: float = 1.0,
     clock: Clock | None = None,
+    start_services: bool = False,
 ) -> tuple[PalyraApp, Supervisor]:
     """Open a supervisor for ``config`` (or an idle one) and the app over it."""
     error = startup_error
@@ -61,7 +62,13 @@ def build_app(
         device_id=config.runtime.device_id,
     )
     app = PalyraApp(
-        supervisor, identity, config.runtime, startup_error=error, interval=interval, clock=clock
+        supervisor,
+        identity,
+        config.runtime,
+        startup_error=error,
+        interval=interval,
+        clock=clock,
+        start_services=start_services and not error,
     )
     return app, supervisor
 
@@ -73,19 +80,13 @@ def run_tui(
     environ: Mapping[str, str] | None = None,
 ) -> int:
     """Run the control center until the operator quits; returns the exit code."""
-    app, supervisor = build_app(config, startup_error=startup_error, environ=environ)
+    app, supervisor = build_app(
+        config, startup_error=startup_error, environ=environ, start_services=True
+    )
     try:
-        if not app.startup_error:
-            _start_all(supervisor)
         app.run()
     finally:
         supervisor.close()
         if app.startup_error:
             shutil.rmtree(supervisor.config.state_root, ignore_errors=True)
     return 0
-
-
-def _start_all(supervisor: Supervisor) -> None:
-    import asyncio
-
-    asyncio.run(supervisor.start_all())

@@ -380,3 +380,16 @@ async def test_an_invalid_config_is_named_as_such(tmp_path: Path) -> None:
         load_config(bad)
     reason = startup_reason(raised.value)
     assert reason.startswith("the config file is invalid: ") and str(bad) in reason
+
+
+async def test_every_pane_fills_the_body_and_hidden_panes_take_no_room() -> None:
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        panes = app.screen.query_one("#panes")
+        await until(pilot, lambda: len(panes.children) == 4)
+        for key in ("f2", "f3", "f4", "f1"):
+            await pilot.press(key)
+            await pilot.pause()
+            shown = app.pane
+            assert shown is not None and shown.size.height == panes.size.height
+            assert [child for child in panes.children if child.display] == [shown]

@@ -3,8 +3,8 @@
 Health, Logs, Chat and Approvals are panes of this screen, not Textual
 screens: showing another pane costs a fraction of a screen switch, which
 re-applies the stylesheet to the whole new screen.  A pane is mounted the
-first time it is shown and stays mounted, so a visit keeps its state (the
-log view, the composer text).  Only the visible pane redraws for a new
+moment after the first frame, hidden, and stays mounted, so a visit keeps
+its state (the log view, the composer text).  Only the visible pane redraws for a new
 snapshot; the others catch up when shown.
 """
 
@@ -72,13 +72,24 @@ class MainScreen(Screen[None]):
         self.watch(self.app, "notice", self._notice_changed)
         self._shown()
 
-    async def show_pane(self, name: str) -> None:
-        """Put the pane ``name`` on screen (mounting it the first time)."""
-        if name not in PANE_TYPES or name == self.pane_name:
-            return
+    async def mount_panes(self) -> None:
+        """Mount the hidden panes ahead of time, so that the first visit is a switch."""
+        for name in PANE_TYPES:
+            await self._mounted(name)
+
+    async def _mounted(self, name: str) -> None:
         switcher = self.query_one("#panes", ContentSwitcher)
         if not switcher.query_children(f"#{name}"):
-            await switcher.mount(PANE_TYPES[name](id=name))
+            pane = PANE_TYPES[name](id=name)
+            pane.display = False
+            await switcher.mount(pane)
+
+    async def show_pane(self, name: str) -> None:
+        """Put the pane ``name`` on screen (mounting it if it is not yet)."""
+        if name not in PANE_TYPES or name == self.pane_name:
+            return
+        await self._mounted(name)
+        switcher = self.query_one("#panes", ContentSwitcher)
         self.pane_name = name
         switcher.current = name
         self._shown()
