@@ -1,11 +1,12 @@
 """``RunStream`` on the reference gateway, step by step as palyrad runs it (interfaces §1.4).
 
 ACCEPTED, IN_PROGRESS, then per turn the agent's tokens (chunks of at most 16
-words, ``is_final`` on the last of each text part) and, for a tool call:
+words, ``is_final`` on the last of each text part) or, for a tool call:
 proposal, approval request (answered on this stream within the timeout, or
-denied), approval response, decision, result and attestation.  After a turn
-the gateway reads the client again: another ``input`` starts another turn, a
-half-close ends the run with DONE.  An abort is noticed within 100 ms, except
+denied), approval response, decision, result and attestation, then the agent's
+answer in a second model turn.  After the turn the gateway reads the client
+again, and only then: another ``input`` starts another turn, a half-close ends
+the run with DONE.  An abort is noticed within 100 ms, except
 while waiting for an approval, and ends the run with FAILED "cancelled by
 request".
 """
@@ -22,6 +23,13 @@ import grpc
 from palyra_tui.client.grpc._generated.palyra.v1 import common_pb2 as common
 from palyra_tui.models.ids import new_ulid
 from palyra_tui.sim import agent, proto
+from palyra_tui.sim.approval_wait import (
+    NO_CHANNEL,
+    REFUSED_PREFIX,
+    TIMEOUT_REASON,
+    Requests,
+    wait_for_answer,
+)
 from palyra_tui.sim.grpc_abort import Context, abort, check_version, resolve_or_abort
 from palyra_tui.sim.logs import JsonLog, now_ms
 from palyra_tui.sim.store import Identity, SimApproval, SimRun, SimSession, Store, valid_ulid
@@ -32,47 +40,11 @@ RUNLOOP_DISABLED = (
     "orchestrator run loop v1 is disabled; set PALYRA_ORCHESTRATOR_RUNLOOP_V1_ENABLED=true"
 )
 CANCELLED = "cancelled by request"
-NO_CHANNEL = "approval required but no interactive approval channel is available for this run"
-TIMEOUT_REASON = "approval_response_timeout"
 CANCEL_POLL = 0.1
 
 
 class _Cancelled(Exception):
     """The run's cancel flag was seen."""
-
-
-class _Requests:
-    """The client's side of the stream, read by a task; ``None`` marks the half-close."""
-
-    def __init__(self, requests: AsyncIterator[common.RunStreamRequest]) -> None:
-        self._queue: asyncio.Queue[common.RunStreamRequest | None] = asyncio.Queue()
-        self.closed = False
-        self._task = asyncio.create_task(self._pump(requests))
-
-    async def _pump(self, requests: AsyncIterator[common.RunStreamRequest]) -> None:
-        try:
-            async for request in requests:
-                self._queue.put_nowait(request)
-        except (grpc.aio.AioRpcError, asyncio.InvalidStateError):
-            pass
-        finally:
-            self._queue.put_nowait(None)
-
-    async def get(self, timeout: float | None = None) -> common.RunStreamRequest | None:
-        """The next request, or None once the client half-closed (raises TimeoutError)."""
-        if self.closed:
-            return None
-        if timeout is None:
-            item = await self._queue.get()
-        else:
-            item = await asyncio.wait_for(self._queue.get(), timeout)
-        if item is None:
-            self.closed = True
-        return item
-
-    def stop(self) -> None:
-        """Stop reading."""
-        self._task.cancel()
 
 
 class RunStreamHandler:
@@ -92,13 +64,13 @@ class RunStreamHandler:
             await abort(context, grpc.StatusCode.FAILED_PRECONDITION, RUNLOOP_DISABLED)
         identity = await self.authorize(context, "RunStream")
         self.store.count("run_stream_requests")
-        inbox = _Requests(requests)
+        inbox = Requests(requests)
         try:
             await self._conversation(identity, inbox, context)
         finally:
             inbox.stop()
 
-    async def _conversation(self, identity: Identity, inbox: _Requests, context: Context) -> None:
+    async def _conversation(self, identity: Identity, inbox: Requests, context: Context) -> None:
         first = await inbox.get()
         if first is None:
             await abort(context, grpc.StatusCode.INVALID_ARGUMENT, "run stream closed before input")
@@ -157,7 +129,7 @@ class RunStreamHandler:
             text = nxt
 
     async def _next_input(
-        self, inbox: _Requests, session: SimSession, run: SimRun, context: Context
+        self, inbox: Requests, session: SimSession, run: SimRun, context: Context
     ) -> str | None:
         """Wait for another input (a new turn) or the half-close (None)."""
         while True:
@@ -174,7 +146,7 @@ class RunStreamHandler:
         session: SimSession,
         run: SimRun,
         writer: _Writer,
-        inbox: _Requests,
+        inbox: Requests,
         context: Context,
         text: str,
     ) -> None:
@@ -193,14 +165,15 @@ class RunStreamHandler:
         if not calls:
             await self._speak(run, writer, text)
             return
+        provider_ids = agent.PROVIDER_ID_TRIGGER in text.lower()
         for call in calls:
-            await self._speak(run, writer, f"I will {call.summary}.")
-            proposal_id = new_ulid()
+            proposal_id = agent.PROVIDER_CALL_ID if provider_ids else new_ulid()
             allowed, reason = await self._approve(
                 identity, session, run, writer, inbox, call, proposal_id
             )
             await self._execute(run, writer, call, proposal_id, allowed, reason)
-            await self._speak(run, writer, agent.follow_up(call, allowed, reason))
+            if self.store.settings.tool_followup:
+                await self._speak(run, writer, agent.follow_up(call, allowed, reason))
 
     async def _speak(self, run: SimRun, writer: _Writer, text: str) -> None:
         chunks = agent.chunk_text(text)
@@ -227,7 +200,7 @@ class RunStreamHandler:
         session: SimSession,
         run: SimRun,
         writer: _Writer,
-        inbox: _Requests,
+        inbox: Requests,
         call: agent.ToolCall,
         proposal_id: str,
     ) -> tuple[bool, str]:
@@ -287,12 +260,12 @@ class RunStreamHandler:
                 request_summary=call.summary,
             )
         )
-        approved, scope, reason, ttl = await self._wait_for_answer(
-            inbox, writer.context, session, run, proposal_id, record, timeout
+        approved, scope, reason, ttl = await wait_for_answer(
+            inbox, session, run, proposal_id, record, timeout
         )
         if approved:
             decision = "allow"
-        elif reason == NO_CHANNEL:
+        elif reason == NO_CHANNEL or reason.startswith(REFUSED_PREFIX):
             decision = "error"
         elif reason == TIMEOUT_REASON:
             decision = "timeout"
@@ -320,57 +293,6 @@ class RunStreamHandler:
         )
         await self._decide(writer, proposal_id, approved, reason)
         return approved, reason
-
-    async def _wait_for_answer(
-        self,
-        inbox: _Requests,
-        context: Context,
-        session: SimSession,
-        run: SimRun,
-        proposal_id: str,
-        record: SimApproval,
-        timeout: float,
-    ) -> tuple[bool, str, str, int]:
-        """``(approved, scope, reason, ttl_ms)`` from the client, a timeout or a half-close."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return False, "once", TIMEOUT_REASON, 0
-            try:
-                request = await inbox.get(remaining)
-            except TimeoutError:
-                return False, "once", TIMEOUT_REASON, 0
-            if request is None:
-                return False, "once", NO_CHANNEL, 0
-            await _check_ids(request, session.session_id, run.run_id, context)
-            if request.HasField("input"):
-                await abort(
-                    context,
-                    grpc.StatusCode.INVALID_ARGUMENT,
-                    "received prompt payload while waiting for tool approval response",
-                )
-            if not request.HasField("tool_approval_response"):
-                continue
-            answer = request.tool_approval_response
-            if answer.proposal_id.ulid != proposal_id:
-                await abort(
-                    context, grpc.StatusCode.INVALID_ARGUMENT, "tool approval proposal_id mismatch"
-                )
-            if answer.approval_id.ulid and answer.approval_id.ulid != record.approval_id:
-                await abort(
-                    context, grpc.StatusCode.INVALID_ARGUMENT, "tool approval approval_id mismatch"
-                )
-            scope = proto.SCOPE_NAMES.get(answer.decision_scope, "once")
-            if scope == "timeboxed" and answer.decision_scope_ttl_ms <= 0:
-                await abort(
-                    context,
-                    grpc.StatusCode.INVALID_ARGUMENT,
-                    "timeboxed approval requires decision_scope_ttl_ms > 0",
-                )
-            default = "approved_by_client" if answer.approved else "denied_by_client"
-            return answer.approved, scope, answer.reason or default, answer.decision_scope_ttl_ms
 
     async def _decide(self, writer: _Writer, proposal_id: str, allowed: bool, reason: str) -> None:
         kind = (

@@ -39,6 +39,7 @@ class Settings:
     runloop_enabled: bool = False
     approval_timeout_s: float = 60.0
     token_delay_s: float = 0.0
+    tool_followup: bool = True
     admin_port: int = 0
     grpc_port: int = 0
 
