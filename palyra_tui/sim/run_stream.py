@@ -234,7 +234,7 @@ class RunStreamHandler:
             owner=identity,
             requested_ms=now_ms(),
             subject_id=subject_id,
-            request_summary=call.summary,
+            request_summary=proto.request_summary(call.tool_name, call.input_json),
             tool_name=call.tool_name,
             input_json=call.input_json,
             risk=call.risk,
@@ -257,7 +257,7 @@ class RunStreamHandler:
                 approval_required=True,
                 approval_id=proto.ulid(record.approval_id),
                 prompt=proto.prompt(record),
-                request_summary=call.summary,
+                request_summary=record.request_summary,
             )
         )
         approved, scope, reason, ttl = await wait_for_answer(

@@ -147,7 +147,9 @@ async def test_approval_answered_in_stream(sim: Launch, clients: Clients) -> Non
         "allow_session",
         "deny_once",
     ]
-    assert '"input"' in request.prompt.details_json
+    assert '"input_json":{"command":"ls -la /tmp"' in request.prompt.details_json
+    assert request.request_summary.startswith('{"tool_name":"palyra.process.run","skill_id":null')
+    assert request.prompt.summary == "Tool `palyra.process.run` requested explicit approval"
     assert response.approved and response.approval_id == request.approval_id
     assert response.scope is DecisionScope.ONCE and response.reason == "approved_by_client"
     assert decision.allowed

@@ -21,7 +21,14 @@ from palyra_tui.models.gateway import (
     RiskLevel,
 )
 from palyra_tui.state.drafts import MAX_DRAFTS, Drafts
-from palyra_tui.state.inbox import Route, from_stream, merge
+from palyra_tui.state.inbox import (
+    Route,
+    SummaryParts,
+    from_record,
+    from_stream,
+    merge,
+    parse_summary,
+)
 from palyra_tui.state.snapshot import (
     AppSnapshot,
     ConnectionState,
@@ -99,3 +106,62 @@ def test_inbox_merges_our_stream_approvals_with_the_gateway_list() -> None:
     assert '"url": "https://x"' in entries[0].input_json
     assert entries[1].deadline == 160.0
     assert merge((ours,), (record_other,), frozenset({"A1", "A2"})) == ()
+
+
+PALYRAD_SUMMARY = (
+    '{"tool_name":"custom.noop","skill_id":null,"skill_version":null,'
+    '"input_json":{"payload":"rm -rf ./scratch && echo \\u001b]52;c;ZXZpbA==\\u0007"}}'
+)
+PALYRAD_PROMPT = ApprovalPrompt(
+    title="Approve custom.noop",
+    risk=RiskLevel.HIGH,
+    subject_id="tool:custom.noop",
+    summary="Tool `custom.noop` requested explicit approval",
+    timeout_seconds=60,
+    details_json=(
+        '{"tool_name":"custom.noop","subject_id":"tool:custom.noop","skill_id":null,'
+        '"skill_version":null,"input_json":{"payload":"rm -rf ./scratch"}}'
+    ),
+    policy_explanation="Sensitive tool actions are deny-by-default until explicitly approved",
+)
+
+
+def test_palyrad_json_summaries_are_read_and_kept_whole() -> None:
+    event = ApprovalRequestEvent(
+        "r1", "01ARZ3NDEKTSV4RRFFQ69G5FAV", "A1", "", "", PALYRAD_SUMMARY, PALYRAD_PROMPT
+    )
+    entry = from_stream(event, "s1", 0.0)
+    assert entry.tool_name == "custom.noop"
+    assert entry.summary == "Tool `custom.noop` requested explicit approval"
+    assert (
+        entry.input_json == '{"payload": "rm -rf ./scratch && echo \\u001b]52;c;ZXZpbA==\\u0007"}'
+    )
+    assert entry.reason == "Sensitive tool actions are deny-by-default until explicitly approved"
+    assert entry.raw_summary == PALYRAD_SUMMARY
+    assert entry.refusal == ""
+    record = from_record(
+        Approval(
+            approval_id="A2",
+            subject_id="tool:custom.noop",
+            request_summary=PALYRAD_SUMMARY + "; backend_requested=auto; backend_resolved=local"
+            "; backend_reason_code=default",
+            prompt=PALYRAD_PROMPT,
+        )
+    )
+    assert record.input_json == '{"payload": "rm -rf ./scratch"}'
+    assert record.reason == (
+        "Sensitive tool actions are deny-by-default until explicitly approved; "
+        "backend local (requested auto, default)"
+    )
+    assert record.summary == PALYRAD_PROMPT.summary
+
+
+def test_a_summary_that_is_not_palyrads_json_is_shown_as_it_is() -> None:
+    assert parse_summary('{"tool_name":"x","input_json":{"a":1') == SummaryParts()
+    cut = from_stream(
+        ApprovalRequestEvent("r", "p", "A", "x", "{}", '{"tool_name":"x"...', PALYRAD_PROMPT),
+        "s",
+        0.0,
+    )
+    assert cut.summary == '{"tool_name":"x"...' and cut.raw_summary == cut.summary
+    assert parse_summary('{"tool_name":"x","input_json":[1]}').input_json == "[1]"
