@@ -57,9 +57,10 @@ def session(record: SimSession) -> gateway.SessionSummary:
         last_run_id=ulid(record.last_run_id) if record.last_run_id else None,
         archived_at_unix_ms=record.archived_ms,
         title=record.title,
-        title_source="label" if record.label else "first_message",
+        title_source=record.title_source,
         preview=record.preview,
         preview_state="computed" if record.preview else "missing",
+        last_summary=record.preview,
         branch_state="root",
         last_run_state=record.last_run_state,
     )

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
 
 import grpc
 
@@ -33,6 +32,7 @@ from palyra_tui.sim.approval_wait import (
 from palyra_tui.sim.grpc_abort import Context, abort, check_version, resolve_or_abort
 from palyra_tui.sim.logs import JsonLog, now_ms
 from palyra_tui.sim.store import Identity, SimApproval, SimRun, SimSession, Store, valid_ulid
+from palyra_tui.sim.tape import RunWriter
 
 Authorize = Callable[[Context, str], Awaitable[Identity]]
 
@@ -41,6 +41,7 @@ RUNLOOP_DISABLED = (
 )
 CANCELLED = "cancelled by request"
 CANCEL_POLL = 0.1
+POLICY_DENIAL = "sensitive action blocked by default; explicit user approval required"
 
 
 class _Cancelled(Exception):
@@ -102,7 +103,7 @@ class RunStreamHandler:
         self.store.count("orchestrator_runs_started")
         session.run_count += 1
         session.last_run_id = run_id
-        run_writer = _Writer(context, run_id, self.store, session.session_id)
+        run_writer = RunWriter(context, run_id, self.store, session.session_id)
         await run_writer.status(
             common.StreamStatus.STATUS_KIND_ACCEPTED,
             f"accepted session={session.session_id} principal={identity.principal}",
@@ -145,16 +146,12 @@ class RunStreamHandler:
         identity: Identity,
         session: SimSession,
         run: SimRun,
-        writer: _Writer,
+        writer: RunWriter,
         inbox: Requests,
         context: Context,
         text: str,
     ) -> None:
         session.updated_ms = now_ms()
-        if not session.title:
-            session.title = text.strip()[:60]
-        session.preview = text.strip()[:120]
-        self.store.record(session.session_id, run.run_id, "message.received", {"text": text})
         if agent.FAILURE_TRIGGER in text.lower():
             self._set_state(session, run, "failed")
             await writer.status(
@@ -175,12 +172,13 @@ class RunStreamHandler:
             if self.store.settings.tool_followup:
                 await self._speak(run, writer, agent.follow_up(call, allowed, reason))
 
-    async def _speak(self, run: SimRun, writer: _Writer, text: str) -> None:
+    async def _speak(self, run: SimRun, writer: RunWriter, text: str) -> None:
         chunks = agent.chunk_text(text)
         for index, chunk in enumerate(chunks):
             await self._pause(run)
             await writer.token(chunk, index == len(chunks) - 1)
-        self.store.record(run.session_id, run.run_id, "message.replied", {"reply_text": text})
+        writer.replied(text)
+        self.store.sessions[run.session_id].preview = text.strip()[:120]
 
     async def _pause(self, run: SimRun) -> None:
         """The token delay, checking the cancel flag every 100 ms."""
@@ -199,7 +197,7 @@ class RunStreamHandler:
         identity: Identity,
         session: SimSession,
         run: SimRun,
-        writer: _Writer,
+        writer: RunWriter,
         inbox: Requests,
         call: agent.ToolCall,
         proposal_id: str,
@@ -291,10 +289,15 @@ class RunStreamHandler:
                 decision_scope_ttl_ms=ttl,
             )
         )
+        if reason.startswith(REFUSED_PREFIX):
+            # palyrad's decision then gives its policy's reason, not the refusal.
+            reason = POLICY_DENIAL
         await self._decide(writer, proposal_id, approved, reason)
         return approved, reason
 
-    async def _decide(self, writer: _Writer, proposal_id: str, allowed: bool, reason: str) -> None:
+    async def _decide(
+        self, writer: RunWriter, proposal_id: str, allowed: bool, reason: str
+    ) -> None:
         kind = (
             common.ToolDecision.DECISION_KIND_ALLOW
             if allowed
@@ -313,7 +316,7 @@ class RunStreamHandler:
     async def _execute(
         self,
         run: SimRun,
-        writer: _Writer,
+        writer: RunWriter,
         call: agent.ToolCall,
         proposal_id: str,
         allowed: bool,
@@ -344,36 +347,6 @@ class RunStreamHandler:
         run.state = state
         session.last_run_state = state
         session.updated_ms = now_ms()
-
-
-class _Writer:
-    """Writes a run's events and mirrors them into the session transcript."""
-
-    def __init__(self, context: Context, run_id: str, store: Store, session_id: str) -> None:
-        self.context = context
-        self.run_id = run_id
-        self.store = store
-        self.session_id = session_id
-
-    async def status(self, kind: int, message: str) -> None:
-        await self.event(status=common.StreamStatus(kind=kind, message=message))  # type: ignore[arg-type]
-
-    async def token(self, text: str, is_final: bool) -> None:
-        await self.event(model_token=common.ModelToken(token=text, is_final=is_final))
-
-    async def event(self, **body: Any) -> None:
-        ((name, value),) = body.items()
-        if name != "model_token":
-            self.store.record(self.session_id, self.run_id, name, _summary(value))
-        await self.context.write(
-            common.RunStreamEvent(v=1, run_id=proto.ulid(self.run_id), **{name: value})
-        )
-
-
-def _summary(value: Any) -> dict[str, Any]:
-    from google.protobuf.json_format import MessageToDict
-
-    return MessageToDict(value, preserving_proto_field_name=True)
 
 
 async def _check_ids(
