@@ -34,16 +34,18 @@ from palyra_tui.models.gateway import (
 )
 from palyra_tui.models.ids import is_ulid
 from palyra_tui.state.chat import (
+    REFUSED_PREFIX,
     ChatItem,
     Transcript,
     UserItem,
     history_items,
+    refusal_sentence,
     time_label,
     title_from_message,
 )
 from palyra_tui.state.drafts import Drafts, OfflineDraft
 from palyra_tui.state.gateway_link import GatewayLink
-from palyra_tui.state.inbox import InboxEntry, Route, from_stream, provider_id_refusal
+from palyra_tui.state.inbox import InboxEntry, Route, from_stream
 
 if TYPE_CHECKING:
     from palyra_tui.client.grpc import RunConversation
@@ -53,6 +55,7 @@ IDLE_TIMEOUT = 60.0
 ABORT_REASON = "aborted by the operator in palyra-tui"
 ABORT_DENIAL = "the operator aborted the run"
 _TERMINAL = (RunStatus.DONE, RunStatus.FAILED)
+PROVIDER_ID_PROBLEM = REFUSED_PREFIX + "tool_approval_response.proposal_id must be a canonical ULID"
 
 
 @dataclass
@@ -346,7 +349,7 @@ class RunManager:
                     raise DecisionError("the run that asked for this approval has ended")
                 _, conversation, request = held
                 if not is_ulid(request.proposal_id):
-                    refusal = provider_id_refusal(request.proposal_id)
+                    refusal = refusal_sentence(PROVIDER_ID_PROBLEM, request.proposal_id)
                 await conversation.answer(request, answer)
             else:
                 if not http_base:

@@ -182,7 +182,7 @@ async def test_a_provider_call_id_is_refused_and_said_so(harness: Make) -> None:
     assert await eventually(lambda: bool(h.manager.stream_entries()))
     entry = h.manager.stream_entries()[0]
     assert entry.proposal_id == "call_1" and "'call_1'" in entry.refusal
-    with pytest.raises(DecisionRefused, match="accepts an answer only for a proposal id"):
+    with pytest.raises(DecisionRefused, match="refused the decision and denied the call"):
         await h.manager.decide(entry, ApprovalAnswer.allow_once(), "")
     await asyncio.wait_for(task, 20)
     tool = next(i for i in h.manager.transcript(session_id).items if isinstance(i, ToolItem))
