@@ -18,12 +18,12 @@ renamed after its first delivered message.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from palyra_tui.client.errors import ClientError, GatewayUnreachable
-from palyra_tui.models.clock import Clock, SystemClock
 from palyra_tui.models.gateway import (
     ApprovalAnswer,
     ApprovalRequestEvent,
@@ -86,13 +86,13 @@ class RunManager:
         on_inbox: Callable[[], None],
         on_finished: Callable[[str, str], None] | None = None,
         on_sessions: Callable[[], None] | None = None,
-        clock: Clock | None = None,
+        clock: Callable[[], float] = time.time,
         first_event_timeout: float = FIRST_EVENT_TIMEOUT,
         idle_timeout: float = IDLE_TIMEOUT,
     ) -> None:
         self.link = link
-        self._clock = clock if clock is not None else SystemClock()
-        self.drafts = Drafts(self._clock)
+        self._clock = clock
+        self.drafts = Drafts(clock)
         self._on_change = on_change
         self._on_inbox = on_inbox
         self._on_finished = on_finished or (lambda _session, _summary: None)
@@ -138,7 +138,7 @@ class RunManager:
     async def new_session(self, target: str) -> SessionSummary:
         """Create a session named after the time ("chat 14:05"); renamed after its first message."""
         client = await self.link.grpc(target)
-        resolved = await client.new_session(time_label(self._clock.time()))
+        resolved = await client.new_session(time_label(self._clock()))
         self._unnamed.add(resolved.session.session_id)
         return resolved.session
 
@@ -205,7 +205,7 @@ class RunManager:
             first_event_timeout=self._first_event_timeout,
             idle_timeout=self._idle_timeout,
         )
-        user_item = UserItem(text=text, at=self._clock.time())
+        user_item = UserItem(text=text, at=self._clock())
         transcript.items.append(user_item)
         self._on_change(session_id)
         run = ActiveRun(session_id, conversation)
@@ -272,7 +272,7 @@ class RunManager:
         """
         if conversation.half_closed:
             return
-        entry = from_stream(event, session_id, self._clock.time())
+        entry = from_stream(event, session_id, self._clock())
         self._stream[event.approval_id] = (entry, conversation, event)
         self._on_inbox()
 
