@@ -106,6 +106,11 @@ class SessionSummary:
         """Title, else label, else key, else the id."""
         return self.title or self.session_label or self.session_key or self.session_id
 
+    @property
+    def last_activity_ms(self) -> int:
+        """When the session was last used, Unix ms (palyrad bumps ``updated_at`` per run)."""
+        return max(self.updated_at_ms, self.created_at_ms)
+
 
 @dataclass(frozen=True, slots=True)
 class SessionPage:

@@ -9,8 +9,20 @@ approval path can be exercised without a model or a network:
 * ``write <path> …`` → ``palyra.fs.apply_patch`` (medium risk)
 * ``fetch <url>`` → ``palyra.http.fetch`` (medium risk)
 
-A message containing ``simulate provider failure`` fails the run the way a
-provider error does: a FAILED status, then an UNAVAILABLE RPC error.
+Like a model answering through an OpenAI-style API, a turn that calls a tool
+carries no text; after the tool result the agent answers in a second turn
+(palyrad feeds the result back because the provider reports
+``finish_reason=tool_calls``), unless the gateway runs with
+``--no-tool-followup``, where the run's turn ends at the tool result, as with a
+provider that does not report that reason.
+
+Trigger phrases for failure paths:
+
+* ``simulate provider failure`` fails the run the way a provider error does: a
+  FAILED status, then an UNAVAILABLE RPC error;
+* ``provider call id`` makes the provider name its tool call ``call_1``, as
+  OpenAI-style providers do; palyrad takes that as the proposal id and then
+  refuses any approval answer for it, because it is not a ULID.
 """
 
 from __future__ import annotations
@@ -21,6 +33,8 @@ from dataclasses import dataclass
 
 CHUNK_WORDS = 16
 FAILURE_TRIGGER = "simulate provider failure"
+PROVIDER_ID_TRIGGER = "provider call id"
+PROVIDER_CALL_ID = "call_1"
 
 _RUN = re.compile(r"(?:^|\b)(?:run|execute)\s+(?:`(?P<quoted>[^`]+)`|(?P<plain>.+))", re.I | re.S)
 _WRITE = re.compile(

@@ -11,7 +11,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from palyra_tui.sim import proto
+from palyra_tui.sim import console_chat, proto
 from palyra_tui.sim.auth import AuthFailure, FailureKind, authorize
 from palyra_tui.sim.grpc_service import health_fields
 from palyra_tui.sim.http_server import HttpServer, Request, Response, Router
@@ -355,34 +355,8 @@ class ConsoleApi:
         except ValueError:
             return error(400, "limit must be a number")
         include_archived = request.query.get("include_archived", "false") == "true"
-        sessions = sorted(
-            self.store.sessions_of(login.identity, include_archived=include_archived),
-            key=lambda session: session.updated_ms,
-            reverse=True,
-        )[:limit]
         return Response.json(
-            200,
-            {
-                "sessions": [
-                    {
-                        "session_id": s.session_id,
-                        "session_key": s.session_key,
-                        "title": s.title,
-                        "preview": s.preview,
-                        "updated_at_unix_ms": s.updated_ms,
-                        "last_run_id": s.last_run_id or None,
-                        "last_run_state": s.last_run_state or None,
-                        "pending_approvals": sum(
-                            1
-                            for a in self.store.approvals.values()
-                            if a.session_id == s.session_id and a.pending
-                        ),
-                        "archived": bool(s.archived_ms),
-                    }
-                    for s in sessions
-                ],
-                "summary": {"active_sessions": len(sessions)},
-            },
+            200, console_chat.catalog(self.store, login.identity, limit, include_archived)
         )
 
     async def transcript(self, request: Request) -> Response:
@@ -395,26 +369,7 @@ class ConsoleApi:
             return error(404, f"orchestrator session not found: {request.params['session_id']}")
         if session.owner != login.identity:
             return error(403, "session belongs to another context")
-        return Response.json(
-            200,
-            {
-                "session": {"session_id": session.session_id, "title": session.title},
-                "records": [
-                    {
-                        "session_id": entry.session_id,
-                        "run_id": entry.run_id,
-                        "seq": entry.seq,
-                        "event_type": entry.event_type,
-                        "payload_json": entry.payload_json,
-                        "created_at_unix_ms": entry.created_ms,
-                        "origin_kind": "manual",
-                    }
-                    for entry in self.store.transcript
-                    if entry.session_id == session.session_id
-                ],
-                "contract": {"contract_version": "control-plane.v1"},
-            },
-        )
+        return Response.json(200, console_chat.transcript(self.store, session))
 
     # Internals -------------------------------------------------------------------
 

@@ -12,7 +12,8 @@ left to its default, so it ends the process at once, as with palyrad.
 Test-only fault switches (flag or ``PALYRA_SIM_*`` environment):
 ``--crash-after S``, ``--health-delay-ms N``, ``--health-fail``,
 ``--log-flood N`` (lines per second), ``--hang-after S``,
-``--approval-timeout-ms N``, ``--token-delay-ms N``.
+``--approval-timeout-ms N``, ``--token-delay-ms N``, ``--no-tool-followup`` (the
+model does not answer after a tool result, so the run's turn ends there).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ def parser() -> argparse.ArgumentParser:
     parse.add_argument("--hang-after", type=float)
     parse.add_argument("--approval-timeout-ms", type=int)
     parse.add_argument("--token-delay-ms", type=int)
+    parse.add_argument("--no-tool-followup", action="store_true", default=None)
     return parse
 
 
@@ -107,6 +109,9 @@ class _Options:
         )
         settings.token_delay_s = (
             _number(args.token_delay_ms, env, "PALYRA_SIM_TOKEN_DELAY_MS", 0) / 1000
+        )
+        settings.tool_followup = not (
+            bool(args.no_tool_followup) or _bool(env, "PALYRA_SIM_NO_TOOL_FOLLOWUP", False)
         )
         if settings.require_auth and not settings.admin_token:
             raise ValueError(

@@ -37,7 +37,8 @@ SUBJECT_NAMES = {
     gateway.APPROVAL_SUBJECT_TYPE_DEVICE_PAIRING: "device_pairing",
 }
 POLICY_ID = "sim.tool_approval"
-POLICY_EXPLANATION = "tools that change the system or reach the network need an operator's approval"
+POLICY_EXPLANATION = "Sensitive tool actions are deny-by-default until explicitly approved"
+SUMMARY_MAX_BYTES = 1024
 
 
 def ulid(value: str) -> common.CanonicalId:
@@ -56,9 +57,10 @@ def session(record: SimSession) -> gateway.SessionSummary:
         last_run_id=ulid(record.last_run_id) if record.last_run_id else None,
         archived_at_unix_ms=record.archived_ms,
         title=record.title,
-        title_source="label" if record.label else "first_message",
+        title_source=record.title_source,
         preview=record.preview,
         preview_state="computed" if record.preview else "missing",
+        last_summary=record.preview,
         branch_state="root",
         last_run_state=record.last_run_state,
     )
@@ -70,20 +72,20 @@ def options() -> list[common.ApprovalOption]:
         common.ApprovalOption(
             option_id="allow_once",
             label="Allow once",
-            description="Allow this call only.",
+            description="Approve this single action",
             default_selected=True,
             decision_scope=common.APPROVAL_DECISION_SCOPE_ONCE,
         ),
         common.ApprovalOption(
             option_id="allow_session",
-            label="Allow for this session",
-            description="Allow this tool for the rest of the session.",
+            label="Allow for session",
+            description="Remember approval for this session",
             decision_scope=common.APPROVAL_DECISION_SCOPE_SESSION,
         ),
         common.ApprovalOption(
             option_id="deny_once",
             label="Deny",
-            description="Deny this call.",
+            description="Reject this action",
             decision_scope=common.APPROVAL_DECISION_SCOPE_ONCE,
         ),
     ]
@@ -95,7 +97,7 @@ def prompt(record: SimApproval) -> common.ApprovalPrompt:
         title=f"Approve {record.tool_name}",
         risk_level=RISK.get(record.risk, common.APPROVAL_RISK_LEVEL_UNSPECIFIED),
         subject_id=record.subject_id,
-        summary=record.request_summary,
+        summary=prompt_summary(record.tool_name),
         options=options(),
         timeout_seconds=record.timeout_seconds,
         details_json=record.details_json.encode(),
@@ -152,7 +154,7 @@ def approval_json(record: SimApproval) -> dict[str, Any]:
             "title": f"Approve {record.tool_name}",
             "risk_level": record.risk,
             "subject_id": record.subject_id,
-            "summary": record.request_summary,
+            "summary": prompt_summary(record.tool_name),
             "options": [
                 {
                     "option_id": option.option_id,
@@ -183,7 +185,38 @@ def approval_json(record: SimApproval) -> dict[str, Any]:
 
 
 def details(tool_name: str, subject_id: str, input_json: str) -> str:
-    """The ``details_json`` of a tool approval prompt."""
-    return json.dumps(
-        {"tool_name": tool_name, "subject_id": subject_id, "input": json.loads(input_json)}
+    """The ``details_json`` of a tool approval prompt, as palyrad builds it."""
+    return _compact(
+        {
+            "tool_name": tool_name,
+            "subject_id": subject_id,
+            "skill_id": None,
+            "skill_version": None,
+            "input_json": json.loads(input_json),
+        }
     )
+
+
+def request_summary(tool_name: str, input_json: str) -> str:
+    """palyrad's ``request_summary``: JSON of the call, cut at 1024 bytes with ``...``."""
+    summary = _compact(
+        {
+            "tool_name": tool_name,
+            "skill_id": None,
+            "skill_version": None,
+            "input_json": json.loads(input_json),
+        }
+    )
+    encoded = summary.encode()
+    if len(encoded) <= SUMMARY_MAX_BYTES:
+        return summary
+    return encoded[: SUMMARY_MAX_BYTES - 3].decode(errors="ignore") + "..."
+
+
+def prompt_summary(tool_name: str) -> str:
+    """The prompt's one-line summary."""
+    return f"Tool `{tool_name}` requested explicit approval"
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))

@@ -1,11 +1,12 @@
 """``RunStream`` on the reference gateway, step by step as palyrad runs it (interfaces §1.4).
 
 ACCEPTED, IN_PROGRESS, then per turn the agent's tokens (chunks of at most 16
-words, ``is_final`` on the last of each text part) and, for a tool call:
+words, ``is_final`` on the last of each text part) or, for a tool call:
 proposal, approval request (answered on this stream within the timeout, or
-denied), approval response, decision, result and attestation.  After a turn
-the gateway reads the client again: another ``input`` starts another turn, a
-half-close ends the run with DONE.  An abort is noticed within 100 ms, except
+denied), approval response, decision, result and attestation, then the agent's
+answer in a second model turn.  After the turn the gateway reads the client
+again, and only then: another ``input`` starts another turn, a half-close ends
+the run with DONE.  An abort is noticed within 100 ms, except
 while waiting for an approval, and ends the run with FAILED "cancelled by
 request".
 """
@@ -15,16 +16,23 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
 
 import grpc
 
 from palyra_tui.client.grpc._generated.palyra.v1 import common_pb2 as common
 from palyra_tui.models.ids import new_ulid
 from palyra_tui.sim import agent, proto
+from palyra_tui.sim.approval_wait import (
+    NO_CHANNEL,
+    REFUSED_PREFIX,
+    TIMEOUT_REASON,
+    Requests,
+    wait_for_answer,
+)
 from palyra_tui.sim.grpc_abort import Context, abort, check_version, resolve_or_abort
 from palyra_tui.sim.logs import JsonLog, now_ms
 from palyra_tui.sim.store import Identity, SimApproval, SimRun, SimSession, Store, valid_ulid
+from palyra_tui.sim.tape import RunWriter
 
 Authorize = Callable[[Context, str], Awaitable[Identity]]
 
@@ -32,47 +40,12 @@ RUNLOOP_DISABLED = (
     "orchestrator run loop v1 is disabled; set PALYRA_ORCHESTRATOR_RUNLOOP_V1_ENABLED=true"
 )
 CANCELLED = "cancelled by request"
-NO_CHANNEL = "approval required but no interactive approval channel is available for this run"
-TIMEOUT_REASON = "approval_response_timeout"
 CANCEL_POLL = 0.1
+POLICY_DENIAL = "sensitive action blocked by default; explicit user approval required"
 
 
 class _Cancelled(Exception):
     """The run's cancel flag was seen."""
-
-
-class _Requests:
-    """The client's side of the stream, read by a task; ``None`` marks the half-close."""
-
-    def __init__(self, requests: AsyncIterator[common.RunStreamRequest]) -> None:
-        self._queue: asyncio.Queue[common.RunStreamRequest | None] = asyncio.Queue()
-        self.closed = False
-        self._task = asyncio.create_task(self._pump(requests))
-
-    async def _pump(self, requests: AsyncIterator[common.RunStreamRequest]) -> None:
-        try:
-            async for request in requests:
-                self._queue.put_nowait(request)
-        except (grpc.aio.AioRpcError, asyncio.InvalidStateError):
-            pass
-        finally:
-            self._queue.put_nowait(None)
-
-    async def get(self, timeout: float | None = None) -> common.RunStreamRequest | None:
-        """The next request, or None once the client half-closed (raises TimeoutError)."""
-        if self.closed:
-            return None
-        if timeout is None:
-            item = await self._queue.get()
-        else:
-            item = await asyncio.wait_for(self._queue.get(), timeout)
-        if item is None:
-            self.closed = True
-        return item
-
-    def stop(self) -> None:
-        """Stop reading."""
-        self._task.cancel()
 
 
 class RunStreamHandler:
@@ -92,13 +65,13 @@ class RunStreamHandler:
             await abort(context, grpc.StatusCode.FAILED_PRECONDITION, RUNLOOP_DISABLED)
         identity = await self.authorize(context, "RunStream")
         self.store.count("run_stream_requests")
-        inbox = _Requests(requests)
+        inbox = Requests(requests)
         try:
             await self._conversation(identity, inbox, context)
         finally:
             inbox.stop()
 
-    async def _conversation(self, identity: Identity, inbox: _Requests, context: Context) -> None:
+    async def _conversation(self, identity: Identity, inbox: Requests, context: Context) -> None:
         first = await inbox.get()
         if first is None:
             await abort(context, grpc.StatusCode.INVALID_ARGUMENT, "run stream closed before input")
@@ -130,7 +103,7 @@ class RunStreamHandler:
         self.store.count("orchestrator_runs_started")
         session.run_count += 1
         session.last_run_id = run_id
-        run_writer = _Writer(context, run_id, self.store, session.session_id)
+        run_writer = RunWriter(context, run_id, self.store, session.session_id)
         await run_writer.status(
             common.StreamStatus.STATUS_KIND_ACCEPTED,
             f"accepted session={session.session_id} principal={identity.principal}",
@@ -157,7 +130,7 @@ class RunStreamHandler:
             text = nxt
 
     async def _next_input(
-        self, inbox: _Requests, session: SimSession, run: SimRun, context: Context
+        self, inbox: Requests, session: SimSession, run: SimRun, context: Context
     ) -> str | None:
         """Wait for another input (a new turn) or the half-close (None)."""
         while True:
@@ -173,16 +146,12 @@ class RunStreamHandler:
         identity: Identity,
         session: SimSession,
         run: SimRun,
-        writer: _Writer,
-        inbox: _Requests,
+        writer: RunWriter,
+        inbox: Requests,
         context: Context,
         text: str,
     ) -> None:
         session.updated_ms = now_ms()
-        if not session.title:
-            session.title = text.strip()[:60]
-        session.preview = text.strip()[:120]
-        self.store.record(session.session_id, run.run_id, "message.received", {"text": text})
         if agent.FAILURE_TRIGGER in text.lower():
             self._set_state(session, run, "failed")
             await writer.status(
@@ -193,21 +162,23 @@ class RunStreamHandler:
         if not calls:
             await self._speak(run, writer, text)
             return
+        provider_ids = agent.PROVIDER_ID_TRIGGER in text.lower()
         for call in calls:
-            await self._speak(run, writer, f"I will {call.summary}.")
-            proposal_id = new_ulid()
+            proposal_id = agent.PROVIDER_CALL_ID if provider_ids else new_ulid()
             allowed, reason = await self._approve(
                 identity, session, run, writer, inbox, call, proposal_id
             )
             await self._execute(run, writer, call, proposal_id, allowed, reason)
-            await self._speak(run, writer, agent.follow_up(call, allowed, reason))
+            if self.store.settings.tool_followup:
+                await self._speak(run, writer, agent.follow_up(call, allowed, reason))
 
-    async def _speak(self, run: SimRun, writer: _Writer, text: str) -> None:
+    async def _speak(self, run: SimRun, writer: RunWriter, text: str) -> None:
         chunks = agent.chunk_text(text)
         for index, chunk in enumerate(chunks):
             await self._pause(run)
             await writer.token(chunk, index == len(chunks) - 1)
-        self.store.record(run.session_id, run.run_id, "message.replied", {"reply_text": text})
+        writer.replied(text)
+        self.store.sessions[run.session_id].preview = text.strip()[:120]
 
     async def _pause(self, run: SimRun) -> None:
         """The token delay, checking the cancel flag every 100 ms."""
@@ -226,8 +197,8 @@ class RunStreamHandler:
         identity: Identity,
         session: SimSession,
         run: SimRun,
-        writer: _Writer,
-        inbox: _Requests,
+        writer: RunWriter,
+        inbox: Requests,
         call: agent.ToolCall,
         proposal_id: str,
     ) -> tuple[bool, str]:
@@ -261,7 +232,7 @@ class RunStreamHandler:
             owner=identity,
             requested_ms=now_ms(),
             subject_id=subject_id,
-            request_summary=call.summary,
+            request_summary=proto.request_summary(call.tool_name, call.input_json),
             tool_name=call.tool_name,
             input_json=call.input_json,
             risk=call.risk,
@@ -284,15 +255,15 @@ class RunStreamHandler:
                 approval_required=True,
                 approval_id=proto.ulid(record.approval_id),
                 prompt=proto.prompt(record),
-                request_summary=call.summary,
+                request_summary=record.request_summary,
             )
         )
-        approved, scope, reason, ttl = await self._wait_for_answer(
-            inbox, writer.context, session, run, proposal_id, record, timeout
+        approved, scope, reason, ttl = await wait_for_answer(
+            inbox, session, run, proposal_id, record, timeout
         )
         if approved:
             decision = "allow"
-        elif reason == NO_CHANNEL:
+        elif reason == NO_CHANNEL or reason.startswith(REFUSED_PREFIX):
             decision = "error"
         elif reason == TIMEOUT_REASON:
             decision = "timeout"
@@ -318,61 +289,15 @@ class RunStreamHandler:
                 decision_scope_ttl_ms=ttl,
             )
         )
+        if reason.startswith(REFUSED_PREFIX):
+            # palyrad's decision then gives its policy's reason, not the refusal.
+            reason = POLICY_DENIAL
         await self._decide(writer, proposal_id, approved, reason)
         return approved, reason
 
-    async def _wait_for_answer(
-        self,
-        inbox: _Requests,
-        context: Context,
-        session: SimSession,
-        run: SimRun,
-        proposal_id: str,
-        record: SimApproval,
-        timeout: float,
-    ) -> tuple[bool, str, str, int]:
-        """``(approved, scope, reason, ttl_ms)`` from the client, a timeout or a half-close."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return False, "once", TIMEOUT_REASON, 0
-            try:
-                request = await inbox.get(remaining)
-            except TimeoutError:
-                return False, "once", TIMEOUT_REASON, 0
-            if request is None:
-                return False, "once", NO_CHANNEL, 0
-            await _check_ids(request, session.session_id, run.run_id, context)
-            if request.HasField("input"):
-                await abort(
-                    context,
-                    grpc.StatusCode.INVALID_ARGUMENT,
-                    "received prompt payload while waiting for tool approval response",
-                )
-            if not request.HasField("tool_approval_response"):
-                continue
-            answer = request.tool_approval_response
-            if answer.proposal_id.ulid != proposal_id:
-                await abort(
-                    context, grpc.StatusCode.INVALID_ARGUMENT, "tool approval proposal_id mismatch"
-                )
-            if answer.approval_id.ulid and answer.approval_id.ulid != record.approval_id:
-                await abort(
-                    context, grpc.StatusCode.INVALID_ARGUMENT, "tool approval approval_id mismatch"
-                )
-            scope = proto.SCOPE_NAMES.get(answer.decision_scope, "once")
-            if scope == "timeboxed" and answer.decision_scope_ttl_ms <= 0:
-                await abort(
-                    context,
-                    grpc.StatusCode.INVALID_ARGUMENT,
-                    "timeboxed approval requires decision_scope_ttl_ms > 0",
-                )
-            default = "approved_by_client" if answer.approved else "denied_by_client"
-            return answer.approved, scope, answer.reason or default, answer.decision_scope_ttl_ms
-
-    async def _decide(self, writer: _Writer, proposal_id: str, allowed: bool, reason: str) -> None:
+    async def _decide(
+        self, writer: RunWriter, proposal_id: str, allowed: bool, reason: str
+    ) -> None:
         kind = (
             common.ToolDecision.DECISION_KIND_ALLOW
             if allowed
@@ -391,7 +316,7 @@ class RunStreamHandler:
     async def _execute(
         self,
         run: SimRun,
-        writer: _Writer,
+        writer: RunWriter,
         call: agent.ToolCall,
         proposal_id: str,
         allowed: bool,
@@ -422,36 +347,6 @@ class RunStreamHandler:
         run.state = state
         session.last_run_state = state
         session.updated_ms = now_ms()
-
-
-class _Writer:
-    """Writes a run's events and mirrors them into the session transcript."""
-
-    def __init__(self, context: Context, run_id: str, store: Store, session_id: str) -> None:
-        self.context = context
-        self.run_id = run_id
-        self.store = store
-        self.session_id = session_id
-
-    async def status(self, kind: int, message: str) -> None:
-        await self.event(status=common.StreamStatus(kind=kind, message=message))  # type: ignore[arg-type]
-
-    async def token(self, text: str, is_final: bool) -> None:
-        await self.event(model_token=common.ModelToken(token=text, is_final=is_final))
-
-    async def event(self, **body: Any) -> None:
-        ((name, value),) = body.items()
-        if name != "model_token":
-            self.store.record(self.session_id, self.run_id, name, _summary(value))
-        await self.context.write(
-            common.RunStreamEvent(v=1, run_id=proto.ulid(self.run_id), **{name: value})
-        )
-
-
-def _summary(value: Any) -> dict[str, Any]:
-    from google.protobuf.json_format import MessageToDict
-
-    return MessageToDict(value, preserving_proto_field_name=True)
 
 
 async def _check_ids(

@@ -39,6 +39,7 @@ class Settings:
     runloop_enabled: bool = False
     approval_timeout_s: float = 60.0
     token_delay_s: float = 0.0
+    tool_followup: bool = True
     admin_port: int = 0
     grpc_port: int = 0
 
@@ -56,9 +57,18 @@ class SimSession:
     last_run_id: str = ""
     last_run_state: str = ""
     archived_ms: int = 0
-    title: str = ""
     preview: str = ""
     run_count: int = 0
+
+    @property
+    def title(self) -> str:
+        """palyrad's title: the label, else the session key."""
+        return self.label or self.session_key
+
+    @property
+    def title_source(self) -> str:
+        """Where the title comes from."""
+        return "label" if self.label else "session_key"
 
 
 @dataclass(slots=True)
@@ -156,6 +166,8 @@ class Store:
     ) -> tuple[SimSession, bool, bool]:
         """Find or create a session: by id, then key, then label (interfaces §1.3).
 
+        As in palyrad, a label given for a session that exists renames it.
+
         Raises ``LookupError`` (not found) or ``PermissionError`` (another identity's).
         """
         found: SimSession | None = None
@@ -168,8 +180,11 @@ class Store:
         if found is not None:
             if found.owner != identity:
                 raise PermissionError("orchestrator session identity mismatch for this context")
+            found.updated_ms = now_ms()
+            if label:
+                found.label = label
             if reset:
-                found.updated_ms = now_ms()
+                found.last_run_id = ""
                 self.grants = {k: v for k, v in self.grants.items() if k[1] != found.session_id}
             return found, False, reset
         if require_existing:
@@ -185,7 +200,6 @@ class Store:
             owner=identity,
             created_ms=created,
             updated_ms=created,
-            title=label,
         )
         self.sessions[new_id] = session
         return session, True, False

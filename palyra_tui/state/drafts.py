@@ -8,6 +8,7 @@ item 3), and the stored reason is sanitized (item 4).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from palyra_tui.models.ids import new_ulid
@@ -30,7 +31,8 @@ class OfflineDraft:
 class Drafts:
     """At most 20 drafts, the oldest evicted first."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
         self._drafts: list[OfflineDraft] = []
 
     def all(self) -> tuple[OfflineDraft, ...]:
@@ -43,7 +45,7 @@ class Drafts:
 
     def add(self, session_id: str, text: str, reason: str) -> OfflineDraft:
         """Keep ``text``; returns the draft."""
-        draft = OfflineDraft(new_ulid(), session_id, text, sanitize_line(reason), time.time())
+        draft = OfflineDraft(new_ulid(), session_id, text, sanitize_line(reason), self._clock())
         self._drafts.append(draft)
         del self._drafts[:-MAX_DRAFTS]
         return draft

@@ -4,15 +4,30 @@ An approval raised inside one of our RunStreams can only be answered on that
 stream; any other pending approval is decided through the console API.  The
 inbox keeps the first time it saw each approval, which drives the countdown
 and the arming delay that protects against keys typed ahead.
+
+palyrad's ``request_summary`` is JSON, ``{"tool_name", "skill_id",
+"skill_version", "input_json"}``, cut at 1024 bytes with ``...`` and sometimes
+followed by ``; backend_requested=…; backend_resolved=…; backend_reason_code=…``.
+An entry carries it parsed (tool name, input, reason) for reading, and whole in
+``raw_summary``.
 """
 
 from __future__ import annotations
 
 import enum
 import json
+import re
 from dataclasses import dataclass
+from typing import Any
 
 from palyra_tui.models.gateway import Approval, ApprovalRequestEvent, RiskLevel
+from palyra_tui.models.ids import is_ulid
+from palyra_tui.text import visible
+
+_BACKEND = re.compile(
+    r"; backend_requested=(?P<requested>[^;]*); backend_resolved=(?P<resolved>[^;]*)"
+    r"; backend_reason_code=(?P<code>[^;]*)$"
+)
 
 
 class Route(enum.Enum):
@@ -38,6 +53,9 @@ class InboxEntry:
     policy_explanation: str
     timeout_seconds: int
     requested_at: float
+    reason: str = ""
+    raw_summary: str = ""
+    proposal_id: str = ""
 
     @property
     def deadline(self) -> float | None:
@@ -46,40 +64,97 @@ class InboxEntry:
             return None
         return self.requested_at + self.timeout_seconds
 
+    @property
+    def refusal(self) -> str:
+        """Why palyrad will refuse any decision on this approval ("" when it will take one)."""
+        if self.route is Route.STREAM and self.proposal_id and not is_ulid(self.proposal_id):
+            return provider_id_refusal(self.proposal_id)
+        return ""
+
+
+def provider_id_refusal(proposal_id: str) -> str:
+    """The sentence for a tool call whose id palyrad cannot take an answer for."""
+    return (
+        f"palyrad refuses decisions on this tool call: the model provider named it "
+        f"{proposal_id!r}, palyrad uses that as the proposal id, and it accepts an answer "
+        "only for a proposal id that is a ULID; the call will be denied whatever you choose"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryParts:
+    """palyrad's ``request_summary``, parsed; empty strings for what it does not say."""
+
+    tool_name: str = ""
+    skill_id: str = ""
+    input_json: str = ""
+    backend: str = ""
+
+
+def parse_summary(raw: str) -> SummaryParts:
+    """Read palyrad's JSON ``request_summary`` (anything else gives empty parts)."""
+    backend = ""
+    body = raw
+    match = _BACKEND.search(raw)
+    if match:
+        body = raw[: match.start()]
+        backend = f"backend {match['resolved']} (requested {match['requested']}, {match['code']})"
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return SummaryParts(backend=backend)
+    if not isinstance(document, dict) or "tool_name" not in document:
+        return SummaryParts(backend=backend)
+    return SummaryParts(
+        tool_name=_text(document.get("tool_name")),
+        skill_id=_text(document.get("skill_id")),
+        input_json=_json(document["input_json"]) if "input_json" in document else "",
+        backend=backend,
+    )
+
 
 def from_stream(event: ApprovalRequestEvent, session_id: str, seen_at: float) -> InboxEntry:
     """An approval our own run received."""
+    parts = parse_summary(event.request_summary)
+    tool_name = event.tool_name or parts.tool_name
     return InboxEntry(
         approval_id=event.approval_id,
         route=Route.STREAM,
         run_id=event.run_id,
         session_id=session_id,
-        tool_name=event.tool_name,
-        title=event.prompt.title or f"Approve {event.tool_name}",
-        summary=event.request_summary or event.prompt.summary,
-        input_json=event.input_json,
+        tool_name=tool_name,
+        title=event.prompt.title or f"Approve {tool_name}",
+        summary=_summary(event.request_summary, parts, event.prompt.summary, tool_name),
+        input_json=event.input_json or parts.input_json,
         risk=event.prompt.risk,
         policy_explanation=event.prompt.policy_explanation,
         timeout_seconds=event.prompt.timeout_seconds,
         requested_at=seen_at,
+        reason=_reason(parts, event.prompt.policy_explanation),
+        raw_summary=event.request_summary,
+        proposal_id=event.proposal_id,
     )
 
 
 def from_record(record: Approval) -> InboxEntry:
     """An approval from the gateway's journal."""
+    parts = parse_summary(record.request_summary)
+    tool_name = parts.tool_name or record.subject_id.removeprefix("tool:").split("|", 1)[0]
     return InboxEntry(
         approval_id=record.approval_id,
         route=Route.CONSOLE,
         run_id=record.run_id,
         session_id=record.session_id,
-        tool_name=record.subject_id.removeprefix("tool:").split("|", 1)[0],
+        tool_name=tool_name,
         title=record.prompt.title or record.subject_id,
-        summary=record.request_summary or record.prompt.summary,
-        input_json=_input_from_details(record.prompt.details_json),
+        summary=_summary(record.request_summary, parts, record.prompt.summary, tool_name),
+        input_json=_input_from_details(record.prompt.details_json) or parts.input_json,
         risk=record.prompt.risk,
         policy_explanation=record.prompt.policy_explanation,
         timeout_seconds=record.prompt.timeout_seconds,
         requested_at=record.requested_at_ms / 1000 if record.requested_at_ms else 0.0,
+        reason=_reason(parts, record.prompt.policy_explanation),
+        raw_summary=record.request_summary,
     )
 
 
@@ -97,11 +172,36 @@ def merge(
     return tuple(sorted(entries, key=lambda entry: entry.requested_at))
 
 
+def _summary(raw: str, parts: SummaryParts, prompt_summary: str, tool_name: str) -> str:
+    """One readable line: the prompt's sentence when the summary is palyrad's JSON."""
+    if parts.tool_name or parts.backend:
+        return prompt_summary or f"Tool {tool_name} requested explicit approval"
+    return raw or prompt_summary
+
+
+def _reason(parts: SummaryParts, policy_explanation: str) -> str:
+    """Why the gateway asks: its policy sentence (without the backend detail), and the backend."""
+    policy = policy_explanation.split("; backend_requested=", 1)[0].strip()
+    return "; ".join(part for part in (policy, parts.backend) if part)
+
+
 def _input_from_details(details_json: str) -> str:
+    """The tool input inside a prompt's ``details_json`` (palyrad: ``input_json``)."""
     try:
         details = json.loads(details_json)
     except ValueError:
         return details_json
-    if isinstance(details, dict) and "input" in details:
-        return json.dumps(details["input"], indent=2, ensure_ascii=False)
+    if isinstance(details, dict):
+        for key in ("input_json", "input"):
+            if key in details:
+                return _json(details[key])
     return details_json
+
+
+def _json(value: Any) -> str:
+    """A parsed JSON value as JSON text again, with any control character made visible."""
+    return visible(json.dumps(value, ensure_ascii=False))
+
+
+def _text(value: Any) -> str:
+    return visible(value) if isinstance(value, str) else ""

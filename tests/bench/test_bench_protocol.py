@@ -121,7 +121,7 @@ async def _client_latencies(target: str) -> list[float]:
     client = GatewayClient(target, identity())
     latencies: list[float] = []
     try:
-        async for event in client.run(new_ulid(), "bench", idle_close_after=0.05):
+        async for event in client.run(new_ulid(), "bench"):
             if isinstance(event, TokenEvent):
                 latencies.append((time.time_ns() - int(event.text)) / 1e6)
     finally:
@@ -158,7 +158,7 @@ async def test_tokens_per_second_through_one_stream() -> None:
     received = 0
     try:
         started = time.perf_counter()
-        async for event in client.run(new_ulid(), "bench", idle_close_after=0.05):
+        async for event in client.run(new_ulid(), "bench"):
             if isinstance(event, TokenEvent):
                 received += 1
         elapsed = time.perf_counter() - started

@@ -87,7 +87,7 @@ async def test_golden_alpha_beta_gamma_run(sim: Launch, clients: Clients) -> Non
     gateway = sim()
     client = await clients(gateway)
     session_id = await new_session(client)
-    run = client.run(session_id, "alpha beta gamma", idle_close_after=0.1)
+    run = client.run(session_id, "alpha beta gamma")
     events = await collect(run)
     assert kinds(events) == ["status:accepted", "status:in_progress", "token:final", "status:done"]
     accepted, progress, token, done = events
@@ -104,7 +104,7 @@ async def test_tokens_stream_in_chunks_of_sixteen_words(sim: Launch, clients: Cl
     gateway = sim()
     client = await clients(gateway)
     text = "  ".join(f"word{index}" for index in range(40)) + "\n"
-    events = await collect(client.run(await new_session(client), text, idle_close_after=0.1))
+    events = await collect(client.run(await new_session(client), text))
     tokens = [event for event in events if isinstance(event, TokenEvent)]
     assert len(tokens) == 3
     assert [len(t.text.split()) for t in tokens] == [16, 16, 8]
@@ -115,12 +115,11 @@ async def test_tokens_stream_in_chunks_of_sixteen_words(sim: Launch, clients: Cl
 async def test_approval_answered_in_stream(sim: Launch, clients: Clients) -> None:
     gateway = sim()
     client = await clients(gateway)
-    run = client.run(await new_session(client), "please run `ls -la /tmp`", idle_close_after=0.1)
+    run = client.run(await new_session(client), "please run `ls -la /tmp`")
     events = await collect(run, ApprovalAnswer.allow_once())
     assert kinds(events) == [
         "status:accepted",
         "status:in_progress",
-        "token:final",
         "ToolProposalEvent",
         "ApprovalRequestEvent",
         "ApprovalResponseEvent",
@@ -148,7 +147,9 @@ async def test_approval_answered_in_stream(sim: Launch, clients: Clients) -> Non
         "allow_session",
         "deny_once",
     ]
-    assert '"input"' in request.prompt.details_json
+    assert '"input_json":{"command":"ls -la /tmp"' in request.prompt.details_json
+    assert request.request_summary.startswith('{"tool_name":"palyra.process.run","skill_id":null')
+    assert request.prompt.summary == "Tool `palyra.process.run` requested explicit approval"
     assert response.approved and response.approval_id == request.approval_id
     assert response.scope is DecisionScope.ONCE and response.reason == "approved_by_client"
     assert decision.allowed
@@ -164,7 +165,7 @@ async def test_approval_answered_in_stream(sim: Launch, clients: Clients) -> Non
 async def test_deny_with_a_reason(sim: Launch, clients: Clients) -> None:
     gateway = sim()
     client = await clients(gateway)
-    run = client.run(await new_session(client), "write notes.txt hello", idle_close_after=0.1)
+    run = client.run(await new_session(client), "write notes.txt hello")
     events = await collect(run, ApprovalAnswer.deny("not on a Friday"))
     decision = next(e for e in events if isinstance(e, ToolDecisionEvent))
     result = next(e for e in events if isinstance(e, ToolResultEvent))
@@ -185,15 +186,15 @@ async def test_session_and_timeboxed_grants_are_cached(
     gateway = sim()
     client = await clients(gateway)
     session_id = await new_session(client)
-    first = await collect(client.run(session_id, "run date", idle_close_after=0.1), answer)
+    first = await collect(client.run(session_id, "run date"), answer)
     response = next(e for e in first if isinstance(e, ApprovalResponseEvent))
     assert response.scope is answer.scope and response.scope_ttl_ms == answer.ttl_ms
-    second = await collect(client.run(session_id, "run date", idle_close_after=0.1))
+    second = await collect(client.run(session_id, "run date"))
     assert not any(isinstance(e, ApprovalRequestEvent) for e in second)
     cached = next(e for e in second if isinstance(e, ApprovalResponseEvent))
     assert cached.approved
     other = await collect(
-        client.run(await new_session(client), "run date", idle_close_after=0.1),
+        client.run(await new_session(client), "run date"),
         ApprovalAnswer.deny(),
     )
     assert any(isinstance(e, ApprovalRequestEvent) for e in other)
@@ -207,9 +208,7 @@ def test_a_timeboxed_answer_needs_a_duration() -> None:
 async def test_an_unanswered_approval_times_out_as_a_denial(sim: Launch, clients: Clients) -> None:
     gateway = sim("--approval-timeout-ms", "300")
     client = await clients(gateway)
-    events = await collect(
-        client.run(await new_session(client), "run uptime", idle_close_after=0.1)
-    )
+    events = await collect(client.run(await new_session(client), "run uptime"))
     response = next(e for e in events if isinstance(e, ApprovalResponseEvent))
     assert not response.approved and response.reason == "approval_response_timeout"
     request = next(e for e in events if isinstance(e, ApprovalRequestEvent))
@@ -220,7 +219,7 @@ async def test_an_unanswered_approval_times_out_as_a_denial(sim: Launch, clients
 async def test_an_approval_is_answered_once(sim: Launch, clients: Clients) -> None:
     gateway = sim()
     client = await clients(gateway)
-    run = client.run(await new_session(client), "run id", idle_close_after=0.1)
+    run = client.run(await new_session(client), "run id")
     async for event in run:
         if isinstance(event, ApprovalRequestEvent):
             assert run.pending_approvals == (event,)
@@ -235,7 +234,7 @@ async def test_abort_ends_the_run_with_cancelled(sim: Launch, clients: Clients) 
     gateway = sim("--token-delay-ms", "150")
     client = await clients(gateway)
     text = " ".join(f"w{index}" for index in range(200))
-    run = client.run(await new_session(client), text, idle_close_after=0.1)
+    run = client.run(await new_session(client), text)
     events: list[RunEvent] = []
     abort_result = None
     async for event in run:
@@ -349,7 +348,7 @@ async def test_reused_run_id_is_already_exists(sim: Launch, clients: Clients) ->
     gateway = sim()
     client = await clients(gateway)
     session_id = await new_session(client)
-    run = client.run(session_id, "one", idle_close_after=0.1)
+    run = client.run(session_id, "one")
     await collect(run)
     with pytest.raises(AlreadyExists):
         await collect(client.run(session_id, "two", run_id=run.run_id))
@@ -366,7 +365,7 @@ async def test_sessions_resolve_list_and_cleanup(sim: Launch, clients: Clients) 
     assert not again.created
     with pytest.raises(NotFound):
         await client.resolve_session(session_id=new_ulid(), require_existing=True)
-    await collect(client.run(session_id, "hello there", idle_close_after=0.1))
+    await collect(client.run(session_id, "hello there"))
     page = await client.list_sessions()
     listed = {s.session_id: s for s in page.sessions}
     assert listed[session_id].last_run_state == "done"
@@ -384,9 +383,7 @@ async def test_sessions_resolve_list_and_cleanup(sim: Launch, clients: Clients) 
 async def test_pending_approvals_are_listed(sim: Launch, clients: Clients) -> None:
     gateway = sim()
     client = await clients(gateway)
-    run = client.run(
-        await new_session(client), "fetch https://example.test/x", idle_close_after=0.1
-    )
+    run = client.run(await new_session(client), "fetch https://example.test/x")
     async for event in run:
         if isinstance(event, ApprovalRequestEvent):
             pending = await client.pending_approvals()

@@ -118,7 +118,7 @@ async def test_approvals_over_the_console(
     http = http_clients(gateway)
     client = await clients(gateway)
     session = await client.new_session("console")
-    run = client.run(session.session.session_id, "run whoami", idle_close_after=0.1)
+    run = client.run(session.session.session_id, "run whoami")
     async for event in run:
         if isinstance(event, ApprovalRequestEvent):
             page = await http.list_approvals(pending_only=True)
@@ -144,7 +144,7 @@ async def test_catalog_transcript_and_handoff(
     http = http_clients(gateway)
     client = await clients(gateway)
     session_id = (await client.new_session("catalog")).session.session_id
-    run = client.run(session_id, "alpha beta gamma", idle_close_after=0.1)
+    run = client.run(session_id, "alpha beta gamma")
     async for _ in run:
         pass
     catalog = await http.session_catalog()

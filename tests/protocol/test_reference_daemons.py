@@ -148,22 +148,29 @@ async def _run_stream_until_approval(
             return call, session_id, run_id
 
 
+async def _rest(call: grpc.aio.StreamStreamCall[Any, common.RunStreamEvent]) -> list[Any]:
+    bodies = []
+    while (event := await call.read()) is not grpc.aio.EOF:
+        assert isinstance(event, common.RunStreamEvent)
+        bodies.append(event)
+    return bodies
+
+
 async def test_half_close_before_an_answer_denies_with_error(sim: Launch) -> None:
     gateway = sim()
     async with grpc.aio.insecure_channel(gateway.grpc_addr) as channel:
         call, _, _ = await _run_stream_until_approval(channel)
         await call.done_writing()
-        bodies = []
-        while (event := await call.read()) is not grpc.aio.EOF:
-            assert isinstance(event, common.RunStreamEvent)
-            bodies.append(event)
+        bodies = await _rest(call)
         response = next(e for e in bodies if e.WhichOneof("body") == "tool_approval_response")
         assert not response.tool_approval_response.approved
         assert "no interactive approval channel" in response.tool_approval_response.reason
         assert bodies[-1].status.kind == common.StreamStatus.STATUS_KIND_DONE
 
 
-async def test_input_while_an_approval_waits_is_invalid(sim: Launch) -> None:
+async def test_input_while_an_approval_waits_denies_it_as_an_error(sim: Launch) -> None:
+    # palyrad turns an answer it cannot take into a denial with
+    # "approval_response_error: …" and carries on; the stream does not fail.
     gateway = sim()
     async with grpc.aio.insecure_channel(gateway.grpc_addr) as channel:
         call, session_id, run_id = await _run_stream_until_approval(channel)
@@ -175,11 +182,49 @@ async def test_input_while_an_approval_waits_is_invalid(sim: Launch) -> None:
                 input=common.MessageEnvelope(content=common.MessageContent(text="again")),
             )
         )
-        with pytest.raises(grpc.aio.AioRpcError) as caught:
-            while await call.read() is not grpc.aio.EOF:
-                pass
-        assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
-        assert "while waiting for tool approval" in (caught.value.details() or "")
+        await call.done_writing()
+        bodies = await _rest(call)
+        response = next(e for e in bodies if e.WhichOneof("body") == "tool_approval_response")
+        assert not response.tool_approval_response.approved
+        assert response.tool_approval_response.reason == (
+            "approval_response_error: "
+            "received prompt payload while waiting for tool approval response"
+        )
+        assert bodies[-1].status.kind == common.StreamStatus.STATUS_KIND_DONE
+        assert await call.code() is grpc.StatusCode.OK
+
+
+@pytest.mark.parametrize(
+    ("proposal_id", "problem"),
+    [
+        ("call_1", "tool_approval_response.proposal_id must be a canonical ULID"),
+        (
+            "01ARZ3NDEKTSV4RRFFQ69G5FAV",
+            "tool approval response proposal_id does not match pending tool proposal",
+        ),
+    ],
+)
+async def test_an_answer_for_another_proposal_is_refused(
+    sim: Launch, proposal_id: str, problem: str
+) -> None:
+    gateway = sim()
+    async with grpc.aio.insecure_channel(gateway.grpc_addr) as channel:
+        call, session_id, run_id = await _run_stream_until_approval(channel)
+        await call.write(
+            common.RunStreamRequest(
+                v=1,
+                session_id=common.CanonicalId(ulid=session_id),
+                run_id=common.CanonicalId(ulid=run_id),
+                tool_approval_response=common.ToolApprovalResponse(
+                    proposal_id=common.CanonicalId(ulid=proposal_id), approved=True
+                ),
+            )
+        )
+        await call.done_writing()
+        bodies = await _rest(call)
+        response = next(e for e in bodies if e.WhichOneof("body") == "tool_approval_response")
+        assert not response.tool_approval_response.approved
+        assert response.tool_approval_response.reason == f"approval_response_error: {problem}"
 
 
 async def test_browserd_health(tmp_path: Path) -> None:

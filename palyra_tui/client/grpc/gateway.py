@@ -37,6 +37,8 @@ from palyra_tui.models.ids import new_ulid
 PROTOCOL_VERSION = 1
 DEFAULT_DEADLINE = 5.0
 APPROVALS_DEADLINE = 10.0
+FIRST_EVENT_TIMEOUT = 5.0
+IDLE_TIMEOUT = 60.0
 GATEWAY = "/palyra.gateway.v1.GatewayService/"
 APPROVALS = "/palyra.gateway.v1.ApprovalsService/"
 
@@ -283,11 +285,17 @@ class GatewayClient:
         text: str,
         *,
         run_id: str | None = None,
-        idle_close_after: float = 0.5,
-        tool_followup_grace: float = 120.0,
+        first_event_timeout: float | None = FIRST_EVENT_TIMEOUT,
+        idle_timeout: float | None = IDLE_TIMEOUT,
         allow_sensitive_tools: bool = False,
     ) -> RunConversation:
-        """Start one message turn in ``session_id``: iterate it for the run's events."""
+        """Start one message turn in ``session_id``: iterate it for the run's events.
+
+        The run fails with :class:`DeadlineExceeded` when the gateway sends no
+        first event within ``first_event_timeout`` seconds, or nothing for
+        ``idle_timeout`` seconds while no tool call or approval is open (None
+        turns either check off).
+        """
         return RunConversation(
             self._run_stream,
             self._metadata,
@@ -296,8 +304,8 @@ class GatewayClient:
             run_id=run_id or new_ulid(),
             target=self.target,
             abort=self.abort_run,
-            idle_close_after=idle_close_after,
-            tool_followup_grace=tool_followup_grace,
+            first_event_timeout=first_event_timeout,
+            idle_timeout=idle_timeout,
             allow_sensitive_tools=allow_sensitive_tools,
         )
 

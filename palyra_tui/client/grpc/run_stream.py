@@ -1,24 +1,26 @@
 """One chat turn over ``RunStream``, as the conversation palyrad expects (interfaces §1.4).
 
-The request side stays open while the gateway may still ask for an approval,
-because an approval requested after the client half-closed is denied with "no
-interactive approval channel".  palyrad sends a final token at the end of each
-text part, and a tool proposal may follow it in the same turn, so a final
-token alone does not end the turn.  The request side is half-closed when no
-proposal or approval is open and
+palyrad runs the whole turn (model turns and tool calls) and then reads the
+client's side again: another ``input`` starts another turn, a half-close ends
+the run with ``DONE``.  So the request side must be closed promptly, and the
+rule is the palyra CLI's (``run_stream_can_close_request_side``): half-close
+as soon as a final model token, a tool result or a tool attestation arrives.
+The CLI answers an approval before it reads the next event, so it never closes
+with an answer owed; here the operator may take their time, so the request
+side stays open while an approval of this run still waits for its answer.
 
-* the last thing that happened was a final model token, and nothing arrived
-  for ``idle_close_after`` seconds; or
-* the last thing that happened was a tool result, and the model did not start
-  another turn within ``tool_followup_grace`` seconds (palyrad follows every
-  tool result with another model turn or a FAILED status, within its 120 s
-  loop budget).
+Like the CLI's, this rule means an approval the gateway asks for after the
+half-close (a tool call that follows text in the same model turn, or a second
+tool round) is denied by palyrad with "no interactive approval channel".
 
-palyrad then sends ``DONE``.  (The palyra CLI half-closes at the first final
-token or tool result, which makes any later approval fail.)  A ``FAILED``
-status followed by an RPC error is reported once, as the ``FAILED`` event.
-Responses are read by a task of their own, so waiting for a quiet period never
-cancels a read on the call.
+Two timeouts keep a silent gateway from holding a run for ever: no first event
+within ``first_event_timeout`` (a hung gateway accepts the connection but
+answers nothing), and no event for ``idle_timeout`` while no proposal or
+approval is open.  Either closes the call and raises :class:`DeadlineExceeded`.
+
+A ``FAILED`` status followed by an RPC error is reported once, as the
+``FAILED`` event.  Responses are read by a task of their own, so a timeout
+never cancels a read on the call.
 """
 
 from __future__ import annotations
@@ -30,7 +32,12 @@ from typing import TypeAlias
 
 import grpc
 
-from palyra_tui.client.errors import GatewayUnavailable, InvalidRequest
+from palyra_tui.client.errors import (
+    ClientError,
+    DeadlineExceeded,
+    GatewayUnavailable,
+    InvalidRequest,
+)
 from palyra_tui.client.grpc import convert
 from palyra_tui.client.grpc._generated.palyra.v1 import common_pb2 as common
 from palyra_tui.client.grpc.errors import map_rpc_error
@@ -49,11 +56,19 @@ from palyra_tui.models.gateway import (
 )
 
 PROTOCOL_VERSION = 1
+FINAL_STATUS_WAIT = 2.0
 
 RunStreamCall: TypeAlias = grpc.aio.StreamStreamMultiCallable[
     common.RunStreamRequest, common.RunStreamEvent
 ]
 _End = object()
+
+
+def closes_request_side(event: RunEvent) -> bool:
+    """The palyra CLI's rule: a final model token, a tool result or a tool attestation."""
+    if isinstance(event, TokenEvent):
+        return event.is_final
+    return isinstance(event, ToolResultEvent | ToolAttestationEvent)
 
 
 class RunConversation:
@@ -69,8 +84,8 @@ class RunConversation:
         run_id: str,
         target: str,
         abort: Callable[[str, str], Awaitable[AbortResult]],
-        idle_close_after: float,
-        tool_followup_grace: float,
+        first_event_timeout: float | None,
+        idle_timeout: float | None,
         allow_sensitive_tools: bool,
     ) -> None:
         self.session_id = session_id
@@ -80,9 +95,8 @@ class RunConversation:
         self._text = text
         self._target = target
         self._abort = abort
-        self._idle = idle_close_after
-        self._tool_grace = tool_followup_grace
-        self._quiet_after: float | None = None
+        self._first_event_timeout = first_event_timeout
+        self._idle_timeout = idle_timeout
         self._allow_sensitive = allow_sensitive_tools
         self._call: grpc.aio.StreamStreamCall[common.RunStreamRequest, common.RunStreamEvent] | None
         self._call = None
@@ -92,6 +106,7 @@ class RunConversation:
         self._half_closed = False
         self._finished = False
         self._failed = False
+        self._received = 0
         self._open_proposals: set[str] = set()
         self._pending_approvals: dict[str, ApprovalRequestEvent] = {}
         self._answered: set[str] = set()
@@ -102,6 +117,11 @@ class RunConversation:
     def half_closed(self) -> bool:
         """True once palyra-tui told the gateway the turn is over."""
         return self._half_closed
+
+    @property
+    def received(self) -> int:
+        """How many events the gateway sent so far (0: it never acknowledged the message)."""
+        return self._received
 
     @property
     def pending_approvals(self) -> tuple[ApprovalRequestEvent, ...]:
@@ -148,9 +168,6 @@ class RunConversation:
                 await self.close()
                 raise StopAsyncIteration
             item = await self._next_item()
-            if item is None:
-                await self._half_close()
-                continue
             if item is _End:
                 ended_early = not self._finished
                 self._finished = True
@@ -168,7 +185,10 @@ class RunConversation:
             event = convert.run_event(item)
             if event is None:
                 continue
+            self._received += 1
             self._track(event)
+            if closes_request_side(event) and not self._owed_answers():
+                await self._half_close()
             return event
 
     # Internals -------------------------------------------------------------
@@ -188,9 +208,9 @@ class RunConversation:
         self._reader = asyncio.create_task(self._read_all())
         try:
             await self._write(first)
-        except grpc.aio.AioRpcError as error:
+        except ClientError:
             await self.close()
-            raise map_rpc_error(error, self._target) from None
+            raise
 
     async def _read_all(self) -> None:
         call = self._call
@@ -209,26 +229,32 @@ class RunConversation:
         finally:
             self._inbox.put_nowait(_End)
 
-    async def _next_item(self) -> common.RunStreamEvent | BaseException | object | None:
-        """The next inbox item, or None when a quiet period says the turn is over."""
-        quiet = self._quiet_period()
-        if quiet is not None:
-            try:
-                return await asyncio.wait_for(self._inbox.get(), quiet)
-            except TimeoutError:
-                return None
-        return await self._inbox.get()
+    async def _next_item(self) -> common.RunStreamEvent | BaseException | object:
+        """The next inbox item; a silent gateway ends the run with DeadlineExceeded."""
+        limit, silence = self._wait_limit()
+        if limit is None:
+            return await self._inbox.get()
+        try:
+            return await asyncio.wait_for(self._inbox.get(), limit)
+        except TimeoutError:
+            await self.close()
+            raise DeadlineExceeded(silence.format(target=self._target, seconds=limit)) from None
 
-    def _quiet_period(self) -> float | None:
-        if self._half_closed or self._open_proposals or self._pending_approvals:
-            return None
-        return self._quiet_after
+    def _wait_limit(self) -> tuple[float | None, str]:
+        if not self._received:
+            return self._first_event_timeout, (
+                "the gateway at {target} took the message but sent nothing back within "
+                "{seconds:g} s; it may be hung"
+            )
+        if self._open_proposals or self._pending_approvals:
+            return None, ""
+        return self._idle_timeout, "the gateway at {target} sent nothing for {seconds:g} s"
+
+    def _owed_answers(self) -> bool:
+        return any(approval_id not in self._answered for approval_id in self._pending_approvals)
 
     def _track(self, event: RunEvent) -> None:
-        if isinstance(event, TokenEvent):
-            self._quiet_after = self._idle if event.is_final else None
-        elif isinstance(event, ToolProposalEvent):
-            self._quiet_after = None
+        if isinstance(event, ToolProposalEvent):
             self._open_proposals.add(event.proposal_id)
         elif isinstance(event, ApprovalRequestEvent):
             self._pending_approvals[event.approval_id] = event
@@ -236,7 +262,6 @@ class RunConversation:
             self._pending_approvals.pop(event.approval_id, None)
         elif isinstance(event, ToolResultEvent | ToolAttestationEvent):
             self._open_proposals.discard(event.proposal_id)
-            self._quiet_after = self._tool_grace
         elif isinstance(event, StatusEvent):
             if event.status is RunStatus.FAILED:
                 self._failed = True
@@ -253,11 +278,35 @@ class RunConversation:
                 await self._call.done_writing()
 
     async def _write(self, message: common.RunStreamRequest) -> None:
-        assert self._call is not None
+        """Write one request; a failed write reports the call's own final status.
+
+        A write fails when the call already ended, and what it raises then says
+        little: ``InvalidStateError``, or, under load, ``INTERNAL: Internal
+        error from Core`` (grpc/grpc#36066).  The status the gateway ended the
+        call with is the one worth reporting.
+        """
+        call = self._call
+        assert call is not None
         async with self._write_lock:
             try:
-                await self._call.write(message)
+                await call.write(message)
+                return
             except grpc.aio.AioRpcError as error:
-                raise map_rpc_error(error, self._target) from None
+                failure: ClientError = map_rpc_error(error, self._target)
             except (asyncio.InvalidStateError, grpc.aio.UsageError):
-                raise GatewayUnavailable("the run ended before the answer could be sent") from None
+                failure = GatewayUnavailable("the run ended before the message could be sent")
+        raise await self._final_status(call) or failure
+
+    async def _final_status(
+        self, call: grpc.aio.StreamStreamCall[common.RunStreamRequest, common.RunStreamEvent]
+    ) -> ClientError | None:
+        """The call's final status as an error, if the gateway ended it with one."""
+        try:
+            code = await asyncio.wait_for(call.code(), FINAL_STATUS_WAIT)
+            details = await asyncio.wait_for(call.details(), FINAL_STATUS_WAIT)
+        except (TimeoutError, grpc.aio.AioRpcError):
+            return None
+        if code in (grpc.StatusCode.OK, grpc.StatusCode.CANCELLED):
+            return None
+        status = grpc.aio.AioRpcError(code, grpc.aio.Metadata(), grpc.aio.Metadata(), details)
+        return map_rpc_error(status, self._target)
