@@ -16,7 +16,14 @@ from palyra_tui.errors import InstanceLocked, SupervisorError
 from palyra_tui.models import ServiceState
 from palyra_tui.supervisor import ManualClock, Supervisor
 from palyra_tui.supervisor.subscriptions import EventSubscription
-from tests.conftest import child, eventually, next_state, pids_alive, wait_for_output
+from tests.conftest import (
+    block_until,
+    child,
+    eventually,
+    next_state,
+    pids_alive,
+    wait_for_output,
+)
 
 OpenSupervisor = Callable[..., Supervisor]
 ConfigFactory = Callable[..., Config]
@@ -38,8 +45,9 @@ async def crasher_on_manual_clock(
 async def test_crash_is_detected_and_decoded(
     config_factory: ConfigFactory, open_supervisor: OpenSupervisor
 ) -> None:
+    clock = ManualClock()
     config = config_factory({"crasher": {"command": child("exit", "3")}})
-    supervisor = open_supervisor(config)
+    supervisor = open_supervisor(config, clock=clock, tick_interval=NO_TICK)
     events = supervisor.subscribe_events()
     await supervisor.start("crasher")
     started = await next_state(events, "crasher", ServiceState.STARTING)
@@ -50,7 +58,7 @@ async def test_crash_is_detected_and_decoded(
     assert backoff.exit.description == "exited with code 3"
     assert backoff.attempt == 1
     assert backoff.next_attempt_at is not None
-    assert backoff.next_attempt_at == pytest.approx(backoff.ts + 1.0, abs=0.05)
+    assert backoff.next_attempt_at == clock.time() + 1.0
     snapshot = supervisor.snapshot().get("crasher")
     assert snapshot is not None and snapshot.last_exit is not None
     assert snapshot.state is ServiceState.BACKOFF and snapshot.pid is None
@@ -139,14 +147,16 @@ async def test_hold_stops_the_schedule_and_release_starts_at_once(
 
 
 async def test_hold_while_running_parks_the_next_crash(
-    config_factory: ConfigFactory, open_supervisor: OpenSupervisor
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor, tmp_path: Path
 ) -> None:
-    config = config_factory({"crasher": {"command": child("exit", "1", "0.3")}})
+    crash = tmp_path / "crash"
+    config = config_factory({"crasher": {"command": child("exit-when", str(crash), "1")}})
     supervisor = open_supervisor(config, tick_interval=NO_TICK)
     events = supervisor.subscribe_events()
     await supervisor.start("crasher")
     await next_state(events, "crasher", ServiceState.STARTING)
     await supervisor.hold("crasher", True)
+    crash.touch()
     held = await next_state(events, "crasher", ServiceState.HELD)
     assert held.reason == "exited with code 1"
 
@@ -271,15 +281,24 @@ async def test_grandchildren_die_with_a_crashed_leader(
 async def test_exit_handling_does_not_wait_for_the_callers_loop(
     config_factory: ConfigFactory, open_supervisor: OpenSupervisor
 ) -> None:
-    config = config_factory({"crasher": {"command": child("exit", "1", "0.2")}})
-    supervisor = open_supervisor(config, tick_interval=NO_TICK)
+    """The caller's loop stays blocked (a stalled terminal) until the crash is handled.
+
+    The wait below never yields to the caller's loop, so the exit can only be
+    seen if the supervisor thread handled it on its own.  Events for this loop
+    queue up meanwhile and arrive once it runs again.
+    """
+    clock = ManualClock()
+    config = config_factory({"crasher": {"command": child("exit", "1")}})
+    supervisor = open_supervisor(config, clock=clock, tick_interval=NO_TICK)
+    events = supervisor.subscribe_events()
     await supervisor.start("crasher")
-    time.sleep(1.0)  # the caller's loop is blocked: a stalled terminal
+    handled = block_until(lambda: supervisor.snapshot().get("crasher").last_exit is not None)  # type: ignore[union-attr]
+    assert handled, "the crash was not handled while the caller's loop was blocked"
     snapshot = supervisor.snapshot().get("crasher")
-    assert snapshot is not None
-    assert snapshot.state is ServiceState.BACKOFF
-    assert snapshot.last_exit is not None
-    assert snapshot.last_exit.uptime == pytest.approx(0.2, abs=0.15)
+    assert snapshot is not None and snapshot.state is ServiceState.BACKOFF
+    assert snapshot.last_exit is not None and snapshot.last_exit.code == 1
+    backoff = await next_state(events, "crasher", ServiceState.BACKOFF)
+    assert backoff.exit == snapshot.last_exit
 
 
 async def test_restart_stops_gracefully_then_starts(
