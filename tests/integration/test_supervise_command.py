@@ -89,7 +89,8 @@ def test_state_changes_are_json_lines_and_sigint_stops_cleanly(tmp_path: Path) -
         starting = wait_for(stream, "worker", "starting", seen)
         assert isinstance(starting["pid"], int) and isinstance(starting["ts"], float)
         exited = wait_for(stream, "crasher", "exited", seen)
-        assert exited["exit_code"] == 4 and exited["reason"] == "exited with code 4"
+        assert exited["exit_code"] == 4
+        assert exited["reason"] == "not restarted (restart policy: never)"
         wait_for(stream, "worker", "running", seen)
         process.send_signal(signal.SIGINT)
         stopped = wait_for(stream, "worker", "stopped", seen)
@@ -108,6 +109,8 @@ def test_state_changes_are_json_lines_and_sigint_stops_cleanly(tmp_path: Path) -
         "browserd",
         "node_host",
     }
+    crasher = [r for r in seen + rest if r["event"] == "state" and r["service"] == "crasher"]
+    assert crasher[-1]["state"] == "exited", "shutting down keeps how the crasher ended"
     assert process.stderr is not None and process.stderr.read() == ""
 
 
