@@ -380,6 +380,19 @@ async def test_run_loop_disabled_says_how_to_fix_it(sim: Launch, clients: Client
     )
 
 
+async def test_a_run_refused_at_once_reports_the_gateways_reason_every_time(
+    sim: Launch, clients: Clients
+) -> None:
+    """The refusal races the first write; grpcio would report ``INTERNAL`` for the loser."""
+    disabled = await clients(sim(env={"PALYRA_ORCHESTRATOR_RUNLOOP_V1_ENABLED": "false"}))
+    wrong_token = await clients(sim(), token="wrong-token")
+    for _ in range(40):
+        with pytest.raises(RunLoopDisabled):
+            await collect(disabled.run(new_ulid(), "hello"))
+        with pytest.raises(AuthRejected):
+            await collect(wrong_token.run(new_ulid(), "hello"))
+
+
 async def test_unreachable_gateway_names_the_address() -> None:
     client = GatewayClient("127.0.0.1:9", identity())
     try:
