@@ -62,7 +62,9 @@ class Terminal:
 
     def wait_for(self, *needles: str, timeout: float = DEADLINE) -> str:
         """Wait until every needle is on screen."""
-        return self.wait_until(lambda screen: all(needle in screen for needle in needles), needles)
+        return self.wait_until(
+            lambda screen: all(needle in screen for needle in needles), needles, timeout
+        )
 
     def wait_until(
         self, condition: Callable[[str], bool], what: object, timeout: float = DEADLINE
