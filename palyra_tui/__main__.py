@@ -1,7 +1,8 @@
 """``python -m palyra_tui`` and the ``palyra-tui`` console script.
 
 Without a command (or with ``demo``) this opens the Textual control center;
-every other command is headless and never imports Textual.
+every other command is headless and never imports Textual.  ``--config`` is
+accepted before or after the command.
 """
 
 from __future__ import annotations
@@ -33,12 +34,14 @@ def _tui(demo: bool, config_path: object) -> int:
     from palyra_tui.errors import ConfigError
     from palyra_tui.ui.launch import run_tui, startup_reason
 
-    if demo:
-        return run_tui(demo_config(), environ=demo_environ())
+    path = config_path if isinstance(config_path, Path) else None
     try:
-        config = load_config(config_path if isinstance(config_path, Path) else None)
+        config = load_config(path) if path is not None or not demo else None
     except ConfigError as error:
         return run_tui(None, startup_error=startup_reason(error))
+    if demo:
+        return run_tui(demo_config(base=config), environ=demo_environ())
+    assert config is not None
     return run_tui(config)
 
 

@@ -84,7 +84,7 @@ async def next_state(
     events: EventSubscription,
     service: str,
     state: ServiceState,
-    timeout: float = 10.0,
+    timeout: float = 30.0,
 ) -> ServiceEvent:
     """Wait for ``service`` to reach ``state``; fail with what happened instead."""
     seen: list[str] = []
@@ -118,16 +118,31 @@ def pids_alive(pids: list[int]) -> list[int]:
     return alive
 
 
-async def eventually(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+async def eventually(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
     """Poll ``condition`` until it holds (True) or ``timeout`` passes (False).
 
-    For waiting on real processes to do something, not for timing logic.
+    For waiting on real processes to do something, not for timing logic.  The
+    deadline is generous: it only bounds how long a broken test hangs.
     """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return True
         await asyncio.sleep(0.02)
+    return condition()
+
+
+def block_until(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
+    """Like :func:`eventually`, but without ever yielding to the calling event loop.
+
+    A test calls this to prove that something happens while its own loop is
+    stalled, as a loop is behind a terminal that stopped reading.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
     return condition()
 
 

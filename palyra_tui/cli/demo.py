@@ -22,11 +22,15 @@ def sim_command(daemon: str, *args: str) -> list[str]:
     return [sys.executable, "-m", "palyra_tui", "sim", daemon, *args]
 
 
-def demo_config(state_root: Path | None = None) -> Config:
-    """A config that runs the reference gateway, browserd and node host."""
+def demo_config(state_root: Path | None = None, base: Config | None = None) -> Config:
+    """A config that runs the reference gateway, browserd and node host.
+
+    ``base`` (the operator's ``--config``) supplies the settings that are not
+    about services or where state lives, such as ``log_lines``.
+    """
     root = state_root if state_root is not None else Path(tempfile.mkdtemp(prefix="palyra-demo-"))
     ports = ("--port", "0", "--grpc-port", "0")
-    document = {
+    document: dict[str, object] = {
         "state_root": str(root),
         "runtime": {
             "admin_port": 0,
@@ -41,6 +45,8 @@ def demo_config(state_root: Path | None = None) -> Config:
             "node_host": {"command": sim_command("node", "run", "--json"), "enabled": True},
         },
     }
+    if base is not None:
+        document["log_lines"] = base.log_lines
     return parse_config(document, None, {})
 
 

@@ -21,42 +21,60 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CONFIG = 2
 EXIT_LOCKED = 3
+CONFIG_HELP = "config file (default: $PALYRA_TUI_CONFIG or $XDG_CONFIG_HOME/palyra/tui.toml)"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``palyra-tui`` argument parser."""
+    """The ``palyra-tui`` argument parser.
+
+    ``--config`` works before and after the command.  A command's own
+    ``--config`` defaults to "not given", so one given before the command is
+    not reset by the command's parser.
+    """
     parser = argparse.ArgumentParser(
         prog="palyra-tui",
-        description="Terminal control center for the Palyra agent gateway.",
+        usage="palyra-tui [-h] [--version] [--config CONFIG] [COMMAND ...]",
+        description="Terminal control center for the Palyra agent gateway. "
+        "Without a command, palyra-tui opens the control center over the configured services.",
+        epilog="Try 'palyra-tui demo' to see the control center without Palyra installed.",
     )
     parser.add_argument("--version", action="version", version=f"palyra-tui {__version__}")
-    parser.add_argument(
-        "--config",
-        type=Path,
-        help="config file (default: $PALYRA_TUI_CONFIG or $XDG_CONFIG_HOME/palyra/tui.toml)",
-    )
+    parser.add_argument("--config", type=Path, help=CONFIG_HELP)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser(
+    demo = commands.add_parser(
         "demo",
+        prog="palyra-tui demo",
         help="open the control center over the reference daemons in a temporary state root",
         description="Start the reference gateway, browserd and node host (not Palyra) in a "
         "temporary state root and open the control center over them.",
     )
+    _command_config(
+        demo,
+        "a config file whose other settings (such as log_lines) the demo uses; "
+        "its services and state root are replaced by the demo's",
+    )
     supervise = commands.add_parser(
         "supervise",
+        prog="palyra-tui supervise",
         help="run the supervisor without a UI, printing JSON lines",
         description="Start the configured services and supervise them in the foreground. "
         "Prints one JSON object per state change; SIGINT or SIGTERM stops them cleanly.",
     )
+    _command_config(supervise, CONFIG_HELP)
     supervise.add_argument("--logs", action="store_true", help="also print every log line")
     sim = commands.add_parser(
         "sim",
+        prog="palyra-tui sim",
         help="run a reference daemon (gateway, browserd or node) for tests and the demo",
         description="Reference daemons that keep palyrad's contract. They are not Palyra.",
     )
     sim.add_argument("daemon", choices=["gateway", "browserd", "node"])
     sim.add_argument("daemon_args", nargs=argparse.REMAINDER, help="the daemon's own flags")
     return parser
+
+
+def _command_config(command: argparse.ArgumentParser, help_text: str) -> None:
+    command.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=help_text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

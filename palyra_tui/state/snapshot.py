@@ -9,7 +9,13 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from palyra_tui.models import HealthState, ServiceKind, SupervisorSnapshot
+from palyra_tui.models import (
+    HealthState,
+    ServiceKind,
+    ServiceSnapshot,
+    ServiceState,
+    SupervisorSnapshot,
+)
 from palyra_tui.models.gateway import Approval, GatewayHealth, SessionSummary
 
 
@@ -52,19 +58,40 @@ class AppSnapshot:
 
     @property
     def overall(self) -> OverallStatus:
-        """Down without gateway health; degraded when an optional part is unwell."""
+        """Down without gateway health; degraded while any enabled service is unwell."""
         if self.gateway_health is None:
             return OverallStatus.DOWN
         for service in self.supervisor.services:
-            if not service.enabled:
-                continue
-            if service.kind is ServiceKind.BROWSERD and (
-                service.health.state is HealthState.UNHEALTHY or not service.state.is_up
-            ):
-                return OverallStatus.DEGRADED
-            if service.kind is ServiceKind.NODE_HOST and not service.state.is_up:
+            if service.enabled and service_unwell(service):
                 return OverallStatus.DEGRADED
         return OverallStatus.HEALTHY
+
+
+_DOWN_AND_WANTED = frozenset({ServiceState.BACKOFF, ServiceState.HELD, ServiceState.FAILED})
+
+
+def service_unwell(service: ServiceSnapshot) -> bool:
+    """True when a service makes the whole degraded.
+
+    That is: it is wanted and restarting (backoff), held, given up on
+    (failed) or ended with a failure that is not restarted; or its health
+    check fails.  A failed service the operator stopped keeps its state but no
+    longer counts.  Browserd and the node host must also be up, as the desktop
+    companion requires.
+    """
+    if service.desired and service.state in _DOWN_AND_WANTED:
+        return True
+    if (
+        service.desired
+        and service.state is ServiceState.EXITED
+        and not (service.last_exit is not None and service.last_exit.success)
+    ):
+        return True
+    if service.health.state is HealthState.UNHEALTHY:
+        return True
+    return service.kind in (ServiceKind.BROWSERD, ServiceKind.NODE_HOST) and not (
+        service.state.is_up
+    )
 
 
 def connection_state(health_ok: bool, gateway_expected: bool) -> ConnectionState:

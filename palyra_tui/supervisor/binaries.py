@@ -74,8 +74,7 @@ def resolve_builtin(
     if found:
         return Path(found).resolve()
     raise BinaryNotFound(
-        f"cannot find '{name}': set {env_name} to its absolute path, put it on PATH,"
-        " or set the service's command in the config file"
+        f"cannot find '{name}': install Palyra or set {env_name}, or try `palyra-tui demo`"
     )
 
 

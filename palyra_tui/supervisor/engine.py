@@ -239,7 +239,7 @@ class Engine:
                 state=service.state,
                 pid=service.pid,
                 reason=service.reason,
-                exit=service.last_exit if not service.state.is_up else None,
+                exit=service.ended if not service.state.is_up else None,
                 attempt=service.attempt,
                 next_attempt_at=service.next_attempt_at,
             )

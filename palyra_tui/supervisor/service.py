@@ -3,6 +3,11 @@
 A :class:`ManagedService` lives on the supervisor's event loop and is touched
 only from there.  It owns at most one :class:`~.process.Child` at a time and
 reports every state change through ``on_change``.
+
+The reason of a state says why the service is in it and what happens next;
+the exit that caused it travels beside it (:attr:`ManagedService.ended`), so
+a reader that shows both never says "exited with code 3" twice.  Only
+restarts the supervisor makes on its own count as restarts.
 """
 
 from __future__ import annotations
@@ -66,6 +71,8 @@ class ManagedService:
         self.started_mono: float | None = None
         self.attempt = 0
         self.restarts = 0
+        self.ended: ExitInfo | None = None
+        self.spawn_error = ""
         self.next_attempt_mono: float | None = None
         self.next_attempt_at: float | None = None
         self.last_exit: ExitInfo | None = None
@@ -113,15 +120,27 @@ class ManagedService:
         self._spawn()
 
     async def stop(self, reason: str = "stopped by operator") -> None:
-        """Wanted down: stop signal to the group, SIGKILL after ``stop_timeout``."""
+        """Wanted down: stop signal to the group, SIGKILL after ``stop_timeout``.
+
+        Without a process there is nothing to stop: a failed or exited service
+        keeps its state and reason (shutting down does not erase a failure),
+        and a pending restart is cancelled with the failure kept in the reason.
+        """
         self.desired = False
-        self.attempt = 0
         self._clear_retry()
         child = self.child
         if child is None:
-            if self.state is not ServiceState.STOPPED:
-                self._set(ServiceState.STOPPED, reason)
+            if self.state in (ServiceState.FAILED, ServiceState.EXITED):
+                self.hooks.on_change(self)
+            elif self.state is not ServiceState.STOPPED:
+                failure = self._failure()
+                self.attempt = 0
+                self._set(
+                    ServiceState.STOPPED,
+                    f"{reason} (last failure: {failure})" if failure else reason,
+                )
             return
+        self.attempt = 0
         waiter: asyncio.Future[None] = self.hooks.loop.create_future()
         self._stop_waiters.append(waiter)
         if self.state is not ServiceState.STOPPING:
@@ -140,10 +159,10 @@ class ManagedService:
         self.held = held
         if held and self.state is ServiceState.BACKOFF:
             self._clear_retry()
-            self._set(ServiceState.HELD, "restarts held by operator")
+            self._set(ServiceState.HELD, self.spawn_error or "restarts held by operator")
         elif not held and self.state is ServiceState.HELD:
             if self.desired:
-                self._spawn()
+                self._spawn(automatic=True)
             else:
                 self._set(ServiceState.STOPPED, "")
         else:
@@ -160,7 +179,7 @@ class ManagedService:
             and self.next_attempt_mono is not None
             and self.hooks.clock.monotonic() >= self.next_attempt_mono
         ):
-            self._spawn()
+            self._spawn(automatic=True)
 
     def set_health(self, health: HealthStatus) -> None:
         """Record a probe result; a change of health state is published at once.
@@ -176,7 +195,8 @@ class ManagedService:
 
     # Internals -----------------------------------------------------------
 
-    def _spawn(self) -> None:
+    def _spawn(self, *, automatic: bool = False) -> None:
+        """Start a process; ``automatic`` when the supervisor restarts it on its own."""
         hooks = self.hooks
         self._clear_retry()
         try:
@@ -201,9 +221,11 @@ class ManagedService:
         except Exception as exc:
             self._spawn_failed(sanitize_line(f"cannot start: {type(exc).__name__}: {exc}"))
             return
-        if self.started_at is not None:
+        if automatic:
             self.restarts += 1
         self.child = child
+        self.ended = None
+        self.spawn_error = ""
         hooks.reaper.watch(child.pgid)
         self.started_at = hooks.clock.time()
         self.started_mono = hooks.clock.monotonic()
@@ -226,33 +248,50 @@ class ManagedService:
         )
 
     def _spawn_failed(self, reason: str) -> None:
+        """Record a failed spawn; the log says a reason once, not on every retry."""
         decision = backoff.after_spawn_failure(self.attempt, self.definition.config.max_restarts)
         self.attempt = decision.attempt
+        self.ended = None
+        repeated = reason == self.spawn_error
+        self.spawn_error = reason
         now = self.hooks.clock.time()
         if decision.delay is None:
-            self.writer.note(now, f"cannot start {self.name}: {reason}; giving up", LogLevel.ERROR)
+            said = "the same reason" if repeated else reason
+            self.writer.note(
+                now,
+                f"cannot start {self.name} ({said}); gave up after {self.attempt} failures",
+                LogLevel.ERROR,
+            )
             self.hooks.on_logs()
             self._set(ServiceState.FAILED, f"{reason}; gave up after {self.attempt} failures")
             return
-        self.writer.note(
-            now,
-            f"cannot start {self.name}: {reason}; retry in {decision.delay:g} s",
-            LogLevel.ERROR,
-        )
-        self.hooks.on_logs()
+        if not repeated:
+            self.writer.note(
+                now, f"cannot start {self.name}: {reason}; retrying with backoff", LogLevel.ERROR
+            )
+            self.hooks.on_logs()
         self._schedule_retry(decision.delay, reason)
 
-    def _schedule_retry(self, delay: float, reason: str) -> None:
+    def _schedule_retry(self, delay: float, failure: str = "") -> None:
+        """Back off before the next start; ``failure`` is the spawn error, if that was it."""
         clock = self.hooks.clock
         if self.held:
             self.next_attempt_mono = None
             self.next_attempt_at = None
-            self._set(ServiceState.HELD, reason)
+            self._set(ServiceState.HELD, failure or "restarts held by operator")
             return
         self.next_attempt_mono = clock.monotonic() + delay
         self.next_attempt_at = clock.time() + delay
         self._retry_timer = self.hooks.loop.call_later(delay, self.reconcile)
-        self._set(ServiceState.BACKOFF, reason)
+        self._set(ServiceState.BACKOFF, failure or f"restarting after a {delay:g} s backoff")
+
+    def _failure(self) -> str:
+        """How the service last failed, for a reason that must not lose it."""
+        if self.spawn_error:
+            return self.spawn_error
+        if self.ended is not None and not self.ended.success:
+            return self.ended.description
+        return ""
 
     def _clear_retry(self) -> None:
         self.next_attempt_mono = None
@@ -295,6 +334,7 @@ class ManagedService:
             code=status.code, signal=status.signal, at=now, uptime=round(uptime, 3)
         )
         self.last_exit = exit_info
+        self.ended = exit_info
         self.child = None
         self.stats = None
         stopping = self.state is ServiceState.STOPPING or not self.desired
@@ -306,7 +346,7 @@ class ManagedService:
         hooks.on_logs()
         if stopping:
             self.attempt = 0
-            self._set(ServiceState.STOPPED, f"{self._stop_reason} ({exit_info.description})")
+            self._set(ServiceState.STOPPED, self._stop_reason)
             waiters, self._stop_waiters = self._stop_waiters, []
             hooks.loop.create_task(self._release_stop_waiters(child, waiters))
             if self.desired:
@@ -317,14 +357,13 @@ class ManagedService:
         self.attempt = decision.attempt
         if decision.delay is None:
             if decision.give_up:
-                self._set(
-                    ServiceState.FAILED,
-                    f"{exit_info.description}; gave up after {self.attempt} consecutive failures",
-                )
+                self._set(ServiceState.FAILED, f"gave up after {self.attempt} consecutive failures")
             else:
-                self._set(ServiceState.EXITED, exit_info.description)
+                self._set(
+                    ServiceState.EXITED, f"not restarted (restart policy: {config.restart.value})"
+                )
             return
-        self._schedule_retry(decision.delay, exit_info.description)
+        self._schedule_retry(decision.delay)
 
     async def _release_stop_waiters(
         self, child: Child, waiters: list[asyncio.Future[None]]

@@ -16,7 +16,15 @@ from palyra_tui.errors import InstanceLocked, SupervisorError
 from palyra_tui.models import ServiceState
 from palyra_tui.supervisor import ManualClock, Supervisor
 from palyra_tui.supervisor.subscriptions import EventSubscription
-from tests.conftest import child, eventually, next_state, pids_alive, wait_for_output
+from tests.conftest import (
+    block_until,
+    child,
+    eventually,
+    make_config,
+    next_state,
+    pids_alive,
+    wait_for_output,
+)
 
 OpenSupervisor = Callable[..., Supervisor]
 ConfigFactory = Callable[..., Config]
@@ -38,8 +46,9 @@ async def crasher_on_manual_clock(
 async def test_crash_is_detected_and_decoded(
     config_factory: ConfigFactory, open_supervisor: OpenSupervisor
 ) -> None:
+    clock = ManualClock()
     config = config_factory({"crasher": {"command": child("exit", "3")}})
-    supervisor = open_supervisor(config)
+    supervisor = open_supervisor(config, clock=clock, tick_interval=NO_TICK)
     events = supervisor.subscribe_events()
     await supervisor.start("crasher")
     started = await next_state(events, "crasher", ServiceState.STARTING)
@@ -48,9 +57,10 @@ async def test_crash_is_detected_and_decoded(
     assert backoff.exit is not None
     assert (backoff.exit.code, backoff.exit.signal) == (3, None)
     assert backoff.exit.description == "exited with code 3"
+    assert backoff.reason == "restarting after a 1 s backoff"
     assert backoff.attempt == 1
     assert backoff.next_attempt_at is not None
-    assert backoff.next_attempt_at == pytest.approx(backoff.ts + 1.0, abs=0.05)
+    assert backoff.next_attempt_at == clock.time() + 1.0
     snapshot = supervisor.snapshot().get("crasher")
     assert snapshot is not None and snapshot.last_exit is not None
     assert snapshot.state is ServiceState.BACKOFF and snapshot.pid is None
@@ -72,7 +82,8 @@ async def test_signal_death_is_named(
     os.kill(started.pid, signal.SIGKILL)
     exited = await next_state(events, "victim", ServiceState.EXITED)
     assert exited.exit is not None and exited.exit.signal_name == "SIGKILL"
-    assert exited.reason == "killed by SIGKILL"
+    assert exited.exit.description == "killed by SIGKILL"
+    assert exited.reason == "not restarted (restart policy: never)"
 
 
 async def test_backoff_follows_the_injected_clock(
@@ -139,16 +150,19 @@ async def test_hold_stops_the_schedule_and_release_starts_at_once(
 
 
 async def test_hold_while_running_parks_the_next_crash(
-    config_factory: ConfigFactory, open_supervisor: OpenSupervisor
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor, tmp_path: Path
 ) -> None:
-    config = config_factory({"crasher": {"command": child("exit", "1", "0.3")}})
+    crash = tmp_path / "crash"
+    config = config_factory({"crasher": {"command": child("exit-when", str(crash), "1")}})
     supervisor = open_supervisor(config, tick_interval=NO_TICK)
     events = supervisor.subscribe_events()
     await supervisor.start("crasher")
     await next_state(events, "crasher", ServiceState.STARTING)
     await supervisor.hold("crasher", True)
+    crash.touch()
     held = await next_state(events, "crasher", ServiceState.HELD)
-    assert held.reason == "exited with code 1"
+    assert held.exit is not None and held.exit.code == 1
+    assert held.reason == "restarts held by operator"
 
 
 async def test_max_restarts_ends_in_failed(
@@ -162,7 +176,8 @@ async def test_max_restarts_ends_in_failed(
         clock.advance(60.0)
         await supervisor.tick()
     failed = await next_state(events, "crasher", ServiceState.FAILED)
-    assert "gave up after 3 consecutive failures" in failed.reason
+    assert failed.reason == "gave up after 3 consecutive failures"
+    assert failed.exit is not None and failed.exit.description == "exited with code 1"
     snapshot = supervisor.snapshot().get("crasher")
     assert snapshot is not None and snapshot.next_attempt_at is None
     assert snapshot.restarts == 2
@@ -200,8 +215,9 @@ async def test_missing_binary_is_a_state_with_a_retry_schedule(
     backoff = await next_state(events, "ghost", ServiceState.BACKOFF)
     assert "no-such-binary" in backoff.reason and "does not exist" in backoff.reason
     assert backoff.next_attempt_at is not None
+    assert backoff.exit is None
     notes = [line.text for line in supervisor.tail("ghost", 5)]
-    assert any("retry in 1 s" in note for note in notes)
+    assert any("retrying with backoff" in note for note in notes)
 
 
 async def test_stop_sends_the_configured_signal_to_the_group(
@@ -271,15 +287,24 @@ async def test_grandchildren_die_with_a_crashed_leader(
 async def test_exit_handling_does_not_wait_for_the_callers_loop(
     config_factory: ConfigFactory, open_supervisor: OpenSupervisor
 ) -> None:
-    config = config_factory({"crasher": {"command": child("exit", "1", "0.2")}})
-    supervisor = open_supervisor(config, tick_interval=NO_TICK)
+    """The caller's loop stays blocked (a stalled terminal) until the crash is handled.
+
+    The wait below never yields to the caller's loop, so the exit can only be
+    seen if the supervisor thread handled it on its own.  Events for this loop
+    queue up meanwhile and arrive once it runs again.
+    """
+    clock = ManualClock()
+    config = config_factory({"crasher": {"command": child("exit", "1")}})
+    supervisor = open_supervisor(config, clock=clock, tick_interval=NO_TICK)
+    events = supervisor.subscribe_events()
     await supervisor.start("crasher")
-    time.sleep(1.0)  # the caller's loop is blocked: a stalled terminal
+    handled = block_until(lambda: supervisor.snapshot().get("crasher").last_exit is not None)  # type: ignore[union-attr]
+    assert handled, "the crash was not handled while the caller's loop was blocked"
     snapshot = supervisor.snapshot().get("crasher")
-    assert snapshot is not None
-    assert snapshot.state is ServiceState.BACKOFF
-    assert snapshot.last_exit is not None
-    assert snapshot.last_exit.uptime == pytest.approx(0.2, abs=0.15)
+    assert snapshot is not None and snapshot.state is ServiceState.BACKOFF
+    assert snapshot.last_exit is not None and snapshot.last_exit.code == 1
+    backoff = await next_state(events, "crasher", ServiceState.BACKOFF)
+    assert backoff.exit == snapshot.last_exit
 
 
 async def test_restart_stops_gracefully_then_starts(
@@ -295,7 +320,7 @@ async def test_restart_stops_gracefully_then_starts(
     second = await next_state(events, "sleeper", ServiceState.STARTING)
     assert second.pid != first.pid
     snapshot = supervisor.snapshot().get("sleeper")
-    assert snapshot is not None and snapshot.restarts == 1
+    assert snapshot is not None and snapshot.restarts == 0, "an operator restart is not counted"
 
 
 async def test_unknown_service_and_second_instance_are_clear_errors(
@@ -428,3 +453,131 @@ async def test_a_bad_spawn_does_not_stop_the_other_services(
     broken = await next_state(events, "broken", ServiceState.BACKOFF)
     assert "does not exist" in broken.reason
     await next_state(events, "fine", ServiceState.STARTING)
+
+
+async def test_only_restarts_the_supervisor_makes_count(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor
+) -> None:
+    supervisor, events, clock = await crasher_on_manual_clock(config_factory, open_supervisor)
+
+    def restarts() -> int:
+        return supervisor.snapshot().get("crasher").restarts  # type: ignore[union-attr]
+
+    first = await next_state(events, "crasher", ServiceState.BACKOFF)
+    assert restarts() == 0
+    assert first.next_attempt_at is not None
+    clock.advance(first.next_attempt_at - clock.time())
+    await supervisor.tick()
+    await next_state(events, "crasher", ServiceState.STARTING)
+    await next_state(events, "crasher", ServiceState.BACKOFF)
+    assert restarts() == 1
+    await supervisor.stop("crasher")
+    await supervisor.start("crasher")
+    await next_state(events, "crasher", ServiceState.STARTING)
+    await next_state(events, "crasher", ServiceState.BACKOFF)
+    await supervisor.restart("crasher")
+    await next_state(events, "crasher", ServiceState.STARTING)
+    await next_state(events, "crasher", ServiceState.BACKOFF)
+    assert restarts() == 1, "operator starts and restarts are not counted"
+    await supervisor.hold("crasher", True)
+    await next_state(events, "crasher", ServiceState.HELD)
+    await supervisor.hold("crasher", False)
+    await next_state(events, "crasher", ServiceState.STARTING)
+    assert restarts() == 2, "the restart a released hold lets through is counted"
+
+
+async def test_a_missing_builtin_binary_is_said_once_with_a_way_out(
+    tmp_path: Path, open_supervisor: OpenSupervisor
+) -> None:
+    clock = ManualClock()
+    config = make_config(
+        tmp_path,
+        {"gateway": {"max_restarts": 8}, "browserd": {"enabled": False}},
+        builtins=True,
+        runtime={"admin_port": 0, "grpc_port": 0},
+    )
+    environ = {"PATH": str(tmp_path / "empty-path")}
+    supervisor = open_supervisor(config, clock=clock, environ=environ, tick_interval=NO_TICK)
+    events = supervisor.subscribe_events()
+    await supervisor.start("gateway")
+    hint = "install Palyra or set PALYRA_DESKTOP_PALYRAD_BIN, or try `palyra-tui demo`"
+    for _ in range(8):
+        backoff = await next_state(events, "gateway", ServiceState.BACKOFF)
+        assert backoff.reason == f"cannot find 'palyrad': {hint}"
+        assert backoff.next_attempt_at is not None
+        clock.advance(backoff.next_attempt_at - clock.time())
+        await supervisor.tick()
+    failed = await next_state(events, "gateway", ServiceState.FAILED)
+    assert failed.reason.count("cannot find 'palyrad'") == 1
+    assert failed.reason.endswith("gave up after 9 failures")
+    notes = "\n".join(line.text for line in supervisor.tail("gateway", 50))
+    assert notes.count("cannot find 'palyrad'") == 1, notes
+    assert "gave up after 9 failures" in notes
+
+
+async def test_a_spawn_failure_after_a_crash_does_not_repeat_the_old_exit(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor, tmp_path: Path
+) -> None:
+    script = tmp_path / "crash.sh"
+    script.write_text("#!/bin/sh\nexit 3\n")
+    script.chmod(0o755)
+    clock = ManualClock()
+    config = config_factory({"crasher": {"command": [str(script)]}})
+    supervisor = open_supervisor(config, clock=clock, tick_interval=NO_TICK)
+    events = supervisor.subscribe_events()
+    await supervisor.start("crasher")
+    crashed = await next_state(events, "crasher", ServiceState.BACKOFF)
+    assert crashed.exit is not None and crashed.exit.code == 3
+    assert "exited with code 3" not in crashed.reason
+    script.unlink()
+    assert crashed.next_attempt_at is not None
+    clock.advance(crashed.next_attempt_at - clock.time())
+    await supervisor.tick()
+    missing = await next_state(events, "crasher", ServiceState.BACKOFF)
+    assert missing.exit is None
+    assert "does not exist" in missing.reason and "exited" not in missing.reason
+
+
+async def test_shutting_down_keeps_how_services_ended(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor
+) -> None:
+    clock = ManualClock()
+    config = config_factory(
+        {
+            "quitter": {"command": child("exit", "1"), "max_restarts": 1},
+            "looper": {"command": child("exit", "2")},
+        }
+    )
+    supervisor = open_supervisor(config, clock=clock, tick_interval=NO_TICK)
+
+    def state(name: str) -> ServiceState:
+        return supervisor.snapshot().get(name).state  # type: ignore[union-attr]
+
+    await supervisor.start_all()
+    assert await eventually(lambda: state("quitter") is state("looper") is ServiceState.BACKOFF)
+    clock.advance(1.0)
+    await supervisor.tick()
+
+    def restarts(name: str) -> int:
+        return supervisor.snapshot().get(name).restarts  # type: ignore[union-attr]
+
+    assert await eventually(
+        lambda: state("quitter") is ServiceState.FAILED and restarts("looper") == 1
+    )
+    assert await eventually(lambda: state("looper") is ServiceState.BACKOFF)
+    failed_reason = supervisor.snapshot().get("quitter").reason  # type: ignore[union-attr]
+    events = supervisor.subscribe_events()
+    await supervisor.stop_all("palyra-tui is shutting down")
+    events.close()
+    late = [event async for event in events]
+    assert [(e.service, e.state, e.reason) for e in late] == [
+        (
+            "looper",
+            ServiceState.STOPPED,
+            "palyra-tui is shutting down (last failure: exited with code 2)",
+        )
+    ]
+    quitter = supervisor.snapshot().get("quitter")
+    assert quitter is not None and quitter.state is ServiceState.FAILED
+    assert quitter.reason == failed_reason and not quitter.desired
+    assert quitter.last_exit is not None and quitter.last_exit.code == 1

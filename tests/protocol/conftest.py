@@ -106,7 +106,7 @@ def launch(*args: str, env: dict[str, str] | None = None, wait: bool = True) -> 
     gateway.reader = threading.Thread(target=pump, daemon=True)
     gateway.reader.start()
     if wait:
-        ready.wait(20)
+        ready.wait(60)
         if not gateway.grpc_addr:
             gateway.stop(signal.SIGKILL)
             err = process.stderr.read() if process.stderr else ""

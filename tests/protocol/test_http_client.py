@@ -174,7 +174,7 @@ async def test_unreachable_gateway() -> None:
 
 
 async def test_a_slow_health_check_times_out(sim: Launch) -> None:
-    gateway = sim("--health-delay-ms", "800")
+    gateway = sim("--health-delay-ms", "30000")
     http = GatewayHttp(gateway.http_url, identity(), timeout=0.3)
     try:
         from palyra_tui.client.errors import DeadlineExceeded

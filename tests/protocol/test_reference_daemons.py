@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -72,7 +71,7 @@ def test_startup_errors_are_error_lines_with_exit_code_1(env: dict[str, str], me
         capture_output=True,
         text=True,
         env=environ,
-        timeout=20,
+        timeout=60,
     )
     assert result.returncode == 1
     assert result.stderr.startswith("Error: ") and message in result.stderr
@@ -322,9 +321,9 @@ async def test_supervisor_runs_the_reference_gateway_on_port_zero(
     assert endpoints["listen_addr"].startswith("127.0.0.1:")
     assert endpoints["grpc_listen_addr"].startswith("127.0.0.1:")
     assert snapshot.health.version == "0.1.0-sim"
-    started = time.monotonic()
     await supervisor.stop("gateway")
     stopped = supervisor.snapshot().get("gateway")
     assert stopped is not None and stopped.last_exit is not None
     assert stopped.last_exit.code == 0, "SIGINT is the gateway's clean shutdown"
-    assert time.monotonic() - started < 3
+    notes = [line.text for line in supervisor.tail("gateway", 20)]
+    assert not any("did not stop within" in note for note in notes)

@@ -82,7 +82,7 @@ async def test_healthy_gateway_and_connection_reuse(serve: Serve) -> None:
     prober = HealthProber(lambda: 42.0)
     url = f"http://127.0.0.1:{port}/healthz"
     for _ in range(5):
-        result = await prober.probe(url, 2.0)
+        result = await prober.probe(url, 10.0)
         assert result.state is HealthState.HEALTHY
         assert result.version == "1.2.3"
         assert result.latency_ms is not None and result.latency_ms >= 0
@@ -96,9 +96,9 @@ async def test_status_not_ok_and_http_errors_are_unhealthy(serve: Serve) -> None
     _, degraded = await serve(lambda: reply(200, b'{"status":"degraded"}'))
     _, failing = await serve(lambda: reply(503, b"{}"))
     prober = HealthProber()
-    result = await prober.probe(f"http://127.0.0.1:{degraded}/healthz", 2.0)
+    result = await prober.probe(f"http://127.0.0.1:{degraded}/healthz", 10.0)
     assert result.state is HealthState.UNHEALTHY and "degraded" in result.reason
-    result = await prober.probe(f"http://127.0.0.1:{failing}/healthz", 2.0)
+    result = await prober.probe(f"http://127.0.0.1:{failing}/healthz", 10.0)
     assert (result.state, result.reason) == (HealthState.UNHEALTHY, "HTTP 503")
     await prober.aclose()
 
@@ -111,10 +111,10 @@ async def test_chunked_and_close_delimited_bodies(serve: Serve) -> None:
     _, port_chunked = await serve(lambda: chunked)
     _, port_close = await serve(lambda: b"HTTP/1.0 200 OK\r\nConnection: close\r\n\r\nfine")
     prober = HealthProber()
-    assert (await prober.probe(f"http://127.0.0.1:{port_chunked}/", 2.0)).state is (
+    assert (await prober.probe(f"http://127.0.0.1:{port_chunked}/", 10.0)).state is (
         HealthState.HEALTHY
     )
-    assert (await prober.probe(f"http://127.0.0.1:{port_close}/", 2.0)).state is (
+    assert (await prober.probe(f"http://127.0.0.1:{port_close}/", 10.0)).state is (
         HealthState.HEALTHY
     )
     await prober.aclose()
@@ -130,7 +130,7 @@ async def test_refused_and_silent_servers_are_unhealthy_with_a_reason(serve: Ser
     free_port = probe.sockets[0].getsockname()[1]
     probe.close()
     await probe.wait_closed()
-    result = await prober.probe(f"http://127.0.0.1:{free_port}/healthz", 1.0)
+    result = await prober.probe(f"http://127.0.0.1:{free_port}/healthz", 10.0)
     assert result.state is HealthState.UNHEALTHY
     assert result.reason.startswith("cannot connect")
     await prober.aclose()
@@ -139,7 +139,7 @@ async def test_refused_and_silent_servers_are_unhealthy_with_a_reason(serve: Ser
 async def test_a_bad_url_is_a_result_not_an_exception() -> None:
     prober = HealthProber()
     for url in ("http://127.0.0.1:99999/healthz", "http://[::1/healthz", "ftp://host/"):
-        result = await prober.probe(url, 1.0)
+        result = await prober.probe(url, 10.0)
         assert result.state is HealthState.UNHEALTHY and result.reason
     await prober.aclose()
 
@@ -147,7 +147,7 @@ async def test_a_bad_url_is_a_result_not_an_exception() -> None:
 async def test_garbage_replies_are_unhealthy(serve: Serve) -> None:
     _, port = await serve(lambda: b"SSH-2.0-OpenSSH\r\n\r\n")
     prober = HealthProber()
-    result = await prober.probe(f"http://127.0.0.1:{port}/healthz", 1.0)
+    result = await prober.probe(f"http://127.0.0.1:{port}/healthz", 10.0)
     assert (result.state, result.reason) == (HealthState.UNHEALTHY, "not an HTTP response")
     await prober.aclose()
 
@@ -157,7 +157,7 @@ async def test_a_pooled_connection_closed_by_the_server_is_replaced(serve: Serve
     server, port = await serve(lambda: next(replies))
     prober = HealthProber()
     url = f"http://127.0.0.1:{port}/healthz"
-    assert (await prober.probe(url, 1.0)).state is HealthState.HEALTHY
-    assert (await prober.probe(url, 1.0)).state is HealthState.HEALTHY
+    assert (await prober.probe(url, 10.0)).state is HealthState.HEALTHY
+    assert (await prober.probe(url, 10.0)).state is HealthState.HEALTHY
     assert server.connections == 2
     await prober.aclose()

@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
-from typing import TypeAlias
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeAlias, TypeVar
 
 import grpc
 
@@ -62,6 +62,60 @@ RunStreamCall: TypeAlias = grpc.aio.StreamStreamMultiCallable[
     common.RunStreamRequest, common.RunStreamEvent
 ]
 _End = object()
+T = TypeVar("T")
+
+
+class _FirstStatus:
+    """The status a call ended with, as first reported.
+
+    When a write fails because the call has just ended, grpcio's asyncio
+    client replaces the status the server sent with ``INTERNAL: Internal error
+    from Core`` (grpc/grpc#36066), so a gateway that refuses a run at once (run
+    loop disabled, token rejected) would read as an internal error.  A done
+    callback runs when the real status arrives, before it can be replaced.
+    """
+
+    def __init__(self) -> None:
+        self.code: grpc.StatusCode | None = None
+        self.details = ""
+
+    def record(self, call: grpc.aio.Call) -> None:
+        """Done callback: keep the first status."""
+        if self.code is None:
+            self.code = _settled(call.code())
+            self.details = _settled(call.details()) or ""
+
+    @property
+    def failed(self) -> bool:
+        """True once the call ended with a status other than OK."""
+        return self.code is not None and self.code is not grpc.StatusCode.OK
+
+    def error(self) -> grpc.aio.AioRpcError:
+        """The status the server sent, as the error grpcio would have raised."""
+        assert self.code is not None
+        return grpc.aio.AioRpcError(
+            self.code, grpc.aio.Metadata(), grpc.aio.Metadata(), self.details
+        )
+
+    def unmasked(self, error: grpc.aio.AioRpcError) -> grpc.aio.AioRpcError:
+        """``error``, or the server's own status when grpcio replaced it."""
+        if (
+            error.code() is grpc.StatusCode.INTERNAL
+            and self.failed
+            and self.code is not grpc.StatusCode.INTERNAL
+        ):
+            return self.error()
+        return error
+
+
+def _settled(coroutine: Coroutine[Any, Any, T]) -> T | None:
+    """The result of a coroutine that finishes without waiting (a finished call's status)."""
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    coroutine.close()
+    return None
 
 
 def closes_request_side(event: RunEvent) -> bool:
@@ -103,6 +157,7 @@ class RunConversation:
         self._reader: asyncio.Task[None] | None = None
         self._inbox: asyncio.Queue[common.RunStreamEvent | BaseException | object] = asyncio.Queue()
         self._write_lock = asyncio.Lock()
+        self._status = _FirstStatus()
         self._half_closed = False
         self._finished = False
         self._failed = False
@@ -179,7 +234,7 @@ class RunConversation:
                 self._finished = True
                 if isinstance(item, grpc.aio.AioRpcError) and not self._failed:
                     await self.close()
-                    raise map_rpc_error(item, self._target) from None
+                    raise map_rpc_error(self._status.unmasked(item), self._target) from None
                 continue
             assert isinstance(item, common.RunStreamEvent)
             event = convert.run_event(item)
@@ -205,6 +260,7 @@ class RunConversation:
             allow_sensitive_tools=self._allow_sensitive,
         )
         self._call = self._multicallable(metadata=self._metadata)
+        self._call.add_done_callback(self._status.record)
         self._reader = asyncio.create_task(self._read_all())
         try:
             await self._write(first)
@@ -292,21 +348,11 @@ class RunConversation:
                 await call.write(message)
                 return
             except grpc.aio.AioRpcError as error:
-                failure: ClientError = map_rpc_error(error, self._target)
+                raise map_rpc_error(self._status.unmasked(error), self._target) from None
             except (asyncio.InvalidStateError, grpc.aio.UsageError):
-                failure = GatewayUnavailable("the run ended before the message could be sent")
-        raise await self._final_status(call) or failure
-
-    async def _final_status(
-        self, call: grpc.aio.StreamStreamCall[common.RunStreamRequest, common.RunStreamEvent]
-    ) -> ClientError | None:
-        """The call's final status as an error, if the gateway ended it with one."""
-        try:
-            code = await asyncio.wait_for(call.code(), FINAL_STATUS_WAIT)
-            details = await asyncio.wait_for(call.details(), FINAL_STATUS_WAIT)
-        except (TimeoutError, grpc.aio.AioRpcError):
-            return None
-        if code in (grpc.StatusCode.OK, grpc.StatusCode.CANCELLED):
-            return None
-        status = grpc.aio.AioRpcError(code, grpc.aio.Metadata(), grpc.aio.Metadata(), details)
-        return map_rpc_error(status, self._target)
+                with contextlib.suppress(TimeoutError, grpc.aio.AioRpcError):
+                    await asyncio.wait_for(call.code(), FINAL_STATUS_WAIT)
+                    self._status.record(call)
+                if self._status.failed:
+                    raise map_rpc_error(self._status.error(), self._target) from None
+                raise GatewayUnavailable("the run ended before the answer could be sent") from None

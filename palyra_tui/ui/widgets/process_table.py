@@ -1,4 +1,9 @@
-"""The services table of the Health screen, updated by row key (cursor and scroll survive)."""
+"""The services table of the Health screen, updated by row key (cursor and scroll survive).
+
+Every cell fits its column at any value (a cut cell such as ``3 (#`` says
+nothing): counts are capped, sizes change unit, and the held flag lives in
+the Next column, where it answers "when does it start again?".
+"""
 
 from __future__ import annotations
 
@@ -13,13 +18,13 @@ from palyra_tui.ui.safe import plain
 COLUMNS = (
     ("service", "Service", 10),
     ("state", "State", 8),
-    ("pid", "PID", 6),
+    ("pid", "PID", 7),
     ("uptime", "Up", 6),
     ("restarts", "Rst", 4),
     ("next", "Next", 6),
     ("cpu", "CPU", 5),
     ("rss", "RSS", 6),
-    ("health", "Health", 11),
+    ("health", "Health", 9),
 )
 _STATE_STYLES = {
     ServiceState.RUNNING: "green",
@@ -74,8 +79,7 @@ class ProcessTable(DataTable[Text]):
 
 
 def row_cells(service: ServiceSnapshot, now: float) -> tuple[Text, ...]:
-    """The cells of one service row."""
-    state = service.state.value + (" (held)" if service.held and service.state.is_up else "")
+    """The cells of one service row; each fits its column (only names are cut)."""
     uptime = service.uptime(now)
     wait = service.next_attempt_in(now)
     stats = service.stats
@@ -85,18 +89,36 @@ def row_cells(service: ServiceSnapshot, now: float) -> tuple[Text, ...]:
         health_text = "ok " + latency_label(health.latency_ms)
     elif health.state is HealthState.NOT_CHECKED:
         health_text = "-"
-    attempt = f" (#{service.attempt})" if service.attempt else ""
     return (
         plain(service.name, "bold"),
-        plain(state, _STATE_STYLES.get(service.state, "")),
+        plain(service.state.value, _STATE_STYLES.get(service.state, "")),
         plain(str(service.pid) if service.pid else "-"),
         plain(duration(uptime) if uptime is not None else "-"),
-        plain(f"{service.restarts}{attempt}"),
-        plain(f"{wait:.0f}s" if wait is not None else "-", "yellow" if wait is not None else ""),
-        plain(f"{stats.cpu_percent:.1f}%" if stats else "-"),
+        plain(count_label(service.restarts)),
+        _next_cell(service.held, wait),
+        plain(_percent(stats.cpu_percent) if stats else "-"),
         plain(_bytes(stats.rss_bytes) if stats else "-"),
         plain(health_text, _HEALTH_STYLES.get(health.state, "")),
     )
+
+
+def _next_cell(held: bool, wait: float | None) -> Text:
+    if held:
+        return plain("held", "bold magenta")
+    if wait is None:
+        return plain("-")
+    return plain(f"{wait:.0f}s" if wait < 9999.5 else duration(wait), "yellow")
+
+
+def count_label(count: int) -> str:
+    """A count in at most four cells: ``0`` … ``999``, then ``999+``."""
+    return str(count) if count < 1000 else "999+"
+
+
+def _percent(value: float) -> str:
+    if value < 100:
+        return f"{value:.1f}%"
+    return f"{min(value, 9999):.0f}%"
 
 
 def latency_label(latency_ms: float | None) -> str:
@@ -111,7 +133,10 @@ def latency_label(latency_ms: float | None) -> str:
 
 
 def duration(seconds: float) -> str:
-    """Seconds for the first minute, then minutes: an idle screen changes once a minute."""
+    """Seconds for the first minute, then minutes: an idle screen changes once a minute.
+
+    At most six cells; 100 days and more read ``99d+``.
+    """
     whole = int(seconds)
     if whole < 60:
         return f"{whole}s"
@@ -119,10 +144,16 @@ def duration(seconds: float) -> str:
         return f"{whole // 60}m"
     if whole < 86400:
         return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
-    return f"{whole // 86400}d{whole % 86400 // 3600:02d}h"
+    if whole < 100 * 86400:
+        return f"{whole // 86400}d{whole % 86400 // 3600:02d}h"
+    return "99d+"
 
 
 def _bytes(count: int) -> str:
+    """A size in at most six cells (``999.9M``, then gigabytes)."""
     if count < 1024 * 1024:
         return f"{count / 1024:.0f}K"
-    return f"{count / (1024 * 1024):.1f}M"
+    for unit, size in (("M", 1024**2), ("G", 1024**3)):
+        if count / size < 1000:
+            return f"{count / size:.1f}{unit}"
+    return f"{min(count / 1024**4, 999):.1f}T"
