@@ -121,6 +121,7 @@ class PalyraApp(App[None]):
             on_change=self._chat_changed,
             on_inbox=self._refresh_inbox,
             on_finished=self._run_finished,
+            on_sessions=self.request_refresh,
             clock=self.clock.time,
         )
         self._wake = asyncio.Event()

@@ -393,3 +393,42 @@ async def test_every_pane_fills_the_body_and_hidden_panes_take_no_room() -> None
             shown = app.pane
             assert shown is not None and shown.size.height == panes.size.height
             assert [child for child in panes.children if child.display] == [shown]
+
+
+# Sessions -----------------------------------------------------------------------
+
+
+async def test_the_session_list_marks_the_open_one_and_keeps_states_current() -> None:
+    from dataclasses import replace
+
+    from palyra_tui.models.gateway import SessionSummary
+
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        chat = app.pane
+        assert isinstance(chat, ChatPane)
+        await until(pilot, lambda: chat.session_id == SESSION)
+        options = chat.query_one(OptionList)
+
+        def labels() -> list[str]:
+            return [
+                str(getattr(options.get_option_at_index(i).prompt, "plain", ""))
+                for i in range(options.option_count)
+            ]
+
+        other = SessionSummary(
+            "01JQ7P4NQ2T7K5XG0C9M3E8ZZZ",
+            title="release notes",
+            last_run_state="done",
+            updated_at_ms=int((NOW - 300) * 1000),
+        )
+        snapshot = app.snapshot
+        assert snapshot is not None
+        app.snapshot = replace(snapshot, sessions=(*snapshot.sessions, other))
+        await until(pilot, lambda: len(labels()) == 2)
+        assert labels()[0].startswith("▸ ") and not labels()[1].startswith("▸")
+        assert "release notes · done · 5 min ago" in labels()[1]
+        running = replace(other, last_run_state="in_progress")
+        app.snapshot = replace(snapshot, sessions=(*snapshot.sessions, running))
+        await until(pilot, lambda: "release notes · in_progress" in labels()[1])

@@ -279,11 +279,16 @@ async def test_a_bad_config_is_shown_inside_the_app(tmp_path: Path) -> None:
     app, supervisor = build_app(None, startup_error="tui.toml: bogus: unknown key")
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: app.snapshot is not None)
-            facts = str(app.screen.query_one("#facts", Static).render())
-            assert "bogus: unknown key" in facts and "DOWN" in facts
-            status = str(app.screen.query_one(".status", Static).render())
-            assert "offline" in status
+            facts = app.screen.query_one("#facts", Static)
+            status = app.screen.query_one(".status", Static)
+            await until(
+                pilot,
+                lambda: (
+                    "bogus: unknown key" in str(facts.render())
+                    and "DOWN" in str(facts.render())
+                    and "offline" in str(status.render())
+                ),
+            )
             await pilot.press("ctrl+q")
             await until(pilot, lambda: not app.is_running)
     finally:
@@ -357,3 +362,39 @@ async def test_command_palette_offers_the_screen_keys_and_a_quit_that_asks(
         await until(pilot, lambda: isinstance(demo_app.screen, ConfirmScreen))
         await pilot.press("n")
         await until(pilot, lambda: isinstance(demo_app.pane, ChatPane))
+
+
+async def test_a_new_session_is_named_by_time_then_by_its_first_words_and_history_loads(
+    demo_app: PalyraApp,
+) -> None:
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: gateway_ready(demo_app) and bool(demo_app.http_base))
+        await pilot.press("3", "ctrl+n")
+        chat = demo_app.pane
+        assert isinstance(chat, ChatPane)
+        await until(pilot, lambda: bool(chat.session_id))
+        session_id = chat.session_id
+
+        def title() -> str:
+            return str(chat.query_one("#session-title", Static).render())
+
+        await until(pilot, lambda: "chat " in title())
+        await pilot.press(*"summarise the release notes please", "enter")
+        transcript = demo_app.runs.transcript(session_id)
+        await until(
+            pilot,
+            lambda: any(
+                isinstance(i, StatusItem) and "completed" in i.text for i in transcript.items
+            ),
+        )
+        await until(pilot, lambda: "summarise the release notes" in title())
+        demo_app.runs.transcripts.clear()
+        chat._open("")
+        chat._open(session_id)
+        await until(
+            pilot,
+            lambda: any(
+                isinstance(i, AnswerItem) and "summarise" in i.text
+                for i in demo_app.runs.transcript(session_id).items
+            ),
+        )

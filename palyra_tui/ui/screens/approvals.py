@@ -26,7 +26,7 @@ from textual.widgets import DataTable
 from palyra_tui.client.errors import ClientError
 from palyra_tui.models.gateway import ApprovalAnswer, RiskLevel
 from palyra_tui.state.inbox import InboxEntry, Route
-from palyra_tui.state.runs import DecisionError
+from palyra_tui.state.runs import DecisionError, DecisionRefused
 from palyra_tui.ui.safe import plain, pretty_json, reviewable
 from palyra_tui.ui.screens.base import ControlPane, switch_keys
 from palyra_tui.ui.screens.confirm import ConfirmScreen, ReasonScreen
@@ -55,6 +55,7 @@ class ApprovalsPane(ControlPane):
         Binding("e", "decide('reason')", "Deny with reason", priority=True),
         Binding("s", "decide('session')", "Allow for session", priority=True),
         Binding("v", "view_whole", "View whole"),
+        Binding("r", "view_raw", "Raw request", show=False),
         Binding("pagedown,space", "scroll_detail(1)", "Scroll", show=False, priority=True),
         Binding("pageup", "scroll_detail(-1)", show=False, priority=True),
         Binding("end", "scroll_detail(0)", show=False, priority=True),
@@ -195,6 +196,17 @@ class ApprovalsPane(ControlPane):
             partial(self._viewed, entry.approval_id),
         )
 
+    def action_view_raw(self) -> None:
+        """The request summary exactly as the gateway sent it (it is often JSON)."""
+        entry = self.selected()
+        if entry is None:
+            self.app.notify("no approval selected")
+            return
+        raw = entry.raw_summary or entry.summary
+        self.app.push_screen(
+            PagerScreen(f"{entry.tool_name}: request as the gateway sent it", reviewable(raw))
+        )
+
     def _viewed(self, approval_id: str, reached_end: bool | None) -> None:
         if reached_end:
             self._read.add(approval_id)
@@ -257,6 +269,9 @@ class ApprovalsPane(ControlPane):
         async def send() -> None:
             try:
                 await self.control.runs.decide(entry, answer, self.control.http_base)
+            except DecisionRefused as error:
+                self.app.notify(str(error), severity="error", markup=False)
+                return
             except (ClientError, DecisionError) as error:
                 self.app.notify(f"decision not sent: {error}", severity="error", markup=False)
                 return
@@ -300,10 +315,13 @@ def describe(entry: InboxEntry, now: float, armed: bool) -> Text:
             "started from its console; a run owned by another client keeps waiting.\n",
             style="yellow",
         )
+    if entry.refusal:
+        text.append_text(plain(f"palyrad will refuse any decision: {entry.refusal}", "bold red"))
+        text.append("\n")
     text.append_text(plain(f"summary: {entry.summary}"))
     text.append("\n")
-    if entry.policy_explanation:
-        text.append_text(plain(f"policy: {entry.policy_explanation}", "dim"))
+    if entry.reason:
+        text.append_text(plain(f"why: {entry.reason}", "dim"))
         text.append("\n")
     text.append_text(plain(f"session {entry.session_id} · run {entry.run_id}", "dim"))
     text.append("\n\ninput (complete):\n", style="bold")
@@ -311,7 +329,8 @@ def describe(entry: InboxEntry, now: float, armed: bool) -> Text:
     text.append("\n\n")
     if armed:
         text.append(
-            "y allow once · n deny · e deny with reason · s allow for session · v view whole",
+            "y allow once · n deny · e deny with reason · s allow for session · "
+            "v view whole · r raw request",
             style="bold",
         )
     else:

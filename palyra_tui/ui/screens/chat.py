@@ -21,7 +21,14 @@ from textual.widgets.option_list import Option
 
 from palyra_tui.client.errors import ClientError
 from palyra_tui.models.gateway import SessionSummary
-from palyra_tui.state.chat import AnswerItem, ChatItem, StatusItem, ToolItem, UserItem
+from palyra_tui.state.chat import (
+    AnswerItem,
+    ChatItem,
+    StatusItem,
+    ToolItem,
+    UserItem,
+    activity_label,
+)
 from palyra_tui.state.snapshot import AppSnapshot
 from palyra_tui.ui.safe import block, plain, pretty_json, reviewable
 from palyra_tui.ui.screens.base import ControlPane, switch_keys
@@ -114,7 +121,7 @@ class ChatPane(ControlPane):
         self.session_id = ""
         self._rendered: list[tuple[ChatItem, Static, bool]] = []
         """Each item as drawn, its widget, and whether it was drawn with a cursor."""
-        self._session_ids: list[str] = []
+        self._session_labels: tuple[tuple[str, Text], ...] = ()
         self._composing: dict[str, str] = {}
         """What the operator had typed in each session they left."""
 
@@ -132,23 +139,31 @@ class ChatPane(ControlPane):
     # Sessions ------------------------------------------------------------------
 
     def show_snapshot(self, snapshot: AppSnapshot) -> None:
-        unique: dict[str, SessionSummary] = {}
-        for session in snapshot.sessions:
-            if session.session_id and session.session_id not in unique:
-                unique[session.session_id] = session
-        sessions = tuple(unique.values())
-        ids = list(unique)
-        if ids != self._session_ids:
-            self._session_ids = ids
-            options = self.query_one("#sessions", OptionList)
-            highlighted = options.highlighted
-            options.clear_options()
-            options.add_options([Option(_session_label(s), id=s.session_id) for s in sessions])
-            if highlighted is not None and highlighted < len(ids):
-                options.highlighted = highlighted
+        sessions = self._sessions(snapshot)
         if not self.session_id and sessions:
             self._open(sessions[0].session_id)
+        self._show_sessions(sessions)
         self._show_title(snapshot)
+
+    def _show_sessions(self, sessions: tuple[SessionSummary, ...]) -> None:
+        """Redraw the list when a name, state, activity or the open session changed."""
+        now = self.control.clock.time()
+        runs = self.control.runs
+        labels = tuple(
+            (s.session_id, _session_label(s, runs.session_name(s), now, self.session_id))
+            for s in sessions
+        )
+        if labels == self._session_labels:
+            return
+        self._session_labels = labels
+        options = self.query_one("#sessions", OptionList)
+        highlighted = options.highlighted
+        chosen = options.get_option_at_index(highlighted).id if highlighted is not None else None
+        options.clear_options()
+        options.add_options([Option(label, id=session_id) for session_id, label in labels])
+        ids = [session_id for session_id, _ in labels]
+        if chosen in ids:
+            options.highlighted = ids.index(chosen)
 
     @on(OptionList.OptionSelected, "#sessions")
     def _session_chosen(self, event: OptionList.OptionSelected) -> None:
@@ -170,19 +185,38 @@ class ChatPane(ControlPane):
         transcript.remove_children()
         self._rendered = []
         self._chat_changed()
+        if self.control.snapshot is not None:
+            self._show_sessions(self._sessions(self.control.snapshot))
+        if not self.control.runs.transcript(session_id).items:
+            self.run_worker(self._load_history(session_id), group="chat-history")
+
+    async def _load_history(self, session_id: str) -> None:
+        """Fill an opened session's transcript from the gateway's record of it."""
+        try:
+            await self.control.runs.load_history(self.control.http_base, session_id)
+        except ClientError as error:
+            self.app.notify(f"history not loaded: {error}", severity="warning", markup=False)
+
+    @staticmethod
+    def _sessions(snapshot: AppSnapshot) -> tuple[SessionSummary, ...]:
+        unique: dict[str, SessionSummary] = {}
+        for session in snapshot.sessions:
+            if session.session_id and session.session_id not in unique:
+                unique[session.session_id] = session
+        return tuple(unique.values())
 
     def action_new_session(self) -> None:
         async def create() -> None:
-            client = self.control.link.current
-            if client is None:
+            target = self.control.grpc_target
+            if not target:
                 self.app.notify("the gateway is not reachable", severity="warning")
                 return
             try:
-                resolved = await client.new_session("palyra-tui")
+                session = await self.control.runs.new_session(target)
             except ClientError as error:
                 self.app.notify(str(error), severity="error", markup=False)
                 return
-            self._open(resolved.session.session_id)
+            self._open(session.session_id)
             self.control.request_refresh()
 
         self.run_worker(create(), group="chat-session", exit_on_error=False)
@@ -304,17 +338,24 @@ class ChatPane(ControlPane):
         if session is None and not self.session_id:
             text.append(" no session — Ctrl+N creates one", style="dim")
         else:
-            name = session.display_title if session is not None else self.session_id
+            runs = self.control.runs
+            name = runs.session_name(session) if session is not None else self.session_id
             text.append_text(plain(f" {name}", "bold"))
             if self.control.runs.session_busy(self.session_id):
                 text.append("  ● run in flight (Ctrl+X aborts)", style="bold cyan")
         title.update(text)
 
 
-def _session_label(session: SessionSummary) -> Text:
-    text = plain(session.display_title[:40], "bold")
+def _session_label(session: SessionSummary, name: str, now: float, open_id: str) -> Text:
+    """One line of the session list: a mark for the open one, the name, state and activity."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append("▸ " if session.session_id == open_id else "  ", style="bold cyan")
+    text.append_text(plain(name[:40], "bold"))
     if session.last_run_state:
-        text.append(f" · {session.last_run_state}", style="dim")
+        text.append_text(plain(f" · {session.last_run_state}", "dim"))
+    activity = activity_label(session.last_activity_ms, now)
+    if activity:
+        text.append(f" · {activity}", style="dim")
     return text
 
 
