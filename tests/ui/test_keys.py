@@ -227,6 +227,49 @@ async def test_ctrl_c_says_how_to_quit() -> None:
 # Approvals --------------------------------------------------------------------
 
 
+def _approval_app(request: ApprovalRequestEvent) -> PalyraApp:
+    app = fixed_app()
+    app.runs._stream = {
+        request.approval_id: (
+            from_stream(request, SESSION, NOW),
+            None,  # type: ignore[dict-item]
+            request,
+        )
+    }
+    return app
+
+
+async def test_palyrad_json_summaries_read_as_sentences_with_the_raw_form_on_r() -> None:
+    raw = json.dumps(
+        {
+            "tool_name": "custom.noop",
+            "skill_id": None,
+            "skill_version": None,
+            "input_json": {"text": "hello"},
+        }
+    )
+    request = ApprovalRequestEvent(
+        RUN,
+        "call_1",
+        "01JQ7P4NQ2T7K5XG0C9M3E8GGG",
+        "",
+        "",
+        raw,
+        ApprovalPrompt(title="", risk=RiskLevel.HIGH, policy_explanation="needs approval"),
+    )
+    app = _approval_app(request)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _on_approvals(app, pilot)
+        detail = str(screen.query_one("#approval-text", Static).render())
+        assert "custom.noop" in detail and '"text": "hello"' in detail
+        assert '{"tool_name"' not in detail
+        assert "palyrad will refuse any decision" in detail and "call_1" in detail
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, PagerScreen))
+        body = str(app.screen.query_one("#pager-body Static", Static).render())
+        assert '"skill_id": null' in body
+
+
 def _long_input_app(lines: int = 600) -> PalyraApp:
     app = fixed_app()
     payload = {"script": "\n".join(f"echo step {n}" for n in range(lines)) + "; rm -rf ~"}
