@@ -15,10 +15,10 @@ from textual.app import App, ComposeResult
 from textual.widgets import Input, Static
 
 from palyra_tui.models import LogLevel, LogLine, LogStream
+from palyra_tui.state.log_filter import MAX_LINES, History, Jump, LogFilter
 from palyra_tui.ui.app import PalyraApp
 from palyra_tui.ui.screens.logs import LogsPane
-from palyra_tui.ui.widgets import log_view
-from palyra_tui.ui.widgets.log_view import History, Jump, LogFilter, LogView
+from palyra_tui.ui.widgets.log_view import LogView
 from tests.ui.conftest import gateway_ready, until
 
 SIZE = (100, 32)
@@ -137,7 +137,7 @@ async def test_a_noisy_service_leaves_a_marker_and_one_service_reloads_its_buffe
         before = [ln for ln in view.lines if not ln.is_gap]
         flood = [
             LogLine(seq, time.time(), "flood", LogStream.STDOUT, f"flood {seq}", LogLevel.INFO)
-            for seq in range(1, log_view.MAX_LINES + 10_001)
+            for seq in range(1, MAX_LINES + 10_001)
         ]
         view.write(flood)
         shown = view.lines
@@ -183,19 +183,19 @@ async def test_trimming_keeps_the_cursor_on_its_line_and_marks_the_loss() -> Non
     async with app.run_test(size=(80, 20)) as pilot:
         view = app.query_one(LogView)
         view.write([line(seq, service="quiet") for seq in range(1, 11)])
-        view.write([line(seq, service="noisy") for seq in range(11, log_view.MAX_LINES)])
+        view.write([line(seq, service="noisy") for seq in range(11, MAX_LINES)])
         await pilot.pause()
         await pilot.press("up", "up")
         selected = view.selected_line()
         top = view.lines[view.scroll_offset.y]
-        view.write([line(seq, service="noisy") for seq in range(log_view.MAX_LINES, 56_000)])
+        view.write([line(seq, service="noisy") for seq in range(MAX_LINES, 56_000)])
         await pilot.pause()
         assert view.selected_line() is selected
         assert view.lines[view.scroll_offset.y] is top, "the rows on screen do not move"
         markers = [ln for ln in view.lines if ln.is_gap]
         assert [(m.service, m.dropped) for m in markers] == [
             ("quiet", 10),
-            ("noisy", 56_000 - 1 - log_view.MAX_LINES - 10),
+            ("noisy", 56_000 - 1 - MAX_LINES - 10),
         ]
         assert view.lines[: len(markers)] == tuple(markers)
         view.set_filter(LogFilter(min_level=LogLevel.ERROR))

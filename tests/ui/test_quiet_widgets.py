@@ -7,9 +7,10 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 
 from palyra_tui.models import LogLine, LogStream, ServiceKind, ServiceSnapshot, ServiceState
+from palyra_tui.state.log_filter import MAX_LINES, LogFilter
 from palyra_tui.state.snapshot import ConnectionState, OverallStatus
 from palyra_tui.ui.screens.health import describe_service
-from palyra_tui.ui.widgets.log_view import MAX_LINES, LogFilter, LogView
+from palyra_tui.ui.widgets.log_view import LogView
 from palyra_tui.ui.widgets.process_table import duration, latency_label
 from palyra_tui.ui.widgets.status_bar import StatusFacts, status_text
 from palyra_tui.ui.widgets.steady import SteadyStatic

@@ -115,7 +115,7 @@ async def test_logs_screen_filters_finds_and_exports(demo_app: PalyraApp) -> Non
         assert view.follow
         await pilot.press("l", "l")
         from palyra_tui.models import LogLevel
-        from palyra_tui.ui.widgets.log_view import effective_level
+        from palyra_tui.state.log_filter import effective_level
 
         assert all(line.is_gap or effective_level(line) >= LogLevel.WARN for line in view.lines)
         await pilot.press("l", "l")

@@ -22,9 +22,10 @@ from textual.binding import Binding
 from textual.widgets import Input
 
 from palyra_tui.models import LogLevel, LogLine, LogStream
+from palyra_tui.state.log_filter import Jump, LogFilter
 from palyra_tui.ui.safe import plain
 from palyra_tui.ui.screens.base import ControlPane, switch_keys
-from palyra_tui.ui.widgets.log_view import Jump, LogFilter, LogView
+from palyra_tui.ui.widgets.log_view import LogView
 from palyra_tui.ui.widgets.steady import SteadyStatic
 
 REDRAW_INTERVAL = 0.1
