@@ -2,8 +2,10 @@
 
 Every state change becomes one JSON object on its own line
 (``{"event": "state", "ts", "service", "state", "pid", …}``); with ``--logs``
-every captured log line does too (``{"event": "log", …}``).  SIGINT or SIGTERM
-stops every service cleanly, the gateway last, and then the command exits 0.
+every captured log line does too (``{"event": "log", …}``).  SIGINT, SIGTERM,
+SIGHUP or SIGQUIT stops every service cleanly, the gateway last, and then the
+command exits 0; a second one while they stop kills every process group at
+once.  SIGUSR1 and SIGUSR2 are recorded and ignored.
 """
 
 from __future__ import annotations
@@ -124,6 +126,13 @@ class _Printer:
         self._out.flush()
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+"""Each stops every service in order, the gateway last: a dropped SSH session (SIGHUP)
+included.  A second one while they stop kills every process group at once."""
+IGNORED_SIGNALS = (signal.SIGUSR1, signal.SIGUSR2)
+"""Would end the process outright by default; noted and ignored instead."""
+
+
 async def run_supervise(config: Config, *, logs: bool, out: TextIO = sys.stdout) -> int:
     """Supervise until SIGINT or SIGTERM; returns the exit code."""
     printer = _Printer(out)
@@ -132,8 +141,10 @@ async def run_supervise(config: Config, *, logs: bool, out: TextIO = sys.stdout)
     loop = asyncio.get_running_loop()
     received: list[str] = []
     stop = asyncio.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, _on_signal, signum, received, stop)
+    for signum in STOP_SIGNALS:
+        loop.add_signal_handler(signum, _on_signal, signum, received, stop, supervisor)
+    for signum in IGNORED_SIGNALS:
+        loop.add_signal_handler(signum, _on_ignored, signum, printer)
     events = supervisor.subscribe_events()
     log_feed = supervisor.subscribe_logs() if logs else None
 
@@ -162,7 +173,7 @@ async def run_supervise(config: Config, *, logs: bool, out: TextIO = sys.stdout)
         await stop.wait()
         await supervisor.stop_all(f"stopped: palyra-tui received {received[0]}")
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in (*STOP_SIGNALS, *IGNORED_SIGNALS):
             loop.remove_signal_handler(signum)
         await supervisor.aclose()
         events.close()
@@ -179,6 +190,15 @@ async def run_supervise(config: Config, *, logs: bool, out: TextIO = sys.stdout)
     return 0
 
 
-def _on_signal(signum: int, received: list[str], stop: asyncio.Event) -> None:
+def _on_signal(
+    signum: int, received: list[str], stop: asyncio.Event, supervisor: Supervisor
+) -> None:
+    """The first stop signal stops every service in order; the next one kills them now."""
     received.append(signal.Signals(signum).name)
+    if stop.is_set():
+        supervisor.kill_now()
     stop.set()
+
+
+def _on_ignored(signum: int, printer: _Printer) -> None:
+    printer.emit({"event": "signal", "signal": signal.Signals(signum).name, "action": "ignored"})

@@ -117,11 +117,15 @@ class Engine:
 
     def kill_everything(self) -> None:
         """Last resort when a clean stop hung: SIGKILL every group (any thread)."""
+        self.kill_groups()
+        self.reaper.close()
+
+    def kill_groups(self) -> None:
+        """SIGKILL every service's process group at once; exits are recorded as usual."""
         for service in list(self.services.values()):
             child = service.child
             if child is not None:
                 child.signal_group(signal.SIGKILL)
-        self.reaper.close()
 
     # Operations ------------------------------------------------------------
 

@@ -107,6 +107,11 @@ class Supervisor:
         self._thread.join(timeout)
         self._lock.release()
 
+    def kill_now(self) -> None:
+        """SIGKILL every service's process group at once (any thread): the second Ctrl-C."""
+        if self._engine is not None:
+            self._engine.kill_groups()
+
     async def aclose(self, timeout: float = 30.0) -> None:
         """:meth:`close`, awaited from an event loop without blocking it."""
         await asyncio.to_thread(self.close, timeout)

@@ -182,3 +182,59 @@ def test_a_second_supervisor_for_the_same_state_root_is_refused(tmp_path: Path) 
     finally:
         first.send_signal(signal.SIGINT)
         first.wait(20)
+
+
+def test_sighup_is_an_orderly_stop_like_sigterm(tmp_path: Path) -> None:
+    """A dropped SSH session sends SIGHUP: the services get their stop signal, not SIGKILL."""
+    record_file = tmp_path / "signal.txt"
+    config = write_config(
+        tmp_path,
+        f"[services.worker]\ncommand = {toml_list(child('record-signal', str(record_file)))}\n",
+    )
+    process = start(config)
+    assert process.stdout is not None
+    seen: list[dict[str, Any]] = []
+    stream = records(process.stdout)
+    wait_for(stream, "worker", "running", seen)
+    process.send_signal(signal.SIGHUP)
+    stopped = wait_for(stream, "worker", "stopped", seen)
+    assert "palyra-tui received SIGHUP" in stopped["reason"]
+    assert process.wait(30) == 0
+    assert record_file.read_text() == "SIGTERM"
+
+
+def test_a_second_stop_signal_kills_every_group_at_once(tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path,
+        f"[services.stubborn]\ncommand = {toml_list(child('hang', '--ignore-term'))}\n"
+        "stop_timeout = 600\n",
+    )
+    process = start(config)
+    assert process.stdout is not None
+    seen: list[dict[str, Any]] = []
+    stream = records(process.stdout)
+    running = wait_for(stream, "stubborn", "running", seen)
+    process.send_signal(signal.SIGINT)
+    wait_for(stream, "stubborn", "stopping", seen)
+    process.send_signal(signal.SIGINT)
+    ended = wait_for(stream, "stubborn", "stopped", seen)
+    assert ended.get("signal") == "SIGKILL", ended
+    assert process.wait(60) == 0
+    assert pids_alive([running["pid"]]) == []
+
+
+def test_sigusr1_is_noted_and_ignored(tmp_path: Path) -> None:
+    config = write_config(tmp_path, f"[services.sleeper]\ncommand = {toml_list(child('hang'))}\n")
+    process = start(config)
+    assert process.stdout is not None
+    seen: list[dict[str, Any]] = []
+    stream = records(process.stdout)
+    wait_for(stream, "sleeper", "running", seen)
+    process.send_signal(signal.SIGUSR1)
+    for record in stream:
+        if record.get("event") == "signal":
+            assert record == {"event": "signal", "signal": "SIGUSR1", "action": "ignored"}
+            break
+    assert process.poll() is None
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(30) == 0
