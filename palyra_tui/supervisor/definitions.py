@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from palyra_tui.config import Config, ServiceConfig
+from palyra_tui.config.dirs import private_dir
 from palyra_tui.models import ServiceKind
 from palyra_tui.supervisor.binaries import resolve_builtin, resolve_command
 from palyra_tui.text import Redactor
@@ -158,7 +159,7 @@ def plan_launch(
         argv = (str(binary), *args)
         env.update(_builtin_env(kind, config, tokens, environ))
         cwd = Path(service.cwd) if service.cwd else config.runtime_root
-        cwd.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(cwd)
     env.update(dict(service.env))
     return LaunchPlan(argv=argv, env=env, cwd=cwd, binary=binary)
 
@@ -237,7 +238,7 @@ def _seed_vault(vault: Path, environ: Mapping[str, str]) -> None:
     """
     if vault.exists() or environ.get("DBUS_SESSION_BUS_ADDRESS"):
         return
-    vault.mkdir(parents=True, mode=0o700)
+    private_dir(vault)
     marker = vault / "backend.kind"
     fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:

@@ -16,6 +16,7 @@ import os
 import time
 from pathlib import Path
 
+from palyra_tui.config.dirs import private_dir
 from palyra_tui.errors import InstanceLocked
 
 LOCK_NAME = "instance.lock"
@@ -37,7 +38,7 @@ class InstanceLock:
         """Take the lock or raise :class:`InstanceLocked` naming the owner."""
         if self._fd is not None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(self.path.parent)
         for _ in range(5):
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             try:

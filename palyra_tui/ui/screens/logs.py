@@ -21,6 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input
 
+from palyra_tui.config.dirs import private_dir
 from palyra_tui.models import LogLevel, LogLine, LogStream
 from palyra_tui.state.log_filter import Jump, LogFilter
 from palyra_tui.ui.safe import plain
@@ -258,7 +259,7 @@ def _write_private(path: Path, text: str) -> None:
 
     A write that fails part way (a full disk) leaves no half file behind.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
