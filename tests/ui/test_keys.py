@@ -350,6 +350,61 @@ async def test_viewing_a_long_input_whole_counts_as_reading_it() -> None:
         await until(pilot, lambda: len(decisions) == 1)
 
 
+def _script_request(approval_id: str, proposal_id: str, lines: int) -> ApprovalRequestEvent:
+    payload = {"script": "\n".join(f"echo step {n}" for n in range(lines)) + "; rm -rf ~"}
+    return ApprovalRequestEvent(
+        RUN,
+        proposal_id,
+        approval_id,
+        "palyra.process.run",
+        json.dumps(payload),
+        "run a long script",
+        ApprovalPrompt(title="Approve palyra.process.run", risk=RiskLevel.HIGH),
+    )
+
+
+async def test_reading_one_long_input_does_not_read_the_next() -> None:
+    app = fixed_app()
+    first = _script_request("01JQ7P4NQ2T7K5XG0C9M3E8FFA", "01JQ7P4NQ2T7K5XG0C9M3E8EEA", 600)
+    second = _script_request("01JQ7P4NQ2T7K5XG0C9M3E8FFB", "01JQ7P4NQ2T7K5XG0C9M3E8EEB", 100)
+    app.runs._stream = {  # type: ignore[misc]
+        request.approval_id: (from_stream(request, SESSION, NOW - index), None, request)
+        for index, request in enumerate((second, first))
+    }
+    decisions = record_decisions(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(app.inbox) == 2)
+        screen = await _on_approvals(app, pilot)
+        selected = screen.selected()
+        assert selected is not None and selected.approval_id == first.approval_id
+        await pilot.press("end")
+        await until(pilot, lambda: screen.read_whole(selected))
+        await pilot.press("down")
+        now = screen.selected()
+        assert now is not None and now.approval_id == second.approval_id
+        more = screen.query_one("#approval-more", Static)
+        await until(pilot, lambda: more.display and "more below" in str(more.render()))
+        assert not screen.read_whole(now)
+        advance(app, HUMAN_PAUSE)
+        await pilot.press("y")
+        await until(pilot, lambda: "read the whole input first" in notices(app))
+        assert decisions == []
+
+
+async def test_a_message_taken_back_leaves_the_transcript_on_screen() -> None:
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        chat = app.pane
+        assert isinstance(chat, ChatPane)
+        await until(pilot, lambda: chat.session_id == SESSION)
+        items = app.runs.transcript(SESSION).items
+        await until(pilot, lambda: len(chat.query("#transcript Static")) == len(items) > 1)
+        del items[1:]
+        app._chat_changed(SESSION)
+        await until(pilot, lambda: len(chat.query("#transcript Static")) == 1)
+
+
 async def test_a_word_typed_on_approvals_is_never_a_decision() -> None:
     app = fixed_app()
     decisions = record_decisions(app)

@@ -73,6 +73,8 @@ class ApprovalsPane(ControlPane):
         super().__init__(id=id)
         self._armed_at = 0.0
         self._selected = ""
+        self._laid_out = ""
+        """The entry whose text the detail's layout (and scroll position) is about."""
         self._read: set[str] = set()
         """Approvals whose whole input the operator has had on screen."""
 
@@ -135,23 +137,35 @@ class ApprovalsPane(ControlPane):
         entry = self.selected()
         detail = self.query_one("#approval-text", SteadyStatic)
         if entry is None:
-            self._selected = ""
+            self._selected = self._laid_out = ""
             detail.update(Text("No approvals waiting.", style="dim"))
             self._show_more()
             return
         if entry.approval_id != self._selected:
             self._selected = entry.approval_id
+            self._laid_out = ""
             self._arm()
-            self.query_one("#approval-detail", VerticalScroll).scroll_home(animate=False)
+            box = self.query_one("#approval-detail", VerticalScroll)
+            box.scroll_home(animate=False, immediate=True)
+            self.call_after_refresh(self._now_laid_out, entry.approval_id)
         detail.update(describe(entry, self.control.clock.time(), self.armed))
         self.call_after_refresh(self._show_more)
+
+    def _now_laid_out(self, approval_id: str) -> None:
+        """From now on the detail's scroll position is about ``approval_id``'s text."""
+        if approval_id == self._selected:
+            self._laid_out = approval_id
+            self._show_more()
 
     # Reading the whole input -------------------------------------------------
 
     def _detail_scrolled(self) -> None:
+        """Scrolling to the end reads the input; a scroll while another entry's text was
+        still laid out (the position clamped to the new text) reads nothing."""
         detail = self.query_one("#approval-detail", VerticalScroll)
-        if self._selected and detail.max_scroll_y > 0 and detail.scroll_y >= detail.max_scroll_y:
-            self._read.add(self._selected)
+        shown = self._laid_out
+        if shown and shown == self._selected and 0 < detail.max_scroll_y <= detail.scroll_y:
+            self._read.add(shown)
         self._show_more()
 
     def read_whole(self, entry: InboxEntry) -> bool:
@@ -159,7 +173,7 @@ class ApprovalsPane(ControlPane):
         if entry.approval_id in self._read:
             return True
         detail = self.query_one("#approval-detail", VerticalScroll)
-        return entry.approval_id == self._selected and detail.max_scroll_y == 0
+        return entry.approval_id == self._laid_out and detail.max_scroll_y == 0
 
     def _show_more(self) -> None:
         more = self.query_one("#approval-more", SteadyStatic)

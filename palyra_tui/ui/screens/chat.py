@@ -307,6 +307,10 @@ class ChatPane(ControlPane):
                 self._rendered.append((item, widget, _has_cursor(item, active)))
                 transcript.mount(widget)
                 changed = True
+        for _item, gone, _cursor in self._rendered[len(items) :]:
+            gone.remove()
+            changed = True
+        del self._rendered[len(items) :]
         if changed:
             self.call_after_refresh(transcript.scroll_end, animate=False)
         self._show_drafts()
