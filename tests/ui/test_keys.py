@@ -367,8 +367,8 @@ async def test_reading_one_long_input_does_not_read_the_next() -> None:
     app = fixed_app()
     first = _script_request("01JQ7P4NQ2T7K5XG0C9M3E8FFA", "01JQ7P4NQ2T7K5XG0C9M3E8EEA", 600)
     second = _script_request("01JQ7P4NQ2T7K5XG0C9M3E8FFB", "01JQ7P4NQ2T7K5XG0C9M3E8EEB", 100)
-    app.runs._stream = {  # type: ignore[misc]
-        request.approval_id: (from_stream(request, SESSION, NOW - index), None, request)
+    app.runs._stream = {
+        request.approval_id: (from_stream(request, SESSION, NOW - index), None, request)  # type: ignore[misc]
         for index, request in enumerate((second, first))
     }
     decisions = record_decisions(app)
