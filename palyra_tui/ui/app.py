@@ -227,14 +227,11 @@ class PalyraApp(App[None]):
         focus was.  Elsewhere, a printable key that is a hotkey of the screen is
         dropped while the operator is typing text.
         """
-        if (
-            isinstance(event, events.Key)
-            and not event.is_forwarded
-            and event.is_printable
-            and not isinstance(self.focused, (Input, TextArea))
-            and not self._admit(event)
-        ):
-            return
+        if isinstance(event, events.Key) and not event.is_forwarded and event.is_printable:
+            if isinstance(self.focused, (Input, TextArea)):
+                self.keys.entered()
+            elif not self._admit(event):
+                return
         await super().on_event(event)
 
     def _admit(self, event: events.Key) -> bool:
@@ -285,7 +282,7 @@ class PalyraApp(App[None]):
             first = new[0]
             more = f" (+{len(new) - 1} more)" if len(new) > 1 else ""
             self.alert(
-                AlertKey("approvals", "needed"),
+                AlertKey(first.approval_id, "approval needed"),
                 "Approval needed",
                 f"{first.title}: {first.summary}{more}",
                 "warning",
@@ -302,12 +299,8 @@ class PalyraApp(App[None]):
 
     def _service_event(self, event: ServiceEvent) -> None:
         crashed = event.exit is not None and not event.exit.success
-        if (
-            event.state in CRASH_STATES
-            and event.exit is not None
-            and crashed
-            and not isinstance(self.pane, HealthPane)
-        ):
+        if crashed and event.state in CRASH_STATES and not isinstance(self.pane, HealthPane):
+            assert event.exit is not None
             description = event.exit.description
             body = event.reason if description in event.reason else f"{description}; {event.reason}"
             self.alert(AlertKey(event.service, "ended"), f"{event.service} ended", body, "error")
@@ -412,15 +405,30 @@ class PalyraApp(App[None]):
             for s in self.supervisor.snapshot().services
             if s.state.is_up or s.state is ServiceState.BACKOFF
         ]
-        if not self.owns_services or not running:
+        stopping = running if self.owns_services else []
+        unsent = self._unsent_messages()
+        if not stopping and not unsent:
             self._exiting = True
             self.exit()
             return
-        names = ", ".join(running)
+        question = f"Stop {', '.join(stopping)} and quit?" if stopping else "Quit?"
+        if unsent:
+            question += (
+                f"\n{unsent} unsent message{'s' if unsent != 1 else ''} (offline drafts and "
+                "composer text) will be lost."
+            )
         self.push_screen(
-            ConfirmScreen(f"Stop {names} and quit?", clock=self.clock, confirm="Stop and quit"),
+            ConfirmScreen(
+                question, clock=self.clock, confirm="Stop and quit" if stopping else "Quit"
+            ),
             self._quit_confirmed,
         )
+
+    def _unsent_messages(self) -> int:
+        """Offline drafts plus the sessions with text typed in the composer."""
+        chat = self.main.mounted_pane("chat")
+        typed = chat.unsent_texts() if isinstance(chat, ChatPane) else 0
+        return len(self.runs.drafts.all()) + typed
 
     def _quit_confirmed(self, confirmed: bool | None) -> None:
         if confirmed:
@@ -431,5 +439,6 @@ class PalyraApp(App[None]):
     async def stop_and_exit(self) -> None:
         """Stop every service cleanly, then leave."""
         self._exiting = True
-        await self.supervisor.stop_all("stopped: palyra-tui quit")
+        if self.owns_services:
+            await self.supervisor.stop_all("stopped: palyra-tui quit")
         self.exit()

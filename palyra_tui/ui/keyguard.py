@@ -5,9 +5,10 @@ guard, its letters and digits switch screens, hold restarts or answer an
 approval.  The guard sees every printable key the app receives, in arrival
 order, and calls the operator "typing" while printable keys that are not
 hotkeys of the current screen keep coming: a hotkey that arrives then is
-dropped.  Irreversible actions (approval decisions) also need their key to
-stand alone: no printable key within :data:`SETTLE` seconds before it, and none
-while they wait :data:`SETTLE` seconds after it.
+dropped.  Actions that change
+something (service actions, approval decisions) also need their key to stand
+alone: no printable key within :data:`SETTLE` seconds before it, and none while
+they wait :data:`SETTLE` seconds after it.
 """
 
 from __future__ import annotations
@@ -39,14 +40,27 @@ class KeyGuard:
 
     def admit(self, hotkey: bool) -> bool:
         """Record one printable key; False when a hotkey must be dropped as text."""
+        now = self._count()
+        if hotkey and not self.typing():
+            return True
+        self._text_at = now
+        return not hotkey
+
+    def entered(self) -> None:
+        """Record a key typed into an input or the composer.
+
+        It counts for standing alone (an action key right after it waits, and one
+        pending is cancelled), but not as typing on the screen: ``n`` right after
+        a filter's Enter still finds.
+        """
+        self._count()
+
+    def _count(self) -> float:
         now = self._clock.monotonic()
         self.printable += 1
         self.quiet_before = now - self._last_at
         self._last_at = now
-        if hotkey and now - self._text_at >= self._gap:
-            return True
-        self._text_at = now
-        return not hotkey
+        return now
 
     def stands_alone(self) -> bool:
         """True when the latest printable key had no other within :data:`SETTLE` before it."""

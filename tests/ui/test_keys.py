@@ -13,7 +13,8 @@ from textual.widgets import OptionList, Static
 
 from palyra_tui.cli.demo import demo_config, demo_environ
 from palyra_tui.config import load_config
-from palyra_tui.errors import ConfigError
+from palyra_tui.errors import ConfigError, PalyraError
+from palyra_tui.models.clock import ManualClock
 from palyra_tui.models.gateway import (
     ApprovalAnswer,
     ApprovalPrompt,
@@ -24,11 +25,10 @@ from palyra_tui.models.gateway import (
 from palyra_tui.state.inbox import InboxEntry, from_stream
 from palyra_tui.supervisor import Supervisor
 from palyra_tui.ui.app import PalyraApp
-from palyra_tui.ui.keyguard import SETTLE
 from palyra_tui.ui.launch import build_app, startup_reason
 from palyra_tui.ui.screens.approvals import ApprovalsPane
 from palyra_tui.ui.screens.chat import ChatPane, Composer, render_item
-from palyra_tui.ui.screens.confirm import ConfirmScreen
+from palyra_tui.ui.screens.confirm import ConfirmScreen, ReasonScreen
 from palyra_tui.ui.screens.health import HealthPane
 from palyra_tui.ui.screens.pager import PagerScreen
 from palyra_tui.ui.widgets.process_table import ProcessTable
@@ -43,9 +43,12 @@ class RecordingSupervisor(FixedSupervisor):
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, ...]] = []
+        self.refuse = False
 
     async def hold(self, name: str, held: bool) -> None:
         self.calls.append(("hold", name, str(held)))
+        if self.refuse:
+            raise PalyraError("the supervisor is shutting down")
 
     async def start(self, name: str) -> None:
         self.calls.append(("start", name))
@@ -108,9 +111,64 @@ async def test_h_toggles_from_what_the_card_shows() -> None:
         await pilot.press("h")
         await until(pilot, lambda: len(supervisor.calls) == 2)
         assert supervisor.calls == [("hold", "gateway", "True"), ("hold", "gateway", "False")]
+        app.notice_history.clear()
+        advance(app, HUMAN_PAUSE)
         await pilot.press("h", "h")
-        await pilot.pause(SETTLE * 2)
+        await until(pilot, lambda: "cancelled: more keys followed" in notices(app))
+        assert "keys ignored" in notices(app)
         assert len(supervisor.calls) == 2, "a double tap is not two decisions"
+
+
+async def test_a_service_key_acts_on_the_service_selected_when_it_was_pressed() -> None:
+    app, supervisor = recording_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.snapshot is not None)
+        table = app.screen.query_one(ProcessTable)
+        table.move_cursor(row=0)
+        await pilot.press("s", "down")
+        await until(pilot, lambda: supervisor.calls == [("start", "gateway")])
+        advance(app, HUMAN_PAUSE)
+        await pilot.press("x", "f3")
+        await until(pilot, lambda: "the screen changed before it acted" in notices(app))
+        assert not isinstance(app.screen, ConfirmScreen)
+
+
+async def test_a_hold_that_fails_leaves_the_card_as_it_was() -> None:
+    app, supervisor = recording_app()
+    supervisor.refuse = True
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.snapshot is not None)
+        app.screen.query_one(ProcessTable).move_cursor(row=0)
+        await pilot.press("h")
+        await until(pilot, lambda: "holding gateway failed" in notices(app))
+        detail = app.screen.query_one("#detail", Static)
+        await until(pilot, lambda: "restarts held" not in str(detail.render()))
+
+
+async def test_quitting_with_unsent_text_says_it_will_be_lost() -> None:
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        await pilot.press(*"not sent yet")
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        question = str(app.screen.query_one(".question", Static).render())
+        assert "1 unsent message" in question
+        await pilot.press("escape")
+
+
+async def test_each_new_approval_is_announced() -> None:
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: "Approval needed" in notices(app))
+        second = _script_request("01JQ7P4NQ2T7K5XG0C9M3E8FFB", "01JQ7P4NQ2T7K5XG0C9M3E8EEB", 1)
+        app.runs._stream[second.approval_id] = (  # type: ignore[assignment]
+            from_stream(second, "01JQ7P4NQ2T7K5XG0C9M3E8ZZZ", NOW),
+            None,
+            second,
+        )
+        app._refresh_inbox()
+        await until(pilot, lambda: notices(app).count("Approval needed") == 2)
 
 
 async def test_on_chat_every_printable_key_goes_to_the_composer() -> None:
@@ -312,9 +370,10 @@ async def test_a_long_input_is_allowed_only_after_reading_it_to_the_end() -> Non
         await until(pilot, lambda: more.display and "more below" in str(more.render()))
         await pilot.press("y")
         await until(pilot, lambda: "read the whole input first" in notices(app))
+        app.notice_history.clear()
         advance(app, HUMAN_PAUSE)
         await pilot.press("s")
-        await pilot.pause(SETTLE * 2)
+        await until(pilot, lambda: "read the whole input first" in notices(app))
         assert decisions == [] and isinstance(app.pane, ApprovalsPane)
         await pilot.press("end")
         await until(pilot, lambda: not more.display)
@@ -336,8 +395,9 @@ async def test_viewing_a_long_input_whole_counts_as_reading_it() -> None:
         advance(app, HUMAN_PAUSE)
         await pilot.press("escape")
         advance(app, HUMAN_PAUSE)
+        app.notice_history.clear()
         await pilot.press("y")
-        await pilot.pause(SETTLE * 2)
+        await until(pilot, lambda: "read the whole input first" in notices(app))
         assert decisions == [], "closing the pager before its end reads nothing"
         await pilot.press("v")
         await until(pilot, lambda: isinstance(app.screen, PagerScreen))
@@ -411,12 +471,17 @@ async def test_a_word_typed_on_approvals_is_never_a_decision() -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = await _on_approvals(app, pilot)
         await pilot.press(*"yes")
+        await until(pilot, lambda: "cancelled: more keys followed" in notices(app))
+        app.notice_history.clear()
+        advance(app, HUMAN_PAUSE)
         await pilot.press(*"seen")
-        await pilot.pause(SETTLE * 2)
-        assert decisions == [] and app.pane is screen
+        await until(pilot, lambda: "cancelled: more keys followed" in notices(app))
+        advance(app, HUMAN_PAUSE)
+        typed = app.keys.printable
         await pilot.press(*"deny this")
-        await pilot.pause(SETTLE * 2)
+        await until(pilot, lambda: app.keys.printable == typed + len("deny this"))
         assert decisions == [] and app.pane is screen
+        assert not isinstance(app.screen, ReasonScreen)
         advance(app, HUMAN_PAUSE)
         await pilot.press("y")
         await until(pilot, lambda: len(decisions) == 1)
@@ -448,7 +513,8 @@ async def test_the_detail_says_how_the_decision_travels() -> None:
 async def test_after_a_startup_error_no_service_action_starts_anything(tmp_path: Path) -> None:
     config = demo_config(tmp_path / "state")
     holder = Supervisor(config, environ=demo_environ()).open()
-    app, supervisor = build_app(config, environ=demo_environ())
+    app, supervisor = build_app(config, environ=demo_environ(), clock=ManualClock())
+    idle_root = supervisor.config.state_root
     try:
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: app.snapshot is not None)
@@ -458,17 +524,18 @@ async def test_after_a_startup_error_no_service_action_starts_anything(tmp_path:
             assert "disabled" not in facts
             keys = str(app.screen.query_one(".keys", Static).render())
             assert "Start" not in keys and "Stop" not in keys
-            await pilot.press("s", "A", "r", "x", "R")
-            await pilot.pause()
+            for key in ("s", "A", "r", "x", "R"):
+                app.notice_history.clear()
+                advance(app, HUMAN_PAUSE)
+                await pilot.press(key)
+                await until(pilot, lambda: "no service can be started" in notices(app))
             assert not isinstance(app.screen, ConfirmScreen)
             assert all(not s.state.is_up for s in supervisor.snapshot().services)
             assert all(not s.state.is_up for s in holder.snapshot().services)
     finally:
         await supervisor.aclose()
         await holder.aclose()
-    assert not supervisor.config.state_root.exists() or supervisor.config.state_root != (
-        tmp_path / "state"
-    )
+    assert idle_root != tmp_path / "state"
 
 
 async def test_an_invalid_config_is_named_as_such(tmp_path: Path) -> None:

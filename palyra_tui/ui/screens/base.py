@@ -51,6 +51,10 @@ class ControlPane(Vertical):
     def on_shown(self) -> None:
         """The pane has just been put on screen."""
 
+    def hidden_actions(self) -> frozenset[str]:
+        """Actions left out of the key line because they cannot act now."""
+        return frozenset()
+
     @property
     def shown(self) -> bool:
         """True while the pane is the one on screen."""
@@ -76,12 +80,15 @@ class ControlPane(Vertical):
             self.app.notify("keys ignored: they look like typed text", markup=False, timeout=2)
             return
         mark = keys.printable
+        screen = self.app.screen
 
         def later() -> None:
             if keys.printable != mark:
                 self.app.notify("cancelled: more keys followed, as in typed text", timeout=2)
-                return
-            act()
+            elif not self.shown or self.app.screen is not screen:
+                self.app.notify("cancelled: the screen changed before it acted", timeout=2)
+            else:
+                act()
 
         self.set_timer(SETTLE, later)
 
@@ -93,7 +100,7 @@ class ControlPane(Vertical):
                 isinstance(binding, Binding)
                 and binding.show
                 and binding.description
-                and self.check_action(binding.action.split("(")[0], ()) is not False
+                and binding.action.split("(")[0] not in self.hidden_actions()
             ):
                 text.append(f" {key_label(binding.key)} ", style="bold reverse")
                 text.append(f" {binding.description} ")

@@ -131,6 +131,11 @@ class ChatPane(ControlPane):
     def focus_first(self) -> None:
         self.query_one(Composer).focus()
 
+    def unsent_texts(self) -> int:
+        """How many sessions have text typed in the composer and not sent."""
+        current = 1 if self.query_one(Composer).text.strip() else 0
+        return current + sum(1 for text in self._composing.values() if text.strip())
+
     def on_shown(self) -> None:
         self._chat_changed()
         transcript = self.query_one("#transcript", VerticalScroll)

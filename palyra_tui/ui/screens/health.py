@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -19,9 +20,6 @@ from palyra_tui.ui.screens.confirm import ConfirmScreen
 from palyra_tui.ui.widgets.process_table import ProcessTable, duration
 from palyra_tui.ui.widgets.steady import SteadyStatic
 
-_SERVICE_ACTIONS = frozenset(
-    {"settled", "start", "stop", "restart", "hold", "start_all", "stop_all", "restart_all"}
-)
 _OVERALL = {
     OverallStatus.HEALTHY: ("HEALTHY", "bold green"),
     OverallStatus.DEGRADED: ("DEGRADED", "bold yellow"),
@@ -132,51 +130,61 @@ class HealthPane(ControlPane):
 
     # Actions -----------------------------------------------------------------
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """No service action while the runtime could not be opened: it would start
-        daemons in a root nobody configured."""
-        return not (self.control.startup_error and action in _SERVICE_ACTIONS)
+    def hidden_actions(self) -> frozenset[str]:
+        return frozenset({"settled"}) if self.control.startup_error else frozenset()
 
     def action_settled(self, action: str) -> None:
-        """Every service key acts only when it stands alone, never as part of a word."""
-        self.settle(getattr(self, f"action_{action}"))
+        """Every service key acts only when it stands alone, never as part of a word, and
+        on the service selected when it was pressed.
 
-    def action_start(self) -> None:
+        No service action while the runtime could not be opened: it would start daemons
+        in a root nobody configured.
+        """
+        if self.control.startup_error:
+            self.app.notify("no service can be started or stopped: the runtime is not open")
+            return
+        if action.endswith("_all"):
+            self.settle(getattr(self, f"_{action}"))
+            return
         service = self._selected()
         if service is not None:
-            self._run(self.control.supervisor.start(service.name), f"starting {service.name}")
+            self.settle(partial(getattr(self, f"_{action}"), service))
 
-    def action_stop(self) -> None:
-        service = self._selected()
-        if service is not None:
-            self._confirm(
-                f"Stop {service.name}?", "Stop", self.control.supervisor.stop, service.name
-            )
+    def _start(self, service: ServiceSnapshot) -> None:
+        self._run(self.control.supervisor.start(service.name), f"starting {service.name}")
 
-    def action_restart(self) -> None:
-        service = self._selected()
-        if service is not None:
-            self._confirm(
-                f"Restart {service.name}? It is stopped first.",
-                "Restart",
-                self.control.supervisor.restart,
-                service.name,
-            )
+    def _stop(self, service: ServiceSnapshot) -> None:
+        self._confirm(f"Stop {service.name}?", "Stop", self.control.supervisor.stop, service.name)
 
-    def action_hold(self) -> None:
+    def _restart(self, service: ServiceSnapshot) -> None:
+        self._confirm(
+            f"Restart {service.name}? It is stopped first.",
+            "Restart",
+            self.control.supervisor.restart,
+            service.name,
+        )
+
+    def _hold(self, service: ServiceSnapshot) -> None:
         """Toggle from what the card shows, so a second press undoes the first."""
-        service = self._selected()
-        if service is not None:
-            held = not self._holding.get(service.name, service.held)
-            self._holding[service.name] = held
-            self._show_detail()
-            verb = "holding" if held else "releasing"
-            self._run(self.control.supervisor.hold(service.name, held), f"{verb} {service.name}")
+        name = service.name
+        held = not self._holding.get(name, service.held)
+        self._holding[name] = held
+        self._show_detail()
 
-    def action_start_all(self) -> None:
+        async def hold() -> None:
+            try:
+                await self.control.supervisor.hold(name, held)
+            except PalyraError:
+                self._holding.pop(name, None)
+                self._show_detail()
+                raise
+
+        self._run(hold(), f"{'holding' if held else 'releasing'} {name}")
+
+    def _start_all(self) -> None:
         self._run(self.control.supervisor.start_all(), "starting every enabled service")
 
-    def action_stop_all(self) -> None:
+    def _stop_all(self) -> None:
         names = self._running_names()
         if not names:
             self.app.notify("no service is running")
@@ -190,7 +198,7 @@ class HealthPane(ControlPane):
             ),
         )
 
-    def action_restart_all(self) -> None:
+    def _restart_all(self) -> None:
         async def restart_all() -> None:
             await self.control.supervisor.stop_all()
             await self.control.supervisor.start_all()

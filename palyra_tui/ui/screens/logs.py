@@ -82,6 +82,9 @@ class LogsPane(ControlPane):
     def focus_first(self) -> None:
         self.query_one(LogView).focus()
 
+    def on_shown(self) -> None:
+        self._show_title()
+
     def feed_logs(self) -> None:
         self.run_worker(self._feed(), group="log-feed", exclusive=True, exit_on_error=False)
 
@@ -91,7 +94,8 @@ class LogsPane(ControlPane):
         try:
             async for batch in feed:
                 view.write(batch)
-                self._show_title()
+                if self.shown:
+                    self._show_title()
                 busy = len(batch) > BUSY_BATCH
                 await asyncio.sleep(BUSY_REDRAW_INTERVAL if busy else REDRAW_INTERVAL)
         finally:

@@ -43,6 +43,7 @@ class MainScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.pane_name = "health"
+        self._panes: dict[str, ControlPane] = {}
 
     @property
     def control(self) -> PalyraApp:
@@ -52,17 +53,22 @@ class MainScreen(Screen[None]):
     @property
     def pane(self) -> ControlPane:
         """The pane on screen."""
-        return self.query_one(f"#{self.pane_name}", ControlPane)
+        return self._panes[self.pane_name]
 
     def pane_if_mounted(self) -> ControlPane | None:
         """The pane on screen, or None before the screen has composed it."""
-        found = self.query(f"#{self.pane_name}").results(ControlPane)
-        return next(iter(found), None)
+        return self._panes.get(self.pane_name)
+
+    def mounted_pane(self, name: str) -> ControlPane | None:
+        """The pane ``name`` if it has been created."""
+        return self._panes.get(name)
 
     def compose(self) -> ComposeResult:
         yield SteadyStatic(classes="tabs")
         with ContentSwitcher(initial="health", id="panes"):
-            yield HealthPane(id="health")
+            health = HealthPane(id="health")
+            self._panes["health"] = health
+            yield health
         yield StatusBar(classes="status")
         yield SteadyStatic(classes="keys")
 
@@ -78,11 +84,11 @@ class MainScreen(Screen[None]):
             await self._mounted(name)
 
     async def _mounted(self, name: str) -> None:
-        switcher = self.query_one("#panes", ContentSwitcher)
-        if not switcher.query_children(f"#{name}"):
+        if name not in self._panes:
             pane = PANE_TYPES[name](id=name)
             pane.display = False
-            await switcher.mount(pane)
+            self._panes[name] = pane
+            await self.query_one("#panes", ContentSwitcher).mount(pane)
 
     async def show_pane(self, name: str) -> None:
         """Put the pane ``name`` on screen (mounting it if it is not yet)."""
