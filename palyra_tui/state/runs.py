@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from palyra_tui.client.errors import ClientError, GatewayUnreachable
+from palyra_tui.client.grpc.gateway import FIRST_EVENT_TIMEOUT, IDLE_TIMEOUT
 from palyra_tui.models.gateway import (
     ApprovalAnswer,
     ApprovalRequestEvent,
@@ -46,12 +47,11 @@ from palyra_tui.state.chat import (
 from palyra_tui.state.drafts import Drafts, OfflineDraft
 from palyra_tui.state.gateway_link import GatewayLink
 from palyra_tui.state.inbox import InboxEntry, Route, from_stream
+from palyra_tui.text import sanitize_line
 
 if TYPE_CHECKING:
     from palyra_tui.client.grpc import RunConversation
 
-FIRST_EVENT_TIMEOUT = 5.0
-IDLE_TIMEOUT = 60.0
 ABORT_REASON = "aborted by the operator in palyra-tui"
 ABORT_DENIAL = "the operator aborted the run"
 _TERMINAL = (RunStatus.DONE, RunStatus.FAILED)
@@ -143,17 +143,20 @@ class RunManager:
         return resolved.session
 
     async def load_history(self, http_base: str, session_id: str) -> bool:
-        """Replace a session's transcript with the gateway's (False while a run is in flight).
+        """Replace a session's transcript with the gateway's (False while a run is in flight,
+        or when the transcript changed while the history was on its way).
 
         Raises ClientError when the console cannot be reached.
         """
         if not http_base:
             raise GatewayUnreachable("the gateway's console address is not known yet")
         http = await self.link.http(http_base)
+        items = self.transcript(session_id).items
+        before = list(items)
         record = await http.transcript(session_id)
-        if self.session_busy(session_id):
+        if self.session_busy(session_id) or items != before:
             return False
-        self.transcript(session_id).items[:] = history_items(record.records, self._sent)
+        items[:] = history_items(record.records, self._sent)
         self._on_change(session_id)
         return True
 
@@ -228,6 +231,8 @@ class RunManager:
                 self._on_change(session_id)
         except ClientError as error:
             failure = str(error)
+        except Exception as error:  # the message must not be lost to a bug
+            failure = sanitize_line(f"the run failed unexpectedly: {error!r}")
         finally:
             self.active.pop(conversation.run_id, None)
             self._drop_held(conversation)

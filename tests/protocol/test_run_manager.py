@@ -241,3 +241,39 @@ async def test_history_rebuilds_a_transcript_from_the_gateway(harness: Make) -> 
     assert tool.tool_name == "palyra.process.run" and '"command": "date"' in tool.input_json
     assert tool.decision == "denied" and tool.success is False and not tool.approval_pending
     assert [i.text for i in items if isinstance(i, StatusItem)] == ["run completed"] * 2
+
+
+async def test_a_bug_in_a_run_keeps_the_message_as_a_draft(
+    harness: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h = harness()
+    session_id = await h.session()
+    from palyra_tui.client.grpc import run_stream
+
+    async def broken(_self: object) -> object:
+        raise RuntimeError("a bug in the client")
+
+    monkeypatch.setattr(run_stream.RunConversation, "__anext__", broken)
+    await h.manager.send(h.target, session_id, "keep me")
+    (draft,) = h.manager.drafts.for_session(session_id)
+    assert draft.text == "keep me" and "failed unexpectedly" in draft.reason
+    assert not any(isinstance(i, UserItem) for i in h.manager.transcript(session_id).items)
+
+
+async def test_history_never_overwrites_a_transcript_that_changed_meanwhile(
+    harness: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h = harness()
+    session_id = await h.session()
+    http_base = h.gateway.http_url
+    http = await h.manager.link.http(http_base)
+    fetch = type(http).transcript
+
+    async def slow(self: object, wanted: str) -> object:
+        result = await fetch(self, wanted)  # type: ignore[arg-type]
+        h.manager.transcript(wanted).add_status("r", "arrived meanwhile")
+        return result
+
+    monkeypatch.setattr(type(http), "transcript", slow)
+    assert await h.manager.load_history(http_base, session_id) is False
+    assert h.statuses(session_id) == ["arrived meanwhile"]

@@ -38,7 +38,10 @@ PROTOCOL_VERSION = 1
 DEFAULT_DEADLINE = 5.0
 APPROVALS_DEADLINE = 10.0
 FIRST_EVENT_TIMEOUT = 5.0
-IDLE_TIMEOUT = 60.0
+"""Seconds a run may wait for the gateway's first event before it counts as not sent."""
+IDLE_TIMEOUT = 150.0
+"""Seconds without any event, while no proposal or approval is open, before a run gives
+up: longer than palyrad's own budget for a model turn with its retries (120 s)."""
 GATEWAY = "/palyra.gateway.v1.GatewayService/"
 APPROVALS = "/palyra.gateway.v1.ApprovalsService/"
 
