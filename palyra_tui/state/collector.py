@@ -7,11 +7,10 @@ the snapshot and never an exception, so the UI's refresh loop cannot die.
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 
 from palyra_tui.client.errors import ClientError
 from palyra_tui.models import ServiceKind, SupervisorSnapshot
+from palyra_tui.models.clock import Clock, SystemClock
 from palyra_tui.models.gateway import Approval, GatewayHealth, SessionSummary
 from palyra_tui.state.gateway_link import GatewayLink
 from palyra_tui.state.snapshot import AppSnapshot, SourceError, connection_state
@@ -29,11 +28,11 @@ class SnapshotCollector:
         self,
         supervisor: SupervisorApi,
         link: GatewayLink,
-        clock: Callable[[], float] = time.time,
+        clock: Clock | None = None,
     ) -> None:
         self.supervisor = supervisor
         self.link = link
-        self._clock = clock
+        self._clock: Clock = clock if clock is not None else SystemClock()
 
     async def collect(self) -> AppSnapshot:
         """One snapshot; never raises for a failing source."""
@@ -50,7 +49,7 @@ class SnapshotCollector:
             except ClientError as error:
                 errors.append(SourceError("gateway", str(error)))
             if health is not None:
-                since = int((self._clock() - PENDING_WINDOW) * 1000)
+                since = int((self._clock.time() - PENDING_WINDOW) * 1000)
                 results = await asyncio.gather(
                     client.list_sessions(limit=100),
                     client.pending_approvals(since_ms=max(since, 0)),
@@ -75,7 +74,7 @@ class SnapshotCollector:
             sessions=sessions,
             approvals=approvals,
             errors=tuple(errors),
-            taken_at=self._clock(),
+            taken_at=self._clock.time(),
         )
 
 

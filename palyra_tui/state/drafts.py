@@ -7,10 +7,9 @@ item 3), and the stored reason is sanitized (item 4).
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from palyra_tui.models.clock import Clock, SystemClock
 from palyra_tui.models.ids import new_ulid
 from palyra_tui.text import sanitize_line
 
@@ -31,8 +30,8 @@ class OfflineDraft:
 class Drafts:
     """At most 20 drafts, the oldest evicted first."""
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
-        self._clock = clock
+    def __init__(self, clock: Clock | None = None) -> None:
+        self._clock: Clock = clock if clock is not None else SystemClock()
         self._drafts: list[OfflineDraft] = []
 
     def all(self) -> tuple[OfflineDraft, ...]:
@@ -45,7 +44,9 @@ class Drafts:
 
     def add(self, session_id: str, text: str, reason: str) -> OfflineDraft:
         """Keep ``text``; returns the draft."""
-        draft = OfflineDraft(new_ulid(), session_id, text, sanitize_line(reason), self._clock())
+        draft = OfflineDraft(
+            new_ulid(), session_id, text, sanitize_line(reason), self._clock.time()
+        )
         self._drafts.append(draft)
         del self._drafts[:-MAX_DRAFTS]
         return draft

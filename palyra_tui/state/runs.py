@@ -18,13 +18,13 @@ renamed after its first delivered message.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from palyra_tui.client.errors import ClientError, GatewayUnreachable
 from palyra_tui.client.grpc.gateway import FIRST_EVENT_TIMEOUT, IDLE_TIMEOUT
+from palyra_tui.models.clock import Clock, SystemClock
 from palyra_tui.models.gateway import (
     ApprovalAnswer,
     ApprovalRequestEvent,
@@ -86,12 +86,12 @@ class RunManager:
         on_inbox: Callable[[], None],
         on_finished: Callable[[str, str], None] | None = None,
         on_sessions: Callable[[], None] | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Clock | None = None,
         first_event_timeout: float = FIRST_EVENT_TIMEOUT,
         idle_timeout: float = IDLE_TIMEOUT,
     ) -> None:
         self.link = link
-        self._clock = clock
+        self._clock: Clock = clock if clock is not None else SystemClock()
         self.drafts = Drafts(clock)
         self._on_change = on_change
         self._on_inbox = on_inbox
@@ -138,7 +138,7 @@ class RunManager:
     async def new_session(self, target: str) -> SessionSummary:
         """Create a session named after the time ("chat 14:05"); renamed after its first message."""
         client = await self.link.grpc(target)
-        resolved = await client.new_session(time_label(self._clock()))
+        resolved = await client.new_session(time_label(self._clock.time()))
         self._unnamed.add(resolved.session.session_id)
         return resolved.session
 
@@ -208,7 +208,7 @@ class RunManager:
             first_event_timeout=self._first_event_timeout,
             idle_timeout=self._idle_timeout,
         )
-        user_item = UserItem(text=text, at=self._clock())
+        user_item = UserItem(text=text, at=self._clock.time())
         transcript.items.append(user_item)
         self._on_change(session_id)
         run = ActiveRun(session_id, conversation)
@@ -277,7 +277,7 @@ class RunManager:
         """
         if conversation.half_closed:
             return
-        entry = from_stream(event, session_id, self._clock())
+        entry = from_stream(event, session_id, self._clock.time())
         self._stream[event.approval_id] = (entry, conversation, event)
         self._on_inbox()
 

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 from typing import Any
 
+from rich.text import Text
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -45,6 +46,7 @@ from palyra_tui.ui.screens.chat import ChatPane, Composer
 from palyra_tui.ui.screens.confirm import ConfirmScreen
 from palyra_tui.ui.screens.health import HealthPane
 from palyra_tui.ui.screens.main import MainScreen
+from palyra_tui.ui.screens.pager import PagerScreen
 from palyra_tui.ui.widgets.status_bar import Notice, StatusFacts
 
 NOTICE_HISTORY = 50
@@ -73,6 +75,7 @@ class PalyraApp(App[None]):
         Binding("ctrl+g", "toggle_keys", "Keys", show=False, priority=True),
         Binding("ctrl+q", "quit_app", "Quit", id="app.quit", priority=True),
         Binding("ctrl+o", "toggle_notifications", "Notifications", show=False),
+        Binding("f5", "show_notices", "Notices", show=False, priority=True),
     ]
 
     snapshot: var[AppSnapshot | None] = var(None)
@@ -122,7 +125,7 @@ class PalyraApp(App[None]):
             on_inbox=self._refresh_inbox,
             on_finished=self._run_finished,
             on_sessions=self.request_refresh,
-            clock=self.clock.time,
+            clock=self.clock,
         )
         self._wake = asyncio.Event()
         self._known_approvals: set[str] = set()
@@ -181,9 +184,7 @@ class PalyraApp(App[None]):
         """
         if self._collect is None:
             await asyncio.to_thread(preload)
-        collect = (
-            self._collect or SnapshotCollector(self.supervisor, self.link, self.clock.time).collect
-        )
+        collect = self._collect or SnapshotCollector(self.supervisor, self.link, self.clock).collect
         while True:
             snapshot = await collect()
             self.grpc_target, self.http_base = self.link.targets(snapshot.supervisor)
@@ -336,9 +337,9 @@ class PalyraApp(App[None]):
         self.notice_history.append(notice)
         if self._notice_timer is not None:
             self._notice_timer.stop()
-        self._notice_timer = self.set_timer(
-            self.NOTIFICATION_TIMEOUT if timeout is None else timeout, self._clear_notice
-        )
+        if timeout is None:
+            timeout = self.NOTIFICATION_TIMEOUT * (3 if severity == "error" else 1)
+        self._notice_timer = self.set_timer(timeout, self._clear_notice)
 
     def _clear_notice(self) -> None:
         self.notice = None
@@ -393,6 +394,16 @@ class PalyraApp(App[None]):
             self.action_hide_help_panel()
         else:
             self.action_show_help_panel()
+
+    def action_show_notices(self) -> None:
+        """Every recent notice, whole, newest first: the key line shows one, cut to fit."""
+        text = Text()
+        for notice in reversed(self.notice_history):
+            text.append(f"{notice.severity:<12}", style="dim")
+            text.append(notice.text + "\n")
+        if not self.notice_history:
+            text.append("no notices yet", style="dim")
+        self.push_screen(PagerScreen("Recent notices", text))
 
     def action_toggle_notifications(self) -> None:
         self.notifications = not self.notifications
