@@ -117,7 +117,7 @@ def test_chat_approve_by_keyboard_and_see_the_result(terminal: Terminal) -> None
     terminal.keys("C-n")
     # The session exists once the title names it (the footer always says "New session").
     terminal.wait_until(lambda screen: "no session" not in screen, "the new session's title")
-    terminal.wait_for("palyra-tui")
+    terminal.wait_for("chat ")
     terminal.type("please run echo hello")
     terminal.wait_for("please run echo hello")
     terminal.keys("Enter")
