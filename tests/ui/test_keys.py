@@ -133,6 +133,28 @@ async def test_a_service_key_acts_on_the_service_selected_when_it_was_pressed() 
         assert not isinstance(app.screen, ConfirmScreen)
 
 
+async def test_hold_reads_the_state_when_it_acts_not_when_the_key_came() -> None:
+    from dataclasses import replace
+
+    app, supervisor = recording_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.snapshot is not None)
+        app.screen.query_one(ProcessTable).move_cursor(row=0)
+        await pilot.press("h")
+        await until(pilot, lambda: supervisor.calls == [("hold", "gateway", "True")])
+        advance(app, HUMAN_PAUSE)
+        await pilot.press("h")
+        snapshot = app.snapshot
+        assert snapshot is not None
+        services = tuple(
+            replace(s, held=True) if s.name == "gateway" else s
+            for s in snapshot.supervisor.services
+        )
+        app.snapshot = replace(snapshot, supervisor=replace(snapshot.supervisor, services=services))
+        await until(pilot, lambda: len(supervisor.calls) == 2)
+        assert supervisor.calls[1] == ("hold", "gateway", "False")
+
+
 async def test_a_hold_that_fails_leaves_the_card_as_it_was() -> None:
     app, supervisor = recording_app()
     supervisor.refuse = True

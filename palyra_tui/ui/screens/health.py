@@ -148,25 +148,28 @@ class HealthPane(ControlPane):
             return
         service = self._selected()
         if service is not None:
-            self.settle(partial(getattr(self, f"_{action}"), service))
+            self.settle(partial(getattr(self, f"_{action}"), service.name))
 
-    def _start(self, service: ServiceSnapshot) -> None:
-        self._run(self.control.supervisor.start(service.name), f"starting {service.name}")
+    def _start(self, name: str) -> None:
+        self._run(self.control.supervisor.start(name), f"starting {name}")
 
-    def _stop(self, service: ServiceSnapshot) -> None:
-        self._confirm(f"Stop {service.name}?", "Stop", self.control.supervisor.stop, service.name)
+    def _stop(self, name: str) -> None:
+        self._confirm(f"Stop {name}?", "Stop", self.control.supervisor.stop, name)
 
-    def _restart(self, service: ServiceSnapshot) -> None:
+    def _restart(self, name: str) -> None:
         self._confirm(
-            f"Restart {service.name}? It is stopped first.",
+            f"Restart {name}? It is stopped first.",
             "Restart",
             self.control.supervisor.restart,
-            service.name,
+            name,
         )
 
-    def _hold(self, service: ServiceSnapshot) -> None:
-        """Toggle from what the card shows, so a second press undoes the first."""
-        name = service.name
+    def _hold(self, name: str) -> None:
+        """Toggle from what the card shows now, so a second press undoes the first."""
+        snapshot = self.control.snapshot
+        service = snapshot.supervisor.get(name) if snapshot is not None else None
+        if service is None:
+            return
         held = not self._holding.get(name, service.held)
         self._holding[name] = held
         self._show_detail()
