@@ -619,3 +619,14 @@ async def test_the_session_list_marks_the_open_one_and_keeps_states_current() ->
         running = replace(other, last_run_state="in_progress")
         app.snapshot = replace(snapshot, sessions=(*snapshot.sessions, running))
         await until(pilot, lambda: "release notes · in_progress" in labels()[1])
+
+
+async def test_quitting_while_the_hidden_panes_mount_is_clean() -> None:
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        main = app.main
+        main._panes.pop("approvals", None)
+        await pilot.press("ctrl+q")
+    await main.mount_panes()
+    await main.show_pane("approvals")
+    assert "approvals" not in main._panes

@@ -79,22 +79,28 @@ class MainScreen(Screen[None]):
         self._shown()
 
     async def mount_panes(self) -> None:
-        """Mount the hidden panes ahead of time, so that the first visit is a switch."""
+        """Mount the hidden panes ahead of time, so that the first visit is a switch.
+
+        An app that quits meanwhile (its screen detaching) mounts nothing more.
+        """
         for name in PANE_TYPES:
             await self._mounted(name)
 
     async def _mounted(self, name: str) -> None:
-        if name not in self._panes:
+        switcher = next(iter(self.query("#panes").results(ContentSwitcher)), None)
+        if name not in self._panes and switcher is not None and switcher.is_attached:
             pane = PANE_TYPES[name](id=name)
             pane.display = False
             self._panes[name] = pane
-            await self.query_one("#panes", ContentSwitcher).mount(pane)
+            await switcher.mount(pane)
 
     async def show_pane(self, name: str) -> None:
         """Put the pane ``name`` on screen (mounting it if it is not yet)."""
         if name not in PANE_TYPES or name == self.pane_name:
             return
         await self._mounted(name)
+        if name not in self._panes:
+            return
         switcher = self.query_one("#panes", ContentSwitcher)
         self.pane_name = name
         switcher.current = name
