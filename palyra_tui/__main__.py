@@ -27,6 +27,10 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def _tui(demo: bool, config_path: object) -> int:
+    """The control center; ``demo`` runs it over the reference daemons in a throw-away
+    state root, removed when it quits."""
+    import shutil
+    import tempfile
     from pathlib import Path
 
     from palyra_tui.cli.demo import demo_config, demo_environ
@@ -40,7 +44,11 @@ def _tui(demo: bool, config_path: object) -> int:
     except ConfigError as error:
         return run_tui(None, startup_error=startup_reason(error))
     if demo:
-        return run_tui(demo_config(base=config), environ=demo_environ())
+        root = Path(tempfile.mkdtemp(prefix="palyra-demo-"))
+        try:
+            return run_tui(demo_config(root, base=config), environ=demo_environ())
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
     assert config is not None
     return run_tui(config)
 

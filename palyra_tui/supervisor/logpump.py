@@ -18,7 +18,8 @@ from palyra_tui.text import MARK, Redactor, decode, sanitize
 from palyra_tui.text.redact import ends_private_key, starts_private_key
 
 LINE_CAP = 16 * 1024
-TRUNCATION_MARK = " … [truncated]"
+TRUNCATION_MARK = " ... [truncated]"
+"""ASCII, so a cut line stays a one-byte-per-character string."""
 ENDPOINT_KEYS = frozenset(
     {"listen_addr", "grpc_listen_addr", "node_rpc_listen_addr", "quic_listen_addr"}
 )

@@ -9,6 +9,8 @@ terminal, so nothing of that kind may survive here:
   to their terminator or the end of the line, and two-byte ``ESC x``;
 * C0 controls other than tab and newline, DEL and C1 (U+0080–U+009F) are dropped;
 * bidi overrides and isolates (Trojan Source) are dropped;
+* zero-width characters and bidi marks (U+200B–U+200F, U+061C, U+FEFF) are
+  shown as ``\u200b`` and the like: they can hide text or join words unseen;
 * U+2028/U+2029 become a space, so a line stays one line.
 """
 
@@ -16,7 +18,9 @@ from __future__ import annotations
 
 import re
 
-_SUSPECT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_SUSPECT = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200b-\u200f\u061c\ufeff]"
+)
 
 # Each pattern starts with a literal or a small class, so the regex engine can skip
 # ahead quickly; a general alternation over the whole chunk is several times slower.
@@ -34,6 +38,7 @@ _C1_SEQUENCES = re.compile(
 )
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]+")
 _LINE_BREAKS = re.compile("[\u2028\u2029]")
+_MARKS = re.compile("[\u200b-\u200f\u061c\ufeff]")
 
 
 def sanitize(text: str) -> str:
@@ -51,7 +56,7 @@ def sanitize(text: str) -> str:
     text = _CONTROLS.sub("", text)
     if "\u2028" in text or "\u2029" in text:
         text = _LINE_BREAKS.sub(" ", text)
-    return text
+    return _MARKS.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 _INVISIBLE = re.compile(

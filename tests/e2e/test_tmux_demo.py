@@ -6,12 +6,14 @@ the Approvals screen by keyboard, and find the result in the transcript.
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -102,15 +104,24 @@ class Terminal:
 
 
 @pytest.fixture
-def terminal() -> Iterator[Terminal]:
-    term = Terminal(f"{sys.executable} -m palyra_tui demo; echo PALYRA-EXITED=$?; sleep 30")
+def demo_tmp(tmp_path: Path) -> Path:
+    """Where the demo makes its throw-away state root (its TMPDIR)."""
+    return tmp_path
+
+
+@pytest.fixture
+def terminal(demo_tmp: Path) -> Iterator[Terminal]:
+    term = Terminal(
+        f"TMPDIR={shlex.quote(str(demo_tmp))} {sys.executable} -m palyra_tui demo; "
+        "echo PALYRA-EXITED=$?; sleep 30"
+    )
     try:
         yield term
     finally:
         term.close()
 
 
-def test_chat_approve_by_keyboard_and_see_the_result(terminal: Terminal) -> None:
+def test_chat_approve_by_keyboard_and_see_the_result(terminal: Terminal, demo_tmp: Path) -> None:
     terminal.wait_for("HEALTHY", "connected", "gateway", "running", timeout=START_DEADLINE)
     terminal.keys("3")
     terminal.wait_for("no session")
@@ -136,3 +147,4 @@ def test_chat_approve_by_keyboard_and_see_the_result(terminal: Terminal) -> None
     terminal.wait_for("and quit?")
     terminal.press_until("y", lambda screen: "and quit?" not in screen, "the quit dialog closing")
     terminal.wait_for("PALYRA-EXITED=0")
+    assert list(demo_tmp.glob("palyra-demo-*")) == [], "the demo removes its state root"

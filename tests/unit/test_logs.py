@@ -54,6 +54,7 @@ def test_overlong_line_is_cut_with_a_mark_and_counted() -> None:
     assert lines[0].truncated
     assert lines[0].text.endswith(TRUNCATION_MARK)
     assert len(lines[0].text) == 1024 + len(TRUNCATION_MARK)
+    assert lines[0].text.isascii(), "an ASCII line stays one byte per character"
     counters = store.counters("svc")
     assert counters.truncated == 1
     assert counters.bytes_read == len(data)

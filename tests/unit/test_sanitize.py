@@ -77,3 +77,11 @@ def test_visible_shows_every_hidden_character_and_deletes_nothing() -> None:
     assert "\\u200b" in shown
     assert not any(0x80 <= ord(c) <= 0x9F or ord(c) < 0x20 for c in shown)
     assert visible("plain ünïcödé\ttext\nline") == "plain ünïcödé\ttext\nline"
+
+
+def test_zero_width_characters_and_bidi_marks_are_shown_not_passed_through() -> None:
+    hidden = "pay\u200bpal \u200e\u200f\u061c\ufeffok"
+    shown = sanitize(hidden)
+    assert shown == "pay\\u200bpal \\u200e\\u200f\\u061c\\ufeffok"
+    assert not any(ch in shown for ch in "\u200b\u200c\u200d\u200e\u200f\u061c\ufeff")
+    assert sanitize_line(hidden) == shown
