@@ -56,6 +56,8 @@ def sanitize(text: str) -> str:
     text = _CONTROLS.sub("", text)
     if "\u2028" in text or "\u2029" in text:
         text = _LINE_BREAKS.sub(" ", text)
+    if _MARKS.search(text) is None:
+        return text
     return _MARKS.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
