@@ -74,6 +74,15 @@ def record_decisions(app: PalyraApp) -> list[tuple[str, ApprovalAnswer]]:
     return decisions
 
 
+async def open_chat(app: PalyraApp, pilot: Any) -> ChatPane:
+    """Show the Chat pane and wait until it has opened the fixed session."""
+    await pilot.press("f3")
+    chat = app.pane
+    assert isinstance(chat, ChatPane)
+    await until(pilot, lambda: chat.session_id == SESSION)
+    return chat
+
+
 async def type_burst(app: PalyraApp, keys: str | list[str]) -> None:
     """Deliver keys the way one terminal read does: all queued before any is handled."""
     for key in keys:
@@ -217,10 +226,7 @@ async def test_on_chat_every_printable_key_goes_to_the_composer() -> None:
 async def test_ctrl_x_and_ctrl_d_never_destroy_composer_text() -> None:
     app = fixed_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f3")
-        chat = app.pane
-        assert isinstance(chat, ChatPane)
-        await until(pilot, lambda: chat.session_id == SESSION)
+        chat = await open_chat(app, pilot)
         composer = chat.query_one(Composer)
         composer.focus()
         await pilot.press(*"keep me")
@@ -256,10 +262,7 @@ async def test_enter_in_a_burst_sends_exactly_what_came_before_it() -> None:
 
     app.runs.send = send  # type: ignore[method-assign,assignment]
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f3")
-        chat = app.pane
-        assert isinstance(chat, ChatPane)
-        await until(pilot, lambda: chat.session_id == SESSION)
+        chat = await open_chat(app, pilot)
         composer = chat.query_one(Composer)
         composer.focus()
         await pilot.pause()
@@ -272,10 +275,7 @@ async def test_enter_in_a_burst_sends_exactly_what_came_before_it() -> None:
 async def test_each_session_keeps_its_own_composer_text() -> None:
     app = fixed_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f3")
-        chat = app.pane
-        assert isinstance(chat, ChatPane)
-        await until(pilot, lambda: chat.session_id == SESSION)
+        chat = await open_chat(app, pilot)
         composer = chat.query_one(Composer)
         composer.focus()
         await pilot.press(*"for the first")
@@ -476,10 +476,7 @@ async def test_reading_one_long_input_does_not_read_the_next() -> None:
 async def test_a_message_taken_back_leaves_the_transcript_on_screen() -> None:
     app = fixed_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f3")
-        chat = app.pane
-        assert isinstance(chat, ChatPane)
-        await until(pilot, lambda: chat.session_id == SESSION)
+        chat = await open_chat(app, pilot)
         items = app.runs.transcript(SESSION).items
         await until(pilot, lambda: len(chat.query("#transcript Static")) == len(items) > 1)
         del items[1:]
@@ -592,10 +589,7 @@ async def test_the_session_list_marks_the_open_one_and_keeps_states_current() ->
 
     app = fixed_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f3")
-        chat = app.pane
-        assert isinstance(chat, ChatPane)
-        await until(pilot, lambda: chat.session_id == SESSION)
+        chat = await open_chat(app, pilot)
         options = chat.query_one(OptionList)
 
         def labels() -> list[str]:
