@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import signal
 import threading
 from collections.abc import Mapping
@@ -32,6 +33,7 @@ from palyra_tui.supervisor.definitions import (
     plan_launch,
 )
 from palyra_tui.supervisor.health import HealthProber
+from palyra_tui.supervisor.lineage import LineageTracker, become_subreaper, kill_tracked
 from palyra_tui.supervisor.logbuffer import LogStore
 from palyra_tui.supervisor.reaper import Reaper
 from palyra_tui.supervisor.service import ManagedService, ServiceHooks
@@ -71,6 +73,7 @@ class Engine:
         self.clock = clock
         self.store = store
         self.reaper = Reaper()
+        self.lineage = LineageTracker(secrets.token_hex(6))
         self._tokens = tokens
         self._environ = dict(environ)
         self._prober = HealthProber(clock.time)
@@ -89,6 +92,7 @@ class Engine:
             clock=clock,
             redactor=redactor,
             reaper=self.reaper,
+            lineage=self.lineage,
             plan=self._plan,
             on_change=self._changed,
             on_logs=self._logs_written,
@@ -102,8 +106,9 @@ class Engine:
     # Lifecycle -------------------------------------------------------------
 
     def open(self) -> None:
-        """Start the reaper and describe disabled services."""
-        self.reaper.start()
+        """Adopt orphaned descendants, start the watchdog, describe disabled services."""
+        self.lineage.subreaper = become_subreaper()
+        self.reaper.start(self.lineage.instance)
         for service in self.services.values():
             if not service.definition.enabled:
                 service.reason = service.definition.disabled_reason
@@ -121,11 +126,16 @@ class Engine:
         self.reaper.close()
 
     def kill_groups(self) -> None:
-        """SIGKILL every service's process group at once; exits are recorded as usual."""
+        """SIGKILL every service's process group and known descendant at once.
+
+        Exits are recorded as usual.
+        """
         for service in list(self.services.values()):
             child = service.child
             if child is not None:
                 child.signal_group(signal.SIGKILL)
+        for process in self.lineage.known():
+            kill_tracked(process)
 
     # Operations ------------------------------------------------------------
 
@@ -166,11 +176,11 @@ class Engine:
                     service.probe_due = now + service.definition.config.health_interval
                     self.loop.create_task(self._probe(service, url))
         if not self._sampling and now >= self._stats_due:
-            pids = tuple(s.pid for s in self.services.values() if s.pid is not None)
-            if pids:
+            leaders = {s.pid: s.mark for s in self.services.values() if s.pid is not None}
+            if leaders:
                 self._sampling = True
                 self._stats_due = now + self._stats_interval
-                self.loop.create_task(self._sample(pids))
+                self.loop.create_task(self._sample(leaders))
         self.publish()
 
     # Subscriptions ---------------------------------------------------------
@@ -213,9 +223,12 @@ class Engine:
         else:
             service.probing = False
 
-    async def _sample(self, pids: tuple[int, ...]) -> None:
+    async def _sample(self, leaders: dict[int, str]) -> None:
         try:
-            samples = await asyncio.to_thread(self._sampler.sample, pids)
+            samples = await asyncio.to_thread(self._sampler.sample, tuple(leaders))
+            exclude = (self.reaper.pid,) if self.reaper.pid is not None else ()
+            fresh = await asyncio.to_thread(self.lineage.scan, leaders, exclude)
+            self.reaper.watch_processes(fresh)
         finally:
             self._sampling = False
         for service in self.services.values():

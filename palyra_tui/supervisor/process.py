@@ -3,9 +3,14 @@
 * Each service gets its own process group (``process_group=0``), so one
   ``killpg`` reaches its children and grandchildren, and a Ctrl-C typed at the
   terminal does not reach the daemons before palyra-tui can stop them in order.
-* ``setpriv --pdeathsig KILL`` (util-linux) makes the kernel kill the direct
-  child if the supervising thread dies; the reaper (:mod:`.reaper`) kills the
-  rest of the group.  No ``preexec_fn``: it is unsafe once threads exist.
+* A service does not run its program until it is registered.  It starts as a
+  tiny exec shim (Python, ``-I -S``) that arms the parent-death signal
+  (``PR_SET_PDEATHSIG``), checks that its parent is still the supervisor, and
+  waits on a pipe.  The supervisor registers the process group with the
+  watchdog (:mod:`.reaper`) and only then lets the shim ``exec`` the program.
+  A supervisor killed in between leaves nothing running: the shim sees the
+  pipe close, or the death signal, or a foreign parent, and exits.  No
+  ``preexec_fn``: it is unsafe once threads exist.
 * Exit is detected through a pidfd on the event loop (``os.pidfd_open`` +
   ``add_reader``), not by polling; where pidfds are missing a thread waits.
 * stdout and stderr are read in 64 KiB chunks straight from the pipe fds.
@@ -18,9 +23,9 @@ import contextlib
 import errno
 import logging
 import os
-import shutil
 import signal
 import subprocess
+import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,7 +36,28 @@ from palyra_tui.errors import PalyraError
 
 READ_SIZE = 64 * 1024
 log = logging.getLogger(__name__)
-SETPRIV = shutil.which("setpriv")
+EXEC_FAILED = 127
+
+_SHIM = r"""
+import os, signal, sys
+go, err, parent = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+try:
+    import ctypes
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)
+except Exception:
+    pass
+if os.getppid() != parent or os.read(go, 1) != b"g":
+    os._exit(0)
+os.close(go)
+for signum in (signal.SIGPIPE, signal.SIGXFSZ):
+    signal.signal(signum, signal.SIG_DFL)
+os.set_inheritable(err, False)
+try:
+    os.execv(sys.argv[4], sys.argv[4:])
+except OSError as exc:
+    os.write(err, (exc.strerror or str(exc)).encode("utf-8", "replace")[:512])
+os._exit(127)
+"""
 
 
 class SpawnError(PalyraError):
@@ -44,6 +70,8 @@ class ExitStatus:
 
     code: int | None
     signal: int | None
+    exec_error: str | None = None
+    """Set when the program could not be executed: the service never ran."""
 
 
 def decode_wait_status(status: int) -> ExitStatus:
@@ -67,6 +95,7 @@ class Child:
         self,
         loop: asyncio.AbstractEventLoop,
         popen: subprocess.Popen[bytes],
+        gates: tuple[int, int],
         on_output: Callable[[int, bytes], None],
         on_exit: Callable[[ExitStatus], None],
     ) -> None:
@@ -74,6 +103,8 @@ class Child:
         self.pgid = popen.pid
         self._loop = loop
         self._popen = popen
+        self._go: int | None = gates[0]
+        self._exec_status = gates[1]
         self._on_output = on_output
         self._on_exit = on_exit
         self._fds: dict[int, int] = {}
@@ -96,6 +127,15 @@ class Child:
             loop.add_reader(self._pidfd, self._reap)
         else:
             threading.Thread(target=self._wait_thread, name=f"wait-{self.pid}", daemon=True).start()
+
+    def release(self) -> None:
+        """Let the program run: call once the process group is registered."""
+        go, self._go = self._go, None
+        if go is None:
+            return
+        with contextlib.suppress(OSError):
+            os.write(go, b"g")
+        os.close(go)
 
     @property
     def pipes_open(self) -> bool:
@@ -180,7 +220,11 @@ class Child:
             self._loop.remove_reader(self._pidfd)
             os.close(self._pidfd)
             self._pidfd = None
+        self.release()
         decoded = decode_wait_status(status)
+        exec_error = self._read_exec_status()
+        if exec_error is not None:
+            decoded = ExitStatus(decoded.code, decoded.signal, exec_error)
         self._popen.returncode = (
             -decoded.signal if decoded.signal is not None else (decoded.code or 0)
         )
@@ -188,6 +232,20 @@ class Child:
             self._drain()
         finally:
             self._on_exit(decoded)
+
+    def _read_exec_status(self) -> str | None:
+        """Why the shim could not run the program, if it could not."""
+        fd, self._exec_status = self._exec_status, -1
+        if fd < 0:
+            return None
+        try:
+            os.set_blocking(fd, False)
+            data = os.read(fd, 1024)
+        except OSError:
+            data = b""
+        finally:
+            os.close(fd)
+        return data.decode("utf-8", errors="replace") if data else None
 
     def _wait_thread(self) -> None:
         try:
@@ -236,29 +294,47 @@ def spawn(
     on_output: Callable[[int, bytes], None],
     on_exit: Callable[[ExitStatus], None],
 ) -> Child:
-    """Start ``argv`` in a new process group with piped output, or raise :class:`SpawnError`."""
-    command = list(argv)
-    if SETPRIV is not None:
-        command = [SETPRIV, "--pdeathsig", "KILL", "--", *command]
+    """Start ``argv`` in a new process group with piped output, or raise :class:`SpawnError`.
+
+    The program does not run before :meth:`Child.release`.
+    """
+    _check_runnable(argv[0], cwd)
+    go_read, go_write = os.pipe()
+    status_read, status_write = os.pipe()
+    shim = [sys.executable, "-I", "-S", "-c", _SHIM, str(go_read), str(status_write)]
     try:
         popen = subprocess.Popen(
-            command,
+            [*shim, str(os.getpid()), *argv],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=dict(env),
             cwd=cwd,
             close_fds=True,
+            pass_fds=(go_read, status_write),
             process_group=0,
         )
-    except FileNotFoundError as exc:
-        missing = exc.filename or argv[0]
-        if cwd is not None and not cwd.is_dir():
+    except BaseException as exc:
+        for fd in (go_write, status_read):
+            os.close(fd)
+        if isinstance(exc, FileNotFoundError) and cwd is not None and not cwd.is_dir():
             raise SpawnError(f"working directory '{cwd}' does not exist") from None
-        raise SpawnError(f"'{missing}' does not exist") from None
-    except PermissionError:
-        raise SpawnError(f"permission denied running '{argv[0]}'") from None
-    except OSError as exc:
-        reason = exc.strerror or errno.errorcode.get(exc.errno or 0, str(exc))
-        raise SpawnError(f"cannot start '{argv[0]}': {reason}") from None
-    return Child(loop, popen, on_output, on_exit)
+        if isinstance(exc, OSError):
+            reason = exc.strerror or errno.errorcode.get(exc.errno or 0, str(exc))
+            raise SpawnError(f"cannot start '{argv[0]}': {reason}") from None
+        raise
+    finally:
+        os.close(go_read)
+        os.close(status_write)
+    return Child(loop, popen, (go_write, status_read), on_output, on_exit)
+
+
+def _check_runnable(program: str, cwd: Path | None) -> None:
+    """The reasons a start would fail that can be told before it is tried."""
+    if cwd is not None and not cwd.is_dir():
+        raise SpawnError(f"working directory '{cwd}' does not exist")
+    path = Path(program) if cwd is None or os.path.isabs(program) else cwd / program
+    if not path.exists():
+        raise SpawnError(f"'{program}' does not exist")
+    if path.is_dir() or not os.access(path, os.X_OK):
+        raise SpawnError(f"permission denied running '{program}'")

@@ -31,6 +31,7 @@ from palyra_tui.models import (
 from palyra_tui.models.clock import Clock
 from palyra_tui.supervisor import backoff
 from palyra_tui.supervisor.definitions import LaunchPlan, ServiceDefinition
+from palyra_tui.supervisor.lineage import MARK_VAR, LineageTracker, kill_tracked, lineage_mark
 from palyra_tui.supervisor.logbuffer import LogWriter
 from palyra_tui.supervisor.logpump import LinePump
 from palyra_tui.supervisor.process import Child, ExitStatus, group_members, spawn
@@ -49,6 +50,7 @@ class ServiceHooks:
     clock: Clock
     redactor: Redactor
     reaper: Reaper
+    lineage: LineageTracker
     plan: Callable[[ServiceDefinition], LaunchPlan]
     on_change: Callable[[ManagedService], None]
     on_logs: Callable[[], None]
@@ -67,6 +69,8 @@ class ManagedService:
         self.desired = False
         self.held = False
         self.child: Child | None = None
+        self.mark = ""
+        self.starts = 0
         self.started_at: float | None = None
         self.started_mono: float | None = None
         self.attempt = 0
@@ -204,10 +208,12 @@ class ManagedService:
             self.binary = str(plan.binary)
             self.endpoints = {}
             pumps = (self._pump(LogStream.STDOUT), self._pump(LogStream.STDERR))
+            self.starts += 1
+            mark = lineage_mark(hooks.lineage.instance, self.name, self.starts)
             child = spawn(
                 hooks.loop,
                 plan.argv,
-                plan.env,
+                {**plan.env, MARK_VAR: mark},
                 plan.cwd,
                 functools.partial(self._on_output, pumps),
                 self._on_exit,
@@ -224,9 +230,11 @@ class ManagedService:
         if automatic:
             self.restarts += 1
         self.child = child
+        self.mark = mark
         self.ended = None
         self.spawn_error = ""
         hooks.reaper.watch(child.pgid)
+        child.release()
         self.started_at = hooks.clock.time()
         self.started_mono = hooks.clock.monotonic()
         self.health = HealthStatus()
@@ -321,13 +329,20 @@ class ManagedService:
         child = self.child
         if child is None:
             return
-        hooks.reaper.forget(child.pgid)
         for timer in (self._kill_timer, self._grace_timer):
             if timer is not None:
                 timer.cancel()
         self._kill_timer = self._grace_timer = None
         if child.pipes_open:
             hooks.loop.call_later(PIPE_GRACE, child.close_pipes)
+        self.child = None
+        self.stats = None
+        stopping = self.state is ServiceState.STOPPING or not self.desired
+        waiters, self._stop_waiters = (self._stop_waiters, []) if stopping else ([], [])
+        hooks.loop.create_task(self._clean_up(child, self.mark, waiters))
+        if status.exec_error is not None:
+            self._exec_failed(status.exec_error, stopping)
+            return
         now = hooks.clock.time()
         uptime = max(0.0, hooks.clock.monotonic() - (self.started_mono or hooks.clock.monotonic()))
         exit_info = ExitInfo(
@@ -335,9 +350,6 @@ class ManagedService:
         )
         self.last_exit = exit_info
         self.ended = exit_info
-        self.child = None
-        self.stats = None
-        stopping = self.state is ServiceState.STOPPING or not self.desired
         self.writer.note(
             now,
             f"{self.name} (pid {child.pid}) {exit_info.description} after {uptime:.1f} s",
@@ -347,8 +359,6 @@ class ManagedService:
         if stopping:
             self.attempt = 0
             self._set(ServiceState.STOPPED, self._stop_reason)
-            waiters, self._stop_waiters = self._stop_waiters, []
-            hooks.loop.create_task(self._release_stop_waiters(child, waiters))
             if self.desired:
                 self._spawn()
             return
@@ -365,25 +375,55 @@ class ManagedService:
             return
         self._schedule_retry(decision.delay)
 
-    async def _release_stop_waiters(
-        self, child: Child, waiters: list[asyncio.Future[None]]
-    ) -> None:
-        """Resolve ``stop()`` once nothing of the process group runs any more."""
-        deadline = self.hooks.loop.time() + GROUP_GRACE
-        while await asyncio.to_thread(group_members, child.pgid):
-            if self.hooks.loop.time() >= deadline:
-                self.writer.note(
-                    self.hooks.clock.time(),
-                    f"processes of {self.name}'s group survive SIGKILL (pgid {child.pgid})",
-                    LogLevel.ERROR,
-                )
-                self.hooks.on_logs()
+    def _exec_failed(self, error: str, stopping: bool) -> None:
+        """The program could not be executed: a failed start, not an exit."""
+        if stopping:
+            self.attempt = 0
+            self._set(ServiceState.STOPPED, self._stop_reason)
+            return
+        self._spawn_failed(sanitize_line(f"cannot start '{self.binary}': {error}"))
+
+    async def _clean_up(self, child: Child, mark: str, waiters: list[asyncio.Future[None]]) -> None:
+        """Kill what the ended start left behind, in its group or not; then resolve ``stop()``.
+
+        The group gets SIGKILL until it is empty; descendants that left it are
+        found through the lineage tracker and killed by pidfd.
+        """
+        hooks = self.hooks
+        deadline = hooks.loop.time() + GROUP_GRACE
+        exclude = (hooks.reaper.pid,) if hooks.reaper.pid is not None else ()
+        reported: set[int] = set()
+        while True:
+            members = await asyncio.to_thread(group_members, child.pgid)
+            strays = await asyncio.to_thread(hooks.lineage.sweep, mark, exclude)
+            if not members and not strays:
                 break
+            pids = sorted(set(members) | {stray.pid for stray in strays})
+            if hooks.loop.time() >= deadline:
+                text = f"processes of {self.name} survive SIGKILL: {_pids(pids)}"
+                self._note(text, LogLevel.ERROR)
+                break
+            outside = {stray.pid for stray in strays} - set(members) - reported
+            if outside:
+                reported |= outside
+                self._note(
+                    f"killing processes {self.name} left outside its process group: "
+                    f"{_pids(sorted(outside))}",
+                    LogLevel.WARN,
+                )
             child.signal_group(signal.SIGKILL)
+            for stray in strays:
+                kill_tracked(stray)
             await asyncio.sleep(0.01)
+        hooks.reaper.forget(child.pgid)
+        hooks.reaper.forget_processes(hooks.lineage.forget(mark))
         for waiter in waiters:
             if not waiter.done():
                 waiter.set_result(None)
+
+    def _note(self, text: str, level: LogLevel) -> None:
+        self.writer.note(self.hooks.clock.time(), text, level)
+        self.hooks.on_logs()
 
     def _escalate(self) -> None:
         self._kill_timer = None
@@ -403,3 +443,8 @@ class ManagedService:
         self.state = state
         self.reason = reason
         self.hooks.on_change(self)
+
+
+def _pids(pids: list[int]) -> str:
+    """``pid 12`` or ``pids 12, 13``."""
+    return ("pid " if len(pids) == 1 else "pids ") + ", ".join(str(pid) for pid in pids)

@@ -26,6 +26,7 @@ async def test_exit_is_reported_even_when_the_output_handler_fails() -> None:
         explode,
         exited.set_result,
     )
+    child.release()
     status = await asyncio.wait_for(exited, 10)
     assert status == ExitStatus(code=7, signal=None)
     assert calls >= 1
@@ -43,6 +44,7 @@ async def test_children_get_their_own_process_group() -> None:
         lambda _i, _d: None,
         exited.set_result,
     )
+    child.release()
     assert child.pgid == child.pid
     assert group_members(child.pgid) == [child.pid]
     assert child.signal_group(9)
