@@ -90,7 +90,8 @@ def test_daemon_survivors_when_supervise_ends(tmp_path: Path, signum: int) -> No
         survivors += end_and_count(process, signum, pid_file)
         for pid in pids_alive(daemon_pids(pid_file)):
             os.kill(pid, signal.SIGKILL)
-    report("daemon_survivors", signal=signal.Signals(signum).name, trials=trials, survivors=survivors)
+    name = signal.Signals(signum).name
+    report("daemon_survivors", signal=name, trials=trials, survivors=survivors)
 
 
 async def test_daemon_survivors_over_stops(
@@ -103,7 +104,8 @@ async def test_daemon_survivors_over_stops(
     supervisor = open_supervisor(config)
     for trial in range(1, trials + 1):
         await supervisor.start("spawner")
-        assert await eventually(lambda n=trial: len(daemon_pids(pid_file)) == n)  # type: ignore[misc]
+        count = trial
+        assert await eventually(lambda: len(daemon_pids(pid_file)) == count)
         await supervisor.stop("spawner")
     survivors = pids_alive(daemon_pids(pid_file))
     report("daemon_survivors", action="stop", trials=trials, survivors=len(survivors))
@@ -131,7 +133,8 @@ def test_orphans_when_killed_during_a_200_service_start(tmp_path: Path) -> None:
         assert process.stdout is not None
         process.stdout.close()
         psutil.wait_procs(watchdogs, timeout=30)
-        left = [p for p in psutil.process_iter(["cmdline"]) if (p.info["cmdline"] or [])[-1:] == [tag]]
+        processes = psutil.process_iter(["cmdline"])
+        left = [p for p in processes if (p.info["cmdline"] or [])[-1:] == [tag]]
         orphans += len(left)
         for leftover in left:
             leftover.kill()
