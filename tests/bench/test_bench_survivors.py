@@ -12,6 +12,7 @@ finished (the watchdog's own exit is the condition waited for).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import random
@@ -41,6 +42,10 @@ def watchdogs_of(pid: int) -> list[psutil.Process]:
         return [p for p in psutil.Process(pid).children() if "-S" in p.cmdline()[:3]]
     except psutil.Error:
         return []
+
+
+def has_daemon(pid_file: Path) -> bool:
+    return len(daemon_pids(pid_file)) == 1
 
 
 def supervise(config: Path) -> subprocess.Popen[str]:
@@ -86,7 +91,7 @@ def test_daemon_survivors_when_supervise_ends(tmp_path: Path, signum: int) -> No
         config = write_config(root, f"[services.spawner]\ncommand = {command}\n")
         process = supervise(config)
         wait_state(process, "spawner", "running")
-        assert block_until(lambda f=pid_file: len(daemon_pids(f)) == 1)
+        assert block_until(functools.partial(has_daemon, pid_file))
         survivors += end_and_count(process, signum, pid_file)
         for pid in pids_alive(daemon_pids(pid_file)):
             os.kill(pid, signal.SIGKILL)
