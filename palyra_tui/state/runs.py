@@ -47,6 +47,7 @@ from palyra_tui.state.chat import (
 from palyra_tui.state.drafts import Drafts, OfflineDraft
 from palyra_tui.state.gateway_link import GatewayLink
 from palyra_tui.state.inbox import InboxEntry, Route, from_stream
+from palyra_tui.state.runtime_api import ChatView, DecisionError, DecisionRefused, RunInfo
 from palyra_tui.text import sanitize_line
 
 if TYPE_CHECKING:
@@ -65,14 +66,6 @@ class ActiveRun:
     session_id: str
     conversation: RunConversation
     aborting: bool = False
-
-
-class DecisionError(Exception):
-    """A decision could not be sent; the message says why."""
-
-
-class DecisionRefused(DecisionError):
-    """The decision reached palyrad, which refused it (the call is denied); the message says why."""
 
 
 class RunManager:
@@ -128,6 +121,17 @@ class RunManager:
     def session_name(self, session: SessionSummary) -> str:
         """The name to show for a session: the gateway's title, unless it refused our rename."""
         return self._names.get(session.session_id) or session.display_title
+
+    def chat_view(self) -> ChatView:
+        """Runs in flight, drafts and chosen names, as one value."""
+        return ChatView(
+            active=tuple(
+                RunInfo(run_id, run.session_id, run.aborting) for run_id, run in self.active.items()
+            ),
+            drafts=self.drafts.all(),
+            resending=tuple(sorted(self._resending)),
+            names=tuple(sorted(self._names.items())),
+        )
 
     def resending(self, draft_id: str) -> bool:
         """True while a draft is being sent again."""

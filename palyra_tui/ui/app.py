@@ -1,17 +1,17 @@
-"""The control center: wiring of screens, the snapshot loop, runs and notifications.
+"""The control center: wiring of screens to one runtime, and the notifications.
 
-Screens own their widgets, keys and handlers; this module holds what they
-share: the snapshot (one reactive every screen watches), the run manager
-(chat runs continue while the operator looks at another screen), the approval
-inbox, and the notifications.
+Screens own their widgets, keys and handlers and command the runtime through
+:class:`~palyra_tui.state.runtime_api.RuntimeApi`.  This module follows the
+runtime's messages and keeps what the screens share: the snapshot, the
+approval inbox, the chat view and a mirror of the transcripts (reactives the
+screens watch), and the notices.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
@@ -26,17 +26,23 @@ from textual.timer import Timer
 from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
-from palyra_tui.client.identity import ClientIdentity
-from palyra_tui.config import RuntimeConfig
 from palyra_tui.models import ServiceEvent, ServiceState
 from palyra_tui.models.clock import Clock, SystemClock
 from palyra_tui.state.alerts import AlertKey, AlertLimiter
-from palyra_tui.state.collector import SnapshotCollector
-from palyra_tui.state.gateway_link import GatewayLink, preload
-from palyra_tui.state.inbox import InboxEntry, merge
-from palyra_tui.state.runs import RunManager
-from palyra_tui.state.snapshot import AppSnapshot, ConnectionState
-from palyra_tui.supervisor import Supervisor
+from palyra_tui.state.chat import ChatItem
+from palyra_tui.state.inbox import InboxEntry
+from palyra_tui.state.runtime_api import (
+    ChatChanged,
+    ChatView,
+    InboxChanged,
+    RunFinished,
+    RuntimeApi,
+    RuntimeMessage,
+    ServiceChanged,
+    SnapshotChanged,
+    TranscriptChanged,
+)
+from palyra_tui.state.snapshot import AppSnapshot
 from palyra_tui.text import sanitize_line
 from palyra_tui.ui import notify
 from palyra_tui.ui.keyguard import KeyGuard
@@ -79,27 +85,23 @@ class PalyraApp(App[None]):
     ]
 
     snapshot: var[AppSnapshot | None] = var(None)
-    """The latest collected snapshot; screens watch it."""
+    """The latest snapshot of services and gateway facts; screens watch it."""
     inbox: var[tuple[InboxEntry, ...]] = var(())
     """Pending approvals, ours first."""
-    chat_version: var[int] = var(0)
-    """Bumped whenever a transcript changes."""
+    chat: var[ChatView] = var(ChatView())
+    """Runs in flight, offline drafts and session names."""
     notice: var[Notice | None] = var(None)
     """The newest notification, shown in the screen's key line until it expires."""
 
     def __init__(
         self,
-        supervisor: Supervisor,
-        identity: ClientIdentity,
-        runtime: RuntimeConfig,
+        runtime: RuntimeApi,
         *,
         owns_services: bool = True,
         start_services: bool = False,
-        interval: float = 1.0,
         notifications: bool = True,
         startup_error: str = "",
         clock: Clock | None = None,
-        collect: Callable[[], Awaitable[AppSnapshot]] | None = None,
     ) -> None:
         super().__init__()
         self.clock: Clock = clock if clock is not None else SystemClock()
@@ -109,28 +111,16 @@ class PalyraApp(App[None]):
         self._notice_timer: Timer | None = None
         self.notice_history: deque[Notice] = deque(maxlen=NOTICE_HISTORY)
         """The latest notices, newest last."""
-        self._collect = collect
-        self.supervisor = supervisor
-        self.identity = identity
         self.runtime = runtime
         self.owns_services = owns_services
         self._start_services = start_services
-        self.interval = interval
         self.notifications = notifications
         self.startup_error = startup_error
-        self.link = GatewayLink(identity, runtime)
-        self.runs = RunManager(
-            self.link,
-            on_change=self._chat_changed,
-            on_inbox=self._refresh_inbox,
-            on_finished=self._run_finished,
-            on_sessions=self.request_refresh,
-            clock=self.clock,
-        )
-        self._wake = asyncio.Event()
+        self.dashboard_url = ""
+        """The gateway's console address, once known."""
+        self.transcripts: dict[str, tuple[ChatItem, ...]] = {}
+        """What the runtime's transcripts hold, for the sessions this UI opened."""
         self._known_approvals: set[str] = set()
-        self.http_base = ""
-        self.grpc_target = ""
         self._exiting = False
 
     # Lifecycle ---------------------------------------------------------------
@@ -165,61 +155,68 @@ class PalyraApp(App[None]):
 
     def _after_first_frame(self) -> None:
         """What may be slow starts only once the first frame is on the terminal."""
+        self.follow_runtime()
         if self._start_services:
-            self.run_worker(self.supervisor.start_all(), group="start", exit_on_error=False)
-        self.snapshot_loop()
-        self.watch_services()
+            self.run_worker(self.runtime.start_all(), group="start", exit_on_error=False)
         self.call_after_refresh(self.main.mount_panes)
 
     async def on_unmount(self) -> None:
         self._exiting = True
-        await self.link.close()
+        await self.runtime.close()
 
-    @work(exclusive=True, group="snapshot", exit_on_error=False, description="snapshot loop")
-    async def snapshot_loop(self) -> None:
-        """Collect, publish, sleep (or wake early on request), forever.
+    @work(exclusive=True, group="runtime", exit_on_error=False, description="runtime messages")
+    async def follow_runtime(self) -> None:
+        """Attach to the runtime and apply its messages as they come."""
+        feed = self.runtime.subscribe()
+        try:
+            await self.runtime.open()
+            view = self.runtime.view()
+            self._apply(SnapshotChanged(view.snapshot, view.dashboard_url))
+            self._apply(InboxChanged(view.inbox))
+            self._apply(ChatChanged(view.chat))
+            async for message in feed:
+                self._apply(message)
+        finally:
+            feed.close()
 
-        Until the gateway answers, it looks four times as often, so live data
-        appears as soon as the gateway is up.
-        """
-        if self._collect is None:
-            await asyncio.to_thread(preload)
-        collect = self._collect or SnapshotCollector(self.supervisor, self.link, self.clock).collect
-        while True:
-            snapshot = await collect()
-            self.grpc_target, self.http_base = self.link.targets(snapshot.supervisor)
-            self.snapshot = snapshot
-            self._refresh_inbox()
+    def _apply(self, message: RuntimeMessage) -> None:
+        if isinstance(message, SnapshotChanged):
+            self.dashboard_url = message.dashboard_url
+            self.snapshot = message.snapshot
             self._update_title()
-            waiting = snapshot.connection is not ConnectionState.CONNECTED
-            interval = self.interval / 4 if waiting else self.interval
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), interval)
-            self._wake.clear()
-
-    @work(group="events", exit_on_error=False, description="service events")
-    async def watch_services(self) -> None:
-        """Toast and notify when a service crashes."""
-        with contextlib.suppress(Exception):
-            events = self.supervisor.subscribe_events()
-            async for event in events:
-                self._service_event(event)
+        elif isinstance(message, InboxChanged):
+            self._inbox_changed(message.inbox)
+        elif isinstance(message, ChatChanged):
+            self.chat = message.chat
+            self._update_title()
+        elif isinstance(message, TranscriptChanged):
+            self._transcript_changed(message)
+        elif isinstance(message, ServiceChanged):
+            self._service_event(message.event)
+        elif isinstance(message, RunFinished):
+            self._run_finished(message.session_id, message.summary)
 
     def request_refresh(self) -> None:
-        """Collect a new snapshot now instead of at the next interval."""
-        self._wake.set()
+        """Ask the runtime for fresh gateway facts now."""
+        self.runtime.refresh()
+
+    async def open_transcript(self, session_id: str) -> tuple[ChatItem, ...]:
+        """Start mirroring a session's transcript; returns what it holds now."""
+        items = await self.runtime.transcript(session_id)
+        self.transcripts[session_id] = items
+        return items
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "snapshot" or self._exiting:
+        if event.worker.group != "runtime" or self._exiting:
             return
-        if event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
-            reason = event.worker.error or "cancelled"
+        if event.state in (WorkerState.ERROR, WorkerState.CANCELLED, WorkerState.SUCCESS):
+            reason = event.worker.error or "the runtime ended the feed"
             self.notify(
-                sanitize_line(f"refresh restarted after: {reason}"),
+                sanitize_line(f"runtime link restarted after: {reason}"),
                 severity="warning",
                 markup=False,
             )
-            self.snapshot_loop()
+            self.follow_runtime()
 
     async def on_event(self, event: events.Event) -> None:
         """Screen every key before Textual dispatches it (see :mod:`palyra_tui.ui.keyguard`).
@@ -268,17 +265,16 @@ class PalyraApp(App[None]):
             connection=snapshot.connection,
             overall=snapshot.overall,
             approvals=len(self.inbox),
-            active_runs=len(self.runs.active),
-            drafts=len(self.runs.drafts.all()),
+            active_runs=len(self.chat.active),
+            drafts=len(self.chat.drafts),
             error=error,
         )
 
-    def _refresh_inbox(self) -> None:
-        records = self.snapshot.approvals if self.snapshot is not None else ()
-        entries = merge(self.runs.stream_entries(), records, frozenset(self.runs.decided))
+    def _inbox_changed(self, entries: tuple[InboxEntry, ...]) -> None:
         new = [e for e in entries if e.approval_id not in self._known_approvals]
         self._known_approvals.update(e.approval_id for e in entries)
         self.inbox = entries
+        self._update_title()
         if new and not isinstance(self.pane, ApprovalsPane):
             first = new[0]
             more = f" (+{len(new) - 1} more)" if len(new) > 1 else ""
@@ -289,8 +285,17 @@ class PalyraApp(App[None]):
                 "warning",
             )
 
-    def _chat_changed(self, _session_id: str) -> None:
-        self.chat_version += 1
+    def _transcript_changed(self, change: TranscriptChanged) -> None:
+        held = self.transcripts.get(change.session_id)
+        if held is None:
+            return
+        if change.start > len(held):
+            self.run_worker(self.open_transcript(change.session_id), exit_on_error=False)
+            return
+        self.transcripts[change.session_id] = (held[: change.start] + change.items)[: change.length]
+        chat = self.main.mounted_pane("chat") if self.screen_stack else None
+        if isinstance(chat, ChatPane):
+            chat.transcript_changed(change.session_id)
 
     def _run_finished(self, session_id: str, summary: str) -> None:
         pane = self.pane
@@ -305,7 +310,6 @@ class PalyraApp(App[None]):
             description = event.exit.description
             body = event.reason if description in event.reason else f"{description}; {event.reason}"
             self.alert(AlertKey(event.service, "ended"), f"{event.service} ended", body, "error")
-        self.request_refresh()
 
     def alert(self, key: AlertKey, title: str, body: str, severity: str = "information") -> None:
         """A notice and, unless turned off, a terminal notification: one per key and window."""
@@ -413,7 +417,7 @@ class PalyraApp(App[None]):
     def action_quit_app(self) -> None:
         running = [
             s.name
-            for s in self.supervisor.snapshot().services
+            for s in self.runtime.services().services
             if s.state.is_up or s.state is ServiceState.BACKOFF
         ]
         stopping = running if self.owns_services else []
@@ -439,7 +443,7 @@ class PalyraApp(App[None]):
         """Offline drafts plus the sessions with text typed in the composer."""
         chat = self.main.mounted_pane("chat")
         typed = chat.unsent_texts() if isinstance(chat, ChatPane) else 0
-        return len(self.runs.drafts.all()) + typed
+        return len(self.chat.drafts) + typed
 
     def _quit_confirmed(self, confirmed: bool | None) -> None:
         if confirmed:
@@ -451,5 +455,5 @@ class PalyraApp(App[None]):
         """Stop every service cleanly, then leave."""
         self._exiting = True
         if self.owns_services:
-            await self.supervisor.stop_all("stopped: palyra-tui quit")
+            await self.runtime.stop_all("stopped: palyra-tui quit")
         self.exit()

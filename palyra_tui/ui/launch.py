@@ -14,7 +14,8 @@ from pathlib import Path
 from palyra_tui.client.identity import ClientIdentity
 from palyra_tui.config import Config, parse_config
 from palyra_tui.errors import ConfigError, InstanceLocked, PalyraError
-from palyra_tui.models.clock import Clock
+from palyra_tui.models.clock import Clock, SystemClock
+from palyra_tui.state.local_runtime import LocalRuntime
 from palyra_tui.supervisor import Supervisor
 from palyra_tui.ui.app import PalyraApp
 
@@ -61,12 +62,11 @@ def build_app(
         principal=config.runtime.principal,
         device_id=config.runtime.device_id,
     )
+    clock = clock if clock is not None else SystemClock()
+    runtime = LocalRuntime(supervisor, identity, config.runtime, clock=clock, interval=interval)
     app = PalyraApp(
-        supervisor,
-        identity,
-        config.runtime,
+        runtime,
         startup_error=error,
-        interval=interval,
         clock=clock,
         start_services=start_services and not error,
     )

@@ -15,7 +15,8 @@ from palyra_tui.config import RuntimeConfig
 from palyra_tui.models.gateway import ApprovalAnswer, ApprovalDecision
 from palyra_tui.state.chat import REFUSED, AnswerItem, StatusItem, ToolItem, UserItem
 from palyra_tui.state.gateway_link import GatewayLink
-from palyra_tui.state.runs import ABORT_DENIAL, DecisionRefused, RunManager
+from palyra_tui.state.runs import ABORT_DENIAL, RunManager
+from palyra_tui.state.runtime_api import DecisionRefused
 from tests.conftest import eventually
 from tests.protocol.conftest import Launch, SimGateway, identity
 

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import Any
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import replace
 
-from palyra_tui.client.identity import ClientIdentity
-from palyra_tui.config import RuntimeConfig
+from palyra_tui.errors import PalyraError
 from palyra_tui.models import (
     ExitInfo,
     HealthState,
@@ -25,6 +23,7 @@ from palyra_tui.models import (
 )
 from palyra_tui.models.clock import ManualClock
 from palyra_tui.models.gateway import (
+    ApprovalAnswer,
     ApprovalPrompt,
     ApprovalRequestEvent,
     GatewayHealth,
@@ -33,7 +32,18 @@ from palyra_tui.models.gateway import (
     TokenEvent,
     ToolProposalEvent,
 )
-from palyra_tui.state.inbox import from_stream
+from palyra_tui.state.chat import ChatItem, Transcript
+from palyra_tui.state.drafts import OfflineDraft
+from palyra_tui.state.inbox import InboxEntry, from_stream
+from palyra_tui.state.runtime_api import (
+    ChatChanged,
+    ChatView,
+    InboxChanged,
+    RuntimeApi,
+    RuntimeMessage,
+    RuntimeView,
+    TranscriptChanged,
+)
 from palyra_tui.state.snapshot import AppSnapshot, ConnectionState
 from palyra_tui.ui.app import PalyraApp
 
@@ -135,7 +145,7 @@ LINES = (
 )
 
 
-class _Feed:
+class _LogFeed:
     def __init__(self, lines: tuple[LogLine, ...]) -> None:
         self._lines = lines
 
@@ -150,60 +160,27 @@ class _Feed:
         return None
 
 
-class _Config:
-    state_dir = Path("/nonexistent/palyra-tui")
+class _MessageFeed:
+    def __init__(self) -> None:
+        self._queue: asyncio.Queue[RuntimeMessage | None] = asyncio.Queue()
+
+    def push(self, message: RuntimeMessage | None) -> None:
+        self._queue.put_nowait(message)
+
+    def __aiter__(self) -> AsyncIterator[RuntimeMessage]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[RuntimeMessage]:
+        while (message := await self._queue.get()) is not None:
+            yield message
+
+    def close(self) -> None:
+        self.push(None)
 
 
-class FixedSupervisor:
-    """Answers like a supervisor, from fixed data."""
-
-    config = _Config()
-
-    def snapshot(self) -> SupervisorSnapshot:
-        return app_snapshot().supervisor
-
-    def service_names(self) -> tuple[str, ...]:
-        return ("gateway", "browserd", "node_host")
-
-    def tail(self, name: str, count: int, stream: LogStream | None = None) -> tuple[LogLine, ...]:
-        return tuple(line for line in LINES if line.service == name)[-count:]
-
-    def subscribe_logs(self, *_: Any, **__: Any) -> _Feed:
-        return _Feed(LINES)
-
-    def subscribe_events(self) -> _Feed:
-        return _Feed(())
-
-
-def fixed_app() -> PalyraApp:
-    """The app over fixed data, with a clock that never moves."""
-
-    async def collect() -> AppSnapshot:
-        return app_snapshot()
-
-    app = PalyraApp(
-        FixedSupervisor(),  # type: ignore[arg-type]
-        ClientIdentity(admin_token="fixed-token"),
-        RuntimeConfig(),
-        owns_services=False,
-        interval=3600,
-        notifications=False,
-        clock=ManualClock(NOW),
-        collect=collect,
-    )
-    transcript = app.runs.transcript(SESSION)
-    transcript.add_user("please run `df -h`")
-    transcript.apply(TokenEvent(RUN, "I will run a shell command: df -h.", True))
-    transcript.apply(
-        ToolProposalEvent(
-            RUN,
-            "01JQ7P4NQ2T7K5XG0C9M3E8DDD",
-            "palyra.process.run",
-            '{"command": "df -h", "cwd": "."}',
-            True,
-        )
-    )
-    request = ApprovalRequestEvent(
+def approval_request() -> ApprovalRequestEvent:
+    """The fixed run's pending approval."""
+    return ApprovalRequestEvent(
         RUN,
         "01JQ7P4NQ2T7K5XG0C9M3E8DDD",
         "01JQ7P4NQ2T7K5XG0C9M3E8CCC",
@@ -217,10 +194,166 @@ def fixed_app() -> PalyraApp:
             policy_explanation="process execution needs approval",
         ),
     )
-    transcript.apply(request)
-    app.runs._stream[request.approval_id] = (
-        from_stream(request, SESSION, NOW - 20),
-        None,  # type: ignore[assignment]
-        request,
+
+
+def transcript_items() -> tuple[ChatItem, ...]:
+    """The fixed session: a question, an answer, and a tool call waiting for approval."""
+    transcript = Transcript(SESSION)
+    transcript.add_user("please run `df -h`", at=NOW - 30)
+    transcript.apply(TokenEvent(RUN, "I will run a shell command: df -h.", True))
+    transcript.apply(
+        ToolProposalEvent(
+            RUN,
+            "01JQ7P4NQ2T7K5XG0C9M3E8DDD",
+            "palyra.process.run",
+            '{"command": "df -h", "cwd": "."}',
+            True,
+        )
     )
-    return app
+    transcript.apply(approval_request())
+    return tuple(transcript.items)
+
+
+class FixedRuntime:
+    """A runtime over fixed data that records every command and changes only when told."""
+
+    def __init__(self) -> None:
+        self._view = RuntimeView(
+            snapshot=app_snapshot(),
+            inbox=(from_stream(approval_request(), SESSION, NOW - 20),),
+            dashboard_url="http://127.0.0.1:7142",
+            state_dir="/nonexistent/palyra-tui",
+        )
+        self._transcripts: dict[str, tuple[ChatItem, ...]] = {SESSION: transcript_items()}
+        self._feeds: list[_MessageFeed] = []
+        self.calls: list[tuple[str, ...]] = []
+        """Service commands, as ``(verb, name, …)``."""
+        self.decisions: list[tuple[str, ApprovalAnswer]] = []
+        self.sent: list[str] = []
+        self.refuse = False
+        """Service commands fail with PalyraError while True."""
+
+    # Changing the fixed data -----------------------------------------------------
+
+    def set_inbox(self, *entries: InboxEntry) -> None:
+        self._view = replace(self._view, inbox=entries)
+        self._push(InboxChanged(entries))
+
+    def add_draft(self, session_id: str, text: str, reason: str) -> OfflineDraft:
+        draft = OfflineDraft(f"draft-{len(self._view.chat.drafts)}", session_id, text, reason, NOW)
+        self._set_chat(replace(self._view.chat, drafts=(*self._view.chat.drafts, draft)))
+        return draft
+
+    def set_transcript(self, session_id: str, items: tuple[ChatItem, ...]) -> None:
+        self._transcripts[session_id] = items
+        self._push(TranscriptChanged(session_id, 0, items, len(items)))
+
+    def _set_chat(self, chat: ChatView) -> None:
+        self._view = replace(self._view, chat=chat)
+        self._push(ChatChanged(chat))
+
+    def _push(self, message: RuntimeMessage) -> None:
+        for feed in self._feeds:
+            feed.push(message)
+
+    # RuntimeApi ---------------------------------------------------------------
+
+    async def open(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        for feed in self._feeds:
+            feed.close()
+
+    def view(self) -> RuntimeView:
+        return self._view
+
+    def subscribe(self) -> _MessageFeed:
+        feed = _MessageFeed()
+        self._feeds.append(feed)
+        return feed
+
+    async def transcript(self, session_id: str) -> tuple[ChatItem, ...]:
+        return self._transcripts.get(session_id, ())
+
+    def service_names(self) -> tuple[str, ...]:
+        return ("gateway", "browserd", "node_host")
+
+    async def tail(
+        self, name: str, count: int, stream: LogStream | None = None
+    ) -> tuple[LogLine, ...]:
+        return tuple(line for line in LINES if line.service == name)[-count:]
+
+    def subscribe_logs(
+        self, services: Iterable[str] | None = None, *, backlog: bool = False
+    ) -> _LogFeed:
+        return _LogFeed(LINES)
+
+    def services(self) -> SupervisorSnapshot:
+        return self._view.snapshot.supervisor
+
+    async def _command(self, *call: str) -> None:
+        self.calls.append(call)
+        if self.refuse:
+            raise PalyraError("the supervisor is shutting down")
+
+    async def start(self, name: str) -> None:
+        await self._command("start", name)
+
+    async def stop(self, name: str) -> None:
+        await self._command("stop", name)
+
+    async def restart(self, name: str) -> None:
+        await self._command("restart", name)
+
+    async def hold(self, name: str, held: bool) -> None:
+        await self._command("hold", name, str(held))
+
+    async def start_all(self) -> None:
+        await self._command("start_all")
+
+    async def stop_all(self, reason: str = "stopped by operator") -> None:
+        await self._command("stop_all")
+
+    def refresh(self) -> None:
+        return None
+
+    async def new_session(self) -> SessionSummary:
+        return SessionSummary(session_id="01JQ7P4NQ2T7K5XG0C9M3E8NEW", title="chat 12:00")
+
+    async def load_history(self, session_id: str) -> bool:
+        return False
+
+    async def send(self, session_id: str, text: str) -> None:
+        self.sent.append(text)
+
+    async def resend(self, draft_id: str) -> None:
+        self.calls.append(("resend", draft_id))
+
+    def discard_draft(self, draft_id: str) -> None:
+        drafts = tuple(d for d in self._view.chat.drafts if d.draft_id != draft_id)
+        self._set_chat(replace(self._view.chat, drafts=drafts))
+
+    async def abort(self, session_id: str) -> bool:
+        self.calls.append(("abort", session_id))
+        return False
+
+    async def decide(self, approval_id: str, answer: ApprovalAnswer) -> None:
+        self.decisions.append((approval_id, answer))
+
+
+def fixed_app() -> PalyraApp:
+    """The app over fixed data, with a clock that never moves."""
+    return PalyraApp(
+        FixedRuntime(), owns_services=False, notifications=False, clock=ManualClock(NOW)
+    )
+
+
+def fixed_runtime(app: PalyraApp) -> FixedRuntime:
+    """The fixed runtime under ``app``."""
+    assert isinstance(app.runtime, FixedRuntime)
+    return app.runtime
+
+
+def _implements_the_api(runtime: FixedRuntime) -> RuntimeApi:
+    return runtime

@@ -13,6 +13,7 @@ from textual.pilot import Pilot
 from palyra_tui.cli.demo import demo_config, demo_environ
 from palyra_tui.models import HealthState, ServiceState
 from palyra_tui.models.clock import ManualClock
+from palyra_tui.state.runtime_api import RuntimeMessage
 from palyra_tui.ui.app import PalyraApp
 from palyra_tui.ui.launch import build_app
 
@@ -72,6 +73,19 @@ def gateway_ready(app: PalyraApp) -> bool:
         and gateway.state is ServiceState.RUNNING
         and gateway.health.state is HealthState.HEALTHY
     )
+
+
+def record_messages(app: PalyraApp) -> list[RuntimeMessage]:
+    """Every message the app's runtime sends from now on, as it arrives."""
+    received: list[RuntimeMessage] = []
+    feed = app.runtime.subscribe()
+
+    async def collect() -> None:
+        async for message in feed:
+            received.append(message)
+
+    app.run_worker(collect(), exit_on_error=False)
+    return received
 
 
 async def settle() -> None:

@@ -13,7 +13,7 @@ from textual.widgets import OptionList, Static
 
 from palyra_tui.cli.demo import demo_config, demo_environ
 from palyra_tui.config import load_config
-from palyra_tui.errors import ConfigError, PalyraError
+from palyra_tui.errors import ConfigError
 from palyra_tui.models.clock import ManualClock
 from palyra_tui.models.gateway import (
     ApprovalAnswer,
@@ -22,7 +22,8 @@ from palyra_tui.models.gateway import (
     RiskLevel,
     TokenEvent,
 )
-from palyra_tui.state.inbox import InboxEntry, from_stream
+from palyra_tui.state.chat import Transcript
+from palyra_tui.state.inbox import from_stream
 from palyra_tui.supervisor import Supervisor
 from palyra_tui.ui.app import PalyraApp
 from palyra_tui.ui.launch import build_app, startup_reason
@@ -32,46 +33,27 @@ from palyra_tui.ui.screens.confirm import ConfirmScreen, ReasonScreen
 from palyra_tui.ui.screens.health import HealthPane
 from palyra_tui.ui.screens.pager import PagerScreen
 from palyra_tui.ui.widgets.process_table import ProcessTable
-from tests.snapshots.fixed import NOW, RUN, SESSION, FixedSupervisor, fixed_app
+from tests.snapshots.fixed import (
+    NOW,
+    RUN,
+    SESSION,
+    FixedRuntime,
+    fixed_app,
+    fixed_runtime,
+    transcript_items,
+)
 from tests.ui.conftest import HUMAN_PAUSE, advance, notices, until
 
 SIZE = (100, 30)
 
 
-class RecordingSupervisor(FixedSupervisor):
-    """The fixed supervisor, recording the service actions it is asked for."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, ...]] = []
-        self.refuse = False
-
-    async def hold(self, name: str, held: bool) -> None:
-        self.calls.append(("hold", name, str(held)))
-        if self.refuse:
-            raise PalyraError("the supervisor is shutting down")
-
-    async def start(self, name: str) -> None:
-        self.calls.append(("start", name))
-
-    async def stop(self, name: str) -> None:
-        self.calls.append(("stop", name))
-
-
-def recording_app() -> tuple[PalyraApp, RecordingSupervisor]:
+def recording_app() -> tuple[PalyraApp, FixedRuntime]:
     app = fixed_app()
-    supervisor = RecordingSupervisor()
-    app.supervisor = supervisor  # type: ignore[assignment]
-    return app, supervisor
+    return app, fixed_runtime(app)
 
 
 def record_decisions(app: PalyraApp) -> list[tuple[str, ApprovalAnswer]]:
-    decisions: list[tuple[str, ApprovalAnswer]] = []
-
-    async def decide(entry: InboxEntry, answer: ApprovalAnswer, _http_base: str) -> None:
-        decisions.append((entry.approval_id, answer))
-
-    app.runs.decide = decide  # type: ignore[method-assign,assignment]
-    return decisions
+    return fixed_runtime(app).decisions
 
 
 async def open_chat(app: PalyraApp, pilot: Any) -> ChatPane:
@@ -193,12 +175,9 @@ async def test_each_new_approval_is_announced() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: "Approval needed" in notices(app))
         second = _script_request("01JQ7P4NQ2T7K5XG0C9M3E8FFB", "01JQ7P4NQ2T7K5XG0C9M3E8EEB", 1)
-        app.runs._stream[second.approval_id] = (  # type: ignore[assignment]
-            from_stream(second, "01JQ7P4NQ2T7K5XG0C9M3E8ZZZ", NOW),
-            None,
-            second,
-        )
-        app._refresh_inbox()
+        runtime = fixed_runtime(app)
+        entry = from_stream(second, "01JQ7P4NQ2T7K5XG0C9M3E8ZZZ", NOW)
+        runtime.set_inbox(*runtime.view().inbox, entry)
         await until(pilot, lambda: notices(app).count("Approval needed") == 2)
 
 
@@ -241,7 +220,7 @@ async def test_ctrl_x_and_ctrl_d_never_destroy_composer_text() -> None:
 
 async def test_discarding_a_draft_asks_and_quotes_it() -> None:
     app = fixed_app()
-    app.runs.drafts.add(SESSION, "the words I typed", "the gateway is not running")
+    fixed_runtime(app).add_draft(SESSION, "the words I typed", "the gateway is not running")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f3")
         await until(pilot, lambda: getattr(app.pane, "session_id", "") == SESSION)
@@ -250,17 +229,12 @@ async def test_discarding_a_draft_asks_and_quotes_it() -> None:
         question = str(app.screen.query_one(".question", Static).render())
         assert "the words I typed" in question
         await pilot.press("n")
-        assert len(app.runs.drafts.all()) == 1
+        assert len(app.chat.drafts) == 1
 
 
 async def test_enter_in_a_burst_sends_exactly_what_came_before_it() -> None:
     app = fixed_app()
-    sent: list[str] = []
-
-    async def send(_target: str, _session: str, text: str, draft_id: str = "") -> None:
-        sent.append(text)
-
-    app.runs.send = send  # type: ignore[method-assign,assignment]
+    sent = fixed_runtime(app).sent
     async with app.run_test(size=SIZE) as pilot:
         chat = await open_chat(app, pilot)
         composer = chat.query_one(Composer)
@@ -289,8 +263,7 @@ async def test_each_session_keeps_its_own_composer_text() -> None:
 
 
 def test_an_ended_answer_loses_its_streaming_cursor() -> None:
-    app = fixed_app()
-    transcript = app.runs.transcript(SESSION)
+    transcript = Transcript(SESSION)
     transcript.apply(TokenEvent(RUN, "half an answ", False))
     answer = transcript.items[-1]
     assert "▌" in render_item(answer, frozenset({RUN})).plain
@@ -309,13 +282,7 @@ async def test_ctrl_c_says_how_to_quit() -> None:
 
 def _approval_app(request: ApprovalRequestEvent) -> PalyraApp:
     app = fixed_app()
-    app.runs._stream = {
-        request.approval_id: (
-            from_stream(request, SESSION, NOW),
-            None,  # type: ignore[dict-item]
-            request,
-        )
-    }
+    fixed_runtime(app).set_inbox(from_stream(request, SESSION, NOW))
     return app
 
 
@@ -362,13 +329,7 @@ def _long_input_app(lines: int = 600) -> PalyraApp:
         "run a long script",
         ApprovalPrompt(title="Approve palyra.process.run", risk=RiskLevel.HIGH),
     )
-    app.runs._stream = {
-        request.approval_id: (
-            from_stream(request, SESSION, NOW),
-            None,  # type: ignore[dict-item]
-            request,
-        )
-    }
+    fixed_runtime(app).set_inbox(from_stream(request, SESSION, NOW))
     return app
 
 
@@ -449,10 +410,9 @@ async def test_reading_one_long_input_does_not_read_the_next() -> None:
     app = fixed_app()
     first = _script_request("01JQ7P4NQ2T7K5XG0C9M3E8FFA", "01JQ7P4NQ2T7K5XG0C9M3E8EEA", 600)
     second = _script_request("01JQ7P4NQ2T7K5XG0C9M3E8FFB", "01JQ7P4NQ2T7K5XG0C9M3E8EEB", 100)
-    app.runs._stream = {
-        request.approval_id: (from_stream(request, SESSION, NOW - index), None, request)  # type: ignore[misc]
-        for index, request in enumerate((second, first))
-    }
+    fixed_runtime(app).set_inbox(
+        from_stream(first, SESSION, NOW - 1), from_stream(second, SESSION, NOW)
+    )
     decisions = record_decisions(app)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: len(app.inbox) == 2)
@@ -477,10 +437,9 @@ async def test_a_message_taken_back_leaves_the_transcript_on_screen() -> None:
     app = fixed_app()
     async with app.run_test(size=SIZE) as pilot:
         chat = await open_chat(app, pilot)
-        items = app.runs.transcript(SESSION).items
+        items = transcript_items()
         await until(pilot, lambda: len(chat.query("#transcript Static")) == len(items) > 1)
-        del items[1:]
-        app._chat_changed(SESSION)
+        fixed_runtime(app).set_transcript(SESSION, items[:1])
         await until(pilot, lambda: len(chat.query("#transcript Static")) == 1)
 
 

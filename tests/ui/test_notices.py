@@ -69,7 +69,7 @@ async def test_nothing_is_announced_that_is_already_on_screen() -> None:
         app.notice_history.clear()
         app._known_approvals.clear()
         app._alerts = AlertLimiter(app.clock)
-        app._refresh_inbox()
+        app._inbox_changed(app.inbox)
         await pilot.press("f1")
         app._service_event(crash())
         await pilot.press("f3")

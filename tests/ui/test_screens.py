@@ -11,7 +11,9 @@ from textual.command import CommandList
 from textual.widgets import OptionList, Static
 
 from palyra_tui.models import LogLine, LogStream, ServiceState
-from palyra_tui.state.chat import AnswerItem, StatusItem, ToolItem
+from palyra_tui.state.chat import AnswerItem, ChatItem, StatusItem, ToolItem
+from palyra_tui.state.local_runtime import LocalRuntime
+from palyra_tui.state.runtime_api import InboxChanged, TranscriptChanged
 from palyra_tui.ui.app import PalyraApp
 from palyra_tui.ui.keyguard import SETTLE
 from palyra_tui.ui.launch import build_app
@@ -22,7 +24,14 @@ from palyra_tui.ui.screens.health import HealthPane
 from palyra_tui.ui.screens.logs import LogsPane
 from palyra_tui.ui.widgets.log_view import LogView
 from palyra_tui.ui.widgets.process_table import ProcessTable
-from tests.ui.conftest import HUMAN_PAUSE, advance, gateway_ready, notices, until
+from tests.ui.conftest import (
+    HUMAN_PAUSE,
+    advance,
+    gateway_ready,
+    notices,
+    record_messages,
+    until,
+)
 
 SIZE = (100, 32)
 
@@ -52,7 +61,7 @@ async def test_stopping_a_service_asks_first_and_names_it(demo_app: PalyraApp) -
         assert "Stop browserd?" in question
         await pilot.press("enter")
         await until(pilot, lambda: not isinstance(demo_app.screen, ConfirmScreen))
-        browserd = demo_app.supervisor.snapshot().get("browserd")
+        browserd = demo_app.runtime.services().get("browserd")
         assert browserd is not None and browserd.state is ServiceState.RUNNING
         advance(demo_app, HUMAN_PAUSE)
         await pilot.press("x")
@@ -65,7 +74,7 @@ async def test_stopping_a_service_asks_first_and_names_it(demo_app: PalyraApp) -
         await until(
             pilot,
             lambda: (
-                demo_app.supervisor.snapshot().get("browserd").state  # type: ignore[union-attr]
+                demo_app.runtime.services().get("browserd").state  # type: ignore[union-attr]
                 is ServiceState.STOPPED
             ),
         )
@@ -73,7 +82,7 @@ async def test_stopping_a_service_asks_first_and_names_it(demo_app: PalyraApp) -
         await pilot.press("s")
         await until(
             pilot,
-            lambda: demo_app.supervisor.snapshot().get("browserd").state.is_up,  # type: ignore[union-attr]
+            lambda: demo_app.runtime.services().get("browserd").state.is_up,  # type: ignore[union-attr]
         )
 
 
@@ -82,12 +91,12 @@ async def test_hold_restarts_from_the_keyboard(demo_app: PalyraApp) -> None:
         await until(pilot, lambda: gateway_ready(demo_app))
         demo_app.screen.query_one(ProcessTable).move_cursor(row=2)
         await pilot.press("h")
-        await until(pilot, lambda: demo_app.supervisor.snapshot().get("node_host").held)  # type: ignore[union-attr]
+        await until(pilot, lambda: demo_app.runtime.services().get("node_host").held)  # type: ignore[union-attr]
         advance(demo_app, HUMAN_PAUSE)
         await pilot.press("h")
         await until(
             pilot,
-            lambda: not demo_app.supervisor.snapshot().get("node_host").held,  # type: ignore[union-attr]
+            lambda: not demo_app.runtime.services().get("node_host").held,  # type: ignore[union-attr]
         )
 
 
@@ -120,7 +129,7 @@ async def test_logs_screen_filters_finds_and_exports(demo_app: PalyraApp) -> Non
         assert all(line.is_gap or effective_level(line) >= LogLevel.WARN for line in view.lines)
         await pilot.press("l", "l")
         await pilot.press("ctrl+s")
-        exports = list((demo_app.supervisor.config.state_dir / "exports").glob("logs-*.txt"))
+        exports = list((Path(demo_app.runtime.view().state_dir) / "exports").glob("logs-*.txt"))
         assert len(exports) == 1 and "daemon listening" in exports[0].read_text()
         assert oct(exports[0].stat().st_mode & 0o777) == "0o600"
         widest = view.virtual_size.width
@@ -157,25 +166,20 @@ async def test_chat_approval_and_result_by_keyboard(demo_app: PalyraApp) -> None
         await until(pilot, lambda: bool(screen.session_id))
         session_id = screen.session_id
         screen.query_one(Composer).focus()
-        inbox_changes: list[None] = []
-        on_inbox = demo_app.runs._on_inbox
-
-        def counted() -> None:
-            inbox_changes.append(None)
-            on_inbox()
-
-        demo_app.runs._on_inbox = counted
-        versions = demo_app.chat_version
+        messages = record_messages(demo_app)
         await pilot.press(*"hello there")
         await pilot.press("enter")
-        transcript = demo_app.runs.transcript(session_id)
         await until(
             pilot,
             lambda: any(
-                isinstance(i, AnswerItem) and i.text == "hello there" for i in transcript.items
+                isinstance(i, AnswerItem) and i.text == "hello there"
+                for i in demo_app.transcripts.get(session_id, ())
             ),
         )
-        assert demo_app.chat_version - versions >= 3
+        changes = [m for m in messages if isinstance(m, TranscriptChanged)]
+        assert len(changes) >= 3 and all(m.session_id == session_id for m in changes)
+        assert all(m.start > 0 or m.length == len(m.items) for m in changes)
+        inbox_changes = [m for m in messages if isinstance(m, InboxChanged)]
         assert inbox_changes == [], "a run without approvals must not rebuild the inbox"
         await pilot.press(*"run ls -la")
         await pilot.press("enter")
@@ -192,15 +196,17 @@ async def test_chat_approval_and_result_by_keyboard(demo_app: PalyraApp) -> None
         advance(demo_app, HUMAN_PAUSE)
         await pilot.press("y")
         await until(pilot, lambda: not demo_app.inbox)
+
+        def items() -> tuple[ChatItem, ...]:
+            return demo_app.transcripts.get(session_id, ())
+
         await until(
-            pilot,
-            lambda: any(isinstance(i, ToolItem) and i.success is True for i in transcript.items),
+            pilot, lambda: any(isinstance(i, ToolItem) and i.success is True for i in items())
         )
         await until(
             pilot,
             lambda: (
-                isinstance(transcript.items[-1], StatusItem)
-                and transcript.items[-1].text == "run completed"
+                [i.text for i in items()[-1:] if isinstance(i, StatusItem)] == ["run completed"]
             ),
         )
         await pilot.press("3")
@@ -228,12 +234,11 @@ async def test_deny_with_reason_and_session_grant_confirmation(demo_app: PalyraA
         await until(pilot, lambda: isinstance(demo_app.screen, ReasonScreen))
         await pilot.press(*"not today", "enter")
         await until(pilot, lambda: not demo_app.inbox)
-        transcript = demo_app.runs.transcript(chat.session_id)
         await until(
             pilot,
             lambda: any(
                 isinstance(i, ToolItem) and i.decision == "denied" and "not today" in i.reason
-                for i in transcript.items
+                for i in demo_app.transcripts.get(chat.session_id, ())
             ),
         )
 
@@ -245,21 +250,21 @@ async def test_offline_message_becomes_a_draft_and_resends(demo_app: PalyraApp) 
         chat = demo_app.pane
         assert isinstance(chat, ChatPane)
         await until(pilot, lambda: bool(chat.session_id))
-        await demo_app.supervisor.hold("gateway", True)
-        await demo_app.supervisor.stop("gateway")
+        await demo_app.runtime.hold("gateway", True)
+        await demo_app.runtime.stop("gateway")
         chat.query_one(Composer).focus()
         await pilot.press(*"keep this", "enter")
-        await until(pilot, lambda: len(demo_app.runs.drafts.all()) == 1)
-        assert demo_app.runs.drafts.all()[0].text == "keep this"
+        await until(pilot, lambda: len(demo_app.chat.drafts) == 1)
+        assert demo_app.chat.drafts[0].text == "keep this"
         drafts_box = str(chat.query_one("#drafts", Static).render())
         assert "offline draft" in drafts_box
-        await demo_app.supervisor.hold("gateway", False)
-        await demo_app.supervisor.start("gateway")
-        await until(pilot, lambda: gateway_ready(demo_app) and bool(demo_app.grpc_target))
+        await demo_app.runtime.hold("gateway", False)
+        await demo_app.runtime.start("gateway")
+        await until(pilot, lambda: gateway_ready(demo_app) and bool(demo_app.dashboard_url))
         await pilot.pause(0.5)
-        assert len(demo_app.runs.drafts.all()) == 1, "drafts are never sent by themselves"
+        assert len(demo_app.chat.drafts) == 1, "drafts are never sent by themselves"
         await pilot.press("ctrl+r")
-        await until(pilot, lambda: not demo_app.runs.drafts.all())
+        await until(pilot, lambda: not demo_app.chat.drafts)
 
 
 async def test_quit_asks_then_stops_services(demo_app: PalyraApp) -> None:
@@ -272,7 +277,7 @@ async def test_quit_asks_then_stops_services(demo_app: PalyraApp) -> None:
         advance(demo_app, HUMAN_PAUSE)
         await pilot.press("y")
         await until(pilot, lambda: not demo_app.is_running, timeout=30)
-    assert all(not s.state.is_up for s in demo_app.supervisor.snapshot().services)
+    assert all(not s.state.is_up for s in demo_app.runtime.services().services)
 
 
 async def test_a_bad_config_is_shown_inside_the_app(tmp_path: Path) -> None:
@@ -368,7 +373,7 @@ async def test_a_new_session_is_named_by_time_then_by_its_first_words_and_histor
     demo_app: PalyraApp,
 ) -> None:
     async with demo_app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: gateway_ready(demo_app) and bool(demo_app.http_base))
+        await until(pilot, lambda: gateway_ready(demo_app) and bool(demo_app.dashboard_url))
         await pilot.press("3", "ctrl+n")
         chat = demo_app.pane
         assert isinstance(chat, ChatPane)
@@ -380,21 +385,24 @@ async def test_a_new_session_is_named_by_time_then_by_its_first_words_and_histor
 
         await until(pilot, lambda: "chat " in title())
         await pilot.press(*"summarise the release notes please", "enter")
-        transcript = demo_app.runs.transcript(session_id)
         await until(
             pilot,
             lambda: any(
-                isinstance(i, StatusItem) and "completed" in i.text for i in transcript.items
+                isinstance(i, StatusItem) and "completed" in i.text
+                for i in demo_app.transcripts.get(session_id, ())
             ),
         )
         await until(pilot, lambda: "summarise the release notes" in title())
-        demo_app.runs.transcripts.clear()
+        runtime = demo_app.runtime
+        assert isinstance(runtime, LocalRuntime)
+        runtime.runs.transcripts.clear()
+        demo_app.transcripts.clear()
         chat._open("")
         chat._open(session_id)
         await until(
             pilot,
             lambda: any(
                 isinstance(i, AnswerItem) and "summarise" in i.text
-                for i in demo_app.runs.transcript(session_id).items
+                for i in demo_app.transcripts.get(session_id, ())
             ),
         )

@@ -26,7 +26,7 @@ from textual.widgets import DataTable
 from palyra_tui.client.errors import ClientError
 from palyra_tui.models.gateway import ApprovalAnswer, RiskLevel
 from palyra_tui.state.inbox import InboxEntry, Route
-from palyra_tui.state.runs import DecisionError, DecisionRefused
+from palyra_tui.state.runtime_api import DecisionError, DecisionRefused
 from palyra_tui.ui.safe import plain, pretty_json, reviewable
 from palyra_tui.ui.screens.base import ControlPane, switch_keys
 from palyra_tui.ui.screens.confirm import ConfirmScreen, ReasonScreen
@@ -282,7 +282,7 @@ class ApprovalsPane(ControlPane):
     def _send(self, entry: InboxEntry, answer: ApprovalAnswer) -> None:
         async def send() -> None:
             try:
-                await self.control.runs.decide(entry, answer, self.control.http_base)
+                await self.control.runtime.decide(entry.approval_id, answer)
             except DecisionRefused as error:
                 self.app.notify(str(error), severity="error", markup=False)
                 return

@@ -126,7 +126,7 @@ class ChatPane(ControlPane):
         """What the operator had typed in each session they left."""
 
     def on_mount(self) -> None:
-        self.watch(self.app, "chat_version", self._chat_changed, init=False)
+        self.watch(self.app, "chat", self._chat_view_changed, init=False)
 
     def focus_first(self) -> None:
         self.query_one(Composer).focus()
@@ -153,10 +153,9 @@ class ChatPane(ControlPane):
     def _show_sessions(self, sessions: tuple[SessionSummary, ...]) -> None:
         """Redraw the list when a name, state, activity or the open session changed."""
         now = self.control.clock.time()
-        runs = self.control.runs
+        chat = self.control.chat
         labels = tuple(
-            (s.session_id, _session_label(s, runs.session_name(s), now, self.session_id))
-            for s in sessions
+            (s.session_id, _session_label(s, chat.name(s), now, self.session_id)) for s in sessions
         )
         if labels == self._session_labels:
             return
@@ -192,13 +191,16 @@ class ChatPane(ControlPane):
         self._chat_changed()
         if self.control.snapshot is not None:
             self._show_sessions(self._sessions(self.control.snapshot))
-        if not self.control.runs.transcript(session_id).items:
-            self.run_worker(self._load_history(session_id), group="chat-history")
+        self.run_worker(self._load(session_id), group="chat-history")
 
-    async def _load_history(self, session_id: str) -> None:
-        """Fill an opened session's transcript from the gateway's record of it."""
+    async def _load(self, session_id: str) -> None:
+        """Mirror the session's transcript; fill an empty one from the gateway's record."""
+        items = await self.control.open_transcript(session_id)
+        self.transcript_changed(session_id)
+        if items:
+            return
         try:
-            await self.control.runs.load_history(self.control.http_base, session_id)
+            await self.control.runtime.load_history(session_id)
         except ClientError as error:
             self.app.notify(f"history not loaded: {error}", severity="warning", markup=False)
 
@@ -212,17 +214,12 @@ class ChatPane(ControlPane):
 
     def action_new_session(self) -> None:
         async def create() -> None:
-            target = self.control.grpc_target
-            if not target:
-                self.app.notify("the gateway is not reachable", severity="warning")
-                return
             try:
-                session = await self.control.runs.new_session(target)
+                session = await self.control.runtime.new_session()
             except ClientError as error:
                 self.app.notify(str(error), severity="error", markup=False)
                 return
             self._open(session.session_id)
-            self.control.request_refresh()
 
         self.run_worker(create(), group="chat-session", exit_on_error=False)
 
@@ -237,9 +234,8 @@ class ChatPane(ControlPane):
 
     @on(Composer.Send)
     def _send(self, event: Composer.Send) -> None:
-        target = self.control.grpc_target
         self.run_worker(
-            self.control.runs.send(target, self.session_id, event.text),
+            self.control.runtime.send(self.session_id, event.text),
             group="chat-runs",
             exit_on_error=False,
         )
@@ -247,7 +243,7 @@ class ChatPane(ControlPane):
     def action_abort(self) -> None:
         async def abort() -> None:
             try:
-                if not await self.control.runs.abort(self.session_id):
+                if not await self.control.runtime.abort(self.session_id):
                     self.app.notify("no run in flight")
             except ClientError as error:
                 self.app.notify(str(error), severity="error", markup=False)
@@ -255,23 +251,19 @@ class ChatPane(ControlPane):
         self.run_worker(abort(), group="chat-abort", exit_on_error=False)
 
     def action_resend(self) -> None:
-        runs = self.control.runs
-        drafts = [
-            d for d in runs.drafts.for_session(self.session_id) if not runs.resending(d.draft_id)
-        ]
+        drafts = self.control.chat.unsent_drafts_for(self.session_id)
         if not drafts:
             self.app.notify("no draft to resend")
             return
-        draft = drafts[0]
         self.run_worker(
-            self.control.runs.resend(self.control.grpc_target, draft),
+            self.control.runtime.resend(drafts[0].draft_id),
             group="chat-runs",
             exit_on_error=False,
         )
 
     def action_discard_draft(self) -> None:
         """Discard the oldest draft of the session, after a confirmation that quotes it."""
-        drafts = self.control.runs.drafts.for_session(self.session_id)
+        drafts = self.control.chat.drafts_for(self.session_id)
         if not drafts:
             self.app.notify("no draft to discard")
             return
@@ -279,8 +271,7 @@ class ChatPane(ControlPane):
 
         def discard(ok: bool | None) -> None:
             if ok:
-                self.control.runs.drafts.remove(draft.draft_id)
-                self._chat_changed()
+                self.control.runtime.discard_draft(draft.draft_id)
 
         self.app.push_screen(
             ConfirmScreen(
@@ -293,11 +284,20 @@ class ChatPane(ControlPane):
 
     # Transcript ------------------------------------------------------------------
 
+    def transcript_changed(self, session_id: str) -> None:
+        """The runtime changed a transcript; redraw it if it is the one open."""
+        if session_id == self.session_id:
+            self._chat_changed()
+
+    def _chat_view_changed(self) -> None:
+        """Runs, drafts or names changed: cursors, the drafts box and the title may too."""
+        self._chat_changed()
+
     def _chat_changed(self) -> None:
         if not self.session_id or not self.shown:
             return
-        items = self.control.runs.transcript(self.session_id).items
-        active = frozenset(self.control.runs.active)
+        items = self.control.transcripts.get(self.session_id, ())
+        active = self.control.chat.active_run_ids()
         transcript = self.query_one("#transcript", VerticalScroll)
         changed = False
         for index, item in enumerate(items):
@@ -323,7 +323,7 @@ class ChatPane(ControlPane):
             self._show_title(self.control.snapshot)
 
     def _show_drafts(self) -> None:
-        drafts = self.control.runs.drafts.for_session(self.session_id)
+        drafts = self.control.chat.drafts_for(self.session_id)
         box = self.query_one("#drafts", SteadyStatic)
         if not drafts:
             box.update("")
@@ -347,10 +347,10 @@ class ChatPane(ControlPane):
         if session is None and not self.session_id:
             text.append(" no session — Ctrl+N creates one", style="dim")
         else:
-            runs = self.control.runs
-            name = runs.session_name(session) if session is not None else self.session_id
+            chat = self.control.chat
+            name = chat.name(session) if session is not None else self.session_id
             text.append_text(plain(f" {name}", "bold"))
-            if self.control.runs.session_busy(self.session_id):
+            if chat.busy(self.session_id):
                 text.append("  ● run in flight (Ctrl+X aborts)", style="bold cyan")
         title.update(text)
 

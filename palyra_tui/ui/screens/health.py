@@ -58,6 +58,9 @@ class HealthPane(ControlPane):
         super().__init__(id=id)
         self._holding: dict[str, bool] = {}
         """Hold states asked for and not yet seen in a snapshot."""
+        self._lines: dict[str, tuple[object, tuple[str, ...]]] = {}
+        """The last lines of each service, with the log counters they were fetched at."""
+        self._fetching: set[str] = set()
 
     def show_snapshot(self, snapshot: AppSnapshot) -> None:
         for service in snapshot.supervisor.services:
@@ -93,8 +96,10 @@ class HealthPane(ControlPane):
             )
         if snapshot.gateway_target:
             text.append(f" · grpc {snapshot.gateway_target}", style="dim")
-        if self.control.http_base:
-            text.append(f" · dashboard {self.control.http_base}/#/control/overview", style="dim")
+        if self.control.dashboard_url:
+            text.append(
+                f" · dashboard {self.control.dashboard_url}/#/control/overview", style="dim"
+            )
         if self.control.startup_error:
             text.append("\n")
             text.append_text(block(self.control.startup_error, "bold red"))
@@ -123,10 +128,26 @@ class HealthPane(ControlPane):
         )
 
     def _last_lines(self, name: str) -> tuple[str, ...]:
-        lines = self.control.supervisor.tail(name, 8, LogStream.STDERR)
-        if not lines:
-            lines = self.control.supervisor.tail(name, 8)
-        return tuple(line.text for line in lines)
+        """The last lines of the service as last fetched; a fetch is started when they
+        may have changed (its log counters moved), and redraws the card when it lands."""
+        service = self._selected()
+        counters = service.logs if service is not None else None
+        fetched = self._lines.get(name)
+        if (fetched is None or fetched[0] != counters) and name not in self._fetching:
+            self._fetching.add(name)
+            self.run_worker(self._fetch_lines(name, counters), exit_on_error=False)
+        return fetched[1] if fetched is not None else ()
+
+    async def _fetch_lines(self, name: str, counters: object) -> None:
+        runtime = self.control.runtime
+        try:
+            lines = await runtime.tail(name, 8, LogStream.STDERR) or await runtime.tail(name, 8)
+        finally:
+            self._fetching.discard(name)
+        self._lines[name] = (counters, tuple(line.text for line in lines))
+        service = self._selected()
+        if service is not None and service.name == name:
+            self._show_detail()
 
     # Actions -----------------------------------------------------------------
 
@@ -151,16 +172,16 @@ class HealthPane(ControlPane):
             self.settle(partial(getattr(self, f"_{action}"), service.name))
 
     def _start(self, name: str) -> None:
-        self._run(self.control.supervisor.start(name), f"starting {name}")
+        self._run(self.control.runtime.start(name), f"starting {name}")
 
     def _stop(self, name: str) -> None:
-        self._confirm(f"Stop {name}?", "Stop", self.control.supervisor.stop, name)
+        self._confirm(f"Stop {name}?", "Stop", self.control.runtime.stop, name)
 
     def _restart(self, name: str) -> None:
         self._confirm(
             f"Restart {name}? It is stopped first.",
             "Restart",
-            self.control.supervisor.restart,
+            self.control.runtime.restart,
             name,
         )
 
@@ -176,7 +197,7 @@ class HealthPane(ControlPane):
 
         async def hold() -> None:
             try:
-                await self.control.supervisor.hold(name, held)
+                await self.control.runtime.hold(name, held)
             except PalyraError:
                 self._holding.pop(name, None)
                 self._show_detail()
@@ -185,7 +206,7 @@ class HealthPane(ControlPane):
         self._run(hold(), f"{'holding' if held else 'releasing'} {name}")
 
     def _start_all(self) -> None:
-        self._run(self.control.supervisor.start_all(), "starting every enabled service")
+        self._run(self.control.runtime.start_all(), "starting every enabled service")
 
     def _stop_all(self) -> None:
         names = self._running_names()
@@ -196,15 +217,13 @@ class HealthPane(ControlPane):
             ConfirmScreen(
                 f"Stop {names} (the gateway last)?", clock=self.control.clock, confirm="Stop all"
             ),
-            lambda ok: (
-                self._run(self.control.supervisor.stop_all(), "stopping all") if ok else None
-            ),
+            lambda ok: self._run(self.control.runtime.stop_all(), "stopping all") if ok else None,
         )
 
     def _restart_all(self) -> None:
         async def restart_all() -> None:
-            await self.control.supervisor.stop_all()
-            await self.control.supervisor.start_all()
+            await self.control.runtime.stop_all()
+            await self.control.runtime.start_all()
 
         names = self._running_names() or "nothing runs now"
         self.app.push_screen(
@@ -217,7 +236,7 @@ class HealthPane(ControlPane):
         )
 
     def _running_names(self) -> str:
-        snapshot = self.control.supervisor.snapshot()
+        snapshot = self.control.runtime.services()
         running = [
             s.name
             for s in snapshot.services

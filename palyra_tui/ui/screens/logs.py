@@ -23,7 +23,7 @@ from textual.widgets import Input
 
 from palyra_tui.config.dirs import private_dir
 from palyra_tui.models import LogLevel, LogLine, LogStream
-from palyra_tui.state.log_filter import Jump, LogFilter
+from palyra_tui.state.log_filter import MAX_LINES, Jump, LogFilter
 from palyra_tui.ui.safe import plain
 from palyra_tui.ui.screens.base import ControlPane, switch_keys
 from palyra_tui.ui.widgets.log_view import LogView
@@ -71,10 +71,13 @@ class LogsPane(ControlPane):
         )
 
     def _history(self, service: str, count: int) -> tuple[LogLine, ...]:
-        return self.control.supervisor.tail(service, count)
+        """The runtime's buffer of ``service``, fetched before its filter is applied."""
+        fetched, lines = self._fetched
+        return lines[-count:] if fetched == service else ()
 
     def on_mount(self) -> None:
-        self._services = self.control.supervisor.service_names()
+        self._fetched: tuple[str, tuple[LogLine, ...]] = ("", ())
+        self._services = self.control.runtime.service_names()
         self.query_one("#filter", Input).display = False
         self.feed_logs()
         self._show_title()
@@ -90,7 +93,7 @@ class LogsPane(ControlPane):
 
     async def _feed(self) -> None:
         view = self.query_one(LogView)
-        feed = self.control.supervisor.subscribe_logs(backlog=True)
+        feed = self.control.runtime.subscribe_logs(backlog=True)
         try:
             async for batch in feed:
                 view.write(batch)
@@ -143,6 +146,23 @@ class LogsPane(ControlPane):
         self._show_error(None)
 
     def _apply(self, log_filter: LogFilter) -> None:
+        """Apply a filter; one that picks a service first fetches that service's buffer."""
+        service = log_filter.service
+        if service is not None and service != self.query_one(LogView).current_filter.service:
+            self.run_worker(
+                self._fetch_and_apply(service, log_filter),
+                group="log-history",
+                exclusive=True,
+                exit_on_error=False,
+            )
+            return
+        self._set_filter(log_filter)
+
+    async def _fetch_and_apply(self, service: str, log_filter: LogFilter) -> None:
+        self._fetched = (service, await self.control.runtime.tail(service, MAX_LINES))
+        self._set_filter(log_filter)
+
+    def _set_filter(self, log_filter: LogFilter) -> None:
         try:
             self.query_one(LogView).set_filter(log_filter)
         except re.error as error:
@@ -213,7 +233,7 @@ class LogsPane(ControlPane):
 
     async def action_export(self) -> None:
         view = self.query_one(LogView)
-        folder = self.control.supervisor.config.state_dir / "exports"
+        folder = Path(self.control.runtime.view().state_dir) / "exports"
         target = folder / time.strftime("logs-%Y%m%d-%H%M%S.txt")
         text, count = view.export(), view.line_count
         try:

@@ -1,0 +1,336 @@
+"""The runtime in this process: supervisor, gateway link, runs, inbox and drafts.
+
+It composes one :class:`RuntimeView` from two producers.  The supervisor's
+state is pushed the moment a service changes (and its figures, CPU, memory
+and health, once a second); the gateway's facts are polled, and a gateway
+that hangs delays only them.  Every change goes out to subscribers as a typed
+message.  Create it, and call :meth:`open`, on the loop that will drive it: the
+gateway clients belong to that loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import replace
+
+from palyra_tui.client.identity import ClientIdentity
+from palyra_tui.config import RuntimeConfig
+from palyra_tui.models import LogLine, LogStream, SupervisorSnapshot
+from palyra_tui.models.clock import Clock, SystemClock
+from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
+from palyra_tui.state.chat import ChatItem
+from palyra_tui.state.collector import SnapshotCollector
+from palyra_tui.state.gateway_link import GatewayLink, preload
+from palyra_tui.state.inbox import merge
+from palyra_tui.state.runs import RunManager
+from palyra_tui.state.runtime_api import (
+    ChatChanged,
+    DecisionError,
+    InboxChanged,
+    RunFinished,
+    RuntimeApi,
+    RuntimeMessage,
+    RuntimeView,
+    ServiceChanged,
+    SnapshotChanged,
+    TranscriptChanged,
+)
+from palyra_tui.state.snapshot import AppSnapshot, ConnectionState
+from palyra_tui.supervisor import Supervisor
+from palyra_tui.supervisor.api import LogFeed
+
+log = logging.getLogger(__name__)
+
+
+class _Feed:
+    """One subscriber's messages, on the runtime's loop."""
+
+    def __init__(self, on_close: Callable[[_Feed], None]) -> None:
+        self._items: deque[RuntimeMessage] = deque()
+        self._ready = asyncio.Event()
+        self._closed = False
+        self._on_close = on_close
+
+    def push(self, message: RuntimeMessage) -> None:
+        self._items.append(message)
+        self._ready.set()
+
+    async def __aiter__(self) -> AsyncIterator[RuntimeMessage]:
+        while not self._closed:
+            await self._ready.wait()
+            self._ready.clear()
+            while self._items:
+                yield self._items.popleft()
+
+    def close(self) -> None:
+        self._closed = True
+        self._ready.set()
+        self._on_close(self)
+
+
+class LocalRuntime:
+    """A :class:`~palyra_tui.state.runtime_api.RuntimeApi` over objects in this process."""
+
+    def __init__(
+        self,
+        supervisor: Supervisor,
+        identity: ClientIdentity,
+        runtime: RuntimeConfig,
+        *,
+        clock: Clock | None = None,
+        interval: float = 1.0,
+        collect: Callable[[], Awaitable[AppSnapshot]] | None = None,
+    ) -> None:
+        self.supervisor = supervisor
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self.interval = interval
+        self.link = GatewayLink(identity, runtime)
+        self.runs = RunManager(
+            self.link,
+            on_change=self._transcript_changed,
+            on_inbox=self._inbox_changed,
+            on_finished=self._run_finished,
+            on_sessions=self.refresh,
+            clock=self.clock,
+        )
+        self._collect = collect
+        self._view = RuntimeView(
+            snapshot=AppSnapshot(supervisor=supervisor.snapshot()),
+            state_dir=str(supervisor.config.state_dir),
+        )
+        self._grpc_target = ""
+        self._published: dict[str, tuple[ChatItem, ...]] = {}
+        self._feeds: list[_Feed] = []
+        self._wake: asyncio.Event | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # Lifecycle -------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Start following the supervisor and polling the gateway (idempotent)."""
+        if self._tasks:
+            return
+        self._wake = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._follow_services(), name="runtime services"),
+            loop.create_task(self._poll_gateway(), name="runtime gateway"),
+        ]
+
+    async def close(self) -> None:
+        """Stop following, end every feed, close the gateway clients (the services go on)."""
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for feed in list(self._feeds):
+            feed.close()
+        await self.link.close()
+
+    # Reads -------------------------------------------------------------------------
+
+    def view(self) -> RuntimeView:
+        return self._view
+
+    def subscribe(self) -> _Feed:
+        feed = _Feed(self._unsubscribe)
+        self._feeds.append(feed)
+        return feed
+
+    async def transcript(self, session_id: str) -> tuple[ChatItem, ...]:
+        return tuple(self.runs.transcript(session_id).items)
+
+    def service_names(self) -> tuple[str, ...]:
+        return self.supervisor.service_names()
+
+    async def tail(
+        self, name: str, count: int, stream: LogStream | None = None
+    ) -> tuple[LogLine, ...]:
+        return self.supervisor.tail(name, count, stream)
+
+    def subscribe_logs(
+        self, services: Iterable[str] | None = None, *, backlog: bool = False
+    ) -> LogFeed:
+        return self.supervisor.subscribe_logs(services, backlog=backlog)
+
+    def services(self) -> SupervisorSnapshot:
+        return self.supervisor.snapshot()
+
+    # Services -----------------------------------------------------------------------
+
+    async def start(self, name: str) -> None:
+        await self.supervisor.start(name)
+
+    async def stop(self, name: str) -> None:
+        await self.supervisor.stop(name)
+
+    async def restart(self, name: str) -> None:
+        await self.supervisor.restart(name)
+
+    async def hold(self, name: str, held: bool) -> None:
+        await self.supervisor.hold(name, held)
+
+    async def start_all(self) -> None:
+        await self.supervisor.start_all()
+
+    async def stop_all(self, reason: str = "stopped by operator") -> None:
+        await self.supervisor.stop_all(reason)
+
+    def refresh(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+    # Chat ---------------------------------------------------------------------------
+
+    async def new_session(self) -> SessionSummary:
+        from palyra_tui.client.errors import GatewayUnreachable
+
+        if not self._grpc_target:
+            raise GatewayUnreachable("the gateway is not reachable")
+        session = await self.runs.new_session(self._grpc_target)
+        self.refresh()
+        return session
+
+    async def load_history(self, session_id: str) -> bool:
+        return await self.runs.load_history(self._view.dashboard_url, session_id)
+
+    async def send(self, session_id: str, text: str) -> None:
+        try:
+            await self.runs.send(self._grpc_target, session_id, text)
+        finally:
+            self._chat_changed()
+
+    async def resend(self, draft_id: str) -> None:
+        draft = next((d for d in self.runs.drafts.all() if d.draft_id == draft_id), None)
+        if draft is None:
+            return
+        try:
+            await self.runs.resend(self._grpc_target, draft)
+        finally:
+            self._chat_changed()
+
+    def discard_draft(self, draft_id: str) -> None:
+        self.runs.drafts.remove(draft_id)
+        self._chat_changed()
+
+    async def abort(self, session_id: str) -> bool:
+        try:
+            return await self.runs.abort(session_id)
+        finally:
+            self._chat_changed()
+
+    # Approvals ------------------------------------------------------------------------
+
+    async def decide(self, approval_id: str, answer: ApprovalAnswer) -> None:
+        entry = next((e for e in self._view.inbox if e.approval_id == approval_id), None)
+        if entry is None:
+            if approval_id in self.runs.decided:
+                raise DecisionError(f"approval {approval_id} was already decided")
+            raise DecisionError(f"approval {approval_id} is no longer pending")
+        await self.runs.decide(entry, answer, self._view.dashboard_url)
+
+    # Producers --------------------------------------------------------------------------
+
+    async def _follow_services(self) -> None:
+        """Push the supervisor's state at once on every service event, and its figures
+        (CPU, memory, health latency) once per interval when they changed."""
+        events = self.supervisor.subscribe_events()
+        iterator = aiter(events)
+        try:
+            while True:
+                try:
+                    event = await asyncio.wait_for(anext(iterator), self.interval)
+                except TimeoutError:
+                    self._services_changed()
+                    continue
+                except StopAsyncIteration:
+                    return
+                self._services_changed()
+                self._push(ServiceChanged(event))
+        finally:
+            events.close()
+
+    async def _poll_gateway(self) -> None:
+        """Collect the gateway's facts, sleep (or wake on request), forever; four times as
+        often until the gateway answers, so live data appears as soon as it is up."""
+        if self._collect is None:
+            await asyncio.to_thread(preload)
+        collect = self._collect or SnapshotCollector(self.supervisor, self.link, self.clock).collect
+        assert self._wake is not None
+        while True:
+            try:
+                collected = await collect()
+            except Exception:  # a collector bug must not end the runtime's gateway view
+                log.exception("collecting the gateway's facts failed")
+                collected = self._view.snapshot
+            snapshot = replace(collected, supervisor=self.supervisor.snapshot())
+            self._publish_snapshot(snapshot)
+            waiting = snapshot.connection is not ConnectionState.CONNECTED
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._wake.wait(), self.interval / 4 if waiting else self.interval
+                )
+            self._wake.clear()
+
+    def _services_changed(self) -> None:
+        supervised = self.supervisor.snapshot()
+        if supervised != self._view.snapshot.supervisor:
+            self._publish_snapshot(replace(self._view.snapshot, supervisor=supervised))
+
+    def _publish_snapshot(self, snapshot: AppSnapshot) -> None:
+        self._grpc_target, dashboard = self.link.targets(snapshot.supervisor)
+        self._view = replace(self._view, snapshot=snapshot, dashboard_url=dashboard)
+        self._push(SnapshotChanged(snapshot, dashboard))
+        self._inbox_changed()
+
+    def _inbox_changed(self) -> None:
+        inbox = merge(
+            self.runs.stream_entries(),
+            self._view.snapshot.approvals,
+            frozenset(self.runs.decided),
+        )
+        if inbox != self._view.inbox:
+            self._view = replace(self._view, inbox=inbox)
+            self._push(InboxChanged(inbox))
+
+    def _chat_changed(self) -> None:
+        chat = self.runs.chat_view()
+        if chat != self._view.chat:
+            self._view = replace(self._view, chat=chat)
+            self._push(ChatChanged(chat))
+
+    def _transcript_changed(self, session_id: str) -> None:
+        items = tuple(self.runs.transcript(session_id).items)
+        before = self._published.get(session_id, ())
+        start = 0
+        for start, (old, new) in enumerate(zip(before, items, strict=False)):  # noqa: B007
+            if old is not new:
+                break
+        else:
+            start = min(len(before), len(items))
+        self._published[session_id] = items
+        if start < len(items) or len(items) != len(before):
+            self._push(TranscriptChanged(session_id, start, items[start:], len(items)))
+        self._chat_changed()
+
+    def _run_finished(self, session_id: str, summary: str) -> None:
+        self._chat_changed()
+        self._push(RunFinished(session_id, summary))
+
+    def _push(self, message: RuntimeMessage) -> None:
+        for feed in self._feeds:
+            feed.push(message)
+
+    def _unsubscribe(self, feed: _Feed) -> None:
+        with contextlib.suppress(ValueError):
+            self._feeds.remove(feed)
+
+
+def _implements_the_api(runtime: LocalRuntime) -> RuntimeApi:
+    return runtime

@@ -1,0 +1,272 @@
+"""The one API the UI and the headless commands drive a runtime through.
+
+A runtime is the supervisor, the gateway link, chat runs with their
+in-stream approvals, the approval inbox and the offline drafts.  It runs
+in-process (:class:`~palyra_tui.state.local_runtime.LocalRuntime`, for tests
+and the demo) or in a runtime host process behind a local socket; callers
+cannot tell which.  They read one immutable :class:`RuntimeView`, follow its
+changes as typed messages, and send commands.  Nothing here polls: a change is
+pushed the moment its producer knows it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from palyra_tui.models import LogLine, LogStream, ServiceEvent, SupervisorSnapshot
+from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
+from palyra_tui.state.chat import ChatItem
+from palyra_tui.state.drafts import OfflineDraft
+from palyra_tui.state.inbox import InboxEntry
+from palyra_tui.state.snapshot import AppSnapshot
+from palyra_tui.supervisor.api import LogFeed
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    """A chat run in flight."""
+
+    run_id: str
+    session_id: str
+    aborting: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ChatView:
+    """Runs in flight, offline drafts, and the session names the runtime chose."""
+
+    active: tuple[RunInfo, ...] = ()
+    drafts: tuple[OfflineDraft, ...] = ()
+    resending: tuple[str, ...] = ()
+    names: tuple[tuple[str, str], ...] = ()
+
+    def busy(self, session_id: str) -> bool:
+        """True while a run of the session is in flight."""
+        return any(run.session_id == session_id for run in self.active)
+
+    def active_run_ids(self) -> frozenset[str]:
+        """The runs in flight."""
+        return frozenset(run.run_id for run in self.active)
+
+    def drafts_for(self, session_id: str) -> tuple[OfflineDraft, ...]:
+        """Drafts of one session (and those without a session), oldest first."""
+        return tuple(d for d in self.drafts if d.session_id in ("", session_id))
+
+    def unsent_drafts_for(self, session_id: str) -> tuple[OfflineDraft, ...]:
+        """Drafts of the session that are not being resent right now."""
+        return tuple(d for d in self.drafts_for(session_id) if d.draft_id not in self.resending)
+
+    def name(self, session: SessionSummary) -> str:
+        """The session's name: the gateway's title, unless it refused the runtime's rename."""
+        return dict(self.names).get(session.session_id) or session.display_title
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeView:
+    """Everything a UI shows, as one immutable value."""
+
+    snapshot: AppSnapshot = field(default_factory=AppSnapshot)
+    inbox: tuple[InboxEntry, ...] = ()
+    chat: ChatView = field(default_factory=ChatView)
+    dashboard_url: str = ""
+    state_dir: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotChanged:
+    """Services or gateway facts changed; services are sent the moment they change."""
+
+    snapshot: AppSnapshot
+    dashboard_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class InboxChanged:
+    """Approvals waiting for a person, ours first."""
+
+    inbox: tuple[InboxEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatChanged:
+    """Runs in flight, drafts or session names changed."""
+
+    chat: ChatView
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptChanged:
+    """A transcript changed: from ``start`` on it is ``items``, and it is ``length`` long."""
+
+    session_id: str
+    start: int
+    items: tuple[ChatItem, ...]
+    length: int
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceChanged:
+    """A service changed state (for alerts; the state itself arrives as a snapshot)."""
+
+    event: ServiceEvent
+
+
+@dataclass(frozen=True, slots=True)
+class RunFinished:
+    """A chat run ended."""
+
+    session_id: str
+    summary: str
+
+
+RuntimeMessage = (
+    SnapshotChanged | InboxChanged | ChatChanged | TranscriptChanged | ServiceChanged | RunFinished
+)
+
+
+class MessageFeed(Protocol):
+    """The runtime's changes, in order, from the moment of subscription."""
+
+    def __aiter__(self) -> AsyncIterator[RuntimeMessage]: ...
+
+    def close(self) -> None:
+        """Stop the feed."""
+        ...
+
+
+class DecisionError(Exception):
+    """A decision could not be sent; the message says why."""
+
+
+class DecisionRefused(DecisionError):
+    """The decision reached palyrad, which refused it (the call is denied); the message says why."""
+
+
+class RuntimeApi(Protocol):
+    """Read the view, follow its changes, and command the runtime."""
+
+    # Lifecycle --------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Attach: start receiving the runtime's state (on the caller's loop)."""
+        ...
+
+    async def close(self) -> None:
+        """Detach: end every feed of this caller; the runtime itself may go on."""
+        ...
+
+    # Reads ------------------------------------------------------------------
+
+    def view(self) -> RuntimeView:
+        """The latest view; never blocks."""
+        ...
+
+    def subscribe(self) -> MessageFeed:
+        """Follow changes from the caller's loop."""
+        ...
+
+    async def transcript(self, session_id: str) -> tuple[ChatItem, ...]:
+        """A session's transcript as the runtime holds it."""
+        ...
+
+    def service_names(self) -> tuple[str, ...]:
+        """Configured services, in order."""
+        ...
+
+    async def tail(
+        self, name: str, count: int, stream: LogStream | None = None
+    ) -> tuple[LogLine, ...]:
+        """The last ``count`` retained lines of one service."""
+        ...
+
+    def subscribe_logs(
+        self, services: Iterable[str] | None = None, *, backlog: bool = False
+    ) -> LogFeed:
+        """Follow the logs of some (default: all) services from the caller's loop."""
+        ...
+
+    def services(self) -> SupervisorSnapshot:
+        """The supervisor's latest state of every service; never blocks."""
+        ...
+
+    # Services -----------------------------------------------------------------
+
+    async def start(self, name: str) -> None:
+        """Start a service now (resets its backoff)."""
+        ...
+
+    async def stop(self, name: str) -> None:
+        """Stop a service and wait until everything it started is gone."""
+        ...
+
+    async def restart(self, name: str) -> None:
+        """Stop a service gracefully, then start it."""
+        ...
+
+    async def hold(self, name: str, held: bool) -> None:
+        """Hold or release a service's automatic restarts."""
+        ...
+
+    async def start_all(self) -> None:
+        """Start every enabled service."""
+        ...
+
+    async def stop_all(self, reason: str = "stopped by operator") -> None:
+        """Stop every service, the gateway last."""
+        ...
+
+    def refresh(self) -> None:
+        """Ask the gateway for fresh facts now instead of at the next interval."""
+        ...
+
+    # Chat ---------------------------------------------------------------------
+
+    async def new_session(self) -> SessionSummary:
+        """Create a chat session; raises ClientError when the gateway cannot."""
+        ...
+
+    async def load_history(self, session_id: str) -> bool:
+        """Fill a session's transcript from the gateway (False if it changed meanwhile)."""
+        ...
+
+    async def send(self, session_id: str, text: str) -> None:
+        """Send a message; one the gateway never took becomes an offline draft."""
+        ...
+
+    async def resend(self, draft_id: str) -> None:
+        """Send an offline draft again."""
+        ...
+
+    def discard_draft(self, draft_id: str) -> None:
+        """Forget an offline draft."""
+        ...
+
+    async def abort(self, session_id: str) -> bool:
+        """Abort the session's run in flight; False when there is none."""
+        ...
+
+    # Approvals ------------------------------------------------------------------
+
+    async def decide(self, approval_id: str, answer: ApprovalAnswer) -> None:
+        """Send one decision, exactly once; raises DecisionError or DecisionRefused."""
+        ...
+
+
+__all__ = [
+    "ChatChanged",
+    "ChatView",
+    "DecisionError",
+    "DecisionRefused",
+    "InboxChanged",
+    "MessageFeed",
+    "RunFinished",
+    "RunInfo",
+    "RuntimeApi",
+    "RuntimeMessage",
+    "RuntimeView",
+    "ServiceChanged",
+    "SnapshotChanged",
+    "TranscriptChanged",
+]
