@@ -29,6 +29,7 @@ from palyra_tui.state.inbox import merge
 from palyra_tui.state.runs import RunManager
 from palyra_tui.state.runtime_api import (
     ChatChanged,
+    ClientsChanged,
     DecisionError,
     InboxChanged,
     RunFinished,
@@ -58,6 +59,15 @@ class _Feed:
     def push(self, message: RuntimeMessage) -> None:
         self._items.append(message)
         self._ready.set()
+
+    @property
+    def backlog(self) -> int:
+        """Messages pushed and not yet read."""
+        return len(self._items)
+
+    def clear(self) -> None:
+        """Forget what was not read (the reader takes the whole view instead)."""
+        self._items.clear()
 
     async def __aiter__(self) -> AsyncIterator[RuntimeMessage]:
         while not self._closed:
@@ -186,6 +196,15 @@ class LocalRuntime:
         if self._wake is not None:
             self._wake.set()
 
+    async def shutdown(self) -> None:
+        await self.supervisor.stop_all("stopped: palyra-tui quit")
+
+    def set_clients(self, clients: int) -> None:
+        """How many clients a runtime host serves now."""
+        if clients != self._view.clients:
+            self._view = replace(self._view, clients=clients)
+            self._push(ClientsChanged(clients))
+
     # Chat ---------------------------------------------------------------------------
 
     async def new_session(self) -> SessionSummary:
@@ -215,7 +234,7 @@ class LocalRuntime:
         finally:
             self._chat_changed()
 
-    def discard_draft(self, draft_id: str) -> None:
+    async def discard_draft(self, draft_id: str) -> None:
         self.runs.drafts.remove(draft_id)
         self._chat_changed()
 

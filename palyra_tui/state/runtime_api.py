@@ -72,6 +72,8 @@ class RuntimeView:
     chat: ChatView = field(default_factory=ChatView)
     dashboard_url: str = ""
     state_dir: str = ""
+    clients: int = 0
+    """UIs and scripts attached to a runtime host (0 in-process)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +123,32 @@ class RunFinished:
     summary: str
 
 
+@dataclass(frozen=True, slots=True)
+class ClientsChanged:
+    """As many clients are attached to the runtime host now."""
+
+    clients: int
+
+
+@dataclass(frozen=True, slots=True)
+class LinkChanged:
+    """The link to a runtime host: lost (``reason`` says why), or resynchronised after the
+    client fell behind, when transcripts on show must be fetched again."""
+
+    connected: bool
+    reason: str = ""
+    resynced: bool = False
+
+
 RuntimeMessage = (
-    SnapshotChanged | InboxChanged | ChatChanged | TranscriptChanged | ServiceChanged | RunFinished
+    SnapshotChanged
+    | InboxChanged
+    | ChatChanged
+    | TranscriptChanged
+    | ServiceChanged
+    | RunFinished
+    | ClientsChanged
+    | LinkChanged
 )
 
 
@@ -221,6 +247,10 @@ class RuntimeApi(Protocol):
         """Ask the gateway for fresh facts now instead of at the next interval."""
         ...
 
+    async def shutdown(self) -> None:
+        """Stop every service and end the runtime (a runtime host exits)."""
+        ...
+
     # Chat ---------------------------------------------------------------------
 
     async def new_session(self) -> SessionSummary:
@@ -239,7 +269,7 @@ class RuntimeApi(Protocol):
         """Send an offline draft again."""
         ...
 
-    def discard_draft(self, draft_id: str) -> None:
+    async def discard_draft(self, draft_id: str) -> None:
         """Forget an offline draft."""
         ...
 
@@ -257,9 +287,11 @@ class RuntimeApi(Protocol):
 __all__ = [
     "ChatChanged",
     "ChatView",
+    "ClientsChanged",
     "DecisionError",
     "DecisionRefused",
     "InboxChanged",
+    "LinkChanged",
     "MessageFeed",
     "RunFinished",
     "RunInfo",

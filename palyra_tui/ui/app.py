@@ -34,7 +34,9 @@ from palyra_tui.state.inbox import InboxEntry
 from palyra_tui.state.runtime_api import (
     ChatChanged,
     ChatView,
+    ClientsChanged,
     InboxChanged,
+    LinkChanged,
     RunFinished,
     RuntimeApi,
     RuntimeMessage,
@@ -58,6 +60,8 @@ from palyra_tui.ui.widgets.status_bar import Notice, StatusFacts
 NOTICE_HISTORY = 50
 TYPING_HINT_EVERY = 5.0
 """Seconds between two notices that keys were taken for typed text."""
+RESTART_HOST = 75
+"""The app's return code when the operator asked for a new runtime host."""
 CRASH_STATES = frozenset({ServiceState.BACKOFF, ServiceState.FAILED, ServiceState.EXITED})
 
 
@@ -80,6 +84,8 @@ class PalyraApp(App[None]):
         Binding("question_mark", "toggle_keys", "Keys", id="app.keys"),
         Binding("ctrl+g", "toggle_keys", "Keys", show=False, priority=True),
         Binding("ctrl+q", "quit_app", "Quit", id="app.quit", priority=True),
+        Binding("q", "quit_app", "Quit", show=False),
+        Binding("f10", "stop_runtime", "Stop all and quit", show=False, priority=True),
         Binding("ctrl+o", "toggle_notifications", "Notifications", show=False),
         Binding("f5", "show_notices", "Notices", show=False, priority=True),
     ]
@@ -90,6 +96,10 @@ class PalyraApp(App[None]):
     """Pending approvals, ours first."""
     chat: var[ChatView] = var(ChatView())
     """Runs in flight, offline drafts and session names."""
+    clients: var[int] = var(0)
+    """Clients attached to the runtime host, this one included."""
+    link_lost: var[str] = var("")
+    """Why the link to the runtime host ended ("" while it holds)."""
     notice: var[Notice | None] = var(None)
     """The newest notification, shown in the screen's key line until it expires."""
 
@@ -98,6 +108,7 @@ class PalyraApp(App[None]):
         runtime: RuntimeApi,
         *,
         owns_services: bool = True,
+        attached: bool = False,
         start_services: bool = False,
         notifications: bool = True,
         startup_error: str = "",
@@ -113,6 +124,10 @@ class PalyraApp(App[None]):
         """The latest notices, newest last."""
         self.runtime = runtime
         self.owns_services = owns_services
+        self.attached = attached
+        """The runtime is a host process: quitting detaches, and the services go on."""
+        self.outcome = ""
+        """What the launcher says when the app has ended (detached, host lost)."""
         self._start_services = start_services
         self.notifications = notifications
         self.startup_error = startup_error
@@ -174,6 +189,7 @@ class PalyraApp(App[None]):
             self._apply(SnapshotChanged(view.snapshot, view.dashboard_url))
             self._apply(InboxChanged(view.inbox))
             self._apply(ChatChanged(view.chat))
+            self._apply(ClientsChanged(view.clients))
             async for message in feed:
                 self._apply(message)
         finally:
@@ -195,6 +211,32 @@ class PalyraApp(App[None]):
             self._service_event(message.event)
         elif isinstance(message, RunFinished):
             self._run_finished(message.session_id, message.summary)
+        elif isinstance(message, ClientsChanged):
+            self.clients = message.clients
+        elif isinstance(message, LinkChanged):
+            self._link_changed(message)
+
+    def _link_changed(self, change: LinkChanged) -> None:
+        if change.connected:
+            for session_id in list(self.transcripts):
+                self.run_worker(self.open_transcript(session_id), exit_on_error=False)
+            return
+        self.link_lost = change.reason
+        self.notify(f"runtime host lost: {change.reason}", severity="error", markup=False)
+        self.push_screen(
+            ConfirmScreen(
+                f"The runtime host is gone ({change.reason}).\n"
+                "Start a new one and attach to it? Its services were stopped with it.",
+                clock=self.clock,
+                confirm="Start a new host",
+            ),
+            self._restart_host,
+        )
+
+    def _restart_host(self, confirmed: bool | None) -> None:
+        if confirmed:
+            self._exiting = True
+            self.exit(return_code=RESTART_HOST)
 
     def request_refresh(self) -> None:
         """Ask the runtime for fresh gateway facts now."""
@@ -261,6 +303,8 @@ class PalyraApp(App[None]):
         if snapshot is None:
             return None
         error = self.startup_error or (snapshot.errors[0].message if snapshot.errors else "")
+        if self.link_lost:
+            error = f"runtime host lost: {self.link_lost}"
         return StatusFacts(
             connection=snapshot.connection,
             overall=snapshot.overall,
@@ -268,6 +312,7 @@ class PalyraApp(App[None]):
             active_runs=len(self.chat.active),
             drafts=len(self.chat.drafts),
             error=error,
+            clients=self.clients if self.attached else 0,
         )
 
     def _inbox_changed(self, entries: tuple[InboxEntry, ...]) -> None:
@@ -415,6 +460,13 @@ class PalyraApp(App[None]):
         self.notify(f"terminal notifications {state}")
 
     def action_quit_app(self) -> None:
+        """Attached to a runtime host, quitting detaches at once and the services go on.
+        In-process, the services this program started stop with it, after a question."""
+        if self.attached:
+            self._exiting = True
+            self.outcome = DETACHED
+            self.exit()
+            return
         running = [
             s.name
             for s in self.runtime.services().services
@@ -439,6 +491,21 @@ class PalyraApp(App[None]):
             self._quit_confirmed,
         )
 
+    def action_stop_runtime(self) -> None:
+        """Stop every service and the runtime host, then quit (asks first)."""
+        if not self.attached:
+            self.action_quit_app()
+            return
+        self.push_screen(
+            ConfirmScreen(
+                "Stop every service and the runtime host, then quit?\n"
+                "Runs in flight end; pending approvals are left to time out.",
+                clock=self.clock,
+                confirm="Stop everything",
+            ),
+            self._quit_confirmed,
+        )
+
     def _unsent_messages(self) -> int:
         """Offline drafts plus the sessions with text typed in the composer."""
         chat = self.main.mounted_pane("chat")
@@ -452,8 +519,18 @@ class PalyraApp(App[None]):
 
     @work(exclusive=True, group="quit", exit_on_error=False)
     async def stop_and_exit(self) -> None:
-        """Stop every service cleanly, then leave."""
+        """Stop every service cleanly (and a runtime host with them), then leave."""
         self._exiting = True
-        if self.owns_services:
+        if self.attached:
+            await self.runtime.shutdown()
+            self.outcome = STOPPED
+        elif self.owns_services:
             await self.runtime.stop_all("stopped: palyra-tui quit")
         self.exit()
+
+
+DETACHED = (
+    "palyra-tui detached: the services keep running in the runtime host. "
+    "`palyra-tui` attaches again; `palyra-tui down` stops them."
+)
+STOPPED = "palyra-tui stopped the runtime host and every service."

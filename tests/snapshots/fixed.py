@@ -318,6 +318,9 @@ class FixedRuntime:
     def refresh(self) -> None:
         return None
 
+    async def shutdown(self) -> None:
+        await self._command("shutdown")
+
     async def new_session(self) -> SessionSummary:
         return SessionSummary(session_id="01JQ7P4NQ2T7K5XG0C9M3E8NEW", title="chat 12:00")
 
@@ -330,7 +333,7 @@ class FixedRuntime:
     async def resend(self, draft_id: str) -> None:
         self.calls.append(("resend", draft_id))
 
-    def discard_draft(self, draft_id: str) -> None:
+    async def discard_draft(self, draft_id: str) -> None:
         drafts = tuple(d for d in self._view.chat.drafts if d.draft_id != draft_id)
         self._set_chat(replace(self._view.chat, drafts=drafts))
 

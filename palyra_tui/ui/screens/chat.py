@@ -271,7 +271,9 @@ class ChatPane(ControlPane):
 
         def discard(ok: bool | None) -> None:
             if ok:
-                self.control.runtime.discard_draft(draft.draft_id)
+                self.run_worker(
+                    self.control.runtime.discard_draft(draft.draft_id), exit_on_error=False
+                )
 
         self.app.push_screen(
             ConfirmScreen(

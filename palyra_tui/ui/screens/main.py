@@ -75,6 +75,9 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         self.watch(self.app, "snapshot", self._snapshot_changed)
         self.watch(self.app, "inbox", self._inbox_changed)
+        self.watch(self.app, "chat", self._refresh_status, init=False)
+        self.watch(self.app, "link_lost", self._refresh_status, init=False)
+        self.watch(self.app, "clients", self._refresh_status, init=False)
         self.watch(self.app, "notice", self._notice_changed)
         self._shown()
 

@@ -32,6 +32,8 @@ class StatusFacts:
     active_runs: int
     drafts: int
     error: str = ""
+    clients: int = 0
+    """Clients attached to the runtime host (0: the runtime runs in this process)."""
 
     def title(self) -> str:
         """The same facts for the terminal title."""
@@ -84,6 +86,8 @@ def status_text(facts: StatusFacts) -> Text:
         f"approvals {facts.approvals}", style="bold reverse yellow" if facts.approvals else ""
     )
     text.append(f" │ runs {facts.active_runs} │ drafts {facts.drafts}")
+    if facts.clients:
+        text.append(f" │ host · {facts.clients} client{'s' if facts.clients != 1 else ''}")
     if facts.error:
         text.append(" │ ")
         text.append_text(plain(facts.error, "red"))
