@@ -152,6 +152,8 @@ class _Feed:
 
 class _Config:
     state_dir = Path("/nonexistent/palyra-tui")
+    log_mib = 64
+    log_total_mib = 256
 
 
 class FixedSupervisor:

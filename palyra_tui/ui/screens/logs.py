@@ -24,6 +24,7 @@ from textual.widgets import Input
 from palyra_tui.config.dirs import private_dir
 from palyra_tui.models import LogLevel, LogLine, LogStream
 from palyra_tui.state.log_filter import Jump, LogFilter
+from palyra_tui.supervisor.logbuffer import MIB
 from palyra_tui.ui.safe import plain
 from palyra_tui.ui.screens.base import ControlPane, switch_keys
 from palyra_tui.ui.widgets.log_view import LogView
@@ -65,7 +66,13 @@ class LogsPane(ControlPane):
 
     def compose(self) -> ComposeResult:
         yield SteadyStatic(id="log-title")
-        yield LogView(id="log", history=self._history)
+        config = self.control.supervisor.config
+        yield LogView(
+            id="log",
+            history=self._history,
+            max_bytes=config.log_total_mib * MIB,
+            service_max_bytes=config.log_mib * MIB,
+        )
         yield Input(
             placeholder="filter: text, re:regex, ! inverts (Enter keeps, Esc clears)", id="filter"
         )
