@@ -26,7 +26,8 @@ def demo_config(state_root: Path | None = None, base: Config | None = None) -> C
     """A config that runs the reference gateway, browserd and node host.
 
     ``base`` (the operator's ``--config``) supplies the settings that are not
-    about services or where state lives, such as ``log_lines``.
+    about services or where state lives: the log budgets (``log_lines``,
+    ``log_mib``, ``log_total_mib``).
     """
     root = state_root if state_root is not None else Path(tempfile.mkdtemp(prefix="palyra-demo-"))
     ports = ("--port", "0", "--grpc-port", "0")
@@ -47,6 +48,8 @@ def demo_config(state_root: Path | None = None, base: Config | None = None) -> C
     }
     if base is not None:
         document["log_lines"] = base.log_lines
+        document["log_mib"] = base.log_mib
+        document["log_total_mib"] = base.log_total_mib
     return parse_config(document, None, {})
 
 

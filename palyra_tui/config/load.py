@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 from palyra_tui.config.schema import (
     BUILTIN_NAMES,
     DEFAULT_LOG_LINES,
+    DEFAULT_LOG_MIB,
+    DEFAULT_LOG_TOTAL_MIB,
     Config,
     RuntimeConfig,
     ServiceConfig,
@@ -87,7 +89,11 @@ def parse_config(
 ) -> Config:
     """Validate a parsed TOML document into a :class:`Config`."""
     reader = _Reader(path)
-    reader.reject_unknown(document, "", {"state_root", "log_lines", "runtime", "services"})
+    reader.reject_unknown(
+        document,
+        "",
+        {"state_root", "log_lines", "log_mib", "log_total_mib", "runtime", "services"},
+    )
     state_root_text = reader.optional(document, "", "state_root", str)
     if state_root_text is not None:
         state_root = _expand(reader, "state_root", state_root_text)
@@ -101,6 +107,8 @@ def parse_config(
     log_lines = reader.optional(document, "", "log_lines", int)
     if log_lines is not None and not 100 <= log_lines <= 1_000_000:
         raise reader.error("log_lines", "must be between 100 and 1000000")
+    log_mib = _mebibytes(reader, document, "log_mib", DEFAULT_LOG_MIB, 1, 4096)
+    log_total_mib = _mebibytes(reader, document, "log_total_mib", DEFAULT_LOG_TOTAL_MIB, 1, 65536)
     runtime = _parse_runtime(reader, reader.table(document, "", "runtime"))
     services_table = reader.table(document, "", "services")
     services: list[ServiceConfig] = []
@@ -123,6 +131,8 @@ def parse_config(
         path=path,
         state_root=state_root,
         log_lines=log_lines if log_lines is not None else DEFAULT_LOG_LINES,
+        log_mib=log_mib,
+        log_total_mib=log_total_mib,
         runtime=runtime,
         services=tuple(services),
     )
@@ -268,6 +278,17 @@ def _seconds(
         return default
     if not low <= value <= high:
         raise reader.error(f"{where}.{key}", f"must be between {low:g} and {high:g} seconds")
+    return value
+
+
+def _mebibytes(
+    reader: _Reader, table: Mapping[str, Any], key: str, default: int, low: int, high: int
+) -> int:
+    value: int | None = reader.optional(table, "", key, int)
+    if value is None:
+        return default
+    if not low <= value <= high:
+        raise reader.error(key, f"must be between {low} and {high} (MiB)")
     return value
 
 

@@ -15,6 +15,8 @@ from palyra_tui.models import RestartPolicy, ServiceKind
 DEFAULT_PRINCIPAL = "admin:local"
 DEFAULT_DEVICE_ID = "01JQ7P4NQ2T7K5XG0C9M3E8VWR"
 DEFAULT_LOG_LINES = 10_000
+DEFAULT_LOG_MIB = 64
+DEFAULT_LOG_TOTAL_MIB = 256
 BUILTIN_NAMES: dict[str, ServiceKind] = {
     "gateway": ServiceKind.GATEWAY,
     "browserd": ServiceKind.BROWSERD,
@@ -69,6 +71,8 @@ class Config:
     path: Path | None
     state_root: Path
     log_lines: int = DEFAULT_LOG_LINES
+    log_mib: int = DEFAULT_LOG_MIB
+    log_total_mib: int = DEFAULT_LOG_TOTAL_MIB
     runtime: RuntimeConfig = RuntimeConfig()
     services: tuple[ServiceConfig, ...] = field(default=())
 

@@ -43,6 +43,7 @@ from palyra_tui.state.runtime_api import (
 from palyra_tui.state.snapshot import AppSnapshot, ConnectionState
 from palyra_tui.supervisor import Supervisor
 from palyra_tui.supervisor.api import LogFeed
+from palyra_tui.supervisor.logbuffer import MIB
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,8 @@ class LocalRuntime:
         self._view = RuntimeView(
             snapshot=AppSnapshot(supervisor=supervisor.snapshot()),
             state_dir=str(supervisor.config.state_dir),
+            log_total_bytes=supervisor.config.log_total_mib * MIB,
+            log_service_bytes=supervisor.config.log_mib * MIB,
         )
         self._grpc_target = ""
         self._published: dict[str, tuple[ChatItem, ...]] = {}

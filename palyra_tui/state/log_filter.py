@@ -14,9 +14,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from palyra_tui.models import LogLevel, LogLine, LogStream
+from palyra_tui.models.logs import line_bytes, line_costs
 
 MAX_LINES = 50_000
 """Lines the view keeps for all services together, and for one service alone."""
+MAX_BYTES = 256 * 1024 * 1024
+"""Bytes (as :func:`~palyra_tui.models.logs.line_bytes` counts them) the view keeps
+unless told otherwise; the control center passes the supervisor's total log budget."""
 
 History = Callable[[str, int], Sequence[LogLine]]
 """The newest ``count`` retained lines of one service, oldest first (``Supervisor.tail``)."""
@@ -87,16 +91,31 @@ class Jump(enum.Enum):
 
 
 class Backlog:
-    """Lines oldest first, at most about ``MAX_LINES``; what it forgets is counted per
-    service and stands in front of the lines as one gap marker per service."""
+    """Lines oldest first, at most about ``MAX_LINES`` and at most ``max_bytes``; what
+    it forgets is counted per service and stands in front of the lines as one gap
+    marker per service.
 
-    __slots__ = ("_dropped", "_hint", "lines", "markers")
+    The view holds lines after the supervisor has rotated them out, so without a
+    byte bound of its own a flood of wide lines would keep hundreds of megabytes
+    alive here.  Callers only append to :attr:`lines`; :meth:`trim` counts what
+    is new.
+    """
 
-    def __init__(self, hint: str = "") -> None:
+    __slots__ = ("_bytes", "_counted", "_dropped", "_hint", "lines", "markers", "max_bytes")
+
+    def __init__(self, hint: str = "", max_bytes: int = MAX_BYTES) -> None:
         self.lines: list[LogLine] = []
         self.markers: list[LogLine] = []
+        self.max_bytes = max_bytes
         self._dropped: dict[str, tuple[int, LogLine]] = {}
         self._hint = hint
+        self._bytes = 0
+        self._counted = 0
+
+    @property
+    def bytes_held(self) -> int:
+        """What the lines counted by the last :meth:`trim` cost."""
+        return self._bytes
 
     def forget(self, lines: Iterable[LogLine]) -> None:
         """Count ``lines`` (a gap record counts what it stood for) as dropped."""
@@ -109,11 +128,26 @@ class Backlog:
         )
 
     def trim(self) -> list[LogLine]:
-        """Drop the oldest lines once there are a tenth too many; returns them."""
-        if len(self.lines) <= MAX_LINES + MAX_LINES // 10:
+        """Drop the oldest lines once there are a tenth too many, or once they cost
+        more than ``max_bytes`` (then down to nine tenths of it); returns them."""
+        lines = self.lines
+        self._bytes += sum(line_costs(lines[self._counted :]))
+        self._counted = len(lines)
+        cut = len(lines) - MAX_LINES if len(lines) > MAX_LINES + MAX_LINES // 10 else 0
+        gone_bytes = 0
+        if cut:
+            gone_bytes = sum(line_costs(lines[:cut]))
+        if self._bytes - gone_bytes > self.max_bytes:
+            target = self._bytes - self.max_bytes + self.max_bytes // 10
+            while cut < len(lines) and gone_bytes < target:
+                gone_bytes += line_bytes(lines[cut])
+                cut += 1
+        if not cut:
             return []
-        gone = self.lines[: len(self.lines) - MAX_LINES]
-        del self.lines[: len(gone)]
+        gone = lines[:cut]
+        del lines[:cut]
+        self._counted -= cut
+        self._bytes -= gone_bytes
         self.forget(gone)
         return gone
 

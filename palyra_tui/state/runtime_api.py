@@ -74,6 +74,10 @@ class RuntimeView:
     state_dir: str = ""
     clients: int = 0
     """UIs and scripts attached to a runtime host (0 in-process)."""
+    log_total_bytes: int = 256 * 1024 * 1024
+    """The log budget of all services together; a view of the logs keeps no more."""
+    log_service_bytes: int = 64 * 1024 * 1024
+    """The log budget of one service."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -127,10 +127,22 @@ def define_services(config: Config) -> tuple[ServiceDefinition, ...]:
     return tuple(definitions)
 
 
-def register_secrets(config: Config, tokens: RuntimeSecrets, redactor: Redactor) -> None:
-    """Teach the redactor every secret palyra-tui passes to a service."""
+def register_secrets(
+    config: Config,
+    tokens: RuntimeSecrets,
+    redactor: Redactor,
+    environ: Mapping[str, str] | None = None,
+) -> None:
+    """Teach the redactor every secret palyra-tui passes to a service.
+
+    Services inherit palyra-tui's own environment, so its secret-named
+    variables (the same rule as for ``key=value`` in log lines) count too.
+    """
     redactor.add_secret(tokens.admin_token)
     redactor.add_secret(tokens.browser_token)
+    for key, value in (environ or {}).items():
+        if is_sensitive_key(key):
+            redactor.add_secret(value)
     for service in config.services:
         for key, value in service.env:
             if is_sensitive_key(key):

@@ -6,8 +6,16 @@ per service and ask for what came after it; when the lines they need have
 already rotated out, they get a gap record that says how many they missed.
 Nothing is dropped without a count and a mark.
 
+A ring is bounded by lines and by bytes, and all rings together by a total
+byte budget: a line count alone let four services writing 16 KiB lines hold
+640 MiB.  A line costs :func:`~palyra_tui.models.logs.line_bytes`: the strings
+it holds as Python stores them, plus an estimate of the tuple, numbers and ring
+slots around them.  When the total is over budget, the service holding the
+most bytes loses its oldest lines first, so one flooding service cannot erase
+the others' history.
+
 The supervisor thread writes; any thread reads.  One lock guards the rings and
-is held only for an ``extend`` or a slice copy.
+is held only for an ``extend`` with the rotation it causes, or a slice copy.
 """
 
 from __future__ import annotations
@@ -20,14 +28,20 @@ from dataclasses import dataclass
 from itertools import islice
 
 from palyra_tui.models import LogCounters, LogLevel, LogLine, LogStream
+from palyra_tui.models.logs import line_costs
+
+MIB = 1024 * 1024
 
 
 @dataclass(slots=True)
 class _Ring:
     lines: deque[LogLine]
+    costs: deque[int]
     next_seq: int = 1
     truncated: int = 0
+    hidden: int = 0
     bytes_read: int = 0
+    held: int = 0
 
     @property
     def first_seq(self) -> int:
@@ -35,18 +49,37 @@ class _Ring:
 
 
 class LogStore:
-    """The log rings of every service of one supervisor."""
+    """The log rings of every service of one supervisor.
 
-    def __init__(self, capacity: int) -> None:
+    ``capacity`` lines and ``service_bytes`` per service, ``total_bytes`` for all
+    of them; the bytes held (each line's
+    :func:`~palyra_tui.models.logs.line_bytes`) never exceed either budget once
+    a write returns.
+    """
+
+    def __init__(
+        self, capacity: int, *, service_bytes: int = 64 * MIB, total_bytes: int = 256 * MIB
+    ) -> None:
         self.capacity = capacity
+        self.service_bytes = service_bytes
+        self.total_bytes = total_bytes
         self._lock = threading.Lock()
         self._rings: dict[str, _Ring] = {}
+        self._held = 0
 
     def add_service(self, service: str) -> LogWriter:
         """Create the ring for ``service`` and return the writer that fills it."""
         with self._lock:
-            ring = self._rings.setdefault(service, _Ring(deque(maxlen=self.capacity)))
+            ring = self._rings.get(service)
+            if ring is None:
+                ring = _Ring(deque(maxlen=self.capacity), deque(maxlen=self.capacity))
+                self._rings[service] = ring
             return LogWriter(self, service, ring.next_seq)
+
+    def bytes_held(self) -> int:
+        """The bytes all retained lines count against ``total_bytes``."""
+        with self._lock:
+            return self._held
 
     def services(self) -> tuple[str, ...]:
         """Names of all services with a ring, in the order they were added."""
@@ -59,15 +92,44 @@ class LogStore:
             return self._rings[service].next_seq
 
     def _append(
-        self, service: str, lines: Sequence[LogLine], bytes_read: int, truncated: int
+        self, service: str, lines: Sequence[LogLine], bytes_read: int, truncated: int, hidden: int
     ) -> None:
+        if len(lines) > self.capacity:
+            lines = lines[-self.capacity :]
+        costs = line_costs(lines) if lines else []
         with self._lock:
             ring = self._rings[service]
             if lines:
+                added = sum(costs)
+                pushed_out = len(ring.lines) + len(lines) - self.capacity
+                if pushed_out > 0:
+                    added -= sum(islice(ring.costs, pushed_out))
                 ring.lines.extend(lines)
+                ring.costs.extend(costs)
                 ring.next_seq = lines[-1].seq + 1
+                ring.held += added
+                self._held += added
+                self._rotate(ring)
             ring.truncated += truncated
+            ring.hidden += hidden
             ring.bytes_read += bytes_read
+
+    def _rotate(self, ring: _Ring) -> None:
+        """Drop the oldest lines until both byte budgets hold (the lock is held).
+
+        The deques' ``maxlen`` already dropped what was over the line count.
+        """
+        while ring.held > self.service_bytes:
+            ring.lines.popleft()
+            cost = ring.costs.popleft()
+            ring.held -= cost
+            self._held -= cost
+        while self._held > self.total_bytes:
+            biggest = max(self._rings.values(), key=_held_by)
+            biggest.lines.popleft()
+            cost = biggest.costs.popleft()
+            biggest.held -= cost
+            self._held -= cost
 
     def counters(self, service: str) -> LogCounters:
         """Totals for one service."""
@@ -83,6 +145,8 @@ class LogStore:
                 evicted=total - retained,
                 truncated=ring.truncated,
                 bytes_read=ring.bytes_read,
+                retained_bytes=ring.held,
+                hidden=ring.hidden,
             )
 
     def tail(
@@ -142,6 +206,9 @@ class LogStore:
             ring = self._rings.get(service)
             if ring is not None:
                 ring.lines.clear()
+                ring.costs.clear()
+                self._held -= ring.held
+                ring.held = 0
 
 
 class LogWriter:
@@ -162,10 +229,18 @@ class LogWriter:
         self.next_seq += count
         return first
 
-    def append(self, lines: Sequence[LogLine], *, bytes_read: int = 0, truncated: int = 0) -> None:
-        """Store ``lines`` (numbered by :meth:`take_seq`) and count bytes and truncations."""
-        if lines or bytes_read or truncated:
-            self._store._append(self.service, lines, bytes_read, truncated)
+    def append(
+        self,
+        lines: Sequence[LogLine],
+        *,
+        bytes_read: int = 0,
+        truncated: int = 0,
+        hidden: int = 0,
+    ) -> None:
+        """Store ``lines`` (numbered by :meth:`take_seq`) and count bytes read, cut
+        lines and lines hidden as private-key material."""
+        if lines or bytes_read or truncated or hidden:
+            self._store._append(self.service, lines, bytes_read, truncated, hidden)
 
     def note(self, ts: float, message: str, level: LogLevel = LogLevel.INFO) -> LogLine:
         """Store a line written by the supervisor itself about this service."""
@@ -179,6 +254,10 @@ class LogWriter:
         )
         self.append((line,))
         return line
+
+
+def _held_by(ring: _Ring) -> int:
+    return ring.held
 
 
 def gap_record(service: str, seq: int, ts: float, dropped: int) -> LogLine:

@@ -5,6 +5,12 @@ and redacted a whole chunk at a time (one regex pass per chunk, not per line),
 then split.  A line longer than the cap is cut with a visible mark; the rest of
 it, up to the next newline, is counted and discarded without being buffered,
 so a 200 KB line costs no more memory than a 16 KiB one.
+
+Redaction runs after sanitizing, on the text an operator will read.  Private
+keys printed over several lines are hidden per stream by
+:class:`~palyra_tui.text.pem.KeyBlocks`; its notes (a block cut at the cap)
+are stored as supervisor lines where they happened, and the hidden lines are
+counted in the service's log counters.
 """
 
 from __future__ import annotations
@@ -14,8 +20,8 @@ from collections.abc import Callable
 from palyra_tui.models import LogLevel, LogLine, LogStream
 from palyra_tui.supervisor.logbuffer import LogWriter
 from palyra_tui.supervisor.logparse import parse_json_line
-from palyra_tui.text import MARK, Redactor, decode, sanitize
-from palyra_tui.text.redact import ends_private_key, starts_private_key
+from palyra_tui.text import Redactor, decode, sanitize
+from palyra_tui.text.pem import KeyBlocks
 
 LINE_CAP = 16 * 1024
 TRUNCATION_MARK = " ... [truncated]"
@@ -58,7 +64,7 @@ class LinePump:
         self._on_endpoint = on_endpoint
         self._pending = b""
         self._discarding = False
-        self._in_private_key = False
+        self._keys = KeyBlocks()
 
     def feed(self, data: bytes) -> None:
         """Take a chunk of output; store every line it completes.
@@ -132,17 +138,80 @@ class LinePump:
     def _store(
         self, text: str, truncated: list[str], bytes_read: int, *, skip_text: bool = False
     ) -> None:
-        raw_lines = [] if skip_text else text.split("\n")
-        if self._in_private_key or "PRIVATE KEY-----" in text:
-            raw_lines = self._hide_private_keys(raw_lines)
         now = self._clock()
         writer = self._writer
-        service = writer.service
+        lines: list[LogLine] = []
+        seq = writer.next_seq
+        keys = self._keys
+        hidden = cut_count = 0
+        if not skip_text:
+            raw_lines = text.split("\n")
+            if keys.inside or "PRIVATE KEY-----" in text:
+                seq, cut_count, hidden = self._hide_and_build(raw_lines, False, now, seq, lines)
+            else:
+                seq, cut_count = self._build(raw_lines, now, seq, lines)
+        if truncated:
+            if keys.inside:
+                seq, cut, hid = self._hide_and_build(truncated, True, now, seq, lines)
+            else:
+                seq, cut = self._build_cut(truncated, now, seq, lines)
+                hid = 0
+            cut_count += cut
+            hidden += hid
+        writer.next_seq = seq
+        writer.append(lines, bytes_read=bytes_read, truncated=cut_count, hidden=hidden)
+
+    def _hide_and_build(
+        self, raw_lines: list[str], precut: bool, now: float, seq: int, lines: list[LogLine]
+    ) -> tuple[int, int, int]:
+        """Like :meth:`_build`, with private-key blocks hidden and the notes about
+        them stored where they belong; also returns how many lines were hidden."""
+        result = self._keys.hide(raw_lines)
+        build = self._build_cut if precut else self._build
+        kept = result.lines
+        cut_count = 0
+        start = 0
+        for index, note in result.notes:
+            seq, cut = build(kept[start:index], now, seq, lines)
+            cut_count += cut
+            lines.append(
+                LogLine(seq, now, self._writer.service, LogStream.SUPERVISOR, note, LogLevel.WARN)
+            )
+            seq += 1
+            start = index
+        seq, cut = build(kept[start:], now, seq, lines)
+        return seq, cut_count + cut, result.hidden
+
+    def _build_cut(
+        self, cut_lines: list[str], now: float, seq: int, lines: list[LogLine]
+    ) -> tuple[int, int]:
+        """Store lines that were cut at the cap already, with the mark."""
+        for raw in cut_lines:
+            lines.append(
+                LogLine(
+                    seq,
+                    now,
+                    self._writer.service,
+                    self._stream,
+                    raw + TRUNCATION_MARK,
+                    _guess_level(raw),
+                    None,
+                    (),
+                    True,
+                )
+            )
+            seq += 1
+        return seq, len(cut_lines)
+
+    def _build(
+        self, raw_lines: list[str], now: float, seq: int, lines: list[LogLine]
+    ) -> tuple[int, int]:
+        """Turn ``raw_lines`` into log lines numbered from ``seq``, appended to ``lines``;
+        returns the next seq and how many lines were cut."""
+        service = self._writer.service
         stream = self._stream
         cap = self._cap
-        lines: list[LogLine] = []
         cut_count = 0
-        seq = writer.next_seq
         for raw in raw_lines:
             if not raw:
                 continue
@@ -176,38 +245,7 @@ class LinePump:
                 LogLine(seq, now, service, stream, raw, _guess_level(raw), None, (), was_cut)
             )
             seq += 1
-        for raw in truncated:
-            lines.append(
-                LogLine(
-                    seq,
-                    now,
-                    service,
-                    stream,
-                    raw + TRUNCATION_MARK,
-                    _guess_level(raw),
-                    None,
-                    (),
-                    True,
-                )
-            )
-            seq += 1
-            cut_count += 1
-        writer.next_seq = seq
-        writer.append(lines, bytes_read=bytes_read, truncated=cut_count)
-
-    def _hide_private_keys(self, raw_lines: list[str]) -> list[str]:
-        kept: list[str] = []
-        for raw in raw_lines:
-            if self._in_private_key:
-                if ends_private_key(raw):
-                    self._in_private_key = False
-                kept.append(MARK)
-            elif starts_private_key(raw):
-                self._in_private_key = not ends_private_key(raw)
-                kept.append(f"{raw[: raw.find('-----BEGIN')]}{MARK}")
-            else:
-                kept.append(raw)
-        return kept
+        return seq, cut_count
 
     def _report_endpoints(self, fields: tuple[tuple[str, str], ...]) -> None:
         assert self._on_endpoint is not None

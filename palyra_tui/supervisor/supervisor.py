@@ -25,7 +25,7 @@ from palyra_tui.models.clock import Clock, SystemClock
 from palyra_tui.supervisor.definitions import RuntimeSecrets, define_services, register_secrets
 from palyra_tui.supervisor.engine import Engine
 from palyra_tui.supervisor.lock import InstanceLock
-from palyra_tui.supervisor.logbuffer import LogStore
+from palyra_tui.supervisor.logbuffer import MIB, LogStore
 from palyra_tui.supervisor.subscriptions import EventSubscription, LogSubscription
 from palyra_tui.text import Redactor
 
@@ -57,9 +57,13 @@ class Supervisor:
         self.config = config
         self.tokens = tokens if tokens is not None else RuntimeSecrets.generate()
         self.redactor = redactor if redactor is not None else Redactor()
-        register_secrets(config, self.tokens, self.redactor)
-        self.store = LogStore(config.log_lines)
+        self.store = LogStore(
+            config.log_lines,
+            service_bytes=config.log_mib * MIB,
+            total_bytes=config.log_total_mib * MIB,
+        )
         self._environ = dict(os.environ if environ is None else environ)
+        register_secrets(config, self.tokens, self.redactor, self._environ)
         self._clock = clock if clock is not None else SystemClock()
         self._tick_interval = tick_interval
         self._stats_interval = stats_interval

@@ -3,14 +3,23 @@
 Two passes, in this order:
 
 1. **By value.**  The supervisor knows every secret it hands to a daemon (admin
-   and browser tokens, secrets in a service's ``env``); each is replaced
-   literally, also in its URL-encoded form.  This has no false negatives for
-   the secrets that matter most.
-2. **By pattern**, following the desktop companion's rules (spec §2.6):
+   and browser tokens, secrets in a service's ``env``) and the secret-named
+   variables of its own environment; each is replaced literally, also in its
+   percent-encoded and JSON-escaped forms (:mod:`palyra_tui.text.forms`).
+   Values shorter than :data:`MIN_SECRET_LENGTH` characters are not
+   registered: hiding them would blank out ordinary words.
+2. **By pattern**, following the desktop companion's rules:
    ``key=value`` / ``key: value`` / ``"key":"value"`` where the key names a
    secret, the token after ``Bearer``, user info in URLs, sensitive URL query
    parameters, well-known credential shapes (``sk-…``, ``ghp_…``, ``AKIA…``,
-   JWTs) and PEM private-key headers.
+   JWTs) and private keys written inside one line (JSON-escaped PEM).  Keys
+   written over several lines are hidden by :mod:`palyra_tui.text.pem`.
+
+Text with zero-width characters or bidi controls in it (raw, or as the
+sanitizer's ``\u200b`` marks) is also redacted without them.  When that hides
+something the first result shows, the lines concerned are returned without
+them, so a secret split by an invisible character is still caught; everywhere
+else the marks stay visible.
 
 Unlike the desktop, ``session`` and ``sig`` are not treated as secret words on
 their own (``session_id`` and ``signal`` are what an operator correlates logs
@@ -27,9 +36,11 @@ import functools
 import re
 import string
 from collections.abc import Iterable
-from urllib.parse import quote
+
+from palyra_tui.text.forms import has_invisible, secret_forms, strip_invisible
 
 MARK = "<redacted>"
+MIN_SECRET_LENGTH = 6
 
 _SECRET_WORDS = (
     "token",
@@ -78,8 +89,14 @@ _SHAPES = re.compile(
     r"|eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,})"
 )
 
-_PEM_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
-_PEM_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY-----")
+# A key inside one line: the BEGIN marker up to the END marker, or with the base64 that
+# follows it.  The lazy scan for END stops at the next BEGIN, so a line full of markers
+# costs linear time.
+_INLINE_KEY = re.compile(
+    r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----"
+    r"(?:(?:(?!-----BEGIN )[^\n])*?-----END [A-Z0-9 ]*PRIVATE KEY-----"
+    r"|(?:\\[nr]|⏎|[A-Za-z0-9+/=]|[ \t]+(?=[A-Za-z0-9+/=]{16}))+)"
+)
 
 _HARMLESS_SUFFIXES = (
     "tokens",
@@ -100,7 +117,6 @@ _HARMLESS_SUFFIXES = (
     "_source",
 )
 
-_MIN_SECRET_LENGTH = 6
 _CAMEL = re.compile(r"([a-z0-9])([A-Z])")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _KEY_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
@@ -195,20 +211,31 @@ class Redactor:
         return self._values
 
     def add_secret(self, value: str) -> None:
-        """Hide ``value`` (and its URL-encoded form) from now on.
+        """Hide ``value`` and its encoded forms from now on.
 
-        Values shorter than six characters are ignored: hiding them would blank
-        out ordinary words.
+        Values shorter than :data:`MIN_SECRET_LENGTH` characters are ignored.
         """
         value = value.strip()
-        if len(value) < _MIN_SECRET_LENGTH:
+        if len(value) < MIN_SECRET_LENGTH:
             return
-        forms = {value, quote(value, safe="")}
-        merged = set(self._values) | {form for form in forms if form}
+        merged = set(self._values) | secret_forms(value)
         self._values = tuple(sorted(merged, key=len, reverse=True))
 
     def redact(self, text: str) -> str:
         """Return ``text`` with every secret it contains replaced by ``<redacted>``."""
+        redacted = self._redact(text)
+        if not has_invisible(text):
+            return redacted
+        clean = self._redact(strip_invisible(text))
+        if strip_invisible(redacted) == clean:
+            return redacted
+        if "\n" in text:
+            by_line = "\n".join(self.redact(line) for line in text.split("\n"))
+            if strip_invisible(by_line) == clean:
+                return by_line
+        return clean
+
+    def _redact(self, text: str) -> str:
         for value in self._values:
             if value in text:
                 text = text.replace(value, MARK)
@@ -224,6 +251,8 @@ class Redactor:
             text = _BEARER.sub(rf"\g<scheme> {MARK}", text)
         if any(hint in lowered for hint in _SHAPE_HINTS):
             text = _SHAPES.sub(MARK, text)
+        if "PRIVATE KEY-----" in text:
+            text = _INLINE_KEY.sub(MARK, text)
         return text
 
     def truncated_tail(self, text: str) -> str:
@@ -233,13 +262,3 @@ class Redactor:
                 if text.endswith(value[:size]):
                     return text[:-size] + MARK
         return text
-
-
-def starts_private_key(text: str) -> bool:
-    """True when ``text`` opens a PEM private-key block."""
-    return "PRIVATE KEY-----" in text and _PEM_BEGIN.search(text) is not None
-
-
-def ends_private_key(text: str) -> bool:
-    """True when ``text`` closes a PEM private-key block."""
-    return "PRIVATE KEY-----" in text and _PEM_END.search(text) is not None

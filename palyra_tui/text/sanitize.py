@@ -9,8 +9,9 @@ terminal, so nothing of that kind may survive here:
   to their terminator or the end of the line, and two-byte ``ESC x``;
 * C0 controls other than tab and newline, DEL and C1 (U+0080–U+009F) are dropped;
 * bidi overrides and isolates (Trojan Source) are dropped;
-* zero-width characters and bidi marks (U+200B–U+200F, U+061C, U+FEFF) are
-  shown as ``\u200b`` and the like: they can hide text or join words unseen;
+* zero-width characters and bidi marks (U+200B–U+200F, U+2060, U+061C,
+  U+FEFF) are shown as ``\u200b`` and the like: they can hide text or join
+  words unseen;
 * U+2028/U+2029 become a space, so a line stays one line.
 """
 
@@ -19,7 +20,8 @@ from __future__ import annotations
 import re
 
 _SUSPECT = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200b-\u200f\u061c\ufeff]"
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+    "\u200b-\u200f\u2060\u061c\ufeff]"
 )
 
 # Each pattern starts with a literal or a small class, so the regex engine can skip
@@ -38,7 +40,7 @@ _C1_SEQUENCES = re.compile(
 )
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]+")
 _LINE_BREAKS = re.compile("[\u2028\u2029]")
-_MARKS = re.compile("[\u200b-\u200f\u061c\ufeff]")
+_MARKS = re.compile("[\u200b-\u200f\u2060\u061c\ufeff]")
 
 
 def sanitize(text: str) -> str:
@@ -62,7 +64,8 @@ def sanitize(text: str) -> str:
 
 
 _INVISIBLE = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200b-\u200f\ufeff]"
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+    "\u200b-\u200f\u2060\u061c\ufeff]"
 )
 
 

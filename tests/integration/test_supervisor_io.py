@@ -12,6 +12,7 @@ from pathlib import Path
 from palyra_tui.config import Config
 from palyra_tui.models import HealthState, LogLine, LogStream, ServiceState
 from palyra_tui.supervisor import Supervisor
+from palyra_tui.supervisor.logbuffer import MIB
 from palyra_tui.text import MARK
 from tests.conftest import CHILD_SCRIPT, child, eventually, make_config, next_state
 
@@ -109,6 +110,54 @@ async def test_escapes_are_stripped_and_secrets_redacted(
     assert f"key is {MARK} in the middle" in texts
     assert f"stderr {MARK}" in texts
     assert "clipboard" in texts and "red" in texts
+
+
+async def test_secrets_of_our_own_environment_are_redacted_from_children(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor
+) -> None:
+    secret = "own-env-token-5a4b3c2d1e"
+    config = config_factory({"noisy": {"command": child("escapes")}})
+    supervisor = open_supervisor(config, environ={**os.environ, "API_TOKEN": secret})
+    feed = supervisor.subscribe_logs(["noisy"])
+    await supervisor.start("noisy")
+    lines = await collect(feed, lambda got: any(line.stream is LogStream.STDERR for line in got))
+    texts = [line.text for line in lines]
+    assert f"stderr {MARK}" in texts
+    assert secret not in "\n".join(texts)
+
+
+async def test_wide_lines_from_several_services_stay_within_the_byte_budget(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor
+) -> None:
+    count = 400
+    wide = ("wide0", "wide1")
+    services = {name: {"command": child("flood-wide", str(count), "16384")} for name in wide}
+    services["quiet"] = {"command": child("flood-wide", "30", "16384")}
+    config = config_factory(services, log_mib=1, log_total_mib=2)
+    supervisor = open_supervisor(config)
+    for name in services:
+        await supervisor.start(name)
+    peak = 0
+
+    def all_done() -> bool:
+        nonlocal peak
+        peak = max(peak, supervisor.store.bytes_held())
+        return all(
+            any(line.text == "done" for line in supervisor.tail(name, 1)) for name in services
+        )
+
+    assert await eventually(all_done)
+    assert peak <= 2 * MIB
+    for name in wide:
+        counters = supervisor.store.counters(name)
+        assert counters.retained_bytes <= MIB
+        assert counters.evicted > 0
+        kept = [line.text for line in supervisor.tail(name, 10_000)]
+        numbers = [int(text.split()[1]) for text in kept if text.startswith("wide ")]
+        assert numbers == list(range(count - len(numbers), count))
+    quiet = supervisor.store.counters("quiet")
+    assert quiet.evicted == 0, "the flooding services give up their lines, not the quiet one"
+    assert quiet.retained == 30 + 2
 
 
 async def test_health_probe_of_a_custom_service(

@@ -69,6 +69,7 @@ async def test_arrow_keys_show_a_cursor_and_y_copies_that_line(demo_app: PalyraA
     async with demo_app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: gateway_ready(demo_app))
         await pilot.press("2")
+        await until(pilot, lambda: bool(demo_app.screen.query(LogView)))
         view = demo_app.screen.query_one(LogView)
         await until(pilot, lambda: view.line_count > 5)
         await pilot.press("y")
@@ -132,6 +133,7 @@ async def test_a_noisy_service_leaves_a_marker_and_one_service_reloads_its_buffe
     async with demo_app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: gateway_ready(demo_app))
         await pilot.press("2")
+        await until(pilot, lambda: bool(demo_app.screen.query(LogView)))
         view = demo_app.screen.query_one(LogView)
         await until(pilot, lambda: any("daemon listening" in ln.text for ln in view.lines))
         before = [ln for ln in view.lines if not ln.is_gap]
@@ -289,6 +291,7 @@ async def test_slash_pattern_enter_then_n_finds_and_esc_keeps_the_line(
 async def test_a_bad_regex_stays_visible_and_keeps_the_typed_text(demo_app: PalyraApp) -> None:
     async with demo_app.run_test(size=SIZE) as pilot:
         await pilot.press("2")
+        await until(pilot, lambda: bool(demo_app.screen.query(LogView)))
         screen = demo_app.screen
         view = screen.query_one(LogView)
         box = screen.query_one("#filter", Input)

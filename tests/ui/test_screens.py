@@ -143,6 +143,7 @@ async def test_logs_screen_filters_finds_and_exports(demo_app: PalyraApp) -> Non
 async def test_log_text_is_never_markup(demo_app: PalyraApp) -> None:
     async with demo_app.run_test(size=SIZE) as pilot:
         await pilot.press("2")
+        await until(pilot, lambda: bool(demo_app.screen.query(LogView)))
         view = demo_app.screen.query_one(LogView)
         hostile = "[@click=app.quit]press me[/] [bold]x[/bold]"
         view.write([LogLine(9_999, 0.0, "gateway", LogStream.STDOUT, hostile)])

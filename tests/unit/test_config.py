@@ -35,6 +35,7 @@ def test_missing_default_file_means_defaults(tmp_path: Path) -> None:
     assert gateway.restart is RestartPolicy.ALWAYS
     assert gateway.stop_timeout == 5.0
     assert config.log_lines == 10_000
+    assert (config.log_mib, config.log_total_mib) == (64, 256)
 
 
 def test_missing_explicit_file_is_an_error(tmp_path: Path) -> None:
@@ -48,6 +49,8 @@ def test_full_service_table(tmp_path: Path) -> None:
         """
 state_root = "/var/lib/palyra"
 log_lines = 500
+log_mib = 8
+log_total_mib = 32
 [runtime]
 admin_port = 0
 principal = "admin:ops"
@@ -77,6 +80,7 @@ max_restarts = 3
     assert config.runtime.principal == "admin:ops"
     assert config.state_root == Path("/var/lib/palyra")
     assert config.log_lines == 500
+    assert (config.log_mib, config.log_total_mib) == (8, 32)
 
 
 @pytest.mark.parametrize(
@@ -109,6 +113,11 @@ max_restarts = 3
         ("[runtime]\ndevice_id = 'not-a-ulid'", "runtime.device_id: must be a 26-character"),
         ("state_root = 'relative/path'", "state_root: must be an absolute path"),
         ("log_lines = 5", "log_lines: must be between"),
+        ("log_mib = 0", "log_mib: must be between 1 and 4096 (MiB)"),
+        ("log_mib = 5000", "log_mib: must be between 1 and 4096 (MiB)"),
+        ("log_mib = 1.5", "log_mib: must be an integer, got a number"),
+        ("log_total_mib = true", "log_total_mib: must be an integer, got a boolean"),
+        ("log_total_mib = 0", "log_total_mib: must be between 1 and 65536 (MiB)"),
         ("services = 3", "services: must be a table, got an integer"),
         ("this is not toml", "invalid TOML"),
     ],

@@ -12,7 +12,7 @@ from palyra_tui.supervisor.definitions import (
     plan_launch,
     register_secrets,
 )
-from palyra_tui.text import Redactor
+from palyra_tui.text import MARK, Redactor
 
 
 def fake_binaries(tmp_path: Path) -> dict[str, str]:
@@ -115,3 +115,23 @@ def test_secrets_in_service_env_are_registered_with_the_redactor(tmp_path: Path)
     assert "key-0123456789" in redactor.secrets
     assert tokens.admin_token in redactor.secrets
     assert "fast" not in redactor.secrets
+
+
+def test_secret_named_variables_of_our_own_environment_are_registered() -> None:
+    config = parse_config({}, None, {"HOME": "/nonexistent"})
+    environ = {
+        "GITHUB_TOKEN": "ghx-own-token-value",
+        "OPENAI_API_KEY": "own-api-key-value",
+        "DB_PASSWORD": "own-password-value",
+        "client_secret": "own-client-secret",
+        "PATH": "/usr/local/bin:/usr/bin",
+        "PROMPT_TOKENS": "1234567",
+        "TOKEN_COUNT": "7654321",
+    }
+    redactor = Redactor()
+    register_secrets(config, RuntimeSecrets.generate(), redactor, environ)
+    for value in ("ghx-own-token-value", "own-api-key-value", "own-password-value"):
+        assert redactor.redact(f"x {value} y") == f"x {MARK} y"
+    assert "own-client-secret" in redactor.secrets
+    for value in ("/usr/local/bin:/usr/bin", "1234567", "7654321"):
+        assert value not in redactor.secrets

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from palyra_tui.models import LogLevel, LogLine, LogStream
+from palyra_tui.models.logs import line_bytes
 from palyra_tui.state.log_filter import (
     MAX_LINES,
     Backlog,
@@ -152,3 +153,17 @@ def test_forgetting_adds_up_per_service_and_counts_what_a_gap_stood_for() -> Non
     backlog.forget([line(10, service="b")])
     assert [(m.service, m.dropped) for m in backlog.markers] == [("a", 1_500), ("b", 2)]
     assert backlog.markers[0].message == "⟂ 1,500 earlier lines dropped from this view"
+
+
+def test_the_backlog_also_keeps_within_its_byte_budget() -> None:
+    budget = 1024 * 1024
+    backlog = Backlog(max_bytes=budget)
+    for seq in range(1, 401):
+        backlog.lines.append(line(seq, "w" * 16_000, service="wide" if seq % 4 else "other"))
+        backlog.trim()
+        assert backlog.bytes_held <= budget
+        assert backlog.bytes_held == sum(line_bytes(kept) for kept in backlog.lines)
+    seqs = [kept.seq for kept in backlog.lines]
+    assert seqs == list(range(401 - len(seqs), 401)), "the oldest lines go first"
+    assert len(seqs) < 1024 * 1024 // 16_000
+    assert sum(marker.dropped for marker in backlog.markers) == 400 - len(seqs)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import tracemalloc
 
 from palyra_tui.models import LogLevel, LogStream
+from palyra_tui.models.logs import line_bytes
 from palyra_tui.supervisor.logbuffer import LogStore
 from palyra_tui.supervisor.logpump import LINE_CAP, TRUNCATION_MARK, LinePump
 from palyra_tui.text import MARK, Redactor
+from palyra_tui.text.pem import MAX_BLOCK_BYTES, MAX_BLOCK_LINES
 
 
 def pump(
@@ -190,3 +194,157 @@ def test_tail_by_stream_and_merge_by_time() -> None:
     assert [line.text for line in store.merged()] == ["b0", "a1", "a2"]
     assert store.tail("a", 5, LogStream.STDOUT) == ()
     assert [line.text for line in store.tail("a", 5, LogStream.SUPERVISOR)] == ["a1", "a2"]
+
+
+def wide_lines(service: str, count: int, width: int, start: int = 0) -> bytes:
+    return b"".join(
+        f"{service} {index} ".encode().ljust(width, b"w") + b"\n"
+        for index in range(start, start + count)
+    )
+
+
+def test_bytes_held_never_exceed_the_budgets_and_the_oldest_lines_rotate_out() -> None:
+    service_budget, total_budget = 64 * 1024, 160 * 1024
+    store = LogStore(10_000, service_bytes=service_budget, total_bytes=total_budget)
+    pumps = {
+        name: LinePump(store.add_service(name), LogStream.STDOUT, Redactor(), lambda: 1.0)
+        for name in ("a", "b", "c", "d")
+    }
+    for round_ in range(40):
+        for name, line_pump in pumps.items():
+            line_pump.feed(wide_lines(name, 5, 2048, start=round_ * 5))
+            held = [store.counters(each).retained_bytes for each in pumps]
+            assert max(held) <= service_budget
+            assert sum(held) == store.bytes_held() <= total_budget
+    for name in pumps:
+        counters = store.counters(name)
+        kept = store.tail(name, 10_000)
+        assert counters.total == 200 and counters.evicted == 200 - len(kept) > 0
+        assert [int(line.text.split()[1]) for line in kept] == list(range(200 - len(kept), 200))
+        assert counters.retained_bytes == sum(line_bytes(line) for line in kept)
+        assert store.since(name, 0)[0].dropped == counters.evicted
+
+
+def test_one_service_keeps_within_its_own_byte_budget() -> None:
+    store = LogStore(10_000, service_bytes=48 * 1024, total_bytes=1024 * 1024)
+    line_pump = LinePump(store.add_service("svc"), LogStream.STDOUT, Redactor(), lambda: 1.0)
+    for round_ in range(30):
+        line_pump.feed(wide_lines("svc", 4, 3000, start=round_ * 4))
+        assert store.counters("svc").retained_bytes <= 48 * 1024
+    kept = store.tail("svc", 10_000)
+    assert [int(line.text.split()[1]) for line in kept] == list(range(120 - len(kept), 120))
+    assert store.counters("svc").evicted == 120 - len(kept) > 0
+
+
+def test_the_total_budget_takes_from_the_service_holding_the_most() -> None:
+    store = LogStore(10_000, service_bytes=1024 * 1024, total_bytes=96 * 1024)
+    quiet = LinePump(store.add_service("quiet"), LogStream.STDOUT, Redactor(), lambda: 1.0)
+    loud = LinePump(store.add_service("loud"), LogStream.STDOUT, Redactor(), lambda: 1.0)
+    quiet.feed(wide_lines("quiet", 5, 1000))
+    loud.feed(wide_lines("loud", 500, 1000))
+    quiet.feed(wide_lines("quiet", 5, 1000, start=5))
+    assert store.counters("quiet").retained == 10
+    assert store.counters("loud").evicted > 0
+    assert store.bytes_held() <= 96 * 1024
+
+
+def test_a_line_costs_at_least_what_python_holds_for_it() -> None:
+    gc.collect()
+    tracemalloc.start()
+    store = LogStore(100_000, service_bytes=10**9, total_bytes=10**9)
+    writer = store.add_service("svc")
+    for index in range(2000):
+        writer.note(1.0 + index, f"{index} " + "x" * (index % 300))
+    line_pump = LinePump(writer, LogStream.STDERR, Redactor(), lambda: 1.0)
+    for index in range(2000):
+        fields = {"message": "m é"} | {f"key{n}": f"välue {index} {n}" for n in range(index % 7)}
+        record = {"level": "INFO", "target": f"target::{index}", "fields": fields}
+        line_pump.feed(json.dumps(record, ensure_ascii=False).encode() + b"\n")
+    gc.collect()
+    allocated, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert store.counters("svc").retained == 4000
+    assert store.bytes_held() >= allocated
+
+
+def test_a_pem_header_inside_a_line_does_not_hide_what_follows() -> None:
+    store = LogStore(100)
+    line_pump, _ = pump(store)
+    line_pump.feed(b"docs: -----BEGIN RSA PRIVATE KEY----- is the header\n")
+    line_pump.feed(b"next line\nand another\n")
+    assert texts(store) == [
+        "docs: -----BEGIN RSA PRIVATE KEY----- is the header",
+        "next line",
+        "and another",
+    ]
+    assert store.counters("svc").hidden == 0
+
+
+def test_a_key_block_after_a_log_prefix_is_hidden_and_counted() -> None:
+    store = LogStore(100)
+    line_pump, _ = pump(store)
+    line_pump.feed(
+        b"2026-11-21T10:00:00.123Z  INFO palyra::tls: -----BEGIN EC PRIVATE KEY-----\n"
+        b"MHcCAQEEIBkg\nAwEHoUQDQgAE\n-----END EC PRIVATE KEY-----\nafter\n"
+    )
+    assert texts(store) == [
+        f"2026-11-21T10:00:00.123Z  INFO palyra::tls: {MARK}",
+        MARK,
+        MARK,
+        MARK,
+        "after",
+    ]
+    assert store.counters("svc").hidden == 3
+
+
+def test_an_unclosed_key_block_is_capped_and_the_stream_shows_again() -> None:
+    store = LogStore(1000)
+    line_pump, _ = pump(store)
+    line_pump.feed(b"-----BEGIN PRIVATE KEY-----\n")
+    for index in range(MAX_BLOCK_LINES + 20):
+        line_pump.feed(f"daemon output {index}\n".encode())
+    lines = store.tail("svc", 1000)
+    assert [line.text for line in lines[: MAX_BLOCK_LINES + 1]] == [MARK] * (MAX_BLOCK_LINES + 1)
+    note = lines[MAX_BLOCK_LINES + 1]
+    assert note.stream is LogStream.SUPERVISOR and note.level is LogLevel.WARN
+    assert f"hid {MAX_BLOCK_LINES} lines" in note.text
+    assert [line.text for line in lines[MAX_BLOCK_LINES + 2 :]] == [
+        f"daemon output {index}" for index in range(MAX_BLOCK_LINES, MAX_BLOCK_LINES + 20)
+    ]
+    assert store.counters("svc").hidden == MAX_BLOCK_LINES
+
+
+def test_a_key_block_is_capped_by_bytes_too() -> None:
+    store = LogStore(1000)
+    line_pump, _ = pump(store)
+    line_pump.feed(b"-----BEGIN PRIVATE KEY-----\n" + b"k" * 8000 + b"\n")
+    line_pump.feed((b"k" * 8000 + b"\n") * 10 + b"shown\n")
+    hidden = store.counters("svc").hidden
+    assert hidden == -(-MAX_BLOCK_BYTES // 8001)
+    assert texts(store)[-1] == "shown"
+
+
+def test_a_json_line_ends_a_key_block() -> None:
+    store = LogStore(100)
+    line_pump, _ = pump(store)
+    line_pump.feed(b"-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n")
+    line_pump.feed(b'{"level":"INFO","fields":{"message":"daemon listening"}}\n')
+    shown = texts(store)
+    assert shown[:2] == [MARK, MARK]
+    assert "hid 1 line" in shown[2]
+    assert shown[3] == "daemon listening"
+
+
+def test_a_secret_split_by_a_zero_width_character_is_caught_after_sanitizing() -> None:
+    secret = "zw-secret-0123456789"
+    store = LogStore(100)
+    line_pump, _ = pump(store, secrets=(secret,))
+    split = f"{secret[:5]}\u200b{secret[5:]}"
+    line_pump.feed(f"plain {split} end\nmark\u200bkept\n".encode())
+    line_pump.feed(json.dumps({"fields": {"message": f"json {split}"}}).encode() + b"\n")
+    shown = texts(store)
+    assert shown[0] == f"plain {MARK} end"
+    assert shown[1] == "mark\\u200bkept"
+    assert shown[2] == f"json {MARK}"
+    for line in shown:
+        assert secret[5:] not in line

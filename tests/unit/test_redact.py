@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from palyra_tui.text import MARK, Redactor
+from palyra_tui.text import MARK, Redactor, sanitize
 from palyra_tui.text.redact import is_sensitive_key
 
 
@@ -118,3 +118,82 @@ def test_characters_that_grow_when_lowercased_do_not_shift_the_search(prefix: st
     redacted = Redactor().redact(line)
     assert "hunter2secret" not in redacted
     assert redacted == prefix + f"password={MARK} and more"
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [
+        "tok%2fen%2bwith%3dchars",
+        "tok%2Fen%2Bwith%3Dchars",
+        "tok/en%2Bwith%3Dchars",
+        "tok/en%2bwith%3dchars",
+    ],
+)
+def test_percent_encoded_forms_of_either_hex_case_are_redacted(shown: str) -> None:
+    redactor = Redactor(["tok/en+with=chars"])
+    assert redactor.redact(f"GET /cb?code={shown}&x=1") == f"GET /cb?code={MARK}&x=1"
+
+
+@pytest.mark.parametrize(
+    ("secret", "shown"),
+    [
+        ("pass/word-123", "pass\\/word-123"),
+        ('quo"ted-secret', 'quo\\"ted-secret'),
+        ("back\\slash-secret", "back\\\\slash-secret"),
+        ("pässwörd-123", "p\\u00e4ssw\\u00f6rd-123"),
+        ("pässwörd-123", "p\\u00E4ssw\\u00F6rd-123"),
+        ("a<b>&c-secret", "a\\u003cb\\u003e\\u0026c-secret"),
+    ],
+)
+def test_json_escaped_forms_inside_text_are_redacted(secret: str, shown: str) -> None:
+    redactor = Redactor([secret])
+    line = f'request failed body="{{\\"key\\":\\"{shown}\\"}}" retry=1'
+    redacted = redactor.redact(line)
+    assert shown not in redacted
+    assert MARK in redacted and redacted.endswith(" retry=1")
+
+
+@pytest.mark.parametrize(
+    "mark", ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u200e", "\u061c", "\u202e"]
+)
+def test_invisible_characters_inside_a_known_secret_do_not_hide_it(mark: str) -> None:
+    secret = "zero-width-secret-42"
+    redactor = Redactor([secret])
+    raw = f"value {secret[:4]}{mark}{secret[4:9]}{mark}{secret[9:]} end"
+    assert redactor.redact(raw) == f"value {MARK} end"
+    shown = sanitize(raw)
+    assert redactor.redact(shown) == f"value {MARK} end"
+    escaped = raw.replace(mark, f"\\u{ord(mark):04X}")
+    assert redactor.redact(escaped) == f"value {MARK} end"
+
+
+def test_visible_marks_are_kept_where_no_secret_hides_behind_them() -> None:
+    redactor = Redactor(["zero-width-secret-42"])
+    text = sanitize("pay\u200bpal\nzero-\u200bwidth-secret-42\nok\u200bok")
+    assert redactor.redact(text) == f"pay\\u200bpal\n{MARK}\nok\\u200bok"
+
+
+def test_an_invisible_character_inside_a_secret_word_does_not_hide_the_value() -> None:
+    redacted = Redactor().redact(sanitize("pass\u200bword=hunter22secret next"))
+    assert "hunter22secret" not in redacted
+    assert redacted == f"password={MARK} next"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"pem":"-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\\n'
+        '-----END PRIVATE KEY-----\\n","n":1}',
+        '{"pem":"-----BEGIN RSA PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC',
+        "key -----BEGIN PRIVATE KEY----- MIIEvQIBADANBgkqhkiG9w0BAQEFAASC and more",
+    ],
+)
+def test_a_private_key_inside_one_line_is_redacted(text: str) -> None:
+    redacted = Redactor().redact(text)
+    assert "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC" not in redacted
+    assert MARK in redacted
+
+
+def test_a_lone_pem_header_is_left_for_the_block_filter() -> None:
+    text = "docs: -----BEGIN RSA PRIVATE KEY----- is the header\n-----BEGIN PRIVATE KEY-----"
+    assert Redactor().redact(text) == text

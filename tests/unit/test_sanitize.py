@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from palyra_tui.text import decode, sanitize, sanitize_line
+from palyra_tui.text import decode, sanitize, sanitize_line, visible
 
 SEQUENCES = [
     "\x1b]52;c;ZXZpbA==\x07",  # OSC 52 clipboard write, BEL-terminated
@@ -85,3 +85,8 @@ def test_zero_width_characters_and_bidi_marks_are_shown_not_passed_through() -> 
     assert shown == "pay\\u200bpal \\u200e\\u200f\\u061c\\ufeffok"
     assert not any(ch in shown for ch in "\u200b\u200c\u200d\u200e\u200f\u061c\ufeff")
     assert sanitize_line(hidden) == shown
+
+
+def test_a_word_joiner_is_shown_too() -> None:
+    assert sanitize("to\u2060ken") == "to\\u2060ken"
+    assert visible("to\u2060ken \u061c") == "to\\u2060ken \\u061c"

@@ -65,7 +65,13 @@ class LogsPane(ControlPane):
 
     def compose(self) -> ComposeResult:
         yield SteadyStatic(id="log-title")
-        yield LogView(id="log", history=self._history)
+        view = self.control.runtime.view()
+        yield LogView(
+            id="log",
+            history=self._history,
+            max_bytes=view.log_total_bytes,
+            service_max_bytes=view.log_service_bytes,
+        )
         yield Input(
             placeholder="filter: text, re:regex, ! inverts (Enter keeps, Esc clears)", id="filter"
         )

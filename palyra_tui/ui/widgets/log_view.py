@@ -33,6 +33,7 @@ from textual.strip import Strip
 
 from palyra_tui.models import LogLevel, LogLine, LogStream
 from palyra_tui.state.log_filter import (
+    MAX_BYTES,
     MAX_LINES,
     Backlog,
     History,
@@ -89,10 +90,18 @@ class LogView(ScrollView, can_focus=True):
         """The filter, follow mode or cursor changed (for the screen's title); new lines
         do not post it, the screen's feed updates the title after each batch."""
 
-    def __init__(self, *, history: History | None = None, id: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        history: History | None = None,
+        max_bytes: int = MAX_BYTES,
+        service_max_bytes: int = MAX_BYTES,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
         self._history = history
-        self._all = Backlog(hint="; ] shows one service's own buffer")
+        self._service_max_bytes = service_max_bytes
+        self._all = Backlog(hint="; ] shows one service's own buffer", max_bytes=max_bytes)
         self._one: Backlog | None = None
         self._one_seq = 0
         self._view: list[LogLine] = []
@@ -305,7 +314,7 @@ class LogView(ScrollView, can_focus=True):
         if service is None or self._history is None:
             self._one = None
             return
-        backlog = Backlog()
+        backlog = Backlog(max_bytes=self._service_max_bytes)
         backlog.lines = list(self._history(service, MAX_LINES))
         if backlog.lines:
             first = backlog.lines[0]
