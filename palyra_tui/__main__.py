@@ -9,21 +9,52 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+
+# Not typing.TYPE_CHECKING: importing typing takes long enough for Ctrl-C to land in it.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    Whatever stops start-up (Ctrl-C while modules load, a state root nobody
+    can write to even for the error screen) ends in one sentence on stderr
+    and an exit code from ``cli/exits.py``.  ``python -X dev`` shows the
+    traceback of an unexpected error instead.
+    """
     os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
     args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        code = _main(args)
+    except KeyboardInterrupt as interrupt:
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        code = _report(interrupt)
+    except Exception as error:
+        if sys.flags.dev_mode:
+            raise
+        code = _report(error)
+    sys.exit(code)
+
+
+def _main(args: list[str]) -> int:
     from palyra_tui.cli.main import build_parser
 
     parsed = build_parser().parse_args(args)
     if parsed.command in (None, "demo"):
-        sys.exit(_tui(parsed.command == "demo", parsed.config))
+        return _tui(parsed.command == "demo", parsed.config)
     from palyra_tui.cli.main import main as cli_main
 
-    sys.exit(cli_main(args))
+    return cli_main(args)
+
+
+def _report(error: BaseException) -> int:
+    from palyra_tui.cli.exits import report
+
+    return report(error)
 
 
 def _tui(demo: bool, config_path: object) -> int:

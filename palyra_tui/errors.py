@@ -4,6 +4,7 @@ PalyraError
 ├── ConfigError          a config file or value is wrong (names the file and the key)
 ├── BinaryNotFound       a daemon binary could not be resolved
 ├── InstanceLocked       another supervisor owns the state root
+├── StateRootUnusable    the state root is a file, not writable, or its disk is full
 └── SupervisorError      an operation on the supervisor failed (unknown service, stopped)
 """
 
@@ -24,6 +25,10 @@ class BinaryNotFound(PalyraError):
 
 class InstanceLocked(PalyraError):
     """Another palyra-tui supervisor already runs for the same state root."""
+
+
+class StateRootUnusable(PalyraError):
+    """The state root cannot hold palyra-tui's directory (a file, read-only, full)."""
 
 
 class SupervisorError(PalyraError):

@@ -1,7 +1,7 @@
 """Command-line entry point: argument parsing and error reporting.
 
 No traceback reaches a person: known errors print one sentence and exit with a
-code that says what kind of failure it was.
+code that says what kind of failure it was (the table is in ``cli/exits.py``).
 """
 
 from __future__ import annotations
@@ -9,18 +9,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from palyra_tui import __version__
+from palyra_tui.cli.exits import EXIT_ERROR, EXIT_OK, report
 from palyra_tui.config import load_config
-from palyra_tui.errors import ConfigError, InstanceLocked, PalyraError
+from palyra_tui.errors import PalyraError
 
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_CONFIG = 2
-EXIT_LOCKED = 3
 CONFIG_HELP = "config file (default: $PALYRA_TUI_CONFIG or $XDG_CONFIG_HOME/palyra/tui.toml)"
 
 
@@ -93,17 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from palyra_tui.cli.supervise import run_supervise
 
             return asyncio.run(run_supervise(config, logs=args.logs))
-    except ConfigError as exc:
-        print(f"palyra-tui: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
-    except InstanceLocked as exc:
-        print(f"palyra-tui: {exc}", file=sys.stderr)
-        return EXIT_LOCKED
-    except PalyraError as exc:
-        print(f"palyra-tui: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        return 130
+    except (PalyraError, KeyboardInterrupt) as exc:
+        return report(exc)
     parser.error(f"unknown command {args.command!r}")
     return EXIT_ERROR
 

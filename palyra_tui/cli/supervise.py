@@ -19,6 +19,7 @@ import sys
 import threading
 from typing import Any, TextIO
 
+from palyra_tui.cli.exits import INTERRUPTED, say
 from palyra_tui.config import Config
 from palyra_tui.models import LogLine, ServiceEvent, ServiceSnapshot
 from palyra_tui.supervisor import Supervisor
@@ -134,15 +135,31 @@ IGNORED_SIGNALS = (signal.SIGUSR1, signal.SIGUSR2)
 
 
 async def run_supervise(config: Config, *, logs: bool, out: TextIO = sys.stdout) -> int:
-    """Supervise until SIGINT or SIGTERM; returns the exit code."""
+    """Supervise until SIGINT or SIGTERM; returns the exit code.
+
+    Stop signals are handled from the start: one that arrives while the
+    supervisor opens ends the command before any service starts, with one
+    sentence and 128 + the signal number.
+    """
     printer = _Printer(out)
     supervisor = Supervisor(config)
-    await asyncio.to_thread(supervisor.open)
     loop = asyncio.get_running_loop()
     received: list[str] = []
     stop = asyncio.Event()
     for signum in STOP_SIGNALS:
         loop.add_signal_handler(signum, _on_signal, signum, received, stop, supervisor)
+    try:
+        await asyncio.to_thread(supervisor.open)
+    except BaseException:
+        _remove_signal_handlers(loop)
+        printer.close()
+        raise
+    if stop.is_set():
+        await supervisor.aclose()
+        _remove_signal_handlers(loop)
+        printer.close()
+        say(INTERRUPTED)
+        return 128 + signal.Signals[received[0]]
     for signum in IGNORED_SIGNALS:
         loop.add_signal_handler(signum, _on_ignored, signum, printer)
     events = supervisor.subscribe_events()
@@ -188,6 +205,11 @@ async def run_supervise(config: Config, *, logs: bool, out: TextIO = sys.stdout)
             log_feed.close()
         printer.close()
     return 0
+
+
+def _remove_signal_handlers(loop: asyncio.AbstractEventLoop) -> None:
+    for signum in (*STOP_SIGNALS, *IGNORED_SIGNALS):
+        loop.remove_signal_handler(signum)
 
 
 def _on_signal(

@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 import re
 import signal
-import tomllib
 from collections.abc import Mapping
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from palyra_tui.config.document import MAX_CONFIG_BYTES, parse_toml, shown, shown_key
 from palyra_tui.config.schema import (
     BUILTIN_NAMES,
     DEFAULT_LOG_LINES,
@@ -29,6 +29,7 @@ from palyra_tui.config.schema import (
 from palyra_tui.errors import ConfigError
 from palyra_tui.models import RestartPolicy, ServiceKind
 from palyra_tui.models.ids import is_ulid
+from palyra_tui.text import visible
 
 CONFIG_ENV = "PALYRA_TUI_CONFIG"
 STATE_ROOT_ENV = "PALYRA_STATE_ROOT"
@@ -55,7 +56,7 @@ def default_state_root(environ: Mapping[str, str] | None = None) -> Path:
     if explicit:
         root = Path(explicit)
         if not root.is_absolute():
-            raise ConfigError(f"{STATE_ROOT_ENV} must be an absolute path, got {explicit!r}")
+            raise ConfigError(f"{STATE_ROOT_ENV} must be an absolute path, got {shown(explicit)}")
         return root
     xdg = env.get("XDG_STATE_HOME", "").strip()
     base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "state"
@@ -67,20 +68,17 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     env = os.environ if environ is None else environ
     explicit = path is not None or bool(env.get(CONFIG_ENV, "").strip())
     target = path if path is not None else config_path(env)
+    source = visible(str(target))
     try:
-        raw = target.read_bytes()
+        with open(target, "rb") as file:
+            raw = file.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         if explicit:
-            raise ConfigError(f"{target}: config file does not exist") from None
+            raise ConfigError(f"{source}: config file does not exist") from None
         return parse_config({}, None, env)
     except OSError as exc:
-        raise ConfigError(f"{target}: cannot read config file: {exc.strerror}") from None
-    try:
-        document = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError(f"{target}: config file is not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{target}: invalid TOML: {exc}") from None
+        raise ConfigError(f"{source}: cannot read config file: {exc.strerror}") from None
+    document = parse_toml(raw, source)
     return parse_config(document, target, env)
 
 
@@ -217,7 +215,7 @@ def _parse_service(reader: _Reader, name: str, table: Mapping[str, Any]) -> Serv
         except ValueError:
             choices = ", ".join(policy.value for policy in RestartPolicy)
             raise reader.error(
-                f"{where}.restart", f"must be one of {choices}, got {restart_text!r}"
+                f"{where}.restart", f"must be one of {choices}, got {shown(restart_text)}"
             ) from None
     stop_signal = _parse_signal(reader, f"{where}.stop_signal", table.get("stop_signal"))
     if stop_signal is None:
@@ -252,7 +250,7 @@ def _parse_signal(reader: _Reader, key: str, value: object) -> int | None:
         try:
             return int(signal.Signals(value))
         except ValueError:
-            raise reader.error(key, f"{value} is not a signal number") from None
+            raise reader.error(key, f"{shown(value)} is not a signal number") from None
     if isinstance(value, str):
         name = value.strip().upper()
         if not name.startswith("SIG"):
@@ -260,7 +258,7 @@ def _parse_signal(reader: _Reader, key: str, value: object) -> int | None:
         try:
             return int(signal.Signals[name])
         except KeyError:
-            raise reader.error(key, f"{value!r} is not a signal name") from None
+            raise reader.error(key, f"{shown(value)} is not a signal name") from None
     raise reader.error(key, f"must be a signal name such as 'SIGTERM', got {_type_name(value)}")
 
 
@@ -296,7 +294,7 @@ def _expand(reader: _Reader, key: str, text: str) -> Path:
     try:
         return Path(text).expanduser()
     except RuntimeError:
-        raise reader.error(key, f"cannot expand '~' in {text!r}") from None
+        raise reader.error(key, f"cannot expand '~' in {shown(text)}") from None
 
 
 def _check_url(reader: _Reader, key: str, url: str) -> None:
@@ -327,10 +325,10 @@ class _Reader:
     """Typed access to TOML tables, with errors that name the file and key."""
 
     def __init__(self, path: Path | None) -> None:
-        self.source = str(path) if path is not None else "configuration"
+        self.source = visible(str(path)) if path is not None else "configuration"
 
     def error(self, key: str, message: str) -> ConfigError:
-        return ConfigError(f"{self.source}: {key}: {message}")
+        return ConfigError(f"{self.source}: {shown_key(key)}: {message}")
 
     def reject_unknown(self, table: Mapping[str, Any], where: str, known: set[str]) -> None:
         for key in table:

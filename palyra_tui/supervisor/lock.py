@@ -1,33 +1,45 @@
-"""One supervisor per state root: an instance lock that a crash cannot leave behind.
+"""One supervisor per state root: an instance lock that a crash cannot leave behind
+and deleting a file cannot break.
 
-The lock is an ``flock`` on ``<state_dir>/instance.lock``, held for the life of
-the supervisor.  The kernel drops it when the process dies, however it dies, so
-a lock left by a crashed run is recovered without guessing from pids (the
-desktop companion's pid check, spec §1.11, races between create and write).
-The file still says ``pid=<pid>`` and ``started_at_unix_ms=<ms>`` so that the
-refusal can name the owner.
+The lock is an ``flock`` on palyra-tui's state directory itself
+(``<state_root>/tui``, opened with ``O_DIRECTORY``), held for the life of the
+supervisor.  A lock on a file is lost when someone deletes the file: the next
+supervisor creates a new file and locks that one.  The directory cannot be
+removed while it holds the daemons' runtime, and the kernel drops the lock when
+the process dies, however it dies, so a lock left by a crashed run is recovered
+without guessing from pids (the desktop companion's pid check races between
+create and write).
+
+``instance.lock`` in that directory only names the owner
+(``pid=<pid>``, ``started_at_unix_ms=<ms>``) for the refusal; deleting it
+changes nothing.  A state root that cannot hold the directory (a file, a
+read-only file system, a full disk) is a :class:`StateRootUnusable` with one
+sentence saying which.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import time
 from pathlib import Path
 
 from palyra_tui.config.dirs import private_dir
-from palyra_tui.errors import InstanceLocked
+from palyra_tui.errors import InstanceLocked, StateRootUnusable
 
 LOCK_NAME = "instance.lock"
 
 
 class InstanceLock:
-    """Holds ``<state_dir>/instance.lock`` until :meth:`release`."""
+    """Holds the lock on ``state_dir`` until :meth:`release`."""
 
     def __init__(self, state_dir: Path) -> None:
+        self.directory = state_dir
         self.path = state_dir / LOCK_NAME
         self._fd: int | None = None
+        self._owner_text = b""
 
     @property
     def held(self) -> bool:
@@ -35,39 +47,45 @@ class InstanceLock:
         return self._fd is not None
 
     def acquire(self) -> None:
-        """Take the lock or raise :class:`InstanceLocked` naming the owner."""
+        """Take the lock, or raise :class:`InstanceLocked` naming the owner, or
+        :class:`StateRootUnusable` saying why the directory cannot be used."""
         if self._fd is not None:
             return
-        private_dir(self.path.parent)
+        try:
+            self._take()
+        except OSError as exc:
+            raise unusable(self.directory.parent, exc) from None
+
+    def _take(self) -> None:
         for _ in range(5):
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            private_dir(self.directory)
+            fd = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                if not _same_inode(fd, self.directory):
+                    os.close(fd)
+                    continue
+                self._owner_text = _write_owner(self.path)
             except BlockingIOError:
-                owner = _owner(fd)
                 os.close(fd)
                 raise InstanceLocked(
-                    "palyra-tui is already supervising the state root "
-                    f"{self.path.parent.parent}{owner} (lock {self.path})"
+                    "another palyra-tui is already supervising the state root "
+                    f"{self.directory.parent}{_owner(self.path)} (lock {self.directory})"
                 ) from None
-            if not _same_file(fd, self.path):
+            except BaseException:
                 os.close(fd)
-                continue
-            os.ftruncate(fd, 0)
-            started = int(time.time() * 1000)
-            os.write(fd, f"pid={os.getpid()}\nstarted_at_unix_ms={started}\n".encode())
-            os.fsync(fd)
+                raise
             self._fd = fd
             return
-        raise InstanceLocked(f"could not take the instance lock {self.path}")
+        raise InstanceLocked(f"could not take the instance lock on {self.directory}")
 
     def release(self) -> None:
-        """Remove the lock file and drop the lock."""
+        """Remove the owner file and drop the lock."""
         fd, self._fd = self._fd, None
         if fd is None:
             return
         with contextlib.suppress(OSError):
-            if _same_file(fd, self.path):
+            if _read_owner(self.path) == self._owner_text:
                 self.path.unlink()
         os.close(fd)
 
@@ -79,21 +97,75 @@ class InstanceLock:
         self.release()
 
 
-def _same_file(fd: int, path: Path) -> bool:
-    """True when ``path`` still names the file open at ``fd`` (not unlinked meanwhile)."""
+def unusable(root: Path, exc: OSError) -> StateRootUnusable:
+    """One sentence saying why ``root`` cannot hold palyra-tui's directory."""
+    where = exc.filename if exc.filename is not None else root
+    culprit = _not_a_directory(root)
+    reasons = {
+        errno.ENOTDIR: "it is not a directory"
+        if culprit == root
+        else f"{culprit} is not a directory",
+        errno.EROFS: "it is on a read-only file system",
+        errno.EACCES: f"permission denied on {where}",
+        errno.EPERM: f"permission denied on {where}",
+        errno.ENOSPC: "no space is left on its device",
+        errno.EDQUOT: "the disk quota is exceeded",
+    }
+    reason = reasons.get(exc.errno or 0, f"{exc.strerror or exc} ({where})")
+    return StateRootUnusable(f"cannot use the state root {root}: {reason}")
+
+
+def _not_a_directory(root: Path) -> Path:
+    """The first existing path on the way to ``root/tui`` that is not a directory."""
+    for path in (*reversed(root.parents), root, root / "tui"):
+        if path.exists() and not path.is_dir():
+            return path
+    return root
+
+
+def _write_owner(path: Path) -> bytes:
+    """Write who holds the lock; replaced whole, so a reader never sees half of it."""
+    staged = path.with_name(f".{path.name}.new")
+    text = f"pid={os.getpid()}\nstarted_at_unix_ms={int(time.time() * 1000)}\n".encode()
+    try:
+        fd = os.open(
+            staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
+        )
+        try:
+            os.write(fd, text)
+        finally:
+            os.close(fd)
+        os.replace(staged, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            staged.unlink()
+        raise
+    return text
+
+
+def _same_inode(fd: int, path: Path) -> bool:
+    """True when ``path`` still names the directory open at ``fd`` (not replaced meanwhile)."""
+    held = os.fstat(fd)
     try:
         on_disk = os.stat(path)
     except FileNotFoundError:
         return False
-    held = os.fstat(fd)
     return (on_disk.st_dev, on_disk.st_ino) == (held.st_dev, held.st_ino)
 
 
-def _owner(fd: int) -> str:
+def _read_owner(path: Path) -> bytes:
     try:
-        text = os.pread(fd, 256, 0).decode("utf-8", errors="replace")
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        try:
+            return os.read(fd, 256)
+        finally:
+            os.close(fd)
     except OSError:
-        return ""
+        return b""
+
+
+def _owner(path: Path) -> str:
+    text = _read_owner(path).decode("utf-8", errors="replace")
     for line in text.splitlines():
         key, _, value = line.partition("=")
         if key.strip() == "pid" and value.strip().isdigit():

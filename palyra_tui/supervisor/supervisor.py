@@ -79,7 +79,11 @@ class Supervisor:
     # Lifecycle -------------------------------------------------------------
 
     def open(self) -> Supervisor:
-        """Take the instance lock and start the supervisor thread."""
+        """Take the instance lock and start the supervisor thread.
+
+        Raises :class:`InstanceLocked` or :class:`StateRootUnusable`, each with
+        a sentence for a person.
+        """
         if self._thread is not None:
             return self
         self._lock.acquire()

@@ -1,7 +1,9 @@
 """Starting the control center: supervisor first, then the app; stopping in reverse.
 
 Anything that goes wrong before the app can draw (a bad config file, a second
-instance) is shown inside the app as a readable state, never as a traceback.
+instance, a state root that is a file, read-only or full) is shown inside the
+app as a readable state, never as a traceback.  Only when not even the idle
+supervisor behind that screen can open does the sentence go to stderr.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 
 from palyra_tui.client.identity import ClientIdentity
 from palyra_tui.config import Config, parse_config
-from palyra_tui.errors import ConfigError, InstanceLocked, PalyraError
+from palyra_tui.errors import ConfigError, InstanceLocked, PalyraError, SupervisorError
 from palyra_tui.models.clock import Clock, SystemClock
 from palyra_tui.state.local_runtime import LocalRuntime
 from palyra_tui.supervisor import Supervisor
@@ -54,8 +56,15 @@ def build_app(
         except PalyraError as failure:
             error = startup_reason(failure)
     if supervisor is None:
-        config = _idle_config()
-        supervisor = Supervisor(config).open()
+        config = None
+        try:
+            config = _idle_config()
+            supervisor = Supervisor(config).open()
+        except (OSError, PalyraError) as failure:
+            if config is not None:
+                shutil.rmtree(config.state_root, ignore_errors=True)
+            reason = f"{error}; " if error else ""
+            raise SupervisorError(f"{reason}the control center cannot open: {failure}") from None
     assert config is not None
     identity = ClientIdentity(
         admin_token=supervisor.tokens.admin_token,

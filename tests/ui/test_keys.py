@@ -583,3 +583,14 @@ async def test_quitting_while_the_hidden_panes_mount_is_clean() -> None:
     await main.mount_panes()
     await main.show_pane("approvals")
     assert "approvals" not in main._panes
+
+
+async def test_quitting_before_the_chat_pane_has_composed_is_clean() -> None:
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        main = app.main
+        await until(pilot, lambda: main.mounted_pane("chat") is not None)
+        main._panes["chat"] = ChatPane(id="chat")
+        assert app._unsent_messages() == 0
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: not app.is_running)

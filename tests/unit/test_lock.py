@@ -1,4 +1,5 @@
-"""The instance lock: one supervisor per state root, recovered after any crash."""
+"""The instance lock: one supervisor per state root, recovered after any crash, kept when
+the lock file is deleted."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from palyra_tui.errors import InstanceLocked
+from palyra_tui.errors import InstanceLocked, StateRootUnusable
 from palyra_tui.supervisor.lock import InstanceLock
+from tests.filesystems import full_disk
 
 HOLD = (
     "import sys, time\n"
@@ -74,3 +77,58 @@ def test_stale_garbage_lock_file_is_taken_over(tmp_path: Path) -> None:
     (tmp_path / "instance.lock").write_text("garbage\n")
     with InstanceLock(tmp_path) as lock:
         assert lock.path.read_text().startswith(f"pid={os.getpid()}\n")
+
+
+def test_deleting_the_lock_file_does_not_free_the_state_root(tmp_path: Path) -> None:
+    child = hold_in_child(tmp_path)
+    try:
+        (tmp_path / "instance.lock").unlink()
+        with pytest.raises(InstanceLocked, match="already supervising"):
+            InstanceLock(tmp_path).acquire()
+        (tmp_path / "instance.lock").write_text("garbage\n")
+        with pytest.raises(InstanceLocked, match="already supervising"):
+            InstanceLock(tmp_path).acquire()
+    finally:
+        child.kill()
+        child.wait()
+        if child.stdout is not None:
+            child.stdout.close()
+    with InstanceLock(tmp_path) as lock:
+        assert lock.held
+
+
+def test_releasing_leaves_a_newer_owner_file_alone(tmp_path: Path) -> None:
+    lock = InstanceLock(tmp_path)
+    lock.acquire()
+    lock.path.unlink()
+    lock.path.write_text("pid=1\n")
+    lock.release()
+    assert lock.path.read_text() == "pid=1\n"
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda root: root.write_text(""), "it is not a directory"),
+        (lambda root: (root / "tui").write_text(""), "tui is not a directory"),
+    ],
+    ids=["root-is-a-file", "tui-is-a-file"],
+)
+def test_a_state_root_that_cannot_hold_the_directory_says_why(
+    tmp_path: Path, make: Callable[[Path], object], reason: str
+) -> None:
+    root = tmp_path / "state"
+    if "tui" in reason:
+        root.mkdir()
+    make(root)
+    with pytest.raises(StateRootUnusable, match=f"cannot use the state root {root}: .*{reason}"):
+        InstanceLock(root / "tui").acquire()
+
+
+def test_a_full_disk_is_named(tmp_path: Path) -> None:
+    with full_disk(tmp_path / "disk") as disk:
+        lock = InstanceLock(disk / "state" / "tui")
+        with pytest.raises(StateRootUnusable, match="no space is left on its device"):
+            lock.acquire()
+        assert not lock.held
+        assert not (disk / "state" / "tui" / ".instance.lock.new").exists()

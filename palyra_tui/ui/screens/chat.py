@@ -132,8 +132,9 @@ class ChatPane(ControlPane):
         self.query_one(Composer).focus()
 
     def unsent_texts(self) -> int:
-        """How many sessions have text typed in the composer and not sent."""
-        current = 1 if self.query_one(Composer).text.strip() else 0
+        """How many sessions have text typed in the composer and not sent (none while the
+        pane is still being composed: a quit can come that early)."""
+        current = sum(1 for composer in self.query(Composer) if composer.text.strip())
         return current + sum(1 for text in self._composing.values() if text.strip())
 
     def on_shown(self) -> None:

@@ -66,6 +66,8 @@ class HealthPane(ControlPane):
         for service in snapshot.supervisor.services:
             if self._holding.get(service.name) == service.held:
                 del self._holding[service.name]
+        # A startup error names a file and a key; the facts grow so it is read whole.
+        self.set_class(bool(self.control.startup_error), "-startup-error")
         self.query_one("#facts", SteadyStatic).update(self._facts(snapshot))
         self.query_one(ProcessTable).show(self._services(snapshot), self.control.clock.time())
         self._show_detail()

@@ -1,0 +1,51 @@
+"""Exit codes, and the one sentence palyra-tui prints when it cannot go on.
+
+A person sees one line on stderr, never a traceback; a script sees the code:
+
+0    clean stop
+1    a run-time error: the state root cannot be used (a file, read-only, full
+     disk), or an unexpected error
+2    the configuration is invalid (the sentence names the file and the key)
+3    another palyra-tui already supervises this state root
+130  interrupted (Ctrl-C) before start-up finished; ``supervise`` exits with
+     128 + the signal number when another stop signal arrives that early
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from typing import TextIO
+
+from palyra_tui.errors import ConfigError, InstanceLocked, PalyraError
+from palyra_tui.text import visible
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CONFIG = 2
+EXIT_LOCKED = 3
+EXIT_INTERRUPTED = 130
+INTERRUPTED = "interrupted; nothing it started is left running"
+
+
+def say(text: str, stream: TextIO | None = None) -> None:
+    """Print ``palyra-tui: <text>`` as one line, control characters made visible."""
+    line = " ".join(visible(text).splitlines())
+    with contextlib.suppress(OSError, ValueError):
+        print(f"palyra-tui: {line}", file=stream or sys.stderr, flush=True)
+
+
+def report(error: BaseException, stream: TextIO | None = None) -> int:
+    """Print one sentence for ``error``; returns the exit code it stands for."""
+    if isinstance(error, KeyboardInterrupt):
+        say(INTERRUPTED, stream)
+        return EXIT_INTERRUPTED
+    if isinstance(error, PalyraError):
+        say(str(error), stream)
+        if isinstance(error, ConfigError):
+            return EXIT_CONFIG
+        if isinstance(error, InstanceLocked):
+            return EXIT_LOCKED
+        return EXIT_ERROR
+    say(f"unexpected error ({type(error).__name__}): {error}", stream)
+    return EXIT_ERROR
