@@ -13,6 +13,7 @@ CORE = [
     "palyra_tui.text",
     "palyra_tui.config",
     "palyra_tui.supervisor",
+    "palyra_tui.host.transport",
     "palyra_tui.cli.main",
     "palyra_tui.cli.supervise",
 ]
