@@ -81,7 +81,9 @@ def _tui(demo: bool, config_path: object) -> int:
         finally:
             shutil.rmtree(root, ignore_errors=True)
     assert config is not None
-    return run_tui(config)
+    from palyra_tui.ui.attach import run_attached
+
+    return run_attached(config, path)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,11 @@ def demo_config(state_root: Path | None = None, base: Config | None = None) -> C
     ``log_mib``, ``log_total_mib``).
     """
     root = state_root if state_root is not None else Path(tempfile.mkdtemp(prefix="palyra-demo-"))
+    return parse_config(demo_document(root, base), None, {})
+
+
+def demo_document(root: Path, base: Config | None = None) -> dict[str, object]:
+    """The demo's config as a TOML document (a table of plain values)."""
     ports = ("--port", "0", "--grpc-port", "0")
     document: dict[str, object] = {
         "state_root": str(root),
@@ -50,7 +55,7 @@ def demo_config(state_root: Path | None = None, base: Config | None = None) -> C
         document["log_lines"] = base.log_lines
         document["log_mib"] = base.log_mib
         document["log_total_mib"] = base.log_total_mib
-    return parse_config(document, None, {})
+    return document
 
 
 def demo_environ(environ: Mapping[str, str] | None = None) -> dict[str, str]:

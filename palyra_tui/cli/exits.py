@@ -7,6 +7,7 @@ A person sees one line on stderr, never a traceback; a script sees the code:
      disk), or an unexpected error
 2    the configuration is invalid (the sentence names the file and the key)
 3    another palyra-tui already supervises this state root
+4    no runtime host runs for this state root (``down``)
 130  interrupted (Ctrl-C) before start-up finished; ``supervise`` exits with
      128 + the signal number when another stop signal arrives that early
 """
@@ -24,6 +25,7 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CONFIG = 2
 EXIT_LOCKED = 3
+EXIT_NO_HOST = 4
 EXIT_INTERRUPTED = 130
 INTERRUPTED = "interrupted; nothing it started is left running"
 

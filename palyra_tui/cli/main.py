@@ -58,6 +58,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _command_config(supervise, CONFIG_HELP)
     supervise.add_argument("--logs", action="store_true", help="also print every log line")
+    host = commands.add_parser(
+        "host",
+        prog="palyra-tui host",
+        help="run the runtime host in the foreground (palyra-tui starts one detached)",
+        description="Own the services, the gateway link, chat runs, approvals and drafts of "
+        "the state root, and serve them on a private local socket to every palyra-tui that "
+        "attaches. SIGTERM or SIGINT stops everything; SIGHUP is ignored.",
+    )
+    _command_config(host, CONFIG_HELP)
+    down = commands.add_parser(
+        "down",
+        prog="palyra-tui down",
+        help="stop the runtime host and every service it runs",
+        description="Stop every service (the gateway last), then the runtime host. Exits 0 "
+        "once nothing is left, 4 when no host runs.",
+    )
+    _command_config(down, CONFIG_HELP)
     sim = commands.add_parser(
         "sim",
         prog="palyra-tui sim",
@@ -89,6 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from palyra_tui.cli.supervise import run_supervise
 
             return asyncio.run(run_supervise(config, logs=args.logs))
+        if args.command in ("host", "down"):
+            from palyra_tui.cli.host import run_down, run_host
+
+            return run_host(config) if args.command == "host" else run_down(config)
     except (PalyraError, KeyboardInterrupt) as exc:
         return report(exc)
     parser.error(f"unknown command {args.command!r}")

@@ -1,12 +1,15 @@
 """Where the runtime host's socket lives, and the checks that keep it private.
 
-``$XDG_RUNTIME_DIR/palyra-tui/<key>/host.sock``, where ``<key>`` is a short
-hash of the resolved state root: the runtime directory is a per-user tmpfs
-made for sockets (never on NFS, never in a backup) and short enough for
-``sun_path``.  Without a usable runtime directory (unset, not ours, open to
-others) the socket goes to ``<state_root>/tui/host/host.sock``.  A path longer
-than the 107 bytes ``sockaddr_un`` holds is skipped; when no candidate fits,
-:class:`HostPathTooLong` says what to change.
+``<state_root>/tui/host/host.sock``: beside what the host owns, and as long-lived
+as it.  ``$XDG_RUNTIME_DIR`` would be the usual home of a socket, but systemd
+removes it when the user's last session ends (unless lingering is on), and
+that is exactly the dropped SSH session a detached host must survive: its
+socket would vanish while it runs.  The runtime directory is used only when the
+state root's path is too long for a socket:
+``$XDG_RUNTIME_DIR/palyra-tui/<key>/host.sock``, where ``<key>`` is a short hash
+of the resolved state root.  A path longer than the 107 bytes ``sockaddr_un``
+holds is skipped; when no candidate fits, :class:`HostPathTooLong` says what to
+change.
 
 The socket's directory is what keeps other users out: it is created 0700,
 and a directory that exists with another owner, looser permissions, or as a
@@ -72,11 +75,10 @@ def runtime_dir(environ: Mapping[str, str]) -> Path | None:
 def candidates(state_root: Path, environ: Mapping[str, str] | None = None) -> tuple[HostPaths, ...]:
     """Where the host of ``state_root`` may listen, preferred first, each short enough."""
     env = os.environ if environ is None else environ
-    places = []
+    places = [HostPaths.inside(state_root.resolve() / "tui" / "host")]
     runtime = runtime_dir(env)
     if runtime is not None:
         places.append(HostPaths.inside(runtime / "palyra-tui" / state_key(state_root)))
-    places.append(HostPaths.inside(state_root.resolve() / "tui" / "host"))
     return tuple(place for place in places if fits(place.socket))
 
 

@@ -26,6 +26,7 @@ from textual.timer import Timer
 from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
+from palyra_tui.errors import PalyraError
 from palyra_tui.models import ServiceEvent, ServiceState
 from palyra_tui.models.clock import Clock, SystemClock
 from palyra_tui.state.alerts import AlertKey, AlertLimiter
@@ -184,7 +185,11 @@ class PalyraApp(App[None]):
         """Attach to the runtime and apply its messages as they come."""
         feed = self.runtime.subscribe()
         try:
-            await self.runtime.open()
+            try:
+                await self.runtime.open()
+            except PalyraError as error:
+                self._apply(LinkChanged(False, str(error)))
+                return
             view = self.runtime.view()
             self._apply(SnapshotChanged(view.snapshot, view.dashboard_url))
             self._apply(InboxChanged(view.inbox))
@@ -249,7 +254,7 @@ class PalyraApp(App[None]):
         return items
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "runtime" or self._exiting:
+        if event.worker.group != "runtime" or self._exiting or self.link_lost:
             return
         if event.state in (WorkerState.ERROR, WorkerState.CANCELLED, WorkerState.SUCCESS):
             reason = event.worker.error or "the runtime ended the feed"

@@ -16,6 +16,7 @@ from palyra_tui.host.paths import (
     candidates,
     host_paths,
     prepare_directory,
+    runtime_dir,
     state_key,
 )
 
@@ -42,25 +43,30 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.lstat().st_mode)
 
 
-def test_the_socket_goes_to_the_runtime_dir_under_a_hash_of_the_state_root(
+def test_the_socket_goes_to_the_state_root(tmp_path: Path, runtime: Path) -> None:
+    root = tmp_path / "state"
+    paths = host_paths(root, {"XDG_RUNTIME_DIR": str(runtime)})
+    assert paths == HostPaths.inside(root / "tui" / "host")
+
+
+def test_a_state_root_too_long_for_a_socket_uses_the_runtime_dir_under_a_hash_of_it(
     tmp_path: Path, runtime: Path
 ) -> None:
-    root = tmp_path / "state"
+    root = tmp_path / ("s" * (SUN_PATH_MAX - len(str(tmp_path))))
     paths = host_paths(root, {"XDG_RUNTIME_DIR": str(runtime)})
     key = state_key(root)
     assert paths.socket == runtime / "palyra-tui" / key / "host.sock"
     assert paths.lock == runtime / "palyra-tui" / key / "host.lock"
     assert len(key) == 16
     link = tmp_path / "link"
-    link.symlink_to(root)
-    assert state_key(link) == key  # the resolved path counts, not the spelling
+    link.mkdir()
+    (link / "root").symlink_to(root)
+    assert state_key(link / "root") == key  # the resolved path counts, not the spelling
     assert state_key(tmp_path / "other") != key
 
 
 @pytest.mark.parametrize("problem", ["unset", "relative", "missing", "open", "file"])
-def test_an_unusable_runtime_dir_falls_back_to_the_state_root(
-    tmp_path: Path, runtime: Path, problem: str
-) -> None:
+def test_an_unusable_runtime_dir_is_never_used(tmp_path: Path, runtime: Path, problem: str) -> None:
     environ = {
         "unset": {},
         "relative": {"XDG_RUNTIME_DIR": "run"},
@@ -71,11 +77,10 @@ def test_an_unusable_runtime_dir_falls_back_to_the_state_root(
     (tmp_path / "file").write_text("")
     if problem == "open":
         runtime.chmod(0o755)
-    root = tmp_path / "state"
-    assert host_paths(root, environ) == HostPaths.inside(root / "tui" / "host")
+    assert runtime_dir(environ) is None
 
 
-def test_a_runtime_dir_too_long_for_a_socket_falls_back(tmp_path: Path) -> None:
+def test_a_runtime_dir_too_long_for_a_socket_is_no_candidate(tmp_path: Path) -> None:
     deep = tmp_path / ("d" * 90)
     deep.mkdir(mode=0o700)
     root = tmp_path / "state"

@@ -1,0 +1,47 @@
+"""``palyra-tui host`` and ``palyra-tui down``: run the runtime host, and stop it.
+
+``host`` is what ``palyra-tui`` starts detached when no host runs for the state
+root; a service manager can run it directly.  ``down`` stops every service in
+reverse order, then the host, and exits 0 once nothing is left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+from palyra_tui.cli.exits import EXIT_NO_HOST, EXIT_OK, say
+from palyra_tui.config import Config
+from palyra_tui.host.launcher import stop_host
+from palyra_tui.host.main import HostOptions, RuntimeHost
+
+DOWN_MARGIN = 30.0
+"""Seconds ``down`` waits beyond the services' own stop timeouts."""
+
+
+def run_host(config: Config) -> int:
+    """Serve the runtime of ``config`` until ``down``, SIGTERM or SIGINT."""
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
+    )
+    host = RuntimeHost(config, HostOptions(ignore_hangup=True))
+
+    def ready() -> None:
+        assert host.server is not None
+        say(f"runtime host ready on {host.server.paths.socket}", sys.stderr)
+
+    asyncio.run(host.run(on_ready=ready))
+    say(host.reason or "runtime host stopped", sys.stderr)
+    return EXIT_OK
+
+
+def run_down(config: Config) -> int:
+    """Stop the host of ``config``'s state root and everything it runs."""
+    timeout = DOWN_MARGIN + sum(service.stop_timeout for service in config.services)
+    stopped = asyncio.run(stop_host(config, timeout))
+    if stopped is None:
+        say(f"no runtime host is running for {config.state_root}")
+        return EXIT_NO_HOST
+    say(f"stopped the runtime host (pid {stopped.host_pid}) and its services", sys.stdout)
+    return EXIT_OK

@@ -1,0 +1,160 @@
+"""Find the runtime host of a state root, start one detached, or stop it.
+
+A detached host runs ``palyra-tui host`` in a session of its own (so the
+terminal's SIGHUP never reaches it), with stdin from ``/dev/null`` and its
+output appended to ``<state_root>/tui/host.log``.  Whoever starts it waits
+until it answers on its socket, or until it exits, and then says why from the
+end of that log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from palyra_tui.config import Config
+from palyra_tui.config.dirs import private_dir
+from palyra_tui.errors import HostError, HostNotRunning
+from palyra_tui.host.client import HostClient
+from palyra_tui.host.protocol import ClientInfo, HostInfo
+
+LOG_NAME = "host.log"
+START_TIMEOUT = 60.0
+"""Seconds a new host may take to answer (it opens the supervisor first)."""
+POLL = 0.05
+
+
+def host_log(config: Config) -> Path:
+    """Where a detached host writes its output."""
+    return config.state_dir / LOG_NAME
+
+
+async def probe(config: Config, name: str = "palyra-tui") -> HostInfo | None:
+    """The running host's handshake answer, or None when no host runs."""
+    client = HostClient.for_state_root(config.state_root, client=ClientInfo.current(name))
+    try:
+        return await client.connect()
+    except HostNotRunning:
+        return None
+    finally:
+        await client.close()
+
+
+def start_detached(config: Config, config_path: Path | None, environ: Mapping[str, str]) -> int:
+    """Start ``palyra-tui host`` in its own session; returns its pid (blocking)."""
+    private_dir(config.state_dir)
+    log = host_log(config)
+    command = [sys.executable, "-m", "palyra_tui", "host"]
+    if config_path is not None:
+        command += ["--config", str(config_path)]
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+    try:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=fd,
+            stderr=fd,
+            env=dict(environ),
+            start_new_session=True,
+            close_fds=True,
+        )
+    finally:
+        os.close(fd)
+    return process.pid
+
+
+async def ensure_host(
+    config: Config,
+    config_path: Path | None,
+    environ: Mapping[str, str] | None = None,
+    timeout: float = START_TIMEOUT,
+) -> HostInfo:
+    """The running host, after starting one if none answers; raises HostError naming why."""
+    found = await probe(config)
+    if found is not None:
+        return found
+    env = os.environ if environ is None else environ
+    size = _size(host_log(config))
+    pid = await asyncio.to_thread(start_detached, config, config_path, env)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = await probe(config)
+        if found is not None:
+            return found
+        if _exited(pid):
+            break
+        await asyncio.sleep(POLL)
+    else:
+        raise HostError(f"the runtime host (pid {pid}) did not answer within {timeout:g} s")
+    found = await probe(config)
+    if found is not None:
+        return found
+    reason = _last_sentence(host_log(config), size)
+    raise HostError(f"the runtime host could not start: {reason}")
+
+
+async def stop_host(config: Config, timeout: float) -> HostInfo | None:
+    """Ask the host to stop everything and wait until it is gone; None if none ran."""
+    client = HostClient.for_state_root(config.state_root, client=ClientInfo.current("down"))
+    try:
+        host = await client.connect()
+    except HostNotRunning:
+        await client.close()
+        return None
+    try:
+        from palyra_tui.host import wire
+
+        await client.call(wire.SHUTDOWN, wire.Empty(), wire.Outcome)
+    finally:
+        await client.close()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await probe(config, "down") is None and not _alive(host.host_pid):
+            return host
+        await asyncio.sleep(POLL)
+    raise HostError(f"the runtime host (pid {host.host_pid}) did not stop within {timeout:g} s")
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _exited(pid: int) -> bool:
+    """True once the child ``pid`` has ended (it is reaped here)."""
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return done == pid
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _last_sentence(log: Path, offset: int) -> str:
+    """The last line the failed host wrote after ``offset``."""
+    try:
+        with open(log, "rb") as handle:
+            handle.seek(offset)
+            text = handle.read(64 * 1024).decode("utf-8", errors="replace")
+    except OSError:
+        return f"see {log}"
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return f"it exited without a word (see {log})"
+    return lines[-1].removeprefix("palyra-tui: ")

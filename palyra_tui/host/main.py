@@ -1,0 +1,119 @@
+"""The runtime host: one process per state root that outlives every terminal.
+
+It opens the supervisor (which takes the state root's instance lock), runs the
+in-process runtime on its own loop, serves the runtime API on the host socket
+and starts the enabled services.  It stops when asked (``palyra-tui down``,
+SIGTERM or SIGINT): services in reverse order, then the runs, then the socket.
+A detached host ignores SIGHUP: a terminal going away is never a stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from palyra_tui.client.identity import ClientIdentity
+from palyra_tui.config import Config
+from palyra_tui.host.serve import RuntimeService
+from palyra_tui.host.transport import HostServer
+from palyra_tui.models.clock import Clock, SystemClock
+from palyra_tui.state.local_runtime import LocalRuntime
+from palyra_tui.supervisor import Supervisor
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+@dataclass(frozen=True, slots=True)
+class HostOptions:
+    """How the host runs."""
+
+    ignore_hangup: bool = True
+    """A detached host outlives the terminal that started it."""
+    interval: float = 1.0
+
+
+class RuntimeHost:
+    """The supervisor, the runtime and the socket, started and stopped in order."""
+
+    def __init__(
+        self, config: Config, options: HostOptions | None = None, clock: Clock | None = None
+    ) -> None:
+        self.config = config
+        self.options = options if options is not None else HostOptions()
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self.supervisor: Supervisor | None = None
+        self.runtime: LocalRuntime | None = None
+        self.server: HostServer | None = None
+        self._service: RuntimeService | None = None
+        self._stop = asyncio.Event()
+        self.reason = ""
+
+    def request_stop(self, reason: str) -> None:
+        """Stop everything and end :meth:`run` (any caller on the host's loop)."""
+        if not self.reason:
+            self.reason = reason
+        self._stop.set()
+
+    async def open(self) -> None:
+        """Take the state root, serve the socket, start the enabled services."""
+        supervisor = Supervisor(self.config)
+        await asyncio.to_thread(supervisor.open)
+        self.supervisor = supervisor
+        identity = ClientIdentity(
+            admin_token=supervisor.tokens.admin_token,
+            principal=self.config.runtime.principal,
+            device_id=self.config.runtime.device_id,
+        )
+        self.runtime = LocalRuntime(
+            supervisor,
+            identity,
+            self.config.runtime,
+            clock=self.clock,
+            interval=self.options.interval,
+        )
+        self._service = RuntimeService(
+            self.runtime, lambda: self.request_stop("stopped: palyra-tui down")
+        )
+        self.server = HostServer(self.config.state_root, clock=self.clock)
+        self._service.register(self.server)
+        await self.server.start()
+        await self.runtime.open()
+        await supervisor.start_all()
+
+    async def run(self, on_ready: Callable[[], None] | None = None) -> None:
+        """Open, serve until asked to stop, then close everything."""
+        loop = asyncio.get_running_loop()
+        for signum in STOP_SIGNALS:
+            loop.add_signal_handler(signum, self._on_signal, signum)
+        if self.options.ignore_hangup:
+            loop.add_signal_handler(signal.SIGHUP, lambda: None)
+        try:
+            await self.open()
+            if on_ready is not None:
+                on_ready()
+            await self._stop.wait()
+        finally:
+            for signum in (*STOP_SIGNALS, signal.SIGHUP):
+                loop.remove_signal_handler(signum)
+            await self.close()
+
+    async def close(self) -> None:
+        """Services first (the gateway last), then runs, the socket and the lock."""
+        supervisor = self.supervisor
+        if supervisor is not None:
+            with contextlib.suppress(Exception):
+                await supervisor.stop_all(self.reason or "stopped: the runtime host stopped")
+        if self._service is not None:
+            await self._service.drain()
+        if self.runtime is not None:
+            await self.runtime.close()
+        if self.server is not None:
+            await self.server.stop()
+        if supervisor is not None:
+            await supervisor.aclose()
+
+    def _on_signal(self, signum: int) -> None:
+        self.request_stop(f"stopped: the runtime host received {signal.Signals(signum).name}")

@@ -1,0 +1,309 @@
+"""The runtime API over the host socket: what a UI or a script attaches with.
+
+:class:`SocketRuntime` keeps the host's view as the host sends it (the whole
+view first, then every change) and hands the same messages to its own
+subscribers, so the UI cannot tell it from the in-process runtime.  When the
+link ends, subscribers get :class:`LinkChanged` with the reason; nothing is
+retried behind the operator's back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import replace
+
+from palyra_tui.client.errors import ClientError
+from palyra_tui.errors import HostError, PalyraError, SupervisorError
+from palyra_tui.host import wire
+from palyra_tui.host.client import HostClient
+from palyra_tui.models import LogLine, LogStream, SupervisorSnapshot
+from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
+from palyra_tui.state.chat import ChatItem
+from palyra_tui.state.runtime_api import (
+    ChatChanged,
+    ClientsChanged,
+    DecisionError,
+    DecisionRefused,
+    InboxChanged,
+    LinkChanged,
+    RuntimeApi,
+    RuntimeMessage,
+    RuntimeView,
+    SnapshotChanged,
+)
+
+ATTACH_TIMEOUT = 10.0
+
+
+class _Feed:
+    """One local subscriber's messages."""
+
+    def __init__(self, owner: SocketRuntime) -> None:
+        self._items: deque[RuntimeMessage] = deque()
+        self._ready = asyncio.Event()
+        self._closed = False
+        self._owner = owner
+
+    def push(self, message: RuntimeMessage) -> None:
+        self._items.append(message)
+        self._ready.set()
+
+    async def __aiter__(self) -> AsyncIterator[RuntimeMessage]:
+        while not (self._closed and not self._items):
+            await self._ready.wait()
+            self._ready.clear()
+            while self._items:
+                yield self._items.popleft()
+
+    def close(self) -> None:
+        self._closed = True
+        self._ready.set()
+        self._owner._forget(self)
+
+
+class _LogFeed:
+    """Batches of log lines from the host, read by a task of their own."""
+
+    def __init__(self, client: HostClient, request: wire.LogsRequest) -> None:
+        self._queue: asyncio.Queue[tuple[LogLine, ...] | None] = asyncio.Queue()
+        self._task = asyncio.get_running_loop().create_task(self._read(client, request))
+        self.error = ""
+
+    async def _read(self, client: HostClient, request: wire.LogsRequest) -> None:
+        try:
+            async for batch in client.stream(wire.LOGS, request, wire.Lines):
+                self._queue.put_nowait(batch.lines)
+        except HostError as error:
+            self.error = str(error)
+        finally:
+            self._queue.put_nowait(None)
+
+    async def __aiter__(self) -> AsyncIterator[tuple[LogLine, ...]]:
+        while (batch := await self._queue.get()) is not None:
+            yield batch
+
+    def close(self) -> None:
+        self._task.cancel()
+
+
+class SocketRuntime:
+    """A :class:`RuntimeApi` served by the runtime host of a state root."""
+
+    def __init__(self, client: HostClient) -> None:
+        self.client = client
+        self._view = RuntimeView()
+        self._names: tuple[str, ...] = ()
+        self._feeds: list[_Feed] = []
+        self._follow: asyncio.Task[None] | None = None
+        self._synced: asyncio.Event | None = None
+        self.lost = ""
+        """Why the link to the host ended ("" while it holds)."""
+
+    # Lifecycle -------------------------------------------------------------------
+
+    async def open(self) -> None:
+        if self._follow is not None:
+            return
+        if self.client.host is None:
+            await self.client.connect()
+        self._names = (await self.client.call(wire.SERVICE_NAMES, wire.Empty(), wire.Names)).names
+        self._synced = asyncio.Event()
+        self._follow = asyncio.get_running_loop().create_task(self._follow_host())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._synced.wait(), ATTACH_TIMEOUT)
+        if self.lost:
+            raise HostError(self.lost)
+
+    async def close(self) -> None:
+        follow, self._follow = self._follow, None
+        if follow is not None:
+            follow.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follow
+        for feed in list(self._feeds):
+            feed.close()
+        await self.client.close()
+
+    async def _follow_host(self) -> None:
+        assert self._synced is not None
+        try:
+            async for envelope in self.client.stream(wire.SUBSCRIBE, wire.Empty(), wire.Envelope):
+                self._receive(envelope.message)
+                self._synced.set()
+            self._lose("the runtime host ended the link")
+        except HostError as error:
+            self._lose(str(error))
+        finally:
+            self._synced.set()
+
+    def _receive(self, message: wire.HostMessage) -> None:
+        if isinstance(message, wire.Resync):
+            view = message.view
+            self._view = view
+            for change in (
+                SnapshotChanged(view.snapshot, view.dashboard_url),
+                InboxChanged(view.inbox),
+                ChatChanged(view.chat),
+                ClientsChanged(view.clients),
+            ):
+                self._push(change)
+            if message.behind:
+                self._push(LinkChanged(True, resynced=True))
+            return
+        if isinstance(message, SnapshotChanged):
+            self._view = replace(
+                self._view, snapshot=message.snapshot, dashboard_url=message.dashboard_url
+            )
+        elif isinstance(message, InboxChanged):
+            self._view = replace(self._view, inbox=message.inbox)
+        elif isinstance(message, ChatChanged):
+            self._view = replace(self._view, chat=message.chat)
+        elif isinstance(message, ClientsChanged):
+            self._view = replace(self._view, clients=message.clients)
+        self._push(message)
+
+    def _lose(self, reason: str) -> None:
+        if not self.lost:
+            self.lost = reason
+            self._push(LinkChanged(False, reason))
+
+    def _push(self, message: RuntimeMessage) -> None:
+        for feed in self._feeds:
+            feed.push(message)
+
+    def _forget(self, feed: _Feed) -> None:
+        with contextlib.suppress(ValueError):
+            self._feeds.remove(feed)
+
+    # Reads -------------------------------------------------------------------------
+
+    def view(self) -> RuntimeView:
+        return self._view
+
+    def subscribe(self) -> _Feed:
+        feed = _Feed(self)
+        self._feeds.append(feed)
+        return feed
+
+    async def transcript(self, session_id: str) -> tuple[ChatItem, ...]:
+        reply = await self.client.call(wire.TRANSCRIPT, wire.SessionRequest(session_id), wire.Items)
+        return reply.items
+
+    def service_names(self) -> tuple[str, ...]:
+        return self._names
+
+    async def tail(
+        self, name: str, count: int, stream: LogStream | None = None
+    ) -> tuple[LogLine, ...]:
+        reply = await self.client.call(wire.TAIL, wire.TailRequest(name, count, stream), wire.Lines)
+        return reply.lines
+
+    def subscribe_logs(
+        self, services: Iterable[str] | None = None, *, backlog: bool = False
+    ) -> _LogFeed:
+        names = tuple(services) if services is not None else None
+        return _LogFeed(self.client, wire.LogsRequest(names, backlog))
+
+    def services(self) -> SupervisorSnapshot:
+        return self._view.snapshot.supervisor
+
+    # Services -----------------------------------------------------------------------
+
+    async def _command(self, verb: wire.Verb, name: str = "", reason: str = "") -> None:
+        outcome = await self.client.call(
+            wire.SERVICE_COMMAND, wire.ServiceCommand(verb, name, reason), wire.Outcome, None
+        )
+        _raise(outcome)
+
+    async def start(self, name: str) -> None:
+        await self._command(wire.Verb.START, name)
+
+    async def stop(self, name: str) -> None:
+        await self._command(wire.Verb.STOP, name)
+
+    async def restart(self, name: str) -> None:
+        await self._command(wire.Verb.RESTART, name)
+
+    async def hold(self, name: str, held: bool) -> None:
+        await self._command(wire.Verb.HOLD if held else wire.Verb.RELEASE, name)
+
+    async def start_all(self) -> None:
+        await self._command(wire.Verb.START_ALL)
+
+    async def stop_all(self, reason: str = "stopped by operator") -> None:
+        await self._command(wire.Verb.STOP_ALL, reason=reason)
+
+    def refresh(self) -> None:
+        async def ask() -> None:
+            with contextlib.suppress(HostError):
+                await self.client.call(wire.REFRESH, wire.Empty(), wire.Outcome)
+
+        asyncio.get_running_loop().create_task(ask())
+
+    async def shutdown(self) -> None:
+        """Ask the host to stop every service and exit."""
+        await self.client.call(wire.SHUTDOWN, wire.Empty(), wire.Outcome)
+
+    # Chat ---------------------------------------------------------------------------
+
+    async def new_session(self) -> SessionSummary:
+        reply = await self.client.call(wire.NEW_SESSION, wire.Empty(), wire.SessionOutcome)
+        _raise(reply.outcome)
+        if reply.session is None:
+            raise ClientError("the gateway did not create a session")
+        return reply.session
+
+    async def load_history(self, session_id: str) -> bool:
+        reply = await self.client.call(
+            wire.LOAD_HISTORY, wire.SessionRequest(session_id), wire.FlagOutcome
+        )
+        _raise(reply.outcome)
+        return reply.value
+
+    async def send(self, session_id: str, text: str) -> None:
+        _raise(await self.client.call(wire.SEND, wire.SendRequest(session_id, text), wire.Outcome))
+
+    async def resend(self, draft_id: str) -> None:
+        _raise(await self.client.call(wire.RESEND, wire.DraftRequest(draft_id), wire.Outcome))
+
+    async def discard_draft(self, draft_id: str) -> None:
+        _raise(
+            await self.client.call(wire.DISCARD_DRAFT, wire.DraftRequest(draft_id), wire.Outcome)
+        )
+
+    async def abort(self, session_id: str) -> bool:
+        reply = await self.client.call(
+            wire.ABORT, wire.SessionRequest(session_id), wire.FlagOutcome
+        )
+        _raise(reply.outcome)
+        return reply.value
+
+    # Approvals ------------------------------------------------------------------------
+
+    async def decide(self, approval_id: str, answer: ApprovalAnswer) -> None:
+        _raise(
+            await self.client.call(
+                wire.DECIDE, wire.DecideRequest(approval_id, answer), wire.Outcome
+            )
+        )
+
+
+def _raise(outcome: wire.Outcome) -> None:
+    """Turn a refusal back into the exception the caller would get in-process."""
+    failure = outcome.failure
+    if failure is wire.Failure.NONE:
+        return
+    errors: dict[wire.Failure, type[Exception]] = {
+        wire.Failure.SUPERVISOR: SupervisorError,
+        wire.Failure.CLIENT: ClientError,
+        wire.Failure.DECISION: DecisionError,
+        wire.Failure.DECISION_REFUSED: DecisionRefused,
+    }
+    raise errors.get(failure, PalyraError)(outcome.message)
+
+
+def _implements_the_api(runtime: SocketRuntime) -> RuntimeApi:
+    return runtime

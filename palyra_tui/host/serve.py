@@ -1,0 +1,183 @@
+"""The runtime API served on the host socket, over the host's :class:`LocalRuntime`.
+
+What a UI starts, the host finishes: a message sent from a UI runs as a task
+of the host, so a UI that detaches (or loses its terminal) mid-run cancels
+nothing.  Each subscriber gets the whole view first, then every change; one
+that falls too far behind gets the whole view again instead of an ever longer
+queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Any
+
+from palyra_tui.client.errors import ClientError
+from palyra_tui.errors import PalyraError
+from palyra_tui.host import wire
+from palyra_tui.host.transport import HostServer
+from palyra_tui.state.local_runtime import LocalRuntime
+from palyra_tui.state.runtime_api import DecisionError, DecisionRefused, RuntimeView
+
+log = logging.getLogger(__name__)
+
+MAX_BEHIND = 5_000
+"""Messages queued for one subscriber before it is resynchronised instead."""
+
+
+class RuntimeService:
+    """Binds a :class:`LocalRuntime` to a :class:`HostServer`'s methods."""
+
+    def __init__(self, runtime: LocalRuntime, on_shutdown: Callable[[], None]) -> None:
+        self.runtime = runtime
+        self._on_shutdown = on_shutdown
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def register(self, server: HostServer) -> None:
+        """Add every method of the runtime API to ``server`` (before it starts)."""
+        unary = server.add_unary
+        unary(wire.VIEW, wire.Empty, RuntimeView, self._view)
+        unary(wire.TRANSCRIPT, wire.SessionRequest, wire.Items, self._transcript)
+        unary(wire.SERVICE_NAMES, wire.Empty, wire.Names, self._service_names)
+        unary(wire.TAIL, wire.TailRequest, wire.Lines, self._tail)
+        unary(wire.SERVICE_COMMAND, wire.ServiceCommand, wire.Outcome, self._service_command)
+        unary(wire.REFRESH, wire.Empty, wire.Outcome, self._refresh)
+        unary(wire.NEW_SESSION, wire.Empty, wire.SessionOutcome, self._new_session)
+        unary(wire.LOAD_HISTORY, wire.SessionRequest, wire.FlagOutcome, self._load_history)
+        unary(wire.SEND, wire.SendRequest, wire.Outcome, self._send)
+        unary(wire.RESEND, wire.DraftRequest, wire.Outcome, self._resend)
+        unary(wire.DISCARD_DRAFT, wire.DraftRequest, wire.Outcome, self._discard)
+        unary(wire.ABORT, wire.SessionRequest, wire.FlagOutcome, self._abort)
+        unary(wire.DECIDE, wire.DecideRequest, wire.Outcome, self._decide)
+        unary(wire.SHUTDOWN, wire.Empty, wire.Outcome, self._shutdown)
+        server.add_stream(wire.SUBSCRIBE, wire.Empty, wire.Envelope, self._subscribe)
+        server.add_stream(wire.LOGS, wire.LogsRequest, wire.Lines, self._logs)
+
+    async def drain(self) -> None:
+        """Wait for the runs that UIs started (used when the host stops)."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    # Reads -----------------------------------------------------------------------
+
+    async def _view(self, _: wire.Empty) -> RuntimeView:
+        return self.runtime.view()
+
+    async def _transcript(self, request: wire.SessionRequest) -> wire.Items:
+        return wire.Items(await self.runtime.transcript(request.session_id))
+
+    async def _service_names(self, _: wire.Empty) -> wire.Names:
+        return wire.Names(self.runtime.service_names())
+
+    async def _tail(self, request: wire.TailRequest) -> wire.Lines:
+        return wire.Lines(await self.runtime.tail(request.name, request.count, request.stream))
+
+    async def _subscribe(self, _: wire.Empty) -> AsyncIterator[wire.Envelope]:
+        feed = self.runtime.subscribe()
+        self.runtime.set_clients(self.runtime.view().clients + 1)
+        try:
+            yield wire.Envelope(wire.Resync(self.runtime.view()))
+            async for message in feed:
+                if feed.backlog > MAX_BEHIND:
+                    feed.clear()
+                    yield wire.Envelope(wire.Resync(self.runtime.view(), behind=True))
+                    continue
+                yield wire.Envelope(message)
+        finally:
+            feed.close()
+            self.runtime.set_clients(self.runtime.view().clients - 1)
+
+    async def _logs(self, request: wire.LogsRequest) -> AsyncIterator[wire.Lines]:
+        feed = self.runtime.subscribe_logs(request.services, backlog=request.backlog)
+        try:
+            async for batch in feed:
+                yield wire.Lines(batch)
+        finally:
+            feed.close()
+
+    # Commands ----------------------------------------------------------------------
+
+    async def _service_command(self, command: wire.ServiceCommand) -> wire.Outcome:
+        runtime = self.runtime
+        actions: dict[wire.Verb, Callable[[], Awaitable[None]]] = {
+            wire.Verb.START: lambda: runtime.start(command.name),
+            wire.Verb.STOP: lambda: runtime.stop(command.name),
+            wire.Verb.RESTART: lambda: runtime.restart(command.name),
+            wire.Verb.HOLD: lambda: runtime.hold(command.name, True),
+            wire.Verb.RELEASE: lambda: runtime.hold(command.name, False),
+            wire.Verb.START_ALL: runtime.start_all,
+            wire.Verb.STOP_ALL: lambda: runtime.stop_all(command.reason or "stopped by operator"),
+        }
+        return await _outcome(actions[command.verb]())
+
+    async def _refresh(self, _: wire.Empty) -> wire.Outcome:
+        self.runtime.refresh()
+        return wire.Outcome()
+
+    async def _new_session(self, _: wire.Empty) -> wire.SessionOutcome:
+        try:
+            return wire.SessionOutcome(await self.runtime.new_session())
+        except ClientError as error:
+            return wire.SessionOutcome(None, wire.Outcome(wire.Failure.CLIENT, str(error)))
+
+    async def _load_history(self, request: wire.SessionRequest) -> wire.FlagOutcome:
+        try:
+            return wire.FlagOutcome(await self.runtime.load_history(request.session_id))
+        except ClientError as error:
+            return wire.FlagOutcome(False, wire.Outcome(wire.Failure.CLIENT, str(error)))
+
+    async def _send(self, request: wire.SendRequest) -> wire.Outcome:
+        self._own(self.runtime.send(request.session_id, request.text))
+        return wire.Outcome()
+
+    async def _resend(self, request: wire.DraftRequest) -> wire.Outcome:
+        self._own(self.runtime.resend(request.draft_id))
+        return wire.Outcome()
+
+    async def _discard(self, request: wire.DraftRequest) -> wire.Outcome:
+        await self.runtime.discard_draft(request.draft_id)
+        return wire.Outcome()
+
+    async def _abort(self, request: wire.SessionRequest) -> wire.FlagOutcome:
+        try:
+            return wire.FlagOutcome(await self.runtime.abort(request.session_id))
+        except ClientError as error:
+            return wire.FlagOutcome(False, wire.Outcome(wire.Failure.CLIENT, str(error)))
+
+    async def _decide(self, request: wire.DecideRequest) -> wire.Outcome:
+        try:
+            await self.runtime.decide(request.approval_id, request.answer)
+        except DecisionRefused as error:
+            return wire.Outcome(wire.Failure.DECISION_REFUSED, str(error))
+        except DecisionError as error:
+            return wire.Outcome(wire.Failure.DECISION, str(error))
+        except ClientError as error:
+            return wire.Outcome(wire.Failure.CLIENT, str(error))
+        return wire.Outcome()
+
+    async def _shutdown(self, _: wire.Empty) -> wire.Outcome:
+        self._on_shutdown()
+        return wire.Outcome()
+
+    def _own(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` as the host's, past the call that asked for it."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("a run started by a client failed", exc_info=task.exception())
+
+
+async def _outcome(action: Awaitable[None]) -> wire.Outcome:
+    try:
+        await action
+    except PalyraError as error:
+        return wire.Outcome(wire.Failure.SUPERVISOR, str(error))
+    return wire.Outcome()

@@ -1,0 +1,181 @@
+"""The runtime API's method names and the requests and replies that carry it.
+
+Every command answers with an :class:`Outcome` instead of failing the call, so
+the kinds of refusal the UI tells apart (a decision refused by palyrad, an
+approval already decided, a gateway that cannot be reached) survive the
+socket as types, not as parsed messages.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from palyra_tui.models import LogLine, LogStream
+from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
+from palyra_tui.state.chat import ChatItem
+from palyra_tui.state.runtime_api import RuntimeMessage, RuntimeView
+
+VIEW = "View"
+SUBSCRIBE = "Subscribe"
+TRANSCRIPT = "Transcript"
+SERVICE_NAMES = "ServiceNames"
+TAIL = "Tail"
+LOGS = "Logs"
+SERVICE_COMMAND = "ServiceCommand"
+REFRESH = "Refresh"
+NEW_SESSION = "NewSession"
+LOAD_HISTORY = "LoadHistory"
+SEND = "Send"
+RESEND = "Resend"
+DISCARD_DRAFT = "DiscardDraft"
+ABORT = "Abort"
+DECIDE = "Decide"
+SHUTDOWN = "Shutdown"
+
+
+class Verb(enum.Enum):
+    """A command on services."""
+
+    START = "start"
+    STOP = "stop"
+    RESTART = "restart"
+    HOLD = "hold"
+    RELEASE = "release"
+    START_ALL = "start_all"
+    STOP_ALL = "stop_all"
+
+
+class Failure(enum.Enum):
+    """Why a command did not happen."""
+
+    NONE = "none"
+    SUPERVISOR = "supervisor"
+    CLIENT = "client"
+    DECISION = "decision"
+    DECISION_REFUSED = "decision_refused"
+
+
+@dataclass(frozen=True, slots=True)
+class Empty:
+    """No arguments."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """Done, or why not, in one sentence."""
+
+    failure: Failure = Failure.NONE
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceCommand:
+    """Start, stop, restart, hold or release one service, or all of them."""
+
+    verb: Verb
+    name: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TailRequest:
+    """The last ``count`` retained lines of one service."""
+
+    name: str
+    count: int
+    stream: LogStream | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LogsRequest:
+    """Follow logs (of ``services``, or all), optionally starting with the backlog."""
+
+    services: tuple[str, ...] | None = None
+    backlog: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Lines:
+    """Log lines, oldest first (gap records included)."""
+
+    lines: tuple[LogLine, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Names:
+    """Configured services, in order."""
+
+    names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRequest:
+    """One chat session."""
+
+    session_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Items:
+    """A transcript."""
+
+    items: tuple[ChatItem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SendRequest:
+    """A message for a session."""
+
+    session_id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class DraftRequest:
+    """One offline draft."""
+
+    draft_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class DecideRequest:
+    """A decision for one pending approval."""
+
+    approval_id: str
+    answer: ApprovalAnswer
+
+
+@dataclass(frozen=True, slots=True)
+class SessionOutcome:
+    """A created session, or why none was."""
+
+    session: SessionSummary | None = None
+    outcome: Outcome = field(default_factory=Outcome)
+
+
+@dataclass(frozen=True, slots=True)
+class FlagOutcome:
+    """A yes or no answer, or why there is none."""
+
+    value: bool = False
+    outcome: Outcome = field(default_factory=Outcome)
+
+
+@dataclass(frozen=True, slots=True)
+class Resync:
+    """The whole view: first on every subscription, and after a client fell too far behind
+    (``behind``), when it must also fetch the transcripts it shows again."""
+
+    view: RuntimeView
+    behind: bool = False
+
+
+HostMessage = RuntimeMessage | Resync
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """One item of the Subscribe stream."""
+
+    message: HostMessage

@@ -1,0 +1,38 @@
+"""``palyra-tui``: attach the control center to the runtime host, starting one if needed.
+
+The services, runs, approvals and drafts live in the host; this process only
+shows them.  Quitting detaches and says so; a lost host can be replaced from
+the UI, which then attaches to the new one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from palyra_tui.config import Config
+from palyra_tui.errors import HostError
+from palyra_tui.host.client import HostClient
+from palyra_tui.host.launcher import ensure_host
+from palyra_tui.host.protocol import ClientInfo
+from palyra_tui.host.remote import SocketRuntime
+from palyra_tui.ui.app import RESTART_HOST, PalyraApp
+from palyra_tui.ui.launch import run_tui
+
+
+def run_attached(config: Config, config_path: Path | None) -> int:
+    """Attach until the operator quits; returns the exit code."""
+    while True:
+        try:
+            asyncio.run(ensure_host(config, config_path))
+        except HostError as error:
+            return run_tui(None, startup_error=f"no runtime host: {error}")
+        client = HostClient.for_state_root(config.state_root, client=ClientInfo.current("ui"))
+        app = PalyraApp(SocketRuntime(client), attached=True, owns_services=False)
+        app.run()
+        if app.return_code == RESTART_HOST:
+            continue
+        if app.outcome:
+            print(app.outcome, file=sys.stderr)
+        return 0
