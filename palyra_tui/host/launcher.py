@@ -23,6 +23,8 @@ from palyra_tui.errors import HostError, HostNotRunning
 from palyra_tui.host.client import HostClient
 from palyra_tui.host.protocol import ClientInfo, HostInfo
 
+_STARTED: dict[int, subprocess.Popen[bytes]] = {}
+"""Hosts this process started: kept, so that their exit can be read while they run."""
 LOG_NAME = "host.log"
 START_TIMEOUT = 60.0
 """Seconds a new host may take to answer (it opens the supervisor first)."""
@@ -65,6 +67,7 @@ def start_detached(config: Config, config_path: Path | None, environ: Mapping[st
         )
     finally:
         os.close(fd)
+    _STARTED[process.pid] = process
     return process.pid
 
 
@@ -114,7 +117,7 @@ async def stop_host(config: Config, timeout: float) -> HostInfo | None:
         await client.close()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if await probe(config, "down") is None and not _alive(host.host_pid):
+        if await probe(config, "down") is None and _gone(host.host_pid):
             return host
         await asyncio.sleep(POLL)
     raise HostError(f"the runtime host (pid {host.host_pid}) did not stop within {timeout:g} s")
@@ -128,22 +131,24 @@ def _size(path: Path) -> int:
 
 
 def _exited(pid: int) -> bool:
-    """True once the child ``pid`` has ended (it is reaped here)."""
-    try:
-        done, _ = os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return done == pid
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    """True once ``pid``, a host this process started, has ended (it is reaped here)."""
+    process = _STARTED.get(pid)
+    if process is None or process.poll() is None:
         return False
-    except PermissionError:
-        return True
+    del _STARTED[pid]
     return True
+
+
+def _gone(pid: int) -> bool:
+    """True once ``pid`` has ended (reaped here if this process started it)."""
+    if _exited(pid):
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            state = handle.read().rsplit(b")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state in (b"Z", b"X")
 
 
 def _last_sentence(log: Path, offset: int) -> str:

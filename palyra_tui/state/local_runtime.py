@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import replace
@@ -31,6 +32,7 @@ from palyra_tui.state.runtime_api import (
     ChatChanged,
     ClientsChanged,
     DecisionError,
+    DecisionRefused,
     InboxChanged,
     RunFinished,
     RuntimeApi,
@@ -116,6 +118,7 @@ class LocalRuntime:
             log_service_bytes=supervisor.config.log_mib * MIB,
         )
         self._grpc_target = ""
+        self._decisions: dict[str, tuple[ApprovalAnswer, float]] = {}
         self._published: dict[str, tuple[ChatItem, ...]] = {}
         self._feeds: list[_Feed] = []
         self._wake: asyncio.Event | None = None
@@ -250,12 +253,26 @@ class LocalRuntime:
     # Approvals ------------------------------------------------------------------------
 
     async def decide(self, approval_id: str, answer: ApprovalAnswer) -> None:
+        """Send one decision; whoever comes second hears what was decided, and when."""
+        earlier = self._decisions.get(approval_id)
+        if earlier is not None:
+            said, at = earlier
+            when = time.strftime("%H:%M:%S", time.localtime(at))
+            raise DecisionError(
+                f"approval {approval_id} was already decided by another client: "
+                f"{describe_answer(said)} at {when}"
+            )
         entry = next((e for e in self._view.inbox if e.approval_id == approval_id), None)
         if entry is None:
-            if approval_id in self.runs.decided:
-                raise DecisionError(f"approval {approval_id} was already decided")
             raise DecisionError(f"approval {approval_id} is no longer pending")
-        await self.runs.decide(entry, answer, self._view.dashboard_url)
+        self._decisions[approval_id] = (answer, self.clock.time())
+        try:
+            await self.runs.decide(entry, answer, self._view.dashboard_url)
+        except DecisionRefused:
+            raise
+        except BaseException:
+            del self._decisions[approval_id]
+            raise
 
     # Producers --------------------------------------------------------------------------
 
@@ -356,3 +373,11 @@ class LocalRuntime:
 
 def _implements_the_api(runtime: LocalRuntime) -> RuntimeApi:
     return runtime
+
+
+def describe_answer(answer: ApprovalAnswer) -> str:
+    """A decision in a few words: "allowed once", "denied (not now)"."""
+    if not answer.approved:
+        return f"denied ({answer.reason})" if answer.reason else "denied"
+    scope = {"once": "once", "session": "for the session", "timeboxed": "for a time"}
+    return f"allowed {scope.get(answer.scope.value, answer.scope.value)}"
