@@ -237,7 +237,7 @@ class FixedRuntime:
 
     def set_inbox(self, *entries: InboxEntry) -> None:
         self._view = replace(self._view, inbox=entries)
-        self._push(InboxChanged(entries))
+        self.push(InboxChanged(entries))
 
     def add_draft(self, session_id: str, text: str, reason: str) -> OfflineDraft:
         draft = OfflineDraft(f"draft-{len(self._view.chat.drafts)}", session_id, text, reason, NOW)
@@ -246,13 +246,14 @@ class FixedRuntime:
 
     def set_transcript(self, session_id: str, items: tuple[ChatItem, ...]) -> None:
         self._transcripts[session_id] = items
-        self._push(TranscriptChanged(session_id, 0, items, len(items)))
+        self.push(TranscriptChanged(session_id, 0, items, len(items)))
 
     def _set_chat(self, chat: ChatView) -> None:
         self._view = replace(self._view, chat=chat)
-        self._push(ChatChanged(chat))
+        self.push(ChatChanged(chat))
 
-    def _push(self, message: RuntimeMessage) -> None:
+    def push(self, message: RuntimeMessage) -> None:
+        """Send ``message`` to every subscriber, as a runtime would."""
         for feed in self._feeds:
             feed.push(message)
 
@@ -345,10 +346,14 @@ class FixedRuntime:
         self.decisions.append((approval_id, answer))
 
 
-def fixed_app() -> PalyraApp:
-    """The app over fixed data, with a clock that never moves."""
+def fixed_app(*, attached: bool = False) -> PalyraApp:
+    """The app over fixed data, with a clock that never moves; ``attached`` as to a host."""
     return PalyraApp(
-        FixedRuntime(), owns_services=False, notifications=False, clock=ManualClock(NOW)
+        FixedRuntime(),
+        owns_services=False,
+        attached=attached,
+        notifications=False,
+        clock=ManualClock(NOW),
     )
 
 

@@ -1,0 +1,82 @@
+"""The control center attached to a runtime host: detach, stop everything, a lost host."""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+from palyra_tui.models.clock import ManualClock
+from palyra_tui.state.runtime_api import ClientsChanged, LinkChanged
+from palyra_tui.ui.app import DETACHED, RESTART_HOST, STOPPED, PalyraApp
+from palyra_tui.ui.screens.confirm import ConfirmScreen
+from palyra_tui.ui.widgets.status_bar import StatusBar
+from tests.snapshots.fixed import NOW, FixedRuntime, fixed_app, fixed_runtime
+from tests.ui.conftest import HUMAN_PAUSE, advance, until
+
+SIZE = (100, 30)
+
+
+def status(app: PalyraApp) -> str:
+    return str(app.main.query_one(StatusBar).render())
+
+
+async def test_q_detaches_at_once_and_stops_nothing() -> None:
+    app = fixed_app(attached=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.snapshot is not None)
+        advance(app, HUMAN_PAUSE)
+        await pilot.press("q")
+        await until(pilot, lambda: not app.is_running)
+    assert app.outcome == DETACHED and "palyra-tui down" in app.outcome
+    assert fixed_runtime(app).calls == []
+
+
+async def test_quitting_an_in_process_runtime_still_asks_before_stopping() -> None:
+    app = PalyraApp(FixedRuntime(), notifications=False, clock=ManualClock(NOW))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.snapshot is not None)
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        question = str(app.screen.query_one(".question", Static).render())
+        assert question.startswith("Stop gateway")
+        await pilot.press("escape")
+        assert app.is_running and fixed_runtime(app).calls == []
+
+
+async def test_f10_asks_then_stops_the_host() -> None:
+    app = fixed_app(attached=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.snapshot is not None)
+        await pilot.press("f10")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        question = str(app.screen.query_one(".question", Static).render())
+        assert "Stop every service and the runtime host" in question
+        await pilot.press("escape")
+        assert fixed_runtime(app).calls == []
+        await pilot.press("f10")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        advance(app, HUMAN_PAUSE)
+        await pilot.press("y")
+        await until(pilot, lambda: not app.is_running)
+    assert fixed_runtime(app).calls == [("shutdown",)]
+    assert app.outcome == STOPPED
+
+
+async def test_a_lost_host_is_said_and_a_new_one_offered() -> None:
+    app = fixed_app(attached=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.snapshot is not None)
+        fixed_runtime(app).push(LinkChanged(False, "the runtime host closed the connection"))
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "runtime host lost: the runtime host closed" in status(app)
+        advance(app, HUMAN_PAUSE)
+        await pilot.press("y")
+        await until(pilot, lambda: not app.is_running)
+    assert app.return_code == RESTART_HOST
+
+
+async def test_the_status_bar_counts_attached_clients() -> None:
+    app = fixed_app(attached=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.snapshot is not None)
+        fixed_runtime(app).push(ClientsChanged(2))
+        await until(pilot, lambda: "host · 2 clients" in status(app))
