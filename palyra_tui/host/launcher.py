@@ -22,6 +22,7 @@ from palyra_tui.config.dirs import private_dir
 from palyra_tui.errors import HostError, HostNotRunning
 from palyra_tui.host.client import HostClient
 from palyra_tui.host.protocol import ClientInfo, HostInfo
+from palyra_tui.supervisor.lock import unusable
 
 _STARTED: dict[int, subprocess.Popen[bytes]] = {}
 """Hosts this process started: kept, so that their exit can be read while they run."""
@@ -77,7 +78,12 @@ async def ensure_host(
     environ: Mapping[str, str] | None = None,
     timeout: float = START_TIMEOUT,
 ) -> HostInfo:
-    """The running host, after starting one if none answers; raises HostError naming why."""
+    """The running host, after starting one if none answers; raises HostError naming why,
+    or StateRootUnusable when the state root cannot hold a host at all."""
+    try:
+        await asyncio.to_thread(private_dir, config.state_dir)
+    except OSError as error:
+        raise unusable(config.state_root, error) from None
     found = await probe(config)
     if found is not None:
         return found

@@ -12,13 +12,13 @@ import sys
 from pathlib import Path
 
 from palyra_tui.config import Config
-from palyra_tui.errors import HostError
+from palyra_tui.errors import HostError, PalyraError
 from palyra_tui.host.client import HostClient
 from palyra_tui.host.launcher import ensure_host
 from palyra_tui.host.protocol import ClientInfo
 from palyra_tui.host.remote import SocketRuntime
 from palyra_tui.ui.app import RESTART_HOST, PalyraApp
-from palyra_tui.ui.launch import run_tui
+from palyra_tui.ui.launch import run_tui, startup_reason
 
 
 def run_attached(config: Config, config_path: Path | None) -> int:
@@ -28,6 +28,8 @@ def run_attached(config: Config, config_path: Path | None) -> int:
             asyncio.run(ensure_host(config, config_path))
         except HostError as error:
             return run_tui(None, startup_error=f"no runtime host: {error}")
+        except PalyraError as error:
+            return run_tui(None, startup_error=startup_reason(error))
         client = HostClient.for_state_root(config.state_root, client=ClientInfo.current("ui"))
         app = PalyraApp(SocketRuntime(client), attached=True, owns_services=False)
         app.run()
