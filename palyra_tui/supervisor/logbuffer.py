@@ -41,6 +41,8 @@ class LogStore:
         self.capacity = capacity
         self._lock = threading.Lock()
         self._rings: dict[str, _Ring] = {}
+        self.appended = 0
+        """Lines stored so far, all services together."""
 
     def add_service(self, service: str) -> LogWriter:
         """Create the ring for ``service`` and return the writer that fills it."""
@@ -66,6 +68,7 @@ class LogStore:
             if lines:
                 ring.lines.extend(lines)
                 ring.next_seq = lines[-1].seq + 1
+                self.appended += len(lines)
             ring.truncated += truncated
             ring.bytes_read += bytes_read
 
