@@ -71,6 +71,25 @@ async def test_a_slow_reader_gets_a_gap_record(
     feed.close()
 
 
+async def test_a_buffered_subscription_keeps_lines_the_ring_could_not(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor
+) -> None:
+    config = config_factory({"flood": {"command": child("flood", "5000")}}, log_lines=100)
+    supervisor = open_supervisor(config)
+    whole = supervisor.subscribe_logs(["flood"], buffer=10_000)
+    short = supervisor.subscribe_logs(["flood"], buffer=1_000)
+    await supervisor.start("flood")
+    assert await eventually(lambda: supervisor.store.counters("flood").total >= 5001)
+    lines = whole.read()
+    assert [line.seq for line in lines] == list(range(1, 5002)), "no gap, nothing missing"
+    kept = short.read()
+    gaps = [line for line in kept if line.is_gap]
+    assert gaps and all(gap.service == "flood" for gap in gaps)
+    assert sum(gap.dropped for gap in gaps) + len(kept) - len(gaps) == 5001
+    whole.close()
+    short.close()
+
+
 async def test_a_flood_wakes_subscribers_before_the_batch_interval_ends(
     config_factory: ConfigFactory, open_supervisor: OpenSupervisor
 ) -> None:
