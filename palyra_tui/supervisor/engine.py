@@ -82,7 +82,9 @@ class Engine:
         self._stats_due = 0.0
         self._sampling = False
         self._batch_interval = batch_interval
-        self._flush_pending = False
+        self._flush_timer: asyncio.TimerHandle | None = None
+        self._notified_lines = 0
+        self._early_lines = max(1, store.capacity // 4)
         self._sinks_lock = threading.Lock()
         self._log_sinks: tuple[LogSubscription, ...] = ()
         self._event_sinks: tuple[EventSubscription, ...] = ()
@@ -264,12 +266,21 @@ class Engine:
                 sink.push(event)
 
     def _logs_written(self) -> None:
-        if not self._flush_pending:
-            self._flush_pending = True
-            self.loop.call_later(self._batch_interval, self._flush_logs)
+        """Wake subscribers once per batch interval, or at once when a quarter ring arrived.
+
+        Otherwise a flood rotates a ring past a subscriber that keeps up, before the
+        interval is over.
+        """
+        if self.store.appended - self._notified_lines >= self._early_lines:
+            if self._flush_timer is not None:
+                self._flush_timer.cancel()
+            self._flush_logs()
+        elif self._flush_timer is None:
+            self._flush_timer = self.loop.call_later(self._batch_interval, self._flush_logs)
 
     def _flush_logs(self) -> None:
-        self._flush_pending = False
+        self._flush_timer = None
+        self._notified_lines = self.store.appended
         self.publish()
         for sink in self._log_sinks:
             sink.notify()

@@ -25,7 +25,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import islice
+from itertools import chain, islice
 
 from palyra_tui.models import LogCounters, LogLevel, LogLine, LogStream
 from palyra_tui.models.logs import line_costs
@@ -66,6 +66,9 @@ class LogStore:
         self._lock = threading.Lock()
         self._rings: dict[str, _Ring] = {}
         self._held = 0
+        self._taps: tuple[LogTap, ...] = ()
+        self.appended = 0
+        """Lines stored so far, all services together."""
 
     def add_service(self, service: str) -> LogWriter:
         """Create the ring for ``service`` and return the writer that fills it."""
@@ -110,6 +113,9 @@ class LogStore:
                 ring.held += added
                 self._held += added
                 self._rotate(ring)
+                self.appended += len(lines)
+                for tap in self._taps:
+                    tap.push(service, lines)
             ring.truncated += truncated
             ring.hidden += hidden
             ring.bytes_read += bytes_read
@@ -193,6 +199,18 @@ class LogStore:
             return (gap_record(service, after + missed, gap_ts, missed), *picked)
         return tuple(picked)
 
+    def tap(self, services: Iterable[str], limit: int) -> LogTap:
+        """Start handing every new line of ``services`` to a :class:`LogTap`."""
+        tap = LogTap(frozenset(services), limit, self._lock)
+        with self._lock:
+            self._taps = (*self._taps, tap)
+        return tap
+
+    def untap(self, tap: LogTap) -> None:
+        """Stop filling ``tap``."""
+        with self._lock:
+            self._taps = tuple(t for t in self._taps if t is not tap)
+
     def merged(self, services: Iterable[str] | None = None) -> list[LogLine]:
         """Every retained line of the given services, merged on one time axis."""
         names = tuple(services) if services is not None else self.services()
@@ -209,6 +227,55 @@ class LogStore:
                 ring.costs.clear()
                 self._held -= ring.held
                 ring.held = 0
+
+
+class LogTap:
+    """New lines of some services, kept for one reader until it takes them.
+
+    The rings keep the newest lines and let a slow reader find out what it
+    missed; a tap keeps the lines a reader has not taken yet, up to ``limit``,
+    whatever the ring size.  It is filled by the thread that stores the lines,
+    so a reader whose thread is scheduled late loses nothing until the limit.
+    Past it, lines are counted per service and a gap record takes their place.
+    The sequences stored are kept as they are (writers never change them).
+    """
+
+    def __init__(self, services: frozenset[str], limit: int, lock: threading.Lock) -> None:
+        self._services = services
+        self._limit = limit
+        self._lock = lock
+        self._batches: list[Sequence[LogLine]] = []
+        self._count = 0
+        self._missed: dict[str, tuple[int, int, float]] = {}
+
+    def push(self, service: str, lines: Sequence[LogLine]) -> None:
+        """Keep ``lines`` of ``service``, or count them when the tap is full (store lock held)."""
+        if service not in self._services:
+            return
+        missed = self._missed.get(service)
+        if self._count + len(lines) > self._limit:
+            dropped = missed[0] if missed is not None else 0
+            self._missed[service] = (dropped + len(lines), lines[-1].seq, lines[-1].ts)
+            return
+        if missed is not None:
+            del self._missed[service]
+            self._batches.append((gap_record(service, missed[1], lines[0].ts, missed[0]),))
+            self._count += 1
+        self._batches.append(lines)
+        self._count += len(lines)
+
+    def take(self) -> tuple[LogLine, ...]:
+        """Everything kept since the last call, oldest first, with gap records where full."""
+        with self._lock:
+            batches, self._batches, self._count = self._batches, [], 0
+            missed, self._missed = self._missed, {}
+        taken = tuple(chain.from_iterable(batches))
+        if missed:
+            taken += tuple(
+                gap_record(service, seq, ts, dropped)
+                for service, (dropped, seq, ts) in missed.items()
+            )
+        return taken
 
 
 class LogWriter:

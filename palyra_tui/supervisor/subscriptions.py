@@ -7,9 +7,14 @@ loop (the UI's, or the headless command's).  Deliveries therefore go through
 * A :class:`LogSubscription` holds a cursor per service.  The supervisor only
   pokes it (at most once per batch interval); the subscriber then copies what
   is new out of the log store.  A subscriber that fell behind by more than the
-  buffer holds gets a gap record with the count, never a silent hole.
+  buffer holds gets a gap record with the count, never a silent hole.  With
+  ``buffer=N`` the lines are handed to it as they are stored instead (a
+  :class:`~palyra_tui.supervisor.logbuffer.LogTap`), and it falls behind only
+  when N lines wait, whatever the ring size.
 * An :class:`EventSubscription` queues :class:`~palyra_tui.models.ServiceEvent`
   values; when its bound is reached the oldest event is dropped and counted.
+  ``max_events=None`` keeps every event, for a subscriber that must print each
+  state change (restarts are paced by the backoff, so the queue stays small).
 """
 
 from __future__ import annotations
@@ -37,8 +42,12 @@ class LogSubscription:
         *,
         backlog: bool = False,
         max_batch: int | None = None,
+        buffer: int | None = None,
     ) -> None:
+        if buffer is not None and (backlog or max_batch is not None):
+            raise ValueError("a buffered log subscription starts with new lines, whole")
         self._store = store
+        self._tap = store.tap(services, buffer) if buffer is not None else None
         self._loop = loop
         self._unsubscribe = unsubscribe
         self._ready = asyncio.Event()
@@ -63,7 +72,9 @@ class LogSubscription:
             self._closed = True
 
     def read(self) -> tuple[LogLine, ...]:
-        """Take whatever is new right now, without waiting."""
+        """Take whatever is new right now, without waiting (from one thread at a time)."""
+        if self._tap is not None:
+            return self._tap.take()
         batches: list[tuple[LogLine, ...]] = []
         for name, cursor in self._cursors.items():
             lines = self._store.since(name, cursor, self._max_batch)
@@ -76,11 +87,24 @@ class LogSubscription:
             return batches[0]
         return tuple(heapq.merge(*batches, key=lambda line: line.ts))
 
+    async def wait(self) -> bool:
+        """Wait until new lines may be there, without taking them; False once closed.
+
+        For a reader on another thread: it calls :meth:`read` after this returns,
+        and sees every line stored before the wake-up.
+        """
+        if not self._closed:
+            await self._ready.wait()
+            self._ready.clear()
+        return not self._closed
+
     def close(self) -> None:
         """Stop receiving; the iterator ends."""
         if not self._closed:
             self._closed = True
             self._unsubscribe(self)
+            if self._tap is not None:
+                self._store.untap(self._tap)
             self._ready.set()
 
     def __aiter__(self) -> LogSubscription:
@@ -108,7 +132,7 @@ class EventSubscription:
         loop: asyncio.AbstractEventLoop,
         unsubscribe: Callable[[EventSubscription], None],
         *,
-        max_events: int = MAX_EVENTS,
+        max_events: int | None = MAX_EVENTS,
     ) -> None:
         self._loop = loop
         self._unsubscribe = unsubscribe
@@ -127,7 +151,7 @@ class EventSubscription:
             self._closed = True
 
     def _put(self, event: ServiceEvent | None) -> None:
-        if self._queue.qsize() >= self._max:
+        if self._max is not None and self._queue.qsize() >= self._max:
             with contextlib.suppress(asyncio.QueueEmpty):
                 self._queue.get_nowait()
                 self.lost += 1

@@ -26,7 +26,7 @@ from palyra_tui.supervisor.definitions import RuntimeSecrets, define_services, r
 from palyra_tui.supervisor.engine import Engine
 from palyra_tui.supervisor.lock import InstanceLock
 from palyra_tui.supervisor.logbuffer import MIB, LogStore
-from palyra_tui.supervisor.subscriptions import EventSubscription, LogSubscription
+from palyra_tui.supervisor.subscriptions import MAX_EVENTS, EventSubscription, LogSubscription
 from palyra_tui.text import Redactor
 
 T = TypeVar("T")
@@ -182,9 +182,16 @@ class Supervisor:
         return self.store.tail(name, count, stream)
 
     def subscribe_logs(
-        self, services: Iterable[str] | None = None, *, backlog: bool = False
+        self,
+        services: Iterable[str] | None = None,
+        *,
+        backlog: bool = False,
+        buffer: int | None = None,
     ) -> LogSubscription:
-        """Follow logs from the calling loop; ``backlog`` starts with what is retained."""
+        """Follow logs from the calling loop; ``backlog`` starts with what is retained.
+
+        ``buffer=N`` keeps up to N new lines for this subscriber, whatever the ring size.
+        """
         engine = self._require_engine()
         names = tuple(services) if services is not None else self.service_names()
         for name in names:
@@ -195,14 +202,17 @@ class Supervisor:
             asyncio.get_running_loop(),
             engine.remove_log_sink,
             backlog=backlog,
+            buffer=buffer,
         )
         engine.add_log_sink(subscription)
         return subscription
 
-    def subscribe_events(self) -> EventSubscription:
-        """Follow state changes from the calling loop."""
+    def subscribe_events(self, *, max_events: int | None = MAX_EVENTS) -> EventSubscription:
+        """Follow state changes from the calling loop; ``max_events=None`` never drops one."""
         engine = self._require_engine()
-        subscription = EventSubscription(asyncio.get_running_loop(), engine.remove_event_sink)
+        subscription = EventSubscription(
+            asyncio.get_running_loop(), engine.remove_event_sink, max_events=max_events
+        )
         engine.add_event_sink(subscription)
         return subscription
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -11,15 +12,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+import psutil
 import pytest
 
 from tests.conftest import block_until, child, pids_alive
 
 
-def write_config(tmp_path: Path, services: str) -> Path:
+def write_config(tmp_path: Path, services: str, top: str = "") -> Path:
     path = tmp_path / "tui.toml"
     path.write_text(
-        f'state_root = "{tmp_path / "state"}"\n'
+        f'state_root = "{tmp_path / "state"}"\n{top}'
         "[services.gateway]\nenabled = false\n[services.browserd]\nenabled = false\n" + services
     )
     return path
@@ -46,11 +48,13 @@ def reap_commands() -> Iterator[None]:
                 stream.close()
 
 
-def start(config: Path, *args: str) -> subprocess.Popen[str]:
+def start(
+    config: Path, *args: str, stdout: IO[str] | int = subprocess.PIPE
+) -> subprocess.Popen[str]:
     env = {**os.environ, "PALYRA_TUI_CONFIG": str(config)}
     process = subprocess.Popen(
         [sys.executable, "-m", "palyra_tui", "supervise", *args],
-        stdout=subprocess.PIPE,
+        stdout=stdout,
         stderr=subprocess.PIPE,
         text=True,
         env=env,
@@ -238,3 +242,155 @@ def test_sigusr1_is_noted_and_ignored(tmp_path: Path) -> None:
     assert process.poll() is None
     process.send_signal(signal.SIGTERM)
     assert process.wait(30) == 0
+
+
+FLOOD = 50_000
+"""Fits twice in what supervise keeps for stdout (100,000 lines): nothing may be dropped."""
+BIG_FLOOD = 200_000
+"""Twice what supervise keeps for stdout: a stalled stdout must cost lines."""
+FLOOD_LINE = "line {} of the flood, padded to look like a log line of a daemon"
+FLOOD_STATES = ["starting", "running", "stopping", "stopped"]
+FLOOD_STATES_WITHIN_GRACE = ["starting", "stopping", "stopped"]
+"""When the test stops the flood inside its start grace, it never becomes running."""
+
+
+def flood_service(done: Path, count: int = FLOOD) -> str:
+    """A service printing ``count`` lines as fast as it can; ``done`` appears once all are out."""
+    return f"[services.flood]\ncommand = {toml_list(child('flood', str(count), str(done)))}\n"
+
+
+def flood_records(seen: list[dict[str, Any]], stream: str | None = None) -> list[dict[str, Any]]:
+    return [
+        r
+        for r in seen
+        if r["event"] == "log"
+        and r["service"] == "flood"
+        and (stream is None or r["stream"] == stream)
+    ]
+
+
+def states_of(seen: list[dict[str, Any]]) -> dict[str, list[str]]:
+    states: dict[str, list[str]] = {}
+    for record in seen:
+        if record["event"] == "state":
+            states.setdefault(record["service"], []).append(record["state"])
+    return states
+
+
+def test_a_flood_to_a_file_loses_nothing(tmp_path: Path) -> None:
+    """Every line reaches the file, in order, with no gap record and exit code 0.
+
+    The flood fits in what supervise keeps for stdout, so the result does not
+    depend on how the machine schedules the threads; the rate is measured by
+    ``tests/bench/test_bench_supervise_output.py``.
+    """
+    done = tmp_path / "flood-done"
+    config = write_config(tmp_path, flood_service(done))
+    out = tmp_path / "out.jsonl"
+    with out.open("w") as handle:
+        process = start(config, "--logs", stdout=handle)
+    assert block_until(done.exists, 120), "the flood never finished"
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    seen = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r for r in seen if r["event"] == "gap" or "dropped" in r] == []
+    lines = [r["line"] for r in flood_records(seen, "stdout")]
+    assert lines == [FLOOD_LINE.format(index) for index in range(FLOOD)]
+    assert states_of(seen)["flood"] in (FLOOD_STATES, FLOOD_STATES_WITHIN_GRACE)
+    assert (process.returncode, err) == (0, "")
+
+
+def test_state_records_survive_a_flood_stdout_cannot_keep_up_with(tmp_path: Path) -> None:
+    """Stdout is not read while the flood runs and five services exit: every state is kept."""
+    go = tmp_path / "go"
+    done = tmp_path / "flood-done"
+    waiters = [f"waiter{index}" for index in range(5)]
+    config = write_config(
+        tmp_path,
+        flood_service(done)
+        + "".join(
+            f"[services.{name}]\ncommand = {toml_list(child('exit-when', str(go), '3'))}\n"
+            "restart = 'never'\n"
+            for name in waiters
+        ),
+    )
+    process = start(config, "--logs")
+    assert process.stdout is not None
+    seen: list[dict[str, Any]] = []
+    pids: dict[str, int] = {}
+    for record in records(process.stdout):
+        seen.append(record)
+        if record.get("state") == "starting" and record["service"] in waiters:
+            pids[record["service"]] = record["pid"]
+        if len(pids) == len(waiters):
+            break
+    assert block_until(done.exists, 120), "the flood never finished"
+    go.touch()
+    assert block_until(lambda: not any(psutil.pid_exists(pid) for pid in pids.values()))
+    out, err = stop_and_wait(process)
+    seen += [json.loads(line) for line in out.splitlines()]
+    states = states_of(seen)
+    assert states["flood"] in (FLOOD_STATES, FLOOD_STATES_WITHIN_GRACE)
+    for name in waiters:
+        assert states[name] in (["starting", "exited"], ["starting", "running", "exited"])
+    exits = [r for r in seen if r["event"] == "state" and r["state"] == "exited"]
+    assert {r["exit_code"] for r in exits} == {3}
+    gaps = [r for r in seen if r["event"] == "gap"]
+    assert all((r["service"], r["kind"]) == ("flood", "log") for r in gaps), gaps
+    assert process.returncode == (4 if gaps else 0), err
+
+
+def stop_and_wait(process: subprocess.Popen[str]) -> tuple[str, str]:
+    process.send_signal(signal.SIGINT)
+    return process.communicate(timeout=60)
+
+
+def test_a_stalled_stdout_at_shutdown_is_counted_and_fails_the_exit_code(tmp_path: Path) -> None:
+    done = tmp_path / "flood-done"
+    config = write_config(tmp_path, flood_service(done, BIG_FLOOD))
+    process = start(config, "--logs")
+    assert block_until(done.exists, 120), "the flood never finished"
+    process.send_signal(signal.SIGINT)
+    assert process.wait(60) == 1
+    assert process.stdout is not None and process.stderr is not None
+    out, err = process.stdout.read(), process.stderr.read()
+    sentence = re.fullmatch(
+        r"palyra-tui: (.+) were not written \(stdout did not take them within 5 s\)"
+        r"(?:, and ([\d,]+) log lines were dropped because output to stdout fell behind)?\.\n",
+        err,
+    )
+    assert sentence is not None, err
+    unwritten = {
+        kind: int(count.replace(",", ""))
+        for count, kind in re.findall(r"([\d,]+) (log line|state change|gap record)", sentence[1])
+    }
+    dropped = int((sentence[2] or "0").replace(",", ""))
+    assert unwritten["log line"] > 0 and unwritten["state change"] > 0, err
+    complete = [json.loads(line) for line in out.splitlines(keepends=True) if line.endswith("\n")]
+    # Every line of the flood, and the supervisor's notes of its start and end, is on
+    # stdout, reported as not written, or counted in a gap record.
+    written = len(flood_records(complete))
+    assert written + unwritten["log line"] + dropped == BIG_FLOOD + 2, (written, err)
+
+
+def test_gap_records_name_the_service_and_the_kind(tmp_path: Path) -> None:
+    done = tmp_path / "flood-done"
+    config = write_config(tmp_path, flood_service(done, BIG_FLOOD))
+    process = start(config, "--logs")
+    assert block_until(done.exists, 120), "the flood never finished"
+    out, err = stop_and_wait(process)
+    seen = [json.loads(line) for line in out.splitlines()]
+    gaps = [r for r in seen if r["event"] == "gap" or "dropped" in r]
+    assert gaps, "nothing was dropped: the test did not stall stdout long enough"
+    for gap in gaps:
+        assert gap.keys() == {"event", "ts", "service", "kind", "dropped"}, gap
+        assert (gap["event"], gap["service"], gap["kind"]) == ("gap", "flood", "log"), gap
+    dropped = sum(r["dropped"] for r in gaps)
+    assert len(flood_records(seen)) + dropped == BIG_FLOOD + 2, (
+        "the flood and the notes of its start and end"
+    )
+    assert process.returncode == 1
+    assert err == (
+        f"palyra-tui: {dropped:,} log lines were dropped because output to stdout fell "
+        "behind (gap records say where).\n"
+    )

@@ -72,6 +72,48 @@ async def test_a_slow_reader_gets_a_gap_record(
     feed.close()
 
 
+async def test_a_buffered_subscription_keeps_lines_the_ring_could_not(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor
+) -> None:
+    config = config_factory({"flood": {"command": child("flood", "5000")}}, log_lines=100)
+    supervisor = open_supervisor(config)
+    whole = supervisor.subscribe_logs(["flood"], buffer=10_000)
+    short = supervisor.subscribe_logs(["flood"], buffer=1_000)
+    await supervisor.start("flood")
+    assert await eventually(lambda: supervisor.store.counters("flood").total >= 5001)
+    lines = whole.read()
+    assert [line.seq for line in lines] == list(range(1, 5002)), "no gap, nothing missing"
+    kept = short.read()
+    gaps = [line for line in kept if line.is_gap]
+    assert gaps and all(gap.service == "flood" for gap in gaps)
+    assert sum(gap.dropped for gap in gaps) + len(kept) - len(gaps) == 5001
+    whole.close()
+    short.close()
+
+
+async def test_a_flood_wakes_subscribers_before_the_batch_interval_ends(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor
+) -> None:
+    """Lines arriving faster than a ring turns over per interval must not wait for the timer."""
+    config = config_factory({"flood": {"command": child("flood", "5000")}}, log_lines=1000)
+    supervisor = open_supervisor(config, batch_interval=3600)
+    feed = supervisor.subscribe_logs(["flood"])
+    flood_seen = asyncio.Event()
+
+    async def read() -> None:
+        async for batch in feed:
+            if any(line.stream is LogStream.STDOUT for line in batch):
+                flood_seen.set()
+
+    reader = asyncio.create_task(read())
+    try:
+        await supervisor.start("flood")
+        assert await eventually(flood_seen.is_set), "the subscriber was not woken by the flood"
+    finally:
+        feed.close()
+        await reader
+
+
 async def test_a_200_kb_line_is_truncated_and_the_next_line_survives(
     config_factory: ConfigFactory, open_supervisor: OpenSupervisor
 ) -> None:
