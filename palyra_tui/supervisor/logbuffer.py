@@ -97,11 +97,14 @@ class LogStore:
     def _append(
         self, service: str, lines: Sequence[LogLine], bytes_read: int, truncated: int, hidden: int
     ) -> None:
+        every = lines
         if len(lines) > self.capacity:
             lines = lines[-self.capacity :]
         costs = line_costs(lines) if lines else []
         with self._lock:
             ring = self._rings[service]
+            for tap in self._taps:
+                tap.push(service, every)
             if lines:
                 added = sum(costs)
                 pushed_out = len(ring.lines) + len(lines) - self.capacity
@@ -113,9 +116,7 @@ class LogStore:
                 ring.held += added
                 self._held += added
                 self._rotate(ring)
-                self.appended += len(lines)
-                for tap in self._taps:
-                    tap.push(service, lines)
+            self.appended += len(every)
             ring.truncated += truncated
             ring.hidden += hidden
             ring.bytes_read += bytes_read
