@@ -1,4 +1,8 @@
-"""``palyra-tui supervise``: the supervisor in the foreground, JSON lines on stdout.
+"""``palyra-tui supervise``: the runtime host in the foreground, JSON lines on stdout.
+
+It serves the runtime host's socket like ``palyra-tui host``, so that a
+service manager can run it and every ``palyra-tui`` attaches to it;
+``palyra-tui down`` stops it like a stop signal.
 
 Every state change becomes one JSON object on its own line
 (``{"event": "state", "ts", "service", "state", "pid", …}``); with ``--logs``
@@ -15,11 +19,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from functools import partial
 
 from palyra_tui.cli.exits import EXIT_ERROR, EXIT_OK, INTERRUPTED, say
 from palyra_tui.cli.output import JsonLinesWriter, OutputReport, RecordCounts, write_within
 from palyra_tui.cli.records import RecordKind, initial_line, signal_line, state_line
 from palyra_tui.config import Config
+from palyra_tui.errors import PalyraError
+from palyra_tui.host.main import RuntimeHost
 from palyra_tui.supervisor import Supervisor
 from palyra_tui.supervisor.subscriptions import LogSubscription
 
@@ -75,8 +82,13 @@ async def run_supervise(
         return 128 + signal.Signals[received[0]]
     log_feed = supervisor.subscribe_logs(buffer=BUFFERED_LINES) if logs else None
     writer = JsonLinesWriter(out, log_feed.read if log_feed is not None else None)
+    host = RuntimeHost(config)
     try:
-        await _supervise(supervisor, writer, log_feed, received, stop)
+        try:
+            await host.serve(supervisor, partial(_down, received, stop))
+        except PalyraError as error:
+            say(f"the runtime host's socket is not served: {error}")
+        await _supervise(supervisor, writer, log_feed, received, stop, host)
     finally:
         report = await asyncio.to_thread(writer.close, close_timeout)
         if log_feed is not None:
@@ -93,6 +105,7 @@ async def _supervise(
     log_feed: LogSubscription | None,
     received: list[str],
     stop: asyncio.Event,
+    host: RuntimeHost,
 ) -> None:
     loop = asyncio.get_running_loop()
     for signum in IGNORED_SIGNALS:
@@ -120,6 +133,7 @@ async def _supervise(
         await supervisor.stop_all(f"stopped: palyra-tui received {received[0]}")
     finally:
         _remove_signal_handlers(loop)
+        await host.stop_serving()
         await supervisor.aclose()
         events.close()
         with contextlib.suppress(asyncio.CancelledError):
@@ -128,6 +142,12 @@ async def _supervise(
             log_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await log_task
+
+
+def _down(received: list[str], stop: asyncio.Event) -> None:
+    """``palyra-tui down`` stops the foreground host as a stop signal would."""
+    received.append("a request from palyra-tui down")
+    stop.set()
 
 
 def _remove_signal_handlers(loop: asyncio.AbstractEventLoop) -> None:

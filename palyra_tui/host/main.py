@@ -62,6 +62,13 @@ class RuntimeHost:
         supervisor = Supervisor(self.config)
         await asyncio.to_thread(supervisor.open)
         self.supervisor = supervisor
+        await self.serve(supervisor, lambda: self.request_stop("stopped: palyra-tui down"))
+        await supervisor.start_all()
+
+    async def serve(self, supervisor: Supervisor, on_shutdown: Callable[[], None]) -> None:
+        """Serve the runtime over ``supervisor`` (already open) on the host socket;
+        ``on_shutdown`` is what ``palyra-tui down`` asks for."""
+        self.supervisor = supervisor
         identity = ClientIdentity(
             admin_token=supervisor.tokens.admin_token,
             principal=self.config.runtime.principal,
@@ -74,14 +81,11 @@ class RuntimeHost:
             clock=self.clock,
             interval=self.options.interval,
         )
-        self._service = RuntimeService(
-            self.runtime, lambda: self.request_stop("stopped: palyra-tui down")
-        )
+        self._service = RuntimeService(self.runtime, on_shutdown)
         self.server = HostServer(self.config.state_root, clock=self.clock)
         self._service.register(self.server)
         await self.server.start()
         await self.runtime.open()
-        await supervisor.start_all()
 
     async def run(self, on_ready: Callable[[], None] | None = None) -> None:
         """Open, serve until asked to stop, then close everything."""
@@ -106,14 +110,18 @@ class RuntimeHost:
         if supervisor is not None:
             with contextlib.suppress(Exception):
                 await supervisor.stop_all(self.reason or "stopped: the runtime host stopped")
+        await self.stop_serving()
+        if supervisor is not None:
+            await supervisor.aclose()
+
+    async def stop_serving(self) -> None:
+        """End the runs clients started, the runtime's feeds and the socket."""
         if self._service is not None:
             await self._service.drain()
         if self.runtime is not None:
             await self.runtime.close()
         if self.server is not None:
             await self.server.stop()
-        if supervisor is not None:
-            await supervisor.aclose()
 
     def _on_signal(self, signum: int) -> None:
         self.request_stop(f"stopped: the runtime host received {signal.Signals(signum).name}")

@@ -194,3 +194,43 @@ async def test_down_stops_services_that_ignore_sigterm(host: StartHost) -> None:
     assert stopped is not None and stopped.host_pid == started.pid
     assert pids_alive([*pids, started.pid]) == []
     assert await stop_host(started.config, 5) is None
+
+
+async def test_supervise_is_a_host_in_the_foreground(tmp_path: Path) -> None:
+    """A service manager runs ``supervise``: it keeps its JSON lines, and UIs attach to it."""
+    import json
+    import subprocess
+    import sys
+
+    path = write_config(tmp_path)
+    config = load_config(path)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "palyra_tui",
+        "supervise",
+        "--config",
+        str(path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert process.stdout is not None
+        while True:
+            record = json.loads(await process.stdout.readline())
+            if record.get("service") == "gateway" and record.get("state") == "running":
+                break
+        runtime = await attach(config)
+        try:
+            assert running(runtime, "gateway") == record["pid"]
+        finally:
+            await runtime.close()
+        stopped = await stop_host(config, 60)
+        assert stopped is not None and stopped.host_pid == process.pid
+        rest = [json.loads(line) for line in (await process.stdout.read()).splitlines()]
+        assert any(r.get("service") == "gateway" and r.get("state") == "stopped" for r in rest)
+        assert await process.wait() == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
