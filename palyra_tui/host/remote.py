@@ -113,7 +113,8 @@ class SocketRuntime:
         self._synced = asyncio.Event()
         self._follow = asyncio.get_running_loop().create_task(self._follow_host())
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._synced.wait(), ATTACH_TIMEOUT)
+            async with asyncio.timeout(ATTACH_TIMEOUT):
+                await self._synced.wait()
         if self.lost:
             raise HostError(self.lost)
 

@@ -123,6 +123,7 @@ class LocalRuntime:
         self._feeds: list[_Feed] = []
         self._wake: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._closing = False
 
     # Lifecycle -------------------------------------------------------------------
 
@@ -139,6 +140,7 @@ class LocalRuntime:
 
     async def close(self) -> None:
         """Stop following, end every feed, close the gateway clients (the services go on)."""
+        self._closing = True
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
@@ -282,9 +284,10 @@ class LocalRuntime:
         events = self.supervisor.subscribe_events()
         iterator = aiter(events)
         try:
-            while True:
+            while not self._closing:
                 try:
-                    event = await asyncio.wait_for(anext(iterator), self.interval)
+                    async with asyncio.timeout(self.interval):
+                        event = await anext(iterator)
                 except TimeoutError:
                     self._services_changed()
                     continue
@@ -302,7 +305,7 @@ class LocalRuntime:
             await asyncio.to_thread(preload)
         collect = self._collect or SnapshotCollector(self.supervisor, self.link, self.clock).collect
         assert self._wake is not None
-        while True:
+        while not self._closing:
             try:
                 collected = await collect()
             except Exception:  # a collector bug must not end the runtime's gateway view
@@ -312,9 +315,8 @@ class LocalRuntime:
             self._publish_snapshot(snapshot)
             waiting = snapshot.connection is not ConnectionState.CONNECTED
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._wake.wait(), self.interval / 4 if waiting else self.interval
-                )
+                async with asyncio.timeout(self.interval / 4 if waiting else self.interval):
+                    await self._wake.wait()
             self._wake.clear()
 
     def _services_changed(self) -> None:

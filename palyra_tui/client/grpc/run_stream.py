@@ -291,7 +291,8 @@ class RunConversation:
         if limit is None:
             return await self._inbox.get()
         try:
-            return await asyncio.wait_for(self._inbox.get(), limit)
+            async with asyncio.timeout(limit):
+                return await self._inbox.get()
         except TimeoutError:
             await self.close()
             raise DeadlineExceeded(silence.format(target=self._target, seconds=limit)) from None
@@ -351,7 +352,8 @@ class RunConversation:
                 raise map_rpc_error(self._status.unmasked(error), self._target) from None
             except (asyncio.InvalidStateError, grpc.aio.UsageError):
                 with contextlib.suppress(TimeoutError, grpc.aio.AioRpcError):
-                    await asyncio.wait_for(call.code(), FINAL_STATUS_WAIT)
+                    async with asyncio.timeout(FINAL_STATUS_WAIT):
+                        await call.code()
                     self._status.record(call)
                 if self._status.failed:
                     raise map_rpc_error(self._status.error(), self._target) from None
