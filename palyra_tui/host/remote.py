@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import replace
 
 from palyra_tui.client.errors import ClientError
-from palyra_tui.errors import HostError, PalyraError, SupervisorError
+from palyra_tui.errors import HostDisconnected, HostError, PalyraError, SupervisorError
 from palyra_tui.host import wire
 from palyra_tui.host.client import HostClient
 from palyra_tui.models import LogLine, LogStream, SupervisorSnapshot
 from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
 from palyra_tui.state.chat import ChatItem
+from palyra_tui.state.feeds import Feed, Subscribers
 from palyra_tui.state.runtime_api import (
     ChatChanged,
     ClientsChanged,
@@ -36,32 +36,6 @@ from palyra_tui.state.runtime_api import (
 )
 
 ATTACH_TIMEOUT = 10.0
-
-
-class _Feed:
-    """One local subscriber's messages."""
-
-    def __init__(self, owner: SocketRuntime) -> None:
-        self._items: deque[RuntimeMessage] = deque()
-        self._ready = asyncio.Event()
-        self._closed = False
-        self._owner = owner
-
-    def push(self, message: RuntimeMessage) -> None:
-        self._items.append(message)
-        self._ready.set()
-
-    async def __aiter__(self) -> AsyncIterator[RuntimeMessage]:
-        while not (self._closed and not self._items):
-            await self._ready.wait()
-            self._ready.clear()
-            while self._items:
-                yield self._items.popleft()
-
-    def close(self) -> None:
-        self._closed = True
-        self._ready.set()
-        self._owner._forget(self)
 
 
 class _LogFeed:
@@ -96,7 +70,7 @@ class SocketRuntime:
         self.client = client
         self._view = RuntimeView()
         self._names: tuple[str, ...] = ()
-        self._feeds: list[_Feed] = []
+        self._subscribers = Subscribers()
         self._follow: asyncio.Task[None] | None = None
         self._synced: asyncio.Event | None = None
         self.lost = ""
@@ -124,8 +98,7 @@ class SocketRuntime:
             follow.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await follow
-        for feed in list(self._feeds):
-            feed.close()
+        self._subscribers.close()
         await self.client.close()
 
     async def _follow_host(self) -> None:
@@ -135,6 +108,8 @@ class SocketRuntime:
                 self._receive(envelope.message)
                 self._synced.set()
             self._lose("the runtime host ended the link")
+        except HostDisconnected:
+            self._lose("the runtime host went away (it stopped, or was killed)")
         except HostError as error:
             self._lose(str(error))
         finally:
@@ -172,22 +147,15 @@ class SocketRuntime:
             self._push(LinkChanged(False, reason))
 
     def _push(self, message: RuntimeMessage) -> None:
-        for feed in self._feeds:
-            feed.push(message)
-
-    def _forget(self, feed: _Feed) -> None:
-        with contextlib.suppress(ValueError):
-            self._feeds.remove(feed)
+        self._subscribers.push(message)
 
     # Reads -------------------------------------------------------------------------
 
     def view(self) -> RuntimeView:
         return self._view
 
-    def subscribe(self) -> _Feed:
-        feed = _Feed(self)
-        self._feeds.append(feed)
-        return feed
+    def subscribe(self) -> Feed:
+        return self._subscribers.subscribe()
 
     async def transcript(self, session_id: str) -> tuple[ChatItem, ...]:
         reply = await self.client.call(wire.TRANSCRIPT, wire.SessionRequest(session_id), wire.Items)

@@ -14,8 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 
 from palyra_tui.client.identity import ClientIdentity
@@ -25,6 +24,7 @@ from palyra_tui.models.clock import Clock, SystemClock
 from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
 from palyra_tui.state.chat import ChatItem
 from palyra_tui.state.collector import SnapshotCollector
+from palyra_tui.state.feeds import Feed, Subscribers
 from palyra_tui.state.gateway_link import GatewayLink, preload
 from palyra_tui.state.inbox import merge
 from palyra_tui.state.runs import RunManager
@@ -48,41 +48,6 @@ from palyra_tui.supervisor.api import LogFeed
 from palyra_tui.supervisor.logbuffer import MIB
 
 log = logging.getLogger(__name__)
-
-
-class _Feed:
-    """One subscriber's messages, on the runtime's loop."""
-
-    def __init__(self, on_close: Callable[[_Feed], None]) -> None:
-        self._items: deque[RuntimeMessage] = deque()
-        self._ready = asyncio.Event()
-        self._closed = False
-        self._on_close = on_close
-
-    def push(self, message: RuntimeMessage) -> None:
-        self._items.append(message)
-        self._ready.set()
-
-    @property
-    def backlog(self) -> int:
-        """Messages pushed and not yet read."""
-        return len(self._items)
-
-    def clear(self) -> None:
-        """Forget what was not read (the reader takes the whole view instead)."""
-        self._items.clear()
-
-    async def __aiter__(self) -> AsyncIterator[RuntimeMessage]:
-        while not self._closed:
-            await self._ready.wait()
-            self._ready.clear()
-            while self._items:
-                yield self._items.popleft()
-
-    def close(self) -> None:
-        self._closed = True
-        self._ready.set()
-        self._on_close(self)
 
 
 class LocalRuntime:
@@ -120,7 +85,7 @@ class LocalRuntime:
         self._grpc_target = ""
         self._decisions: dict[str, tuple[ApprovalAnswer, float]] = {}
         self._published: dict[str, tuple[ChatItem, ...]] = {}
-        self._feeds: list[_Feed] = []
+        self._subscribers = Subscribers()
         self._wake: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._closing = False
@@ -147,8 +112,7 @@ class LocalRuntime:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        for feed in list(self._feeds):
-            feed.close()
+        self._subscribers.close()
         await self.link.close()
 
     # Reads -------------------------------------------------------------------------
@@ -156,10 +120,8 @@ class LocalRuntime:
     def view(self) -> RuntimeView:
         return self._view
 
-    def subscribe(self) -> _Feed:
-        feed = _Feed(self._unsubscribe)
-        self._feeds.append(feed)
-        return feed
+    def subscribe(self) -> Feed:
+        return self._subscribers.subscribe()
 
     async def transcript(self, session_id: str) -> tuple[ChatItem, ...]:
         return tuple(self.runs.transcript(session_id).items)
@@ -365,12 +327,7 @@ class LocalRuntime:
         self._push(RunFinished(session_id, summary))
 
     def _push(self, message: RuntimeMessage) -> None:
-        for feed in self._feeds:
-            feed.push(message)
-
-    def _unsubscribe(self, feed: _Feed) -> None:
-        with contextlib.suppress(ValueError):
-            self._feeds.remove(feed)
+        self._subscribers.push(message)
 
 
 def _implements_the_api(runtime: LocalRuntime) -> RuntimeApi:

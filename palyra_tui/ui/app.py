@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 from collections import deque
 from collections.abc import Iterable
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -45,7 +46,7 @@ from palyra_tui.state.runtime_api import (
     SnapshotChanged,
     TranscriptChanged,
 )
-from palyra_tui.state.snapshot import AppSnapshot
+from palyra_tui.state.snapshot import AppSnapshot, ConnectionState
 from palyra_tui.text import sanitize_line
 from palyra_tui.ui import notify
 from palyra_tui.ui.keyguard import KeyGuard
@@ -227,6 +228,16 @@ class PalyraApp(App[None]):
                 self.run_worker(self.open_transcript(session_id), exit_on_error=False)
             return
         self.link_lost = change.reason
+        self.startup_error = f"runtime host lost: {change.reason}"
+        if self.snapshot is not None:
+            self.snapshot = replace(
+                self.snapshot,
+                connection=ConnectionState.OFFLINE,
+                gateway_health=None,
+                approvals=(),
+            )
+        self.inbox = ()
+        self.clients = 0
         self.notify(f"runtime host lost: {change.reason}", severity="error", markup=False)
         self.push_screen(
             ConfirmScreen(

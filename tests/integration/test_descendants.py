@@ -16,6 +16,8 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from palyra_tui.config import Config
 from palyra_tui.models import ServiceState
 from palyra_tui.supervisor import Supervisor
@@ -70,7 +72,9 @@ async def test_restarts_do_not_stack_daemons(
     assert pids_alive(daemon_pids(pid_file)) == []
 
 
-def test_sigterm_of_supervise_stops_daemons(tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL])
+def test_daemons_end_when_supervise_ends(tmp_path: Path, signum: int) -> None:
+    """SIGTERM stops them in order; after SIGKILL the watchdog finds them by pidfd and mark."""
     pid_file = tmp_path / "daemons"
     config = write_command_config(
         tmp_path,
@@ -80,25 +84,10 @@ def test_sigterm_of_supervise_stops_daemons(tmp_path: Path) -> None:
     assert process.stdout is not None
     wait_for(records(process.stdout), "spawner", "running", [])
     assert block_until(lambda: len(daemon_pids(pid_file)) == 1)
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(30) == 0
-    assert pids_alive(daemon_pids(pid_file)) == []
-
-
-def test_sigkill_of_supervise_kills_daemons(tmp_path: Path) -> None:
-    pid_file = tmp_path / "daemons"
-    config = write_command_config(
-        tmp_path,
-        f"[services.spawner]\ncommand = {toml_list(child('daemonize', str(pid_file)))}\n",
-    )
-    process = start(config)
-    assert process.stdout is not None
-    wait_for(records(process.stdout), "spawner", "running", [])
-    assert block_until(lambda: len(daemon_pids(pid_file)) == 1)
-    process.kill()
-    process.wait(10)
+    process.send_signal(signum)
+    process.wait(30)
     assert block_until(lambda: pids_alive(daemon_pids(pid_file)) == []), (
-        "a daemonized grandchild survived palyra-tui's SIGKILL"
+        f"a daemonized grandchild survived palyra-tui's {signal.Signals(signum).name}"
     )
 
 

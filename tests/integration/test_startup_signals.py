@@ -1,7 +1,9 @@
 """Ctrl-C before palyra-tui is up: one sentence and exit code 130, never a traceback.
 
 A config file that is a FIFO holds start-up still at a known point (reading the
-config) until the test lets it go, so the signal lands there every time.
+config).  The signal is sent there, then the writer closes: a signal that
+arrived just before the blocking read began is only run by Python once the
+read returns, and the kernel has it pending before the end of file is seen.
 """
 
 from __future__ import annotations
@@ -61,9 +63,12 @@ def test_ctrl_c_while_reading_the_config(fifo_config: Path, command: list[str]) 
     writer = writer_once_read(fifo_config, process)
     try:
         process.send_signal(signal.SIGINT)
+        os.close(writer)
+        writer = -1
         out, err = process.communicate(timeout=DEADLINE)
     finally:
-        os.close(writer)
+        if writer >= 0:
+            os.close(writer)
         if process.poll() is None:
             process.kill()
             process.communicate()

@@ -8,6 +8,7 @@ from palyra_tui.models.clock import ManualClock
 from palyra_tui.state.runtime_api import ClientsChanged, LinkChanged
 from palyra_tui.ui.app import DETACHED, RESTART_HOST, STOPPED, PalyraApp
 from palyra_tui.ui.screens.confirm import ConfirmScreen
+from palyra_tui.ui.widgets.process_table import ProcessTable
 from palyra_tui.ui.widgets.status_bar import StatusBar
 from tests.snapshots.fixed import NOW, FixedRuntime, fixed_app, fixed_runtime
 from tests.ui.conftest import HUMAN_PAUSE, advance, until
@@ -68,6 +69,10 @@ async def test_a_lost_host_is_said_and_a_new_one_offered() -> None:
         fixed_runtime(app).push(LinkChanged(False, "the runtime host closed the connection"))
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert "runtime host lost: the runtime host closed" in status(app)
+        assert status(app).startswith(" offline ") and "host · " not in status(app)
+        table = app.main.query_one(ProcessTable)
+        assert table.row_count == 0, "no service is shown as running once the host is gone"
+        assert app.inbox == ()
         advance(app, HUMAN_PAUSE)
         await pilot.press("y")
         await until(pilot, lambda: not app.is_running)
