@@ -100,19 +100,23 @@ class RuntimeHost:
                 on_ready()
             await self._stop.wait()
         finally:
-            for signum in (*STOP_SIGNALS, signal.SIGHUP):
-                loop.remove_signal_handler(signum)
-            await self.close()
+            try:
+                await self.close()
+            finally:
+                for signum in (*STOP_SIGNALS, signal.SIGHUP):
+                    loop.remove_signal_handler(signum)
 
     async def close(self) -> None:
         """Services first (the gateway last), then runs, the socket and the lock."""
         supervisor = self.supervisor
-        if supervisor is not None:
-            with contextlib.suppress(Exception):
-                await supervisor.stop_all(self.reason or "stopped: the runtime host stopped")
-        await self.stop_serving()
-        if supervisor is not None:
-            await supervisor.aclose()
+        try:
+            if supervisor is not None:
+                with contextlib.suppress(Exception):
+                    await supervisor.stop_all(self.reason or "stopped: the runtime host stopped")
+            await self.stop_serving()
+        finally:
+            if supervisor is not None:
+                await supervisor.aclose()
 
     async def stop_serving(self) -> None:
         """End the runs clients started, the runtime's feeds and the socket."""
@@ -124,4 +128,7 @@ class RuntimeHost:
             await self.server.stop()
 
     def _on_signal(self, signum: int) -> None:
+        """The first stop signal stops everything in order; the next one kills now."""
+        if self._stop.is_set() and self.supervisor is not None:
+            self.supervisor.kill_now()
         self.request_stop(f"stopped: the runtime host received {signal.Signals(signum).name}")

@@ -36,6 +36,8 @@ from palyra_tui.state.runtime_api import (
 )
 
 ATTACH_TIMEOUT = 10.0
+COMMAND_DEADLINE = 3600.0
+"""Seconds a service command may take (stops wait for every service's stop timeout)."""
 
 
 class _LogFeed:
@@ -182,8 +184,13 @@ class SocketRuntime:
     # Services -----------------------------------------------------------------------
 
     async def _command(self, verb: wire.Verb, name: str = "", reason: str = "") -> None:
+        """A stop may take each service's ``stop_timeout``, in waves: no short deadline.
+        The host finishes the command even if this call ends first."""
         outcome = await self.client.call(
-            wire.SERVICE_COMMAND, wire.ServiceCommand(verb, name, reason), wire.Outcome, None
+            wire.SERVICE_COMMAND,
+            wire.ServiceCommand(verb, name, reason),
+            wire.Outcome,
+            COMMAND_DEADLINE,
         )
         _raise(outcome)
 

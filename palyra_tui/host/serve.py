@@ -77,15 +77,14 @@ class RuntimeService:
         return wire.Lines(await self.runtime.tail(request.name, request.count, request.stream))
 
     async def _subscribe(self, _: wire.Empty) -> AsyncIterator[wire.Envelope]:
-        feed = self.runtime.subscribe()
+        feed = self.runtime.subscribe(MAX_BEHIND)
         self.runtime.set_clients(self.runtime.view().clients + 1)
         try:
             yield wire.Envelope(wire.Resync(self.runtime.view()))
             async for message in feed:
-                if feed.backlog > MAX_BEHIND:
-                    feed.clear()
+                if feed.behind:
+                    feed.behind = False
                     yield wire.Envelope(wire.Resync(self.runtime.view(), behind=True))
-                    continue
                 yield wire.Envelope(message)
         finally:
             feed.close()
@@ -103,7 +102,7 @@ class RuntimeService:
 
     async def _service_command(self, command: wire.ServiceCommand) -> wire.Outcome:
         runtime = self.runtime
-        actions: dict[wire.Verb, Callable[[], Awaitable[None]]] = {
+        actions: dict[wire.Verb, Callable[[], Coroutine[Any, Any, None]]] = {
             wire.Verb.START: lambda: runtime.start(command.name),
             wire.Verb.STOP: lambda: runtime.stop(command.name),
             wire.Verb.RESTART: lambda: runtime.restart(command.name),
@@ -112,7 +111,7 @@ class RuntimeService:
             wire.Verb.START_ALL: runtime.start_all,
             wire.Verb.STOP_ALL: lambda: runtime.stop_all(command.reason or "stopped by operator"),
         }
-        return await _outcome(actions[command.verb]())
+        return await _outcome(asyncio.shield(self._own(actions[command.verb]())))
 
     async def _refresh(self, _: wire.Empty) -> wire.Outcome:
         self.runtime.refresh()
@@ -150,7 +149,9 @@ class RuntimeService:
 
     async def _decide(self, request: wire.DecideRequest) -> wire.Outcome:
         try:
-            await self.runtime.decide(request.approval_id, request.answer)
+            await asyncio.shield(
+                self._own(self.runtime.decide(request.approval_id, request.answer))
+            )
         except DecisionRefused as error:
             return wire.Outcome(wire.Failure.DECISION_REFUSED, str(error))
         except DecisionError as error:
@@ -163,16 +164,21 @@ class RuntimeService:
         self._on_shutdown()
         return wire.Outcome()
 
-    def _own(self, work: Coroutine[Any, Any, None]) -> None:
-        """Run ``work`` as the host's, past the call that asked for it."""
+    def _own(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Run ``work`` as the host's, past the call that asked for it: a client that
+        detaches, or whose deadline passes, cancels its call, never the work."""
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._finished)
+        return task
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("a run started by a client failed", exc_info=task.exception())
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None and not isinstance(error, (PalyraError, DecisionError)):
+            log.error("work a client started failed", exc_info=error)
 
 
 async def _outcome(action: Awaitable[None]) -> wire.Outcome:

@@ -1,8 +1,9 @@
 """Subscribers of a runtime's messages: one queue each, filled by one fan-out.
 
 A runtime pushes each message to every subscriber from its own loop; each
-subscriber reads its queue in order.  Nothing here drops a message: a host
-that must bound what a slow client holds checks :attr:`Feed.backlog`.
+subscriber reads its queue in order.  A feed drops messages only when
+given a limit, and then says so (:attr:`Feed.behind`), so that its reader takes
+the whole view again.
 """
 
 from __future__ import annotations
@@ -18,24 +19,22 @@ from palyra_tui.state.runtime_api import RuntimeMessage
 class Feed:
     """One subscriber's messages, in order, until :meth:`close`."""
 
-    def __init__(self, on_close: Callable[[Feed], None]) -> None:
+    def __init__(self, on_close: Callable[[Feed], None], limit: int | None = None) -> None:
         self._items: deque[RuntimeMessage] = deque()
         self._ready = asyncio.Event()
         self._closed = False
         self._on_close = on_close
+        self._limit = limit
+        self.behind = False
+        """Set when unread messages passed ``limit`` and were forgotten: the reader must
+        take the whole view again (it clears this)."""
 
     def push(self, message: RuntimeMessage) -> None:
+        if self._limit is not None and len(self._items) >= self._limit:
+            self._items.clear()
+            self.behind = True
         self._items.append(message)
         self._ready.set()
-
-    @property
-    def backlog(self) -> int:
-        """Messages pushed and not yet read."""
-        return len(self._items)
-
-    def clear(self) -> None:
-        """Forget what was not read (the reader takes the whole view instead)."""
-        self._items.clear()
 
     async def __aiter__(self) -> AsyncIterator[RuntimeMessage]:
         while not (self._closed and not self._items):
@@ -56,9 +55,10 @@ class Subscribers:
     def __init__(self) -> None:
         self._feeds: list[Feed] = []
 
-    def subscribe(self) -> Feed:
-        """A new feed that gets every message pushed from now on."""
-        feed = Feed(self._forget)
+    def subscribe(self, limit: int | None = None) -> Feed:
+        """A new feed that gets every message pushed from now on (at most ``limit``
+        unread, after which it starts again from :attr:`Feed.behind`)."""
+        feed = Feed(self._forget, limit)
         self._feeds.append(feed)
         return feed
 

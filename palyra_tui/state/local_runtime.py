@@ -17,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 
+from palyra_tui.client.errors import ClientError
 from palyra_tui.client.identity import ClientIdentity
 from palyra_tui.config import RuntimeConfig
 from palyra_tui.models import LogLine, LogStream, SupervisorSnapshot
@@ -120,8 +121,8 @@ class LocalRuntime:
     def view(self) -> RuntimeView:
         return self._view
 
-    def subscribe(self) -> Feed:
-        return self._subscribers.subscribe()
+    def subscribe(self, limit: int | None = None) -> Feed:
+        return self._subscribers.subscribe(limit)
 
     async def transcript(self, session_id: str) -> tuple[ChatItem, ...]:
         return tuple(self.runs.transcript(session_id).items)
@@ -234,7 +235,9 @@ class LocalRuntime:
             await self.runs.decide(entry, answer, self._view.dashboard_url)
         except DecisionRefused:
             raise
-        except BaseException:
+        except (DecisionError, ClientError):
+            # Not sent: another client may decide. A cancelled call keeps the record:
+            # its decision may have gone out.
             del self._decisions[approval_id]
             raise
 

@@ -111,6 +111,8 @@ class Engine:
         """Adopt orphaned descendants, start the watchdog, describe disabled services."""
         self.lineage.subreaper = become_subreaper()
         self.reaper.start(self.lineage.instance)
+        if self.reaper.pid is not None:
+            self.lineage.own(self.reaper.pid)
         for service in self.services.values():
             if not service.definition.enabled:
                 service.reason = service.definition.disabled_reason
@@ -228,9 +230,9 @@ class Engine:
     async def _sample(self, leaders: dict[int, str]) -> None:
         try:
             samples = await asyncio.to_thread(self._sampler.sample, tuple(leaders))
-            exclude = (self.reaper.pid,) if self.reaper.pid is not None else ()
-            fresh = await asyncio.to_thread(self.lineage.scan, leaders, exclude)
+            fresh, ended = await asyncio.to_thread(self.lineage.scan, leaders)
             self.reaper.watch_processes(fresh)
+            self.reaper.forget_processes(ended)
         finally:
             self._sampling = False
         for service in self.services.values():

@@ -144,32 +144,13 @@ def kill_tracked(process: Tracked, signum: int = signal.SIGKILL) -> bool:
         os.close(pidfd)
 
 
-def reap_adopted(processes: Iterable[Tracked]) -> set[Tracked]:
-    """Collect the exit of dead descendants adopted by this process; returns those reaped.
-
-    Only a zombie whose parent is this process and whose start time matches is
-    waited for, so the exit status of a child someone else spawned is never taken.
-    """
-    me = os.getpid()
-    reaped: set[Tracked] = set()
-    for process in processes:
-        entry = read_entry(process.pid)
-        if entry is None or entry.start != process.start:
-            reaped.add(process)
-            continue
-        if not entry.zombie or entry.ppid != me:
-            continue
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(process.pid, os.WNOHANG)
-        reaped.add(process)
-    return reaped
-
-
 class LineageTracker:
     """Which processes belong to which start of a service (thread-safe, blocking reads).
 
     ``scan`` runs with the periodic stats sample; ``sweep`` runs when a
     service's main process has exited, to find everything it left behind.
+    Both also collect the exit of every orphan this subreaper adopted that has
+    died, seen or not, so that none stays a zombie.
     """
 
     def __init__(self, instance: str) -> None:
@@ -177,29 +158,50 @@ class LineageTracker:
         self.subreaper = False
         self._lock = threading.Lock()
         self._known: dict[str, set[Tracked]] = {}
+        self._own: set[int] = set()
 
-    def scan(self, leaders: dict[int, str], exclude: Iterable[int] = ()) -> list[Tracked]:
-        """Record the descendants of each running start; returns the ones seen first now."""
+    def own(self, pid: int) -> None:
+        """``pid`` is a child the supervisor waits for itself (a service's main process,
+        the watchdog): never reap it here."""
+        with self._lock:
+            self._own.add(pid)
+
+    def disown(self, pid: int) -> None:
+        """``pid`` was reaped by its owner."""
+        with self._lock:
+            self._own.discard(pid)
+
+    def scan(self, leaders: dict[int, str]) -> tuple[list[Tracked], set[Tracked]]:
+        """Record the descendants of each running start; returns the ones seen first now
+        and the ones that have ended since the last look."""
         table = process_table()
-        found = self._attribute(table, leaders, set(exclude))
+        with self._lock:
+            own = set(self._own)
+        found = self._attribute(table, leaders, own)
+        _reap_orphans(table, own)
         fresh: list[Tracked] = []
+        ended: set[Tracked] = set()
         with self._lock:
             for mark, processes in found.items():
                 known = self._known.setdefault(mark, set())
                 fresh.extend(processes - known)
                 known |= processes
             for known in self._known.values():
-                known -= reap_adopted(p for p in known if _ended(table, p))
-        return fresh
+                gone = {p for p in known if _ended(table, p)}
+                known -= gone
+                ended |= gone
+        return fresh, ended
 
-    def sweep(self, mark: str, exclude: Iterable[int] = ()) -> set[Tracked]:
+    def sweep(self, mark: str) -> set[Tracked]:
         """Every live process of the start ``mark``; its main process has ended."""
         table = process_table()
-        found = self._attribute(table, {}, set(exclude)).get(mark, set())
+        with self._lock:
+            own = set(self._own)
+        found = self._attribute(table, {}, own).get(mark, set())
+        _reap_orphans(table, own)
         with self._lock:
             known = self._known.setdefault(mark, set())
             known |= found
-            known -= reap_adopted(p for p in known if _ended(table, p))
             return {p for p in known if not _ended(table, p)}
 
     def known(self) -> set[Tracked]:
@@ -213,7 +215,7 @@ class LineageTracker:
             return self._known.pop(mark, set())
 
     def _attribute(
-        self, table: dict[int, ProcEntry], leaders: dict[int, str], exclude: set[int]
+        self, table: dict[int, ProcEntry], leaders: dict[int, str], own: set[int]
     ) -> dict[str, set[Tracked]]:
         found: dict[str, set[Tracked]] = {}
         me = os.getpid()
@@ -222,7 +224,7 @@ class LineageTracker:
             found.setdefault(mark, set()).update(_tracked(table, below))
         prefix = self.instance + ":"
         for entry in table.values():
-            if entry.ppid != me or entry.zombie or entry.pid in leaders or entry.pid in exclude:
+            if entry.ppid != me or entry.zombie or entry.pid in leaders or entry.pid in own:
                 continue
             adopted_mark = mark_of(entry.pid)
             if adopted_mark is None or not adopted_mark.startswith(prefix):
@@ -230,6 +232,22 @@ class LineageTracker:
             below = descendants(table, [entry.pid]) | {entry.pid}
             found.setdefault(adopted_mark, set()).update(_tracked(table, below))
         return found
+
+
+def _reap_orphans(table: dict[int, ProcEntry], own: set[int]) -> None:
+    """Collect dead children of this process that nobody here waits for.
+
+    An adopted orphan is never in this process's own process group: a service
+    runs in a group of its own, and a daemon that left it made another.  Other
+    children of this process (started by other code in it) stay in its group
+    unless they were given a session of their own, so their exit stays theirs.
+    """
+    me = os.getpid()
+    group = os.getpgrp()
+    for entry in table.values():
+        if entry.zombie and entry.ppid == me and entry.pid not in own and entry.pgid != group:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(entry.pid, os.WNOHANG)
 
 
 def _tracked(table: dict[int, ProcEntry], pids: Iterable[int]) -> set[Tracked]:

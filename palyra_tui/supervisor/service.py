@@ -233,6 +233,7 @@ class ManagedService:
         self.mark = mark
         self.ended = None
         self.spawn_error = ""
+        hooks.lineage.own(child.pid)
         hooks.reaper.watch(child.pgid)
         child.release()
         self.started_at = hooks.clock.time()
@@ -329,6 +330,7 @@ class ManagedService:
         child = self.child
         if child is None:
             return
+        hooks.lineage.disown(child.pid)
         for timer in (self._kill_timer, self._grace_timer):
             if timer is not None:
                 timer.cancel()
@@ -391,11 +393,27 @@ class ManagedService:
         """
         hooks = self.hooks
         deadline = hooks.loop.time() + GROUP_GRACE
-        exclude = (hooks.reaper.pid,) if hooks.reaper.pid is not None else ()
         reported: set[int] = set()
+        try:
+            await self._kill_leftovers(child, mark, deadline, reported)
+        finally:
+            hooks.reaper.forget(child.pgid)
+            hooks.reaper.forget_processes(hooks.lineage.forget(mark))
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+
+    async def _kill_leftovers(
+        self,
+        child: Child,
+        mark: str,
+        deadline: float,
+        reported: set[int],
+    ) -> None:
+        hooks = self.hooks
         while True:
             members = await asyncio.to_thread(group_members, child.pgid)
-            strays = await asyncio.to_thread(hooks.lineage.sweep, mark, exclude)
+            strays = await asyncio.to_thread(hooks.lineage.sweep, mark)
             if not members and not strays:
                 break
             pids = sorted(set(members) | {stray.pid for stray in strays})
@@ -411,15 +429,12 @@ class ManagedService:
                     f"{_pids(sorted(outside))}",
                     LogLevel.WARN,
                 )
-            child.signal_group(signal.SIGKILL)
+            if members:
+                # The group id cannot be reused while one of its members lives.
+                child.signal_group(signal.SIGKILL)
             for stray in strays:
                 kill_tracked(stray)
             await asyncio.sleep(0.01)
-        hooks.reaper.forget(child.pgid)
-        hooks.reaper.forget_processes(hooks.lineage.forget(mark))
-        for waiter in waiters:
-            if not waiter.done():
-                waiter.set_result(None)
 
     def _note(self, text: str, level: LogLevel) -> None:
         self.writer.note(self.hooks.clock.time(), text, level)

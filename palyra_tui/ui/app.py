@@ -9,6 +9,7 @@ screens watch), and the notices.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections import deque
 from collections.abc import Iterable
@@ -62,6 +63,8 @@ from palyra_tui.ui.widgets.status_bar import Notice, StatusFacts
 NOTICE_HISTORY = 50
 TYPING_HINT_EVERY = 5.0
 """Seconds between two notices that keys were taken for typed text."""
+HOST_STOP_WAIT = 300.0
+"""Seconds F10 waits for the runtime host to stop every service and exit."""
 RESTART_HOST = 75
 """The app's return code when the operator asked for a new runtime host."""
 CRASH_STATES = frozenset({ServiceState.BACKOFF, ServiceState.FAILED, ServiceState.EXITED})
@@ -139,6 +142,11 @@ class PalyraApp(App[None]):
         """What the runtime's transcripts hold, for the sessions this UI opened."""
         self._known_approvals: set[str] = set()
         self._exiting = False
+        self._panes_mounting = False
+        """The hidden panes mount once the runtime is open: they read its service names
+        and log budgets."""
+        self._host_gone: asyncio.Event | None = None
+        """Set once the host this app asked to stop has gone."""
 
     # Lifecycle ---------------------------------------------------------------
 
@@ -175,7 +183,6 @@ class PalyraApp(App[None]):
         self.follow_runtime()
         if self._start_services:
             self.run_worker(self.runtime.start_all(), group="start", exit_on_error=False)
-        self.call_after_refresh(self.main.mount_panes)
 
     async def on_unmount(self) -> None:
         self._exiting = True
@@ -191,6 +198,10 @@ class PalyraApp(App[None]):
             except PalyraError as error:
                 self._apply(LinkChanged(False, str(error)))
                 return
+            finally:
+                if not self._panes_mounting:
+                    self._panes_mounting = True
+                    self.call_after_refresh(self.main.mount_panes)
             view = self.runtime.view()
             self._apply(SnapshotChanged(view.snapshot, view.dashboard_url))
             self._apply(InboxChanged(view.inbox))
@@ -223,6 +234,9 @@ class PalyraApp(App[None]):
             self._link_changed(message)
 
     def _link_changed(self, change: LinkChanged) -> None:
+        if self._host_gone is not None and not change.connected:
+            self._host_gone.set()
+            return
         if change.connected:
             for session_id in list(self.transcripts):
                 self.run_worker(self.open_transcript(session_id), exit_on_error=False)
@@ -480,7 +494,7 @@ class PalyraApp(App[None]):
         In-process, the services this program started stop with it, after a question."""
         if self.attached:
             self._exiting = True
-            self.outcome = DETACHED
+            self.outcome = HOST_LOST if self.link_lost else DETACHED
             self.exit()
             return
         running = [
@@ -538,7 +552,17 @@ class PalyraApp(App[None]):
         """Stop every service cleanly (and a runtime host with them), then leave."""
         self._exiting = True
         if self.attached:
-            await self.runtime.shutdown()
+            self._host_gone = asyncio.Event()
+            try:
+                await self.runtime.shutdown()
+                async with asyncio.timeout(HOST_STOP_WAIT):
+                    await self._host_gone.wait()
+            except (PalyraError, TimeoutError) as error:
+                self._exiting = False
+                self._host_gone = None
+                reason = str(error) or f"it did not stop within {HOST_STOP_WAIT:g} s"
+                self.notify(f"the runtime host was not stopped: {reason}", severity="error")
+                return
             self.outcome = STOPPED
         elif self.owns_services:
             await self.runtime.stop_all("stopped: palyra-tui quit")
@@ -550,3 +574,4 @@ DETACHED = (
     "`palyra-tui` attaches again; `palyra-tui down` stops them."
 )
 STOPPED = "palyra-tui stopped the runtime host and every service."
+HOST_LOST = "the runtime host is gone, and its services with it: `palyra-tui` starts a new one."

@@ -39,6 +39,7 @@ from palyra_tui.state.runtime_api import (
     ChatChanged,
     ChatView,
     InboxChanged,
+    LinkChanged,
     RuntimeApi,
     RuntimeMessage,
     RuntimeView,
@@ -321,6 +322,7 @@ class FixedRuntime:
 
     async def shutdown(self) -> None:
         await self._command("shutdown")
+        self.push(LinkChanged(False, "the runtime host stopped"))
 
     async def new_session(self) -> SessionSummary:
         return SessionSummary(session_id="01JQ7P4NQ2T7K5XG0C9M3E8NEW", title="chat 12:00")

@@ -20,6 +20,7 @@ from textual.widgets import OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from palyra_tui.client.errors import ClientError
+from palyra_tui.errors import PalyraError
 from palyra_tui.models.gateway import SessionSummary
 from palyra_tui.state.chat import (
     AnswerItem,
@@ -192,17 +193,16 @@ class ChatPane(ControlPane):
         self._chat_changed()
         if self.control.snapshot is not None:
             self._show_sessions(self._sessions(self.control.snapshot))
-        self.run_worker(self._load(session_id), group="chat-history")
+        self.run_worker(self._load(session_id), group="chat-history", exit_on_error=False)
 
     async def _load(self, session_id: str) -> None:
         """Mirror the session's transcript; fill an empty one from the gateway's record."""
-        items = await self.control.open_transcript(session_id)
-        self.transcript_changed(session_id)
-        if items:
-            return
         try:
-            await self.control.runtime.load_history(session_id)
-        except ClientError as error:
+            items = await self.control.open_transcript(session_id)
+            self.transcript_changed(session_id)
+            if not items:
+                await self.control.runtime.load_history(session_id)
+        except PalyraError as error:
             self.app.notify(f"history not loaded: {error}", severity="warning", markup=False)
 
     @staticmethod

@@ -83,7 +83,6 @@ class LogsPane(ControlPane):
 
     def on_mount(self) -> None:
         self._fetched: tuple[str, tuple[LogLine, ...]] = ("", ())
-        self._services = self.control.runtime.service_names()
         self.query_one("#filter", Input).display = False
         self.feed_logs()
         self._show_title()
@@ -223,7 +222,7 @@ class LogsPane(ControlPane):
 
     def _cycle_service(self, step: int) -> None:
         view = self.query_one(LogView)
-        choices: list[str | None] = [None, *self._services]
+        choices: list[str | None] = [None, *self.control.runtime.service_names()]
         index = choices.index(view.current_filter.service)
         self._apply(replace(view.current_filter, service=choices[(index + step) % len(choices)]))
 
