@@ -30,7 +30,8 @@ def _minimal() -> Pty:
 
 def _ours(tmp_path: Path, flood_rate: int = 0) -> Pty:
     config = _config(tmp_path, flood_rate)
-    return Pty([sys.executable, "-m", "palyra_tui", "--config", str(config)], _env())
+    argv = [sys.executable, "-m", "palyra_tui", "--config", str(config)]
+    return Pty(argv, _env(), host_config=config)
 
 
 def _first_frame_ms(term: Pty) -> float:

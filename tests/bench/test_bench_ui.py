@@ -39,7 +39,15 @@ FLOOD = (
 class Pty:
     """A process on a pseudo-terminal, with every byte it writes recorded."""
 
-    def __init__(self, argv: list[str], env: dict[str, str], size: tuple[int, int] = (120, 40)):
+    def __init__(
+        self,
+        argv: list[str],
+        env: dict[str, str],
+        size: tuple[int, int] = (120, 40),
+        host_config: Path | None = None,
+    ):
+        self.host_config = host_config
+        """The config of the runtime host this UI attached to: stopped on close."""
         master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
         self.started = time.monotonic()
@@ -96,6 +104,9 @@ class Pty:
                 self.process.kill()
                 self.process.wait()
         os.close(self.master)
+        if self.host_config is not None:
+            down = [sys.executable, "-m", "palyra_tui", "down", "--config", str(self.host_config)]
+            subprocess.run(down, capture_output=True, timeout=120, check=False)
 
 
 def _env() -> dict[str, str]:
@@ -141,7 +152,8 @@ command = {toml_list([sys.executable, str(script), str(flood_rate)])}
 
 def _tui(tmp_path: Path, flood_rate: int = 0) -> Pty:
     config = _config(tmp_path, flood_rate)
-    return Pty([sys.executable, "-m", "palyra_tui", "--config", str(config)], _env())
+    argv = [sys.executable, "-m", "palyra_tui", "--config", str(config)]
+    return Pty(argv, _env(), host_config=config)
 
 
 def test_time_to_first_frame_and_live_health(tmp_path: Path) -> None:
