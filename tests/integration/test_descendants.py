@@ -21,7 +21,7 @@ import pytest
 from palyra_tui.config import Config
 from palyra_tui.models import ServiceState
 from palyra_tui.supervisor import Supervisor
-from tests.conftest import block_until, child, eventually, next_state, pids_alive
+from tests.conftest import block_until, child, eventually, next_state, pids_alive, wait_for_output
 from tests.integration.test_supervise_command import records, start, toml_list, wait_for
 from tests.integration.test_supervise_command import write_config as write_command_config
 
@@ -70,6 +70,32 @@ async def test_restarts_do_not_stack_daemons(
         await supervisor.start("spawner")
     await supervisor.stop("spawner")
     assert pids_alive(daemon_pids(pid_file)) == []
+
+
+def adopted_zombies() -> list[int]:
+    """Dead children of this process outside its process group: orphans it adopted."""
+    me, group, found = os.getpid(), os.getpgrp(), []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{name}/stat").read_bytes()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        if fields[0] == b"Z" and int(fields[1]) == me and int(fields[2]) != group:
+            found.append(int(name))
+    return found
+
+
+async def test_orphans_that_die_unseen_are_reaped(
+    config_factory: ConfigFactory, open_supervisor: OpenSupervisor
+) -> None:
+    config = config_factory({"spawner": {"command": child("orphans", "30")}})
+    supervisor = open_supervisor(config, stats_interval=0.2)
+    await supervisor.start("spawner")
+    await wait_for_output(supervisor, "spawner", "orphaned")
+    assert await eventually(lambda: adopted_zombies() == []), adopted_zombies()
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL])
