@@ -75,6 +75,7 @@ class SocketRuntime:
         self._subscribers = Subscribers()
         self._follow: asyncio.Task[None] | None = None
         self._synced: asyncio.Event | None = None
+        self._asks: set[asyncio.Task[None]] = set()
         self.lost = ""
         """Why the link to the host ended ("" while it holds)."""
 
@@ -217,7 +218,9 @@ class SocketRuntime:
             with contextlib.suppress(HostError):
                 await self.client.call(wire.REFRESH, wire.Empty(), wire.Outcome)
 
-        asyncio.get_running_loop().create_task(ask())
+        task = asyncio.get_running_loop().create_task(ask())
+        self._asks.add(task)
+        task.add_done_callback(self._asks.discard)
 
     async def shutdown(self) -> None:
         """Ask the host to stop every service and exit."""
