@@ -233,6 +233,7 @@ class FixedRuntime:
         self.sent: list[str] = []
         self.refuse = False
         """Service commands fail with PalyraError while True."""
+        self.log_subscriptions = 0
 
     # Changing the fixed data -----------------------------------------------------
 
@@ -289,6 +290,7 @@ class FixedRuntime:
     def subscribe_logs(
         self, services: Iterable[str] | None = None, *, backlog: bool = False
     ) -> _LogFeed:
+        self.log_subscriptions += 1
         return _LogFeed(LINES)
 
     def services(self) -> SupervisorSnapshot:

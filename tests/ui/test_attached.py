@@ -85,3 +85,17 @@ async def test_the_status_bar_counts_attached_clients() -> None:
         await until(pilot, lambda: app.snapshot is not None)
         fixed_runtime(app).push(ClientsChanged(2))
         await until(pilot, lambda: "host · 2 clients" in status(app))
+
+
+async def test_logs_are_followed_only_once_the_logs_pane_is_shown() -> None:
+    """Attached over a socket, following every service's backlog costs memory and CPU."""
+    app = fixed_app(attached=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.main.mounted_pane("logs") is not None)
+        await pilot.pause()
+        assert fixed_runtime(app).log_subscriptions == 0
+        await pilot.press("f2")
+        await until(pilot, lambda: fixed_runtime(app).log_subscriptions == 1)
+        await pilot.press("f1", "f2")
+        await pilot.pause()
+        assert fixed_runtime(app).log_subscriptions == 1

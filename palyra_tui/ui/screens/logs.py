@@ -83,14 +83,19 @@ class LogsPane(ControlPane):
 
     def on_mount(self) -> None:
         self._fetched: tuple[str, tuple[LogLine, ...]] = ("", ())
+        self._following = False
         self.query_one("#filter", Input).display = False
-        self.feed_logs()
         self._show_title()
 
     def focus_first(self) -> None:
         self.query_one(LogView).focus()
 
     def on_shown(self) -> None:
+        """The logs are followed from the first time the pane is shown, starting with
+        the retained backlog: an operator who never opens Logs pays nothing for them."""
+        if not self._following:
+            self._following = True
+            self.feed_logs()
         self._show_title()
 
     def feed_logs(self) -> None:
