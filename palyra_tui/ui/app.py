@@ -493,9 +493,7 @@ class PalyraApp(App[None]):
         """Attached to a runtime host, quitting detaches at once and the services go on.
         In-process, the services this program started stop with it, after a question."""
         if self.attached:
-            self._exiting = True
-            self.outcome = HOST_LOST if self.link_lost else DETACHED
-            self.exit()
+            self._detach()
             return
         running = [
             s.name
@@ -520,6 +518,29 @@ class PalyraApp(App[None]):
             ),
             self._quit_confirmed,
         )
+
+    def _detach(self) -> None:
+        """Leave at once; composer text lives only in this view, so losing it asks first."""
+        chat = self.main.mounted_pane("chat")
+        typed = chat.unsent_texts() if isinstance(chat, ChatPane) else 0
+        if typed:
+            self.push_screen(
+                ConfirmScreen(
+                    f"Detach?\n{typed} session{'s' if typed != 1 else ''} with text typed in "
+                    "the composer: it is not sent, and it is lost when this view ends.",
+                    clock=self.clock,
+                    confirm="Detach",
+                ),
+                self._detach_confirmed,
+            )
+            return
+        self._detach_confirmed(True)
+
+    def _detach_confirmed(self, confirmed: bool | None) -> None:
+        if confirmed:
+            self._exiting = True
+            self.outcome = HOST_LOST if self.link_lost else DETACHED
+            self.exit()
 
     def action_stop_runtime(self) -> None:
         """Stop every service and the runtime host, then quit (asks first)."""

@@ -7,10 +7,11 @@ from textual.widgets import Static
 from palyra_tui.models.clock import ManualClock
 from palyra_tui.state.runtime_api import ClientsChanged, LinkChanged
 from palyra_tui.ui.app import DETACHED, RESTART_HOST, STOPPED, PalyraApp
+from palyra_tui.ui.screens.chat import ChatPane, Composer
 from palyra_tui.ui.screens.confirm import ConfirmScreen
 from palyra_tui.ui.widgets.process_table import ProcessTable
 from palyra_tui.ui.widgets.status_bar import StatusBar
-from tests.snapshots.fixed import NOW, FixedRuntime, fixed_app, fixed_runtime
+from tests.snapshots.fixed import NOW, SESSION, FixedRuntime, fixed_app, fixed_runtime
 from tests.ui.conftest import HUMAN_PAUSE, advance, until
 
 SIZE = (100, 30)
@@ -29,6 +30,30 @@ async def test_q_detaches_at_once_and_stops_nothing() -> None:
         await until(pilot, lambda: not app.is_running)
     assert app.outcome == DETACHED and "palyra-tui down" in app.outcome
     assert fixed_runtime(app).calls == []
+
+
+async def test_detaching_with_typed_text_asks_first() -> None:
+    app = fixed_app(attached=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.snapshot is not None)
+        await pilot.press("f3")
+        chat = app.pane
+        assert isinstance(chat, ChatPane)
+        await until(pilot, lambda: chat.session_id == SESSION)
+        await pilot.press(*"half a thought")
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        question = str(app.screen.query_one(".question", Static).render())
+        assert "1 session with text typed" in question
+        await pilot.press("escape")
+        assert app.is_running
+        assert chat.query_one(Composer).text == "half a thought"
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        advance(app, HUMAN_PAUSE)
+        await pilot.press("y")
+        await until(pilot, lambda: not app.is_running)
+    assert app.outcome == DETACHED
 
 
 async def test_quitting_an_in_process_runtime_still_asks_before_stopping() -> None:
