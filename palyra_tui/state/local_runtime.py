@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 
-from palyra_tui.client.errors import ClientError
+from palyra_tui.client.errors import ClientError, GatewayUnreachable
 from palyra_tui.client.identity import ClientIdentity
 from palyra_tui.config import RuntimeConfig
 from palyra_tui.models import LogLine, LogStream, SupervisorSnapshot
@@ -179,8 +179,6 @@ class LocalRuntime:
     # Chat ---------------------------------------------------------------------------
 
     async def new_session(self) -> SessionSummary:
-        from palyra_tui.client.errors import GatewayUnreachable
-
         if not self._grpc_target:
             raise GatewayUnreachable("the gateway is not reachable")
         session = await self.runs.new_session(self._grpc_target)
@@ -314,12 +312,8 @@ class LocalRuntime:
     def _transcript_changed(self, session_id: str) -> None:
         items = tuple(self.runs.transcript(session_id).items)
         before = self._published.get(session_id, ())
-        start = 0
-        for start, (old, new) in enumerate(zip(before, items, strict=False)):  # noqa: B007
-            if old is not new:
-                break
-        else:
-            start = min(len(before), len(items))
+        pairs = enumerate(zip(before, items, strict=False))
+        start = next((i for i, (old, new) in pairs if old is not new), min(len(before), len(items)))
         self._published[session_id] = items
         if start < len(items) or len(items) != len(before):
             self._push(TranscriptChanged(session_id, start, items[start:], len(items)))
