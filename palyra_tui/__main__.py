@@ -59,31 +59,46 @@ def _report(error: BaseException) -> int:
 
 def _tui(demo: bool, config_path: object) -> int:
     """The control center; ``demo`` runs it over the reference daemons in a throw-away
-    state root, removed when it quits."""
-    import shutil
-    import tempfile
+    state root, removed when it quits.
+
+    Attaching imports neither the supervisor nor the gateway clients: they live
+    in the host, and loading them would only delay the first frame.
+    """
     from pathlib import Path
 
-    from palyra_tui.cli.demo import demo_config, demo_environ
     from palyra_tui.config import load_config
     from palyra_tui.errors import ConfigError
-    from palyra_tui.ui.launch import run_tui, startup_reason
 
     path = config_path if isinstance(config_path, Path) else None
     try:
         config = load_config(path) if path is not None or not demo else None
     except ConfigError as error:
+        from palyra_tui.ui.launch import run_tui, startup_reason
+
         return run_tui(None, startup_error=startup_reason(error))
     if demo:
-        root = Path(tempfile.mkdtemp(prefix="palyra-demo-"))
-        try:
-            return run_tui(demo_config(root, base=config), environ=demo_environ())
-        finally:
-            shutil.rmtree(root, ignore_errors=True)
+        return _demo(config)
     assert config is not None
     from palyra_tui.ui.attach import run_attached
 
     return run_attached(config, path)
+
+
+def _demo(base: object) -> int:
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from palyra_tui.cli.demo import demo_config, demo_environ
+    from palyra_tui.config import Config
+    from palyra_tui.ui.launch import run_tui
+
+    root = Path(tempfile.mkdtemp(prefix="palyra-demo-"))
+    try:
+        config = base if isinstance(base, Config) else None
+        return run_tui(demo_config(root, base=config), environ=demo_environ())
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,11 @@ would let other users list the state root.
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
+
+from palyra_tui.errors import StateRootUnusable
 
 PRIVATE_DIR = 0o700
 
@@ -32,3 +35,29 @@ def private_dir(path: Path) -> Path:
             continue
         os.chmod(directory, PRIVATE_DIR)
     return path
+
+
+def unusable(root: Path, exc: OSError) -> StateRootUnusable:
+    """One sentence saying why ``root`` cannot hold palyra-tui's directory."""
+    where = exc.filename if exc.filename is not None else root
+    culprit = _not_a_directory(root)
+    reasons = {
+        errno.ENOTDIR: "it is not a directory"
+        if culprit == root
+        else f"{culprit} is not a directory",
+        errno.EROFS: "it is on a read-only file system",
+        errno.EACCES: f"permission denied on {where}",
+        errno.EPERM: f"permission denied on {where}",
+        errno.ENOSPC: "no space is left on its device",
+        errno.EDQUOT: "the disk quota is exceeded",
+    }
+    reason = reasons.get(exc.errno or 0, f"{exc.strerror or exc} ({where})")
+    return StateRootUnusable(f"cannot use the state root {root}: {reason}")
+
+
+def _not_a_directory(root: Path) -> Path:
+    """The first existing path on the way to ``root/tui`` that is not a directory."""
+    for path in (*reversed(root.parents), root, root / "tui"):
+        if path.exists() and not path.is_dir():
+            return path
+    return root

@@ -18,11 +18,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from palyra_tui.config import Config
-from palyra_tui.config.dirs import private_dir
+from palyra_tui.config.dirs import private_dir, unusable
 from palyra_tui.errors import HostError, HostNotRunning
 from palyra_tui.host.client import HostClient
 from palyra_tui.host.protocol import ClientInfo, HostInfo
-from palyra_tui.supervisor.lock import unusable
 
 _STARTED: dict[int, subprocess.Popen[bytes]] = {}
 """Hosts this process started: kept, so that their exit can be read while they run."""

@@ -22,6 +22,7 @@ from palyra_tui.client.identity import ClientIdentity
 from palyra_tui.config import RuntimeConfig
 from palyra_tui.models import LogLine, LogStream, SupervisorSnapshot
 from palyra_tui.models.clock import Clock, SystemClock
+from palyra_tui.models.feeds import LogFeed
 from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
 from palyra_tui.state.chat import ChatItem
 from palyra_tui.state.collector import SnapshotCollector
@@ -45,7 +46,6 @@ from palyra_tui.state.runtime_api import (
 )
 from palyra_tui.state.snapshot import AppSnapshot, ConnectionState
 from palyra_tui.supervisor import Supervisor
-from palyra_tui.supervisor.api import LogFeed
 from palyra_tui.supervisor.logbuffer import MIB
 
 log = logging.getLogger(__name__)

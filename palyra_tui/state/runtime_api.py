@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from palyra_tui.models import LogLine, LogStream, ServiceEvent, SupervisorSnapshot
+from palyra_tui.models.feeds import LogFeed
 from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
 from palyra_tui.state.chat import ChatItem
 from palyra_tui.state.drafts import OfflineDraft
 from palyra_tui.state.inbox import InboxEntry
 from palyra_tui.state.snapshot import AppSnapshot
-from palyra_tui.supervisor.api import LogFeed
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,8 @@ should depend on.
 """
 
 from palyra_tui.models.clock import Clock, ManualClock, SystemClock
-from palyra_tui.supervisor.api import EventFeed, LogFeed, SupervisorApi
+from palyra_tui.models.feeds import EventFeed, LogFeed
+from palyra_tui.supervisor.api import SupervisorApi
 from palyra_tui.supervisor.backoff import backoff_delay
 from palyra_tui.supervisor.definitions import RuntimeSecrets
 from palyra_tui.supervisor.supervisor import Supervisor

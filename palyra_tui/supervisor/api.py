@@ -7,30 +7,11 @@ callers changing.  Every method is safe to call from any event loop.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from typing import Protocol
 
-from palyra_tui.models import LogLine, LogStream, ServiceEvent, SupervisorSnapshot
-
-
-class LogFeed(Protocol):
-    """Batches of new log lines (with gap records where lines were lost)."""
-
-    def __aiter__(self) -> AsyncIterator[tuple[LogLine, ...]]: ...
-
-    def close(self) -> None:
-        """Stop the feed."""
-        ...
-
-
-class EventFeed(Protocol):
-    """State changes of services, in order."""
-
-    def __aiter__(self) -> AsyncIterator[ServiceEvent]: ...
-
-    def close(self) -> None:
-        """Stop the feed."""
-        ...
+from palyra_tui.models import LogLine, LogStream, SupervisorSnapshot
+from palyra_tui.models.feeds import EventFeed, LogFeed
 
 
 class SupervisorApi(Protocol):

@@ -18,7 +18,6 @@ from palyra_tui.host.launcher import ensure_host
 from palyra_tui.host.protocol import ClientInfo
 from palyra_tui.host.remote import SocketRuntime
 from palyra_tui.ui.app import RESTART_HOST, PalyraApp
-from palyra_tui.ui.launch import run_tui, startup_reason
 
 
 def run_attached(config: Config, config_path: Path | None) -> int:
@@ -26,10 +25,8 @@ def run_attached(config: Config, config_path: Path | None) -> int:
     while True:
         try:
             asyncio.run(ensure_host(config, config_path))
-        except HostError as error:
-            return run_tui(None, startup_error=f"no runtime host: {error}")
         except PalyraError as error:
-            return run_tui(None, startup_error=startup_reason(error))
+            return _show_startup_error(error)
         client = HostClient.for_state_root(config.state_root, client=ClientInfo.current("ui"))
         app = PalyraApp(SocketRuntime(client), attached=True, owns_services=False)
         app.run()
@@ -38,3 +35,15 @@ def run_attached(config: Config, config_path: Path | None) -> int:
         if app.outcome:
             print(app.outcome, file=sys.stderr)
         return 0
+
+
+def _show_startup_error(error: PalyraError) -> int:
+    """The control center over an idle runtime, saying why no host could be reached.
+
+    Imported here: an embedded supervisor is what attaching exists to avoid loading.
+    """
+    from palyra_tui.ui.launch import run_tui, startup_reason
+
+    if isinstance(error, HostError):
+        return run_tui(None, startup_error=f"no runtime host: {error}")
+    return run_tui(None, startup_error=startup_reason(error))

@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.strip import Strip
 
 from palyra_tui.models import LogLine, LogStream, ServiceKind, ServiceSnapshot, ServiceState
 from palyra_tui.state.log_filter import MAX_LINES, LogFilter
 from palyra_tui.state.snapshot import ConnectionState, OverallStatus
 from palyra_tui.ui.screens.health import describe_service
 from palyra_tui.ui.widgets.log_view import LogView
-from palyra_tui.ui.widgets.process_table import duration, latency_label
+from palyra_tui.ui.widgets.process_table import ProcessTable, duration, latency_label
 from palyra_tui.ui.widgets.status_bar import StatusFacts, status_text
 from palyra_tui.ui.widgets.steady import SteadyStatic
 
@@ -156,3 +157,51 @@ def test_service_detail_and_status_error_show_hostile_text_inert() -> None:
     assert (
         "\x1b" not in bar.plain and "\n" not in bar.plain and "[@click=app.quit]x[/]" in bar.plain
     )
+
+
+class _Lines(ProcessTable):
+    """Records which lines the compositor asked for."""
+
+    drawn: list[int]
+
+    def render_line(self, y: int) -> Strip:
+        self.drawn.append(y)
+        return super().render_line(y)
+
+
+def _service(name: str, state: ServiceState, pid: int | None) -> ServiceSnapshot:
+    return ServiceSnapshot(
+        name=name, kind=ServiceKind.CUSTOM, state=state, desired=True, pid=pid, started_at=0.0
+    )
+
+
+async def test_the_process_table_redraws_only_the_line_that_changed() -> None:
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield _Lines(id="table")
+
+    app = Host()
+    async with app.run_test(size=(90, 12)) as pilot:
+        table = app.query_one(_Lines)
+        table.drawn = []
+        running = tuple(
+            _service(name, ServiceState.RUNNING, 100 + index)
+            for index, name in enumerate(("gateway", "browserd", "node_host"))
+        )
+        table.show(running, 30.0)
+        await pilot.pause()
+        assert table.drawn, "the first show draws the table"
+        table.drawn = []
+        table.show(running, 30.4)
+        await pilot.pause()
+        assert table.drawn == [], "nothing visible changed: nothing is drawn"
+        table.show((running[0], _service("browserd", ServiceState.STOPPED, None), running[2]), 30.8)
+        await pilot.pause()
+        assert set(table.drawn) == {2}, "only browserd's line (under the header) is drawn"
+        table.drawn = []
+        table.focus()
+        await pilot.pause()
+        table.drawn = []
+        await pilot.press("down")
+        assert table.selected_service == "browserd"
+        assert set(table.drawn) <= {1, 2}, "moving the cursor draws the two lines it touched"

@@ -42,7 +42,7 @@ async def test_health_screen_shows_live_services(demo_app: PalyraApp) -> None:
         screen = demo_app.pane
         assert isinstance(screen, HealthPane)
         table = screen.query_one(ProcessTable)
-        assert [key.value for key in table.rows] == ["gateway", "browserd", "node_host"]
+        assert table.names == ("gateway", "browserd", "node_host")
         await until(pilot, lambda: table.get_cell("gateway", "health").plain.startswith("ok "))
         facts = str(screen.query_one("#facts", Static).render())
         assert "HEALTHY" in facts and "palyra-tui-sim" in facts

@@ -12,7 +12,7 @@ from palyra_tui.models import (
     ServiceSnapshot,
     ServiceState,
 )
-from palyra_tui.ui.widgets.process_table import COLUMNS, row_cells
+from palyra_tui.ui.widgets.process_table import COLUMNS, Steady, row_cells
 
 NOW = 2_000_000_000.0
 
@@ -39,6 +39,17 @@ def extreme(state: ServiceState, **changes: object) -> ServiceSnapshot:
     return ServiceSnapshot(**fields)  # type: ignore[arg-type]
 
 
+def cells_of(service: ServiceSnapshot) -> tuple[object, ...]:
+    """The row as measured, with no figure held still."""
+    stats = service.stats
+    return row_cells(
+        service,
+        NOW,
+        cpu=stats.cpu_percent if stats is not None else None,
+        latency_ms=service.health.latency_ms,
+    )
+
+
 @pytest.mark.parametrize("state", list(ServiceState))
 @pytest.mark.parametrize("rss", [0, 1023 * 1024, 999 * 1024**2 + 1, 1000 * 1024**2, 5 * 1024**4])
 def test_every_cell_fits_its_column(state: ServiceState, rss: int) -> None:
@@ -48,7 +59,7 @@ def test_every_cell_fits_its_column(state: ServiceState, rss: int) -> None:
         extreme(state, held=False, stats=stats),
         extreme(state, health=HealthStatus(HealthState.HEALTHY, latency_ms=4_321.0)),
     ):
-        cells = row_cells(service, NOW)
+        cells = cells_of(service)
         for (key, _, width), cell in zip(COLUMNS[1:], cells[1:], strict=True):
             assert cell.cell_len <= width, f"{key} cell {cell.plain!r} is cut at {width}"
 
@@ -57,7 +68,7 @@ def test_rst_shows_the_restart_count_and_nothing_else() -> None:
     service = extreme(
         ServiceState.BACKOFF, restarts=3, attempt=2, held=False, next_attempt_at=NOW + 8
     )
-    cells = dict(zip((key for key, _, _ in COLUMNS), row_cells(service, NOW), strict=True))
+    cells = dict(zip((key for key, _, _ in COLUMNS), cells_of(service), strict=True))
     assert cells["restarts"].plain == "3"
     assert cells["next"].plain == "8s"
     assert cells["state"].plain == "backoff"
@@ -65,6 +76,16 @@ def test_rst_shows_the_restart_count_and_nothing_else() -> None:
 
 def test_held_restarts_show_in_the_next_column() -> None:
     service = extreme(ServiceState.RUNNING, next_attempt_at=None)
-    cells = dict(zip((key for key, _, _ in COLUMNS), row_cells(service, NOW), strict=True))
+    cells = dict(zip((key for key, _, _ in COLUMNS), cells_of(service), strict=True))
     assert cells["state"].plain == "running"
     assert cells["next"].plain == "held"
+
+
+def test_a_jittering_figure_holds_still_until_it_really_moves() -> None:
+    cpu = Steady(absolute=0.5, relative=0.05)
+    shown = [cpu("gateway", value) for value in (0.2, 0.4, 0.0, 0.6, 0.8, 0.4, 1.2, 40.0, 41.5)]
+    assert shown == [0.2, 0.2, 0.2, 0.2, 0.8, 0.8, 0.8, 40.0, 40.0]
+    assert cpu("gateway", 43.0) == 43.0, "a move of more than 5 % of the figure shows"
+    assert cpu("gateway", None) is None
+    assert cpu("gateway", 0.3) == 0.3, "a figure that went away starts afresh"
+    assert cpu("browserd", 7.0) == 7.0, "each service holds its own figure"

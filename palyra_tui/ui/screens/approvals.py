@@ -106,7 +106,8 @@ class ApprovalsPane(ControlPane):
             cells = _cells(entry, now)
             if approval_id in table.rows:
                 for column, cell in zip(("risk", "tool", "wait"), cells, strict=True):
-                    table.update_cell(approval_id, column, cell)
+                    if table.get_cell(approval_id, column) != cell:
+                        table.update_cell(approval_id, column, cell)
             else:
                 table.add_row(*cells, key=approval_id)
         self._read &= set(entries)
@@ -121,8 +122,12 @@ class ApprovalsPane(ControlPane):
         table = self.query_one("#inbox", DataTable)
         now = self.control.clock.time()
         for entry in self.control.inbox:
-            if entry.approval_id in table.rows:
-                table.update_cell(entry.approval_id, "wait", _cells(entry, now)[2])
+            wait = _cells(entry, now)[2]
+            if (
+                entry.approval_id in table.rows
+                and table.get_cell(entry.approval_id, "wait") != wait
+            ):
+                table.update_cell(entry.approval_id, "wait", wait)
         self._show_detail()
 
     def selected(self) -> InboxEntry | None:

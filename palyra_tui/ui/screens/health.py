@@ -9,7 +9,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import DataTable
 
 from palyra_tui.errors import PalyraError
 from palyra_tui.models import LogStream, ServiceSnapshot, ServiceState
@@ -72,7 +71,7 @@ class HealthPane(ControlPane):
         self.query_one(ProcessTable).show(self._services(snapshot), self.control.clock.time())
         self._show_detail()
 
-    def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+    def on_process_table_highlighted(self, _event: ProcessTable.Highlighted) -> None:
         self._show_detail()
 
     def _tick(self) -> None:

@@ -1,16 +1,29 @@
-"""The services table of the Health screen, updated by row key (cursor and scroll survive).
+"""The services table of the Health screen: one line per service, redrawn line by line.
 
 Every cell fits its column at any value (a cut cell such as ``3 (#`` says
 nothing): counts are capped, sizes change unit, and the held flag lives in
 the Next column, where it answers "when does it start again?".
+
+The table draws its own lines instead of using ``DataTable``: a changed cell
+there repaints the whole table, so one daemon's CPU figure moving rewrote
+every row to the terminal each second.  Here a change redraws that row's line
+only, and figures that jitter (CPU, probe latency) move on screen only when
+they really moved (:class:`Steady`).
 """
 
 from __future__ import annotations
 
-import time
+from typing import ClassVar
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
-from textual.widgets import DataTable
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from palyra_tui.models import HealthState, ServiceSnapshot, ServiceState
 from palyra_tui.ui.safe import plain
@@ -26,6 +39,9 @@ COLUMNS = (
     ("rss", "RSS", 6),
     ("health", "Health", 9),
 )
+_COLUMN_INDEX = {key: index for index, (key, _, _) in enumerate(COLUMNS)}
+_PAD = 1
+"""Blank cells each side of a cell, as between the columns of a DataTable."""
 _STATE_STYLES = {
     ServiceState.RUNNING: "green",
     ServiceState.STARTING: "cyan",
@@ -42,51 +58,283 @@ _HEALTH_STYLES = {
     HealthState.UNKNOWN: "dim",
     HealthState.NOT_CHECKED: "dim",
 }
+Cells = tuple[Text, ...]
 
 
-class ProcessTable(DataTable[Text]):
-    """One row per service, keyed by service name."""
+class Steady:
+    """The value shown for a jittering figure: it follows the measured one only when
+    they differ by more than ``absolute`` or by more than ``relative`` of it."""
 
-    def on_mount(self) -> None:
-        self.cursor_type = "row"
-        self.zebra_stripes = True
-        for key, label, width in COLUMNS:
-            self.add_column(label, key=key, width=width)
+    def __init__(self, absolute: float, relative: float) -> None:
+        self._absolute = absolute
+        self._relative = relative
+        self._shown: dict[str, float] = {}
 
-    def show(self, services: tuple[ServiceSnapshot, ...], now: float | None = None) -> None:
-        """Patch the rows to match ``services``."""
-        moment = time.time() if now is None else now
-        wanted = {service.name: service for service in services}
-        for row_key in list(self.rows):
-            if row_key.value not in wanted:
-                self.remove_row(row_key)
-        for name, service in wanted.items():
-            cells = row_cells(service, moment)
-            if name in self.rows:
-                for (column, _, _), cell in zip(COLUMNS, cells, strict=True):
-                    if self.get_cell(name, column) != cell:
-                        self.update_cell(name, column, cell)
-            else:
-                self.add_row(*cells, key=name)
+    def __call__(self, key: str, value: float | None) -> float | None:
+        if value is None:
+            self._shown.pop(key, None)
+            return None
+        shown = self._shown.get(key)
+        if shown is None or abs(value - shown) > max(self._absolute, self._relative * shown):
+            self._shown[key] = value
+            return value
+        return shown
+
+    def forget(self, keep: set[str]) -> None:
+        """Drop what is remembered of keys no longer shown."""
+        for key in set(self._shown) - keep:
+            del self._shown[key]
+
+
+class ProcessTable(ScrollView, can_focus=True):
+    """One line per service under a header, with a line cursor (the selected service)."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "process-table--header",
+        "process-table--cursor",
+        "process-table--even-row",
+    }
+    DEFAULT_CSS = """
+    ProcessTable {
+        background: $surface;
+        color: $foreground;
+        height: auto;
+        overflow-x: hidden;
+        overflow-y: auto;
+        & > .process-table--header {
+            text-style: bold;
+            background: $panel;
+            color: $foreground;
+        }
+        &:ansi > .process-table--header {
+            background: ansi_bright_blue;
+            color: ansi_default;
+        }
+        & > .process-table--even-row {
+            background: $surface-lighten-1 50%;
+        }
+        &:dark > .process-table--even-row {
+            background: $surface-darken-1 40%;
+        }
+        & > .process-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        &:focus > .process-table--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: $block-cursor-text-style;
+        }
+        &:nocolor > .process-table--cursor {
+            text-style: reverse;
+        }
+    }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor(-1)", "Previous service", show=False),
+        Binding("down", "cursor(1)", "Next service", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "first", "First service", show=False),
+        Binding("end", "last", "Last service", show=False),
+    ]
+
+    class Highlighted(Message):
+        """The cursor moved to another service (or the table emptied)."""
+
+        def __init__(self, service: str | None) -> None:
+            super().__init__()
+            self.service = service
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._names: list[str] = []
+        self._cells: dict[str, Cells] = {}
+        self._strips: dict[tuple[str, int, bool, bool], Strip] = {}
+        self._header: tuple[int, Strip] | None = None
+        self.cursor = 0
+        """The line of the selected service."""
+        self._cpu = Steady(absolute=0.5, relative=0.05)
+        self._latency = Steady(absolute=5.0, relative=0.25)
+
+    # What the table shows --------------------------------------------------------
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The services, in the order shown."""
+        return tuple(self._names)
+
+    @property
+    def row_count(self) -> int:
+        """How many services are shown."""
+        return len(self._names)
+
+    def get_cell(self, service: str, column: str) -> Text:
+        """The cell of ``column`` (a key of :data:`COLUMNS`) in ``service``'s line."""
+        return self._cells[service][_COLUMN_INDEX[column]]
 
     @property
     def selected_service(self) -> str | None:
         """The name of the service under the cursor."""
-        if not self.rows:
-            return None
-        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
-        return str(row_key.value) if row_key.value is not None else None
+        return self._names[self.cursor] if self._names else None
+
+    def show(self, services: tuple[ServiceSnapshot, ...], now: float) -> None:
+        """Show ``services``: a line whose cells changed is redrawn, and only that line."""
+        names = [service.name for service in services]
+        self._cpu.forget(set(names))
+        self._latency.forget(set(names))
+        changed: list[int] = []
+        for index, service in enumerate(services):
+            cells = self._row(service, now)
+            if self._cells.get(service.name) != cells:
+                self._cells[service.name] = cells
+                self._forget_strips(service.name)
+                changed.append(index)
+        if names != self._names:
+            selected = self.selected_service
+            self._names = names
+            for name in set(self._cells) - set(names):
+                del self._cells[name]
+            self._strips.clear()
+            self.virtual_size = Size(self.size.width, len(names) + 1)
+            self.cursor = names.index(selected) if selected in names else 0
+            self.cursor = min(self.cursor, max(len(names) - 1, 0))
+            self.refresh()
+            if selected != self.selected_service:
+                self.post_message(self.Highlighted(self.selected_service))
+            return
+        for index in changed:
+            self._refresh_row(index)
+
+    def _row(self, service: ServiceSnapshot, now: float) -> Cells:
+        stats = service.stats
+        cpu = self._cpu(service.name, stats.cpu_percent if stats else None)
+        health = service.health
+        latency = None
+        if health.state is HealthState.HEALTHY:
+            latency = self._latency(service.name, health.latency_ms)
+        return row_cells(service, now, cpu=cpu, latency_ms=latency)
+
+    # Drawing ------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if y == 0:
+            return self._header_strip(width)
+        index = self.scroll_offset.y + y - 1
+        if index >= len(self._names):
+            return Strip.blank(width, self.rich_style)
+        name = self._names[index]
+        selected = index == self.cursor
+        key = (name, width, selected, self.has_focus)
+        strip = self._strips.get(key)
+        if strip is None:
+            style = self.rich_style
+            if selected:
+                style += self.get_component_rich_style("process-table--cursor")
+            elif index % 2:
+                style += self.get_component_rich_style("process-table--even-row")
+            strip = self._line(self._cells[name], width, style)
+            self._forget_strips(name)
+            self._strips[key] = strip
+        return strip
+
+    def _forget_strips(self, name: str) -> None:
+        for key in [key for key in self._strips if key[0] == name]:
+            del self._strips[key]
+
+    def _header_strip(self, width: int) -> Strip:
+        if self._header is None or self._header[0] != width:
+            style = self.rich_style + self.get_component_rich_style("process-table--header")
+            labels = tuple(Text(label) for _, label, _ in COLUMNS)
+            self._header = (width, self._line(labels, width, style))
+        return self._header[1]
+
+    def _line(self, cells: Cells, width: int, style: Style) -> Strip:
+        segments: list[Segment] = []
+        console = self.app.console
+        for cell, (_, _, cell_width) in zip(cells, COLUMNS, strict=True):
+            text = cell.copy()
+            text.truncate(cell_width, overflow="ellipsis", pad=True)
+            text.pad(_PAD)
+            segments.extend(text.render(console))
+        strip = Strip(segments).apply_style(style)
+        return strip.crop_extend(0, width, style)
+
+    def _refresh_row(self, index: int) -> None:
+        line = index + 1 - self.scroll_offset.y
+        if 1 <= line < self.size.height:
+            self.refresh(Region(0, line, self.size.width, 1))
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
+        self._header = None
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self.virtual_size = Size(self.size.width, len(self._names) + 1)
+
+    def _on_focus(self, event: events.Focus) -> None:
+        super()._on_focus(event)
+        self._refresh_row(self.cursor)
+
+    def _on_blur(self, event: events.Blur) -> None:
+        super()._on_blur(event)
+        self._refresh_row(self.cursor)
+
+    # The cursor ------------------------------------------------------------------------
+
+    def move_cursor(self, *, row: int) -> None:
+        """Select the service on line ``row`` (clamped), keeping it in view."""
+        if not self._names:
+            return
+        row = max(0, min(row, len(self._names) - 1))
+        if row == self.cursor:
+            return
+        old, self.cursor = self.cursor, row
+        self._refresh_row(old)
+        self._refresh_row(row)
+        rows = max(self.size.height - 1, 1)
+        top = self.scroll_offset.y
+        if row < top:
+            self.scroll_to(y=row, animate=False, immediate=True)
+        elif row >= top + rows:
+            self.scroll_to(y=row - rows + 1, animate=False, immediate=True)
+        self.post_message(self.Highlighted(self.selected_service))
+
+    def action_cursor(self, step: int) -> None:
+        self.move_cursor(row=self.cursor + step)
+
+    def action_page(self, direction: int) -> None:
+        self.move_cursor(row=self.cursor + direction * max(self.size.height - 2, 1))
+
+    def action_first(self) -> None:
+        self.move_cursor(row=0)
+
+    def action_last(self) -> None:
+        self.move_cursor(row=len(self._names) - 1)
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y >= 1:
+            self.move_cursor(row=self.scroll_offset.y + event.y - 1)
 
 
-def row_cells(service: ServiceSnapshot, now: float) -> tuple[Text, ...]:
-    """The cells of one service row; each fits its column (only names are cut)."""
+def row_cells(
+    service: ServiceSnapshot, now: float, *, cpu: float | None, latency_ms: float | None
+) -> Cells:
+    """The cells of one service row; each fits its column (only names are cut).
+
+    ``cpu`` and ``latency_ms`` are the figures to show, which :class:`Steady`
+    holds still while the measured ones jitter.
+    """
     uptime = service.uptime(now)
     wait = service.next_attempt_in(now)
     stats = service.stats
     health = service.health
     health_text = health.state.value
     if health.state is HealthState.HEALTHY:
-        health_text = "ok " + latency_label(health.latency_ms)
+        health_text = "ok " + latency_label(latency_ms)
     elif health.state is HealthState.NOT_CHECKED:
         health_text = "-"
     return (
@@ -96,7 +344,7 @@ def row_cells(service: ServiceSnapshot, now: float) -> tuple[Text, ...]:
         plain(duration(uptime) if uptime is not None else "-"),
         plain(count_label(service.restarts)),
         _next_cell(service.held, wait),
-        plain(_percent(stats.cpu_percent) if stats else "-"),
+        plain(_percent(cpu) if cpu is not None else "-"),
         plain(_bytes(stats.rss_bytes) if stats else "-"),
         plain(health_text, _HEALTH_STYLES.get(health.state, "")),
     )
