@@ -205,3 +205,31 @@ async def test_the_process_table_redraws_only_the_line_that_changed() -> None:
         await pilot.press("down")
         assert table.selected_service == "browserd"
         assert set(table.drawn) <= {1, 2}, "moving the cursor draws the two lines it touched"
+
+
+async def test_a_text_of_the_same_height_is_not_a_new_layout() -> None:
+    layouts: list[str] = []
+
+    class Probe(SteadyStatic):
+        def refresh(self, *args: object, layout: bool = False, **kwargs: object) -> Probe:
+            if layout:
+                layouts.append(str(self.render()))
+            return super().refresh(*args, layout=layout, **kwargs)  # type: ignore[arg-type]
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Probe("HEALTHY · up 5s", id="probe")
+
+    app = Host()
+    async with app.run_test(size=(40, 10)) as pilot:
+        probe = app.query_one(Probe)
+        await pilot.pause()
+        layouts.clear()
+        probe.update("HEALTHY · up 6s")
+        await pilot.pause()
+        assert layouts == [], "one line became another line: a repaint, not a layout"
+        assert "up 6s" in str(probe.render())
+        probe.update("HEALTHY · up 7s · " + "dashboard http://127.0.0.1:7142/ " * 2)
+        await pilot.pause()
+        assert layouts, "a text that wraps to more lines lays the screen out again"
+        assert probe.size.height > 1
