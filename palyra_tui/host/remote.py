@@ -20,7 +20,6 @@ from palyra_tui.host import wire
 from palyra_tui.host.client import HostClient
 from palyra_tui.models import LogLine, LogStream, SupervisorSnapshot
 from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
-from palyra_tui.state.chat import ChatItem
 from palyra_tui.state.feeds import Feed, Subscribers
 from palyra_tui.state.runtime_api import (
     ChatChanged,
@@ -33,6 +32,7 @@ from palyra_tui.state.runtime_api import (
     RuntimeMessage,
     RuntimeView,
     SnapshotChanged,
+    TranscriptView,
 )
 
 ATTACH_TIMEOUT = 10.0
@@ -160,9 +160,9 @@ class SocketRuntime:
     def subscribe(self) -> Feed:
         return self._subscribers.subscribe()
 
-    async def transcript(self, session_id: str) -> tuple[ChatItem, ...]:
+    async def transcript(self, session_id: str) -> TranscriptView:
         reply = await self.client.call(wire.TRANSCRIPT, wire.SessionRequest(session_id), wire.Items)
-        return reply.items
+        return TranscriptView(reply.revision, reply.items)
 
     def service_names(self) -> tuple[str, ...]:
         return self._names

@@ -68,7 +68,8 @@ class RuntimeService:
         return self.runtime.view()
 
     async def _transcript(self, request: wire.SessionRequest) -> wire.Items:
-        return wire.Items(await self.runtime.transcript(request.session_id))
+        view = await self.runtime.transcript(request.session_id)
+        return wire.Items(view.items, view.revision)
 
     async def _service_names(self, _: wire.Empty) -> wire.Names:
         return wire.Names(self.runtime.service_names())

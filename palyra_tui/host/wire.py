@@ -118,9 +118,10 @@ class SessionRequest:
 
 @dataclass(frozen=True, slots=True)
 class Items:
-    """A transcript."""
+    """A transcript, as of its revision."""
 
     items: tuple[ChatItem, ...] = ()
+    revision: int = 0
 
 
 @dataclass(frozen=True, slots=True)

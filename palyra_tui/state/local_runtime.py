@@ -24,13 +24,14 @@ from palyra_tui.models import LogLine, LogStream, SupervisorSnapshot
 from palyra_tui.models.clock import Clock, SystemClock
 from palyra_tui.models.feeds import LogFeed
 from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
-from palyra_tui.state.chat import ChatItem
+from palyra_tui.state.chat import AnswerItem, ChatItem
 from palyra_tui.state.collector import SnapshotCollector
 from palyra_tui.state.feeds import Feed, Subscribers
 from palyra_tui.state.gateway_link import GatewayLink, preload
 from palyra_tui.state.inbox import merge
 from palyra_tui.state.runs import RunManager
 from palyra_tui.state.runtime_api import (
+    AnswerGrew,
     ChatChanged,
     ClientsChanged,
     DecisionError,
@@ -43,6 +44,7 @@ from palyra_tui.state.runtime_api import (
     ServiceChanged,
     SnapshotChanged,
     TranscriptChanged,
+    TranscriptView,
 )
 from palyra_tui.state.snapshot import AppSnapshot, ConnectionState
 from palyra_tui.supervisor import Supervisor
@@ -85,7 +87,7 @@ class LocalRuntime:
         )
         self._grpc_target = ""
         self._decisions: dict[str, tuple[ApprovalAnswer, float]] = {}
-        self._published: dict[str, tuple[ChatItem, ...]] = {}
+        self._published: dict[str, TranscriptView] = {}
         self._subscribers = Subscribers()
         self._wake: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -124,8 +126,8 @@ class LocalRuntime:
     def subscribe(self, limit: int | None = None) -> Feed:
         return self._subscribers.subscribe(limit)
 
-    async def transcript(self, session_id: str) -> tuple[ChatItem, ...]:
-        return tuple(self.runs.transcript(session_id).items)
+    async def transcript(self, session_id: str) -> TranscriptView:
+        return self._publish_transcript(session_id)
 
     def service_names(self) -> tuple[str, ...]:
         return self.supervisor.service_names()
@@ -310,14 +312,27 @@ class LocalRuntime:
             self._push(ChatChanged(chat))
 
     def _transcript_changed(self, session_id: str) -> None:
+        self._publish_transcript(session_id)
+        self._chat_changed()
+
+    def _publish_transcript(self, session_id: str) -> TranscriptView:
+        """Tell clients what changed in a transcript since it was last published: the
+        new tail, or only the text a streamed answer gained."""
         items = tuple(self.runs.transcript(session_id).items)
-        before = self._published.get(session_id, ())
+        published = self._published.get(session_id, TranscriptView(0))
+        before = published.items
         pairs = enumerate(zip(before, items, strict=False))
         start = next((i for i, (old, new) in pairs if old is not new), min(len(before), len(items)))
-        self._published[session_id] = items
-        if start < len(items) or len(items) != len(before):
-            self._push(TranscriptChanged(session_id, start, items[start:], len(items)))
-        self._chat_changed()
+        if start == len(items) and len(items) == len(before):
+            return published
+        revision = published.revision + 1
+        view = self._published[session_id] = TranscriptView(revision, items)
+        grown = _grown(before, items, start)
+        if grown is not None:
+            self._push(AnswerGrew(session_id, start, grown.text, grown.final, revision))
+        else:
+            self._push(TranscriptChanged(session_id, start, items[start:], len(items), revision))
+        return view
 
     def _run_finished(self, session_id: str, summary: str) -> None:
         self._chat_changed()
@@ -325,6 +340,25 @@ class LocalRuntime:
 
     def _push(self, message: RuntimeMessage) -> None:
         self._subscribers.push(message)
+
+
+def _grown(
+    before: tuple[ChatItem, ...], items: tuple[ChatItem, ...], start: int
+) -> AnswerItem | None:
+    """The last item, when the whole change is text it gained (and perhaps its end)."""
+    if len(before) != len(items) or start != len(items) - 1:
+        return None
+    old, new = before[start], items[start]
+    if (
+        isinstance(old, AnswerItem)
+        and isinstance(new, AnswerItem)
+        and old.run_id == new.run_id
+        and not old.final
+        and len(new.text) > len(old.text)
+        and new.text.startswith(old.text)
+    ):
+        return replace(new, text=new.text[len(old.text) :])
+    return None
 
 
 def _implements_the_api(runtime: LocalRuntime) -> RuntimeApi:

@@ -103,13 +103,38 @@ class ChatChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class TranscriptView:
+    """A session's transcript as of its ``revision`` (0 before any change)."""
+
+    revision: int
+    items: tuple[ChatItem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class TranscriptChanged:
-    """A transcript changed: from ``start`` on it is ``items``, and it is ``length`` long."""
+    """A transcript changed: from ``start`` on it is ``items``, and it is ``length`` long.
+
+    ``revision`` counts the changes of the session, so a copy can tell whether
+    this one follows what it holds, is already in it, or one was missed.
+    """
 
     session_id: str
     start: int
     items: tuple[ChatItem, ...]
     length: int
+    revision: int
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerGrew:
+    """The streamed answer at ``index`` gained ``text`` at its end (a token's worth, not
+    the whole answer again), and is ``final`` or not now."""
+
+    session_id: str
+    index: int
+    text: str
+    final: bool
+    revision: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +174,7 @@ RuntimeMessage = (
     | InboxChanged
     | ChatChanged
     | TranscriptChanged
+    | AnswerGrew
     | ServiceChanged
     | RunFinished
     | ClientsChanged
@@ -197,8 +223,8 @@ class RuntimeApi(Protocol):
         """Follow changes from the caller's loop."""
         ...
 
-    async def transcript(self, session_id: str) -> tuple[ChatItem, ...]:
-        """A session's transcript as the runtime holds it."""
+    async def transcript(self, session_id: str) -> TranscriptView:
+        """A session's transcript as the runtime holds it, with its revision."""
         ...
 
     def service_names(self) -> tuple[str, ...]:
@@ -289,6 +315,7 @@ class RuntimeApi(Protocol):
 
 
 __all__ = [
+    "AnswerGrew",
     "ChatChanged",
     "ChatView",
     "ClientsChanged",
@@ -305,4 +332,5 @@ __all__ = [
     "ServiceChanged",
     "SnapshotChanged",
     "TranscriptChanged",
+    "TranscriptView",
 ]

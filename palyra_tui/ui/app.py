@@ -34,7 +34,9 @@ from palyra_tui.models.clock import Clock, SystemClock
 from palyra_tui.state.alerts import AlertKey, AlertLimiter
 from palyra_tui.state.chat import ChatItem
 from palyra_tui.state.inbox import InboxEntry
+from palyra_tui.state.mirror import Step, TranscriptMirror
 from palyra_tui.state.runtime_api import (
+    AnswerGrew,
     ChatChanged,
     ChatView,
     ClientsChanged,
@@ -138,7 +140,7 @@ class PalyraApp(App[None]):
         self.startup_error = startup_error
         self.dashboard_url = ""
         """The gateway's console address, once known."""
-        self.transcripts: dict[str, tuple[ChatItem, ...]] = {}
+        self.transcripts = TranscriptMirror()
         """What the runtime's transcripts hold, for the sessions this UI opened."""
         self._known_approvals: set[str] = set()
         self._exiting = False
@@ -222,7 +224,7 @@ class PalyraApp(App[None]):
         elif isinstance(message, ChatChanged):
             self.chat = message.chat
             self._update_title()
-        elif isinstance(message, TranscriptChanged):
+        elif isinstance(message, TranscriptChanged | AnswerGrew):
             self._transcript_changed(message)
         elif isinstance(message, ServiceChanged):
             self._service_event(message.event)
@@ -238,7 +240,7 @@ class PalyraApp(App[None]):
             self._host_gone.set()
             return
         if change.connected:
-            for session_id in list(self.transcripts):
+            for session_id in self.transcripts.sessions():
                 self.run_worker(self.open_transcript(session_id), exit_on_error=False)
             return
         self.link_lost = change.reason
@@ -273,10 +275,21 @@ class PalyraApp(App[None]):
         self.runtime.refresh()
 
     async def open_transcript(self, session_id: str) -> tuple[ChatItem, ...]:
-        """Start mirroring a session's transcript; returns what it holds now."""
-        items = await self.runtime.transcript(session_id)
-        self.transcripts[session_id] = items
-        return items
+        """Start mirroring a session's transcript; returns what it holds now.
+
+        Fetched again while a change that arrived meanwhile cannot follow the copy.
+        """
+        filled = False
+        while not filled:
+            self.transcripts.expect(session_id)
+            try:
+                view = await self.runtime.transcript(session_id)
+            except BaseException:
+                self.transcripts.abandon(session_id)
+                raise
+            filled = self.transcripts.fill(session_id, view)
+        self._redraw_transcript(session_id)
+        return self.transcripts.items(session_id)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "runtime" or self._exiting or self.link_lost:
@@ -360,17 +373,17 @@ class PalyraApp(App[None]):
                 "warning",
             )
 
-    def _transcript_changed(self, change: TranscriptChanged) -> None:
-        held = self.transcripts.get(change.session_id)
-        if held is None:
-            return
-        if change.start > len(held):
+    def _transcript_changed(self, change: TranscriptChanged | AnswerGrew) -> None:
+        step = self.transcripts.apply(change)
+        if step is Step.MISSED:
             self.run_worker(self.open_transcript(change.session_id), exit_on_error=False)
-            return
-        self.transcripts[change.session_id] = (held[: change.start] + change.items)[: change.length]
+        elif step is Step.APPLIED:
+            self._redraw_transcript(change.session_id)
+
+    def _redraw_transcript(self, session_id: str) -> None:
         chat = self.main.mounted_pane("chat") if self.screen_stack else None
         if isinstance(chat, ChatPane):
-            chat.transcript_changed(change.session_id)
+            chat.transcript_changed(session_id)
 
     def _run_finished(self, session_id: str, summary: str) -> None:
         pane = self.pane

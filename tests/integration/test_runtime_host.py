@@ -133,7 +133,7 @@ async def test_a_run_waiting_for_approval_survives_a_detach(host: StartHost) -> 
         await second.decide(approval, ApprovalAnswer.allow_once())
 
         async def completed() -> bool:
-            items = await second.transcript(session_id)
+            items = (await second.transcript(session_id)).items
             return any(isinstance(i, StatusItem) and i.text == "run completed" for i in items)
 
         for _ in range(400):

@@ -44,6 +44,7 @@ from palyra_tui.state.runtime_api import (
     RuntimeMessage,
     RuntimeView,
     TranscriptChanged,
+    TranscriptView,
 )
 from palyra_tui.state.snapshot import AppSnapshot, ConnectionState
 from palyra_tui.ui.app import PalyraApp
@@ -225,7 +226,9 @@ class FixedRuntime:
             dashboard_url="http://127.0.0.1:7142",
             state_dir="/nonexistent/palyra-tui",
         )
-        self._transcripts: dict[str, tuple[ChatItem, ...]] = {SESSION: transcript_items()}
+        self._transcripts: dict[str, TranscriptView] = {
+            SESSION: TranscriptView(1, transcript_items())
+        }
         self._feeds: list[_MessageFeed] = []
         self.calls: list[tuple[str, ...]] = []
         """Service commands, as ``(verb, name, …)``."""
@@ -247,8 +250,11 @@ class FixedRuntime:
         return draft
 
     def set_transcript(self, session_id: str, items: tuple[ChatItem, ...]) -> None:
-        self._transcripts[session_id] = items
-        self.push(TranscriptChanged(session_id, 0, items, len(items)))
+        revision = (
+            self._transcripts[session_id].revision + 1 if session_id in self._transcripts else 1
+        )
+        self._transcripts[session_id] = TranscriptView(revision, items)
+        self.push(TranscriptChanged(session_id, 0, items, len(items), revision))
 
     def _set_chat(self, chat: ChatView) -> None:
         self._view = replace(self._view, chat=chat)
@@ -276,8 +282,8 @@ class FixedRuntime:
         self._feeds.append(feed)
         return feed
 
-    async def transcript(self, session_id: str) -> tuple[ChatItem, ...]:
-        return self._transcripts.get(session_id, ())
+    async def transcript(self, session_id: str) -> TranscriptView:
+        return self._transcripts.get(session_id, TranscriptView(0))
 
     def service_names(self) -> tuple[str, ...]:
         return ("gateway", "browserd", "node_host")

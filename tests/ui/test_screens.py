@@ -13,7 +13,8 @@ from textual.widgets import OptionList, Static
 from palyra_tui.models import LogLine, LogStream, ServiceState
 from palyra_tui.state.chat import AnswerItem, ChatItem, StatusItem, ToolItem
 from palyra_tui.state.local_runtime import LocalRuntime
-from palyra_tui.state.runtime_api import InboxChanged, TranscriptChanged
+from palyra_tui.state.mirror import TranscriptMirror
+from palyra_tui.state.runtime_api import AnswerGrew, InboxChanged, TranscriptChanged
 from palyra_tui.ui.app import PalyraApp
 from palyra_tui.ui.keyguard import SETTLE
 from palyra_tui.ui.launch import build_app
@@ -157,6 +158,10 @@ async def test_log_text_is_never_markup(demo_app: PalyraApp) -> None:
         assert not any("@click" in str(span.style) for span in rendered.spans)
 
 
+LONG_ASK = " ".join(f"word{n}" for n in range(40))
+"""Answered (echoed) in three chunks of at most 16 words."""
+
+
 async def test_chat_approval_and_result_by_keyboard(demo_app: PalyraApp) -> None:
     async with demo_app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: gateway_ready(demo_app))
@@ -168,18 +173,22 @@ async def test_chat_approval_and_result_by_keyboard(demo_app: PalyraApp) -> None
         session_id = screen.session_id
         screen.query_one(Composer).focus()
         messages = record_messages(demo_app)
-        await pilot.press(*"hello there")
+        await pilot.press(*LONG_ASK)
         await pilot.press("enter")
         await until(
             pilot,
             lambda: any(
-                isinstance(i, AnswerItem) and i.text == "hello there"
-                for i in demo_app.transcripts.get(session_id, ())
+                isinstance(i, AnswerItem) and i.text == LONG_ASK and i.final
+                for i in demo_app.transcripts.items(session_id)
             ),
         )
         changes = [m for m in messages if isinstance(m, TranscriptChanged)]
         assert len(changes) >= 3 and all(m.session_id == session_id for m in changes)
         assert all(m.start > 0 or m.length == len(m.items) for m in changes)
+        first = next(i for m in changes for i in m.items if isinstance(i, AnswerItem))
+        grew = [m.text for m in messages if isinstance(m, AnswerGrew)]
+        assert grew, "each token of a streamed answer travels alone"
+        assert first.text + "".join(grew) == LONG_ASK
         inbox_changes = [m for m in messages if isinstance(m, InboxChanged)]
         assert inbox_changes == [], "a run without approvals must not rebuild the inbox"
         await pilot.press(*"run ls -la")
@@ -199,7 +208,7 @@ async def test_chat_approval_and_result_by_keyboard(demo_app: PalyraApp) -> None
         await until(pilot, lambda: not demo_app.inbox)
 
         def items() -> tuple[ChatItem, ...]:
-            return demo_app.transcripts.get(session_id, ())
+            return demo_app.transcripts.items(session_id)
 
         await until(
             pilot, lambda: any(isinstance(i, ToolItem) and i.success is True for i in items())
@@ -239,7 +248,7 @@ async def test_deny_with_reason_and_session_grant_confirmation(demo_app: PalyraA
             pilot,
             lambda: any(
                 isinstance(i, ToolItem) and i.decision == "denied" and "not today" in i.reason
-                for i in demo_app.transcripts.get(chat.session_id, ())
+                for i in demo_app.transcripts.items(chat.session_id)
             ),
         )
 
@@ -390,20 +399,20 @@ async def test_a_new_session_is_named_by_time_then_by_its_first_words_and_histor
             pilot,
             lambda: any(
                 isinstance(i, StatusItem) and "completed" in i.text
-                for i in demo_app.transcripts.get(session_id, ())
+                for i in demo_app.transcripts.items(session_id)
             ),
         )
         await until(pilot, lambda: "summarise the release notes" in title())
         runtime = demo_app.runtime
         assert isinstance(runtime, LocalRuntime)
         runtime.runs.transcripts.clear()
-        demo_app.transcripts.clear()
+        demo_app.transcripts = TranscriptMirror()
         chat._open("")
         chat._open(session_id)
         await until(
             pilot,
             lambda: any(
                 isinstance(i, AnswerItem) and "summarise" in i.text
-                for i in demo_app.transcripts.get(session_id, ())
+                for i in demo_app.transcripts.items(session_id)
             ),
         )

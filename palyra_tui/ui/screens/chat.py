@@ -199,7 +199,6 @@ class ChatPane(ControlPane):
         """Mirror the session's transcript; fill an empty one from the gateway's record."""
         try:
             items = await self.control.open_transcript(session_id)
-            self.transcript_changed(session_id)
             if not items:
                 await self.control.runtime.load_history(session_id)
         except PalyraError as error:
@@ -299,7 +298,7 @@ class ChatPane(ControlPane):
     def _chat_changed(self) -> None:
         if not self.session_id or not self.shown:
             return
-        items = self.control.transcripts.get(self.session_id, ())
+        items = self.control.transcripts.items(self.session_id)
         active = self.control.chat.active_run_ids()
         transcript = self.query_one("#transcript", VerticalScroll)
         changed = False
