@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import OptionList, Static, TextArea
+from textual.widgets import OptionList, TextArea
 from textual.widgets.option_list import Option
 
 from palyra_tui.client.errors import ClientError
@@ -120,7 +120,7 @@ class ChatPane(ControlPane):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.session_id = ""
-        self._rendered: list[tuple[ChatItem, Static, bool]] = []
+        self._rendered: list[tuple[ChatItem, SteadyStatic, bool]] = []
         """Each item as drawn, its widget, and whether it was drawn with a cursor."""
         self._session_labels: tuple[tuple[str, Text], ...] = ()
         self._composing: dict[str, str] = {}
@@ -310,7 +310,9 @@ class ChatPane(ControlPane):
                     self._rendered[index] = (item, widget, _has_cursor(item, active))
                     changed = True
             else:
-                widget = Static(render_item(item, active), classes=f"item {type(item).__name__}")
+                widget = SteadyStatic(
+                    render_item(item, active), classes=f"item {type(item).__name__}"
+                )
                 self._rendered.append((item, widget, _has_cursor(item, active)))
                 transcript.mount(widget)
                 changed = True
@@ -319,7 +321,7 @@ class ChatPane(ControlPane):
             changed = True
         del self._rendered[len(items) :]
         if changed:
-            self.call_after_refresh(transcript.scroll_end, animate=False)
+            self.call_after_refresh(_follow_end, transcript)
         self._show_drafts()
         if self.control.snapshot is not None:
             self._show_title(self.control.snapshot)
@@ -373,6 +375,13 @@ def _session_label(session: SessionSummary, name: str, now: float, open_id: str)
 def _has_cursor(item: ChatItem, active: frozenset[str]) -> bool:
     """True for an answer still streaming: unfinished, and its run in flight."""
     return isinstance(item, AnswerItem) and not item.final and item.run_id in active
+
+
+def _follow_end(transcript: VerticalScroll) -> None:
+    """Keep the newest item in view; a token that added no line scrolls (and repaints)
+    nothing."""
+    if transcript.scroll_y < transcript.max_scroll_y:
+        transcript.scroll_end(animate=False)
 
 
 def render_item(item: ChatItem, active: frozenset[str] = frozenset()) -> Text:
