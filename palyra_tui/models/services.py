@@ -118,6 +118,10 @@ class ProcessStats:
     """A psutil sample of the service's main process."""
 
     cpu_percent: float = 0.0
+    """CPU use averaged over the last five seconds or so (100 is one core), from the
+    process's cumulative CPU time. It moves only when that average moves by more than one
+    clock tick over the window (0.2 %), so a steady load reads steady; 0.0 until the
+    process has been sampled twice."""
     rss_bytes: int = 0
     threads: int = 0
     open_files: int = 0
