@@ -78,7 +78,8 @@ class HealthStatus:
     reason: str = ""
     latency_ms: float | None = None
     version: str | None = None
-    checked_at: float | None = None
+    checked_at: float | None = field(default=None, compare=False)
+    """When the probe ran; like ``taken_at``, it never makes two results differ."""
 
 
 @dataclass(frozen=True, slots=True)

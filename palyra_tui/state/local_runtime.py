@@ -288,9 +288,12 @@ class LocalRuntime:
             self._publish_snapshot(replace(self._view.snapshot, supervisor=supervised))
 
     def _publish_snapshot(self, snapshot: AppSnapshot) -> None:
+        """Send a snapshot that differs from the last one sent (timestamps do not count):
+        an idle runtime sends its clients nothing."""
         self._grpc_target, dashboard = self.link.targets(snapshot.supervisor)
-        self._view = replace(self._view, snapshot=snapshot, dashboard_url=dashboard)
-        self._push(SnapshotChanged(snapshot, dashboard))
+        if snapshot != self._view.snapshot or dashboard != self._view.dashboard_url:
+            self._view = replace(self._view, snapshot=snapshot, dashboard_url=dashboard)
+            self._push(SnapshotChanged(snapshot, dashboard))
         self._inbox_changed()
 
     def _inbox_changed(self) -> None:
