@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
@@ -26,7 +26,7 @@ from palyra_tui.host.transport import HostServer
 from palyra_tui.models import ServiceState
 from palyra_tui.state.collector import SnapshotCollector
 from palyra_tui.state.local_runtime import LocalRuntime
-from palyra_tui.state.runtime_api import RuntimeMessage, SnapshotChanged
+from palyra_tui.state.runtime_api import RuntimeMessage, RuntimeView, SnapshotChanged
 from palyra_tui.state.snapshot import AppSnapshot
 from palyra_tui.supervisor import Supervisor
 from tests.conftest import child, eventually
@@ -42,17 +42,19 @@ def no_runtime_dir(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @dataclass
 class Polls:
-    """The runtime's gateway polls through the real collector: counted, and held back
-    while :attr:`open` is clear."""
+    """The runtime's gateway polls through the real collector, counted; while
+    :attr:`open` is clear, what a poll collected is held back from the runtime."""
 
     collector: SnapshotCollector | None = None
+    collected: int = 0
     count: int = 0
     open: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def __call__(self) -> AppSnapshot:
         assert self.collector is not None
-        await self.open.wait()
         snapshot = await self.collector.collect()
+        self.collected += 1
+        await self.open.wait()
         self.count += 1
         return snapshot
 
@@ -163,3 +165,50 @@ async def test_an_idle_host_sends_no_snapshot(tmp_path: Path, serve: Serve) -> N
     assert await eventually(
         lambda: served.client.services().get("worker").state is ServiceState.STOPPED  # type: ignore[union-attr]
     )
+
+
+async def until_connected(served: Served) -> None:
+    """Poll until the client sees the gateway answer (the runtime polls only when asked)."""
+    for _ in range(600):
+        if served.client.view().snapshot.gateway_health is not None:
+            return
+        await served.poll()
+        await asyncio.sleep(0.05)
+    raise AssertionError("the gateway never answered")
+
+
+def names(view: RuntimeView) -> dict[str, str]:
+    return {s.session_id: view.chat.name(s) for s in view.snapshot.sessions}
+
+
+async def test_a_new_name_reaches_every_client_when_the_gateway_took_it(
+    tmp_path: Path, serve: Serve
+) -> None:
+    """The rename after the first message goes out at once, while the next poll is still
+    on its way; a poll that collected before the rename does not bring the old name back."""
+    served = await serve(config_of(tmp_path, {}, gateway=True))
+    await until_connected(served)
+    session = await served.client.new_session()
+    assert await eventually(lambda: session.session_id in names(served.client.view()))
+    assert names(served.client.view())[session.session_id].startswith("chat ")
+    served.polls.open.clear()
+    collected = served.polls.collected
+    served.client.refresh()
+    assert await eventually(lambda: served.polls.collected > collected)
+    before, held = len(served.messages), served.polls.count
+    await served.client.send(session.session_id, "please check the disk usage on the build host")
+    title = "please check the disk usage on …"
+    assert await eventually(lambda: names(served.client.view())[session.session_id] == title, 15)
+    assert names(served.runtime.view())[session.session_id] == title
+    assert served.polls.count == held, "no poll was delivered meanwhile"
+    served.polls.open.set()
+    assert await eventually(lambda: served.polls.count >= held + 2)
+    await served.poll()
+    shown = [
+        names(replace(served.client.view(), snapshot=m.snapshot)).get(session.session_id)
+        for m in served.messages[before:]
+        if isinstance(m, SnapshotChanged)
+    ]
+    first = shown.index(title)
+    assert shown[first:] == [title] * len(shown[first:]), shown
+    assert names(served.client.view())[session.session_id] == title
