@@ -175,12 +175,38 @@ async def stop_host(config: Config, timeout: float) -> HostInfo | None:
         await client.call(wire.SHUTDOWN, wire.Empty(), wire.Outcome)
     finally:
         await client.close()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await probe(config, "down") is None and _gone(host.host_pid):
-            return host
-        await asyncio.sleep(POLL)
+    if await _ended(host.host_pid, timeout):
+        return host
     raise HostError(f"the runtime host (pid {host.host_pid}) did not stop within {timeout:g} s")
+
+
+async def _ended(pid: int, timeout: float) -> bool:
+    """Wait until ``pid`` has ended: told by a pidfd the moment it does, or polled where
+    there is none."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    except (OSError, AttributeError):
+        fd = -1
+    loop = asyncio.get_running_loop()
+    ended = asyncio.Event()
+    if fd >= 0:
+        loop.add_reader(fd, ended.set)
+    try:
+        async with asyncio.timeout(timeout):
+            while not _gone(pid):
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(POLL if fd < 0 else None):
+                        await ended.wait()
+                ended.clear()
+        return True
+    except TimeoutError:
+        return False
+    finally:
+        if fd >= 0:
+            loop.remove_reader(fd)
+            os.close(fd)
 
 
 def _size(path: Path) -> int:
