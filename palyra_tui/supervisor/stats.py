@@ -29,6 +29,8 @@ CPU_WINDOW = 5.0
 """Seconds of samples the CPU figure averages over."""
 CLOCK_TICK = 1.0 / os.sysconf("SC_CLK_TCK")
 """The unit the kernel counts CPU time in (10 ms almost everywhere)."""
+ROUNDING = 0.05
+"""How far the figure shown (one decimal) may be from what it stands for."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,10 +76,10 @@ class CpuWindow:
     """CPU use of one process over the last ``window`` seconds of readings.
 
     The figure moves only when the average moved by more than one clock tick over
-    the window (0.2 % at five seconds): a quiet daemon's CPU time arrives a tick now
-    and then, and each tick entering or leaving the window would otherwise change
-    the figure as often as one-second readings did.  What is shown is never further
-    than that one step from the average.
+    the window (0.2 % at five seconds) from it: a quiet daemon's CPU time arrives a
+    tick now and then, and each tick entering or leaving the window would otherwise
+    change the figure as often as one-second readings did.  What is shown is never
+    further than that one step (and its rounding) from the average.
     """
 
     def __init__(self, window: float = CPU_WINDOW, tick: float = CLOCK_TICK) -> None:
@@ -94,15 +96,19 @@ class CpuWindow:
             readings.clear()  # not the same process, or a clock gone wrong: start again
             self._shown = None
         readings.append((at, cpu_seconds))
-        while len(readings) > 2 and at - readings[1][0] >= self.window:
+        # Start the window at the reading that makes it closest to ``window`` long: one
+        # sample taken late must not make the next window a whole interval longer.
+        while len(readings) > 2 and abs(at - readings[1][0] - self.window) <= abs(
+            at - readings[0][0] - self.window
+        ):
             readings.popleft()
         first_at, first_cpu = readings[0]
         span = at - first_at
         if span <= 0:
             return 0.0 if self._shown is None else self._shown
         average = 100.0 * (cpu_seconds - first_cpu) / span
-        step = 100.0 * self.tick / span
-        if self._shown is None or abs(average - self._shown) > step * 1.001:
+        step = 100.0 * self.tick / span + ROUNDING
+        if self._shown is None or abs(average - self._shown) > step:
             self._shown = round(average, 1)
         return self._shown
 

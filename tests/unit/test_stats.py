@@ -19,8 +19,11 @@ class FakeProcess:
         self.second = 0
         self.cpu = 0.0
 
+    jitter = 0.0
+    """Seconds every other sample is late by (a worker thread is scheduled late)."""
+
     def now(self) -> float:
-        return float(self.second)
+        return self.second + (self.jitter if self.second % 2 else 0.0)
 
     def read(self, _pid: int) -> Reading:
         return Reading(self.cpu, 10_000_000, 4, 12)
@@ -51,6 +54,15 @@ def test_irregular_ticks_of_a_steady_load_do_not_move_the_figure() -> None:
     """Two or three ticks in any five seconds (0.4 % to 0.6 %) read as one figure."""
     shown = figures(FakeProcess([0, 0, 0, 1, 1, 0, 0, 1, 1, 1]), 60)
     settled = shown[6:]
+    assert set(settled) == {settled[0]}, shown
+
+
+def test_samples_taken_late_do_not_move_the_figure() -> None:
+    """The window then spans five to six seconds, and the same ticks average differently."""
+    process = FakeProcess([0, 0, 0, 1, 1, 0, 0, 1, 1, 1])
+    process.jitter = 0.4
+    shown = figures(process, 60)
+    settled = shown[7:]
     assert set(settled) == {settled[0]}, shown
 
 
