@@ -77,6 +77,8 @@ class HealthStatus:
     state: HealthState = HealthState.NOT_CHECKED
     reason: str = ""
     latency_ms: float | None = None
+    """How long probes take: the median of the last five, moved only when it moves by more
+    than 2 ms and a quarter (so that jitter is not news); None without an answer."""
     version: str | None = None
     checked_at: float | None = field(default=None, compare=False)
     """When the probe ran; like ``taken_at``, it never makes two results differ."""
