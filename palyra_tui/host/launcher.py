@@ -150,6 +150,8 @@ async def _start(
             other = await asyncio.to_thread(holder, config.state_dir)
             if other is None or other == pid:
                 break
+        elif other is not None and await asyncio.to_thread(holder, config.state_dir) != other:
+            break
         await asyncio.sleep(POLL)
     else:
         who = f"pid {pid}" if other is None else f"pid {other}, which holds the state root"
@@ -158,6 +160,8 @@ async def _start(
     if found is not None:
         return found
     reason = _last_sentence(host_log(config), size)
+    if other is not None and other != pid:
+        reason += f"; that palyra-tui (pid {other}) has ended since: start palyra-tui again"
     raise HostError(f"the runtime host could not start: {reason}")
 
 

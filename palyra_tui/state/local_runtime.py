@@ -88,7 +88,7 @@ class LocalRuntime:
         self._published: dict[str, tuple[ChatItem, ...]] = {}
         self._polls = 0
         self._renames: dict[str, tuple[int, SessionSummary]] = {}
-        """Sessions renamed since the poll that began as the number says, as renamed."""
+        """Sessions as the gateway renamed them, with the number of polls begun by then."""
         self._subscribers = Subscribers()
         self._wake: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[None]] = []

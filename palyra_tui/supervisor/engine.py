@@ -113,6 +113,8 @@ class Engine:
         self.reaper.start(self.lineage.instance)
         if self.reaper.pid is not None:
             self.lineage.own(self.reaper.pid)
+        else:
+            log.error("could not start the watchdog: services would outlive palyra-tui if killed")
         for service in self.services.values():
             if not service.definition.enabled:
                 service.reason = service.definition.disabled_reason
