@@ -18,6 +18,7 @@ from palyra_tui.client.errors import ClientError
 from palyra_tui.errors import PalyraError
 from palyra_tui.host import wire
 from palyra_tui.host.transport import HostServer
+from palyra_tui.models.feeds import LogFeed
 from palyra_tui.state.local_runtime import LocalRuntime
 from palyra_tui.state.runtime_api import DecisionError, DecisionRefused, RuntimeView
 
@@ -34,6 +35,7 @@ class RuntimeService:
         self.runtime = runtime
         self._on_shutdown = on_shutdown
         self._tasks: set[asyncio.Task[None]] = set()
+        self._log_feeds: set[LogFeed] = set()
 
     def register(self, server: HostServer) -> None:
         """Add every method of the runtime API to ``server`` (before it starts)."""
@@ -56,7 +58,12 @@ class RuntimeService:
         server.add_stream(wire.LOGS, wire.LogsRequest, wire.Lines, self._logs)
 
     async def drain(self) -> None:
-        """Wait for the runs that UIs started (used when the host stops)."""
+        """End the log streams and the runs that UIs started (used when the host stops).
+
+        A log stream follows the logs until its client leaves; left open, it would hold
+        the server's stop for its whole grace period."""
+        for feed in list(self._log_feeds):
+            feed.close()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -93,10 +100,12 @@ class RuntimeService:
 
     async def _logs(self, request: wire.LogsRequest) -> AsyncIterator[wire.Lines]:
         feed = self.runtime.subscribe_logs(request.services, backlog=request.backlog)
+        self._log_feeds.add(feed)
         try:
             async for batch in feed:
                 yield wire.Lines(batch)
         finally:
+            self._log_feeds.discard(feed)
             feed.close()
 
     # Commands ----------------------------------------------------------------------

@@ -86,3 +86,18 @@ async def test_lines_wrap_to_the_width_and_again_when_it_changes() -> None:
 def test_render_item_is_the_text_the_view_wraps() -> None:
     text = render_item(AnswerItem("run", "hi", False), frozenset({"run"}))
     assert isinstance(text, Text) and text.plain.startswith("agent › hi")
+
+
+async def test_items_that_arrive_while_the_view_is_hidden_show_when_it_is_shown() -> None:
+    app = Host()
+    async with app.run_test(size=(60, 12)) as pilot:
+        view = app.query_one(_Lines)
+        show(view, [QUESTION])
+        await pilot.pause()
+        view.display = False
+        await pilot.pause()
+        answer = AnswerItem("run", "A wide orange band over the water", True)
+        view.display = True
+        show(view, [QUESTION, answer])
+        await pilot.pause()
+        assert any("agent › A wide orange band" in line for line in screen_text(view))

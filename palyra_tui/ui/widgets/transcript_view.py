@@ -82,6 +82,9 @@ class TranscriptView(ScrollView, can_focus=True):
         """Show ``items`` (``cursors`` says which are drawn with a cursor): the lines of the
         items that changed are redrawn, and the rest stay as they are."""
         self._reads = render
+        if self._width != self._wrapped_at:
+            self._keys = []
+            self._wrapped_at = self._width
         keys = list(zip(items, cursors, strict=True))
         first = next(
             (
@@ -136,8 +139,9 @@ class TranscriptView(ScrollView, can_focus=True):
 
     @property
     def _width(self) -> int:
-        """The cells a line has: the widget's, less the scrollbar's gutter."""
-        return self.scrollable_content_region.width
+        """The cells a line has: the widget's, less the scrollbar's gutter (the size, not
+        the region on screen, which is empty while the pane is hidden)."""
+        return max(self.size.width - self.scrollbar_gutter.width, 0)
 
     def _wrap(self, index: int) -> list[Strip]:
         """The lines of item ``index`` at the current width, with its blank line after."""
