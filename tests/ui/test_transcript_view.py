@@ -101,3 +101,17 @@ async def test_items_that_arrive_while_the_view_is_hidden_show_when_it_is_shown(
         show(view, [QUESTION, answer])
         await pilot.pause()
         assert any("agent › A wide orange band" in line for line in screen_text(view))
+
+
+async def test_an_item_taller_than_the_view_is_followed_to_its_end() -> None:
+    app = Host()
+    async with app.run_test(size=(60, 12)) as pilot:
+        view = app.query_one(_Lines)
+        show(view, [QUESTION])
+        await pilot.pause()
+        command = " ".join(f"/srv/volume-{n:02d}" for n in range(24))
+        tool = ToolItem("run", "p1", "palyra.process.run", f'{{"command": "ls {command}"}}')
+        show(view, [QUESTION, tool])
+        await pilot.pause()
+        assert view.max_scroll_y > 0 and view.scroll_y == view.max_scroll_y
+        assert any("palyra.process.run" in line or "}" in line for line in screen_text(view))

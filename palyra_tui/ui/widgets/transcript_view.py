@@ -133,7 +133,7 @@ class TranscriptView(ScrollView, can_focus=True):
 
     def _follow(self, following: bool) -> None:
         if following and self.scroll_y < self.max_scroll_y:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
 
     # Lines ---------------------------------------------------------------------------
 
@@ -197,7 +197,7 @@ class TranscriptView(ScrollView, can_focus=True):
             self.virtual_size = Size(self.size.width, self.line_count)
             self.refresh()
             if following:
-                self.scroll_end(animate=False, immediate=True, x_axis=False)
+                self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
         else:
             self._wrapped_at = self._width
             self.virtual_size = Size(self.size.width, self.line_count)
