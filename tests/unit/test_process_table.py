@@ -12,7 +12,7 @@ from palyra_tui.models import (
     ServiceSnapshot,
     ServiceState,
 )
-from palyra_tui.ui.widgets.process_table import COLUMNS, Steady, row_cells
+from palyra_tui.ui.widgets.process_table import COLUMNS, Cells, Steady, row_cells
 
 NOW = 2_000_000_000.0
 
@@ -39,7 +39,7 @@ def extreme(state: ServiceState, **changes: object) -> ServiceSnapshot:
     return ServiceSnapshot(**fields)  # type: ignore[arg-type]
 
 
-def cells_of(service: ServiceSnapshot) -> tuple[object, ...]:
+def cells_of(service: ServiceSnapshot) -> Cells:
     """The row as measured, with no figure held still."""
     stats = service.stats
     return row_cells(
