@@ -42,10 +42,15 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def _main(args: list[str]) -> int:
     from palyra_tui.cli.main import build_parser
+    from palyra_tui.cli.parsing import parse
 
-    parsed = build_parser().parse_args(args)
+    parsed = parse(build_parser(), args)
     if parsed.command in (None, "demo"):
         return _tui(parsed.command == "demo", parsed.config)
+    from palyra_tui.cli.commands import NAMES, run_command
+
+    if parsed.command in NAMES:
+        return run_command(parsed)
     from palyra_tui.cli.main import main as cli_main
 
     return cli_main(args)

@@ -16,6 +16,8 @@ CORE = [
     "palyra_tui.host.transport",
     "palyra_tui.cli.main",
     "palyra_tui.cli.supervise",
+    "palyra_tui.cli.commands",
+    "palyra_tui.cli.status",
 ]
 
 

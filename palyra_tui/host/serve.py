@@ -17,6 +17,8 @@ from typing import Any
 from palyra_tui.client.errors import ClientError
 from palyra_tui.errors import PalyraError
 from palyra_tui.host import wire
+from palyra_tui.host.report import STATUS, StatusReport, StatusRequest
+from palyra_tui.host.reporting import build_report
 from palyra_tui.host.transport import HostServer
 from palyra_tui.state.local_runtime import LocalRuntime
 from palyra_tui.state.runtime_api import DecisionError, DecisionRefused, RuntimeView
@@ -39,6 +41,7 @@ class RuntimeService:
         """Add every method of the runtime API to ``server`` (before it starts)."""
         unary = server.add_unary
         unary(wire.VIEW, wire.Empty, RuntimeView, self._view)
+        unary(STATUS, StatusRequest, StatusReport, self._status)
         unary(wire.TRANSCRIPT, wire.SessionRequest, wire.Items, self._transcript)
         unary(wire.SERVICE_NAMES, wire.Empty, wire.Names, self._service_names)
         unary(wire.TAIL, wire.TailRequest, wire.Lines, self._tail)
@@ -66,6 +69,9 @@ class RuntimeService:
 
     async def _view(self, _: wire.Empty) -> RuntimeView:
         return self.runtime.view()
+
+    async def _status(self, _: StatusRequest) -> StatusReport:
+        return build_report(self.runtime.view())
 
     async def _transcript(self, request: wire.SessionRequest) -> wire.Items:
         view = await self.runtime.transcript(request.session_id)

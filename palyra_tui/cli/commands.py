@@ -1,0 +1,72 @@
+"""The headless commands that script the runtime host, and how they are dispatched.
+
+Each works over the host's socket API and none imports Textual.  Every one
+fails the same way (:mod:`palyra_tui.cli.failures`): one sentence on stderr, or
+with ``--json`` one JSON object there, and an exit code from the shared table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from palyra_tui.config import Config
+
+NAMES = frozenset({"status"})
+"""The commands this module runs."""
+
+
+def add_commands(commands: Any, config_help: str) -> None:
+    """Add the scripting commands to ``palyra-tui``'s subparsers."""
+    status = commands.add_parser(
+        "status",
+        prog="palyra-tui status",
+        help="the runtime's health: services, gateway, approvals, runs",
+        description="Print the overall status, each service (state, pid, uptime, restarts, "
+        "next attempt, health, CPU, memory), the gateway, pending approvals and active runs. "
+        "Exits 0 when healthy, 1 when degraded or down, 4 when no runtime host runs.",
+    )
+    _common(status, config_help)
+
+
+def _common(command: argparse.ArgumentParser, config_help: str, *, json: bool = True) -> None:
+    command.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=config_help)
+    if json:
+        command.add_argument(
+            "--json", action="store_true", help="print JSON (errors too, on stderr)"
+        )
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run one of :data:`NAMES`; returns the exit code."""
+    from palyra_tui.cli.failures import expected, fail
+    from palyra_tui.config import load_config
+
+    as_json = bool(getattr(args, "json", False))
+    try:
+        config = load_config(args.config)
+        return _run(_dispatch(args, config))
+    except KeyboardInterrupt as interrupt:
+        return fail(interrupt, as_json=as_json)
+    except Exception as error:
+        if sys.flags.dev_mode and not expected(error):
+            raise
+        return fail(error, as_json=as_json)
+
+
+def _run(work: Coroutine[Any, Any, int]) -> int:
+    return asyncio.run(work)
+
+
+async def _dispatch(args: argparse.Namespace, config: Config) -> int:
+    command = args.command
+    if command == "status":
+        from palyra_tui.cli.status import run_status
+
+        return await run_status(config, as_json=args.json)
+    raise AssertionError(f"not a scripting command: {command}")
