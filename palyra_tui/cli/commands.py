@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from palyra_tui.config import Config
 
-NAMES = frozenset({"status"})
+NAMES = frozenset({"status", "logs"})
 """The commands this module runs."""
 
 
@@ -32,6 +32,30 @@ def add_commands(commands: Any, config_help: str) -> None:
         "Exits 0 when healthy, 1 when degraded or down, 4 when no runtime host runs.",
     )
     _common(status, config_help)
+    logs = commands.add_parser(
+        "logs",
+        prog="palyra-tui logs",
+        help="print the services' buffered logs; -f follows them",
+        description="Print the logs the runtime host keeps for the services (all, or those "
+        "named), oldest first, on one time axis; with -f, go on with new lines until "
+        "interrupted. Lines the host could not keep are gap records, inline. Output to a "
+        "pipe or a file is never coloured.",
+    )
+    logs.add_argument("services", nargs="*", metavar="SERVICE", help="only these services")
+    logs.add_argument(
+        "-n", "--lines", type=int, metavar="N", dest="count", help="only the newest N lines"
+    )
+    logs.add_argument("-f", "--follow", action="store_true", help="follow new lines")
+    logs.add_argument(
+        "--since", metavar="DURATION", help="only lines from this long ago on (90s, 5m, 1h30m)"
+    )
+    logs.add_argument(
+        "--level", metavar="LEVEL", help="only lines at this level or above (trace … error)"
+    )
+    logs.add_argument(
+        "--grep", metavar="PATTERN", help="only lines matching this regular expression"
+    )
+    _common(logs, config_help)
 
 
 def _common(command: argparse.ArgumentParser, config_help: str, *, json: bool = True) -> None:
@@ -69,4 +93,17 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
         from palyra_tui.cli.status import run_status
 
         return await run_status(config, as_json=args.json)
+    if command == "logs":
+        from palyra_tui.cli import logs_cmd
+
+        options = logs_cmd.LogOptions(
+            services=tuple(args.services),
+            count=args.count,
+            follow=args.follow,
+            since=logs_cmd.parse_duration(args.since) if args.since is not None else None,
+            level=logs_cmd.parse_level(args.level) if args.level is not None else None,
+            grep=logs_cmd.parse_pattern(args.grep) if args.grep is not None else None,
+            as_json=args.json,
+        )
+        return await logs_cmd.run_logs(config, options)
     raise AssertionError(f"not a scripting command: {command}")

@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 
 MAX_BEHIND = 5_000
 """Messages queued for one subscriber before it is resynchronised instead."""
+LOG_CHUNK = 512
+"""Log lines an item of the Logs stream holds at most.  A backlog comes as one batch
+of every retained line; cut into items, it travels in messages under the socket's
+16 MiB limit (a line is at most 16 KiB) instead of failing as one."""
 
 
 class RuntimeService:
@@ -101,7 +105,11 @@ class RuntimeService:
         feed = self.runtime.subscribe_logs(request.services, backlog=request.backlog)
         try:
             async for batch in feed:
-                yield wire.Lines(batch)
+                if len(batch) <= LOG_CHUNK:
+                    yield wire.Lines(batch)
+                    continue
+                for start in range(0, len(batch), LOG_CHUNK):
+                    yield wire.Lines(batch[start : start + LOG_CHUNK])
         finally:
             feed.close()
 
