@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from palyra_tui.config import Config
 
-NAMES = frozenset({"status", "logs"})
+SERVICE_VERBS = ("start", "stop", "restart", "hold", "release")
+NAMES = frozenset({"status", "logs", *SERVICE_VERBS})
 """The commands this module runs."""
 
 
@@ -56,6 +57,49 @@ def add_commands(commands: Any, config_help: str) -> None:
         "--grep", metavar="PATTERN", help="only lines matching this regular expression"
     )
     _common(logs, config_help)
+    _service_commands(commands, config_help)
+
+
+_SERVICE_HELP = {
+    "start": (
+        "start services and wait until they run",
+        "Start each service now (its backoff reset) and wait until it runs; if it does not, "
+        "say why and exit 1. A service that already runs is a conflict (exit 6).",
+    ),
+    "stop": (
+        "stop services and wait until their processes are gone",
+        "Stop each service (its stop signal, then SIGKILL after its stop_timeout) and wait "
+        "until every process it started is gone. One that is already stopped, exited or "
+        "failed is a conflict (exit 6).",
+    ),
+    "restart": (
+        "restart services and wait until they run again",
+        "Stop each service gracefully, start it again, and wait until it runs.",
+    ),
+    "hold": (
+        "hold services' automatic restarts",
+        "Stop restarting each service automatically (a running one goes on running; one in "
+        "backoff stays down). Holding a held service is a conflict (exit 6).",
+    ),
+    "release": (
+        "release services' held restarts",
+        "Restart each service automatically again. Releasing one that is not held is a "
+        "conflict (exit 6).",
+    ),
+}
+
+
+def _service_commands(commands: Any, config_help: str) -> None:
+    for verb in SERVICE_VERBS:
+        short, description = _SERVICE_HELP[verb]
+        command = commands.add_parser(
+            verb, prog=f"palyra-tui {verb}", help=short, description=description
+        )
+        command.add_argument("services", nargs="+", metavar="SERVICE")
+        command.add_argument(
+            "--no-wait", action="store_true", help="return once the runtime host has the command"
+        )
+        _common(command, config_help)
 
 
 def _common(command: argparse.ArgumentParser, config_help: str, *, json: bool = True) -> None:
@@ -106,4 +150,10 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
             as_json=args.json,
         )
         return await logs_cmd.run_logs(config, options)
+    if command in SERVICE_VERBS:
+        from palyra_tui.cli.services_cmd import run_service_command
+
+        return await run_service_command(
+            config, command, tuple(args.services), wait=not args.no_wait, as_json=args.json
+        )
     raise AssertionError(f"not a scripting command: {command}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from palyra_tui.host.report import (
     ApprovalBrief,
     Connection,
@@ -11,15 +13,17 @@ from palyra_tui.host.report import (
     SourceProblem,
     StatusReport,
 )
+from palyra_tui.models import SupervisorSnapshot
 from palyra_tui.state.runtime_api import RuntimeView
 from palyra_tui.state.snapshot import service_unwell
 
 
-def build_report(view: RuntimeView) -> StatusReport:
-    """What ``palyra-tui status`` prints, from the runtime's view."""
-    snapshot = view.snapshot
+def build_report(view: RuntimeView, supervised: SupervisorSnapshot) -> StatusReport:
+    """What ``palyra-tui status`` prints: the runtime's view, with the supervisor's state
+    as it is now (the view takes up to its interval to see a change such as a hold)."""
+    snapshot = replace(view.snapshot, supervisor=supervised)
     health = snapshot.gateway_health
-    services = snapshot.supervisor.services
+    services = supervised.services
     return StatusReport(
         overall=Overall(snapshot.overall.value),
         gateway=GatewayReport(

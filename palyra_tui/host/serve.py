@@ -19,6 +19,7 @@ from palyra_tui.errors import PalyraError
 from palyra_tui.host import wire
 from palyra_tui.host.report import STATUS, StatusReport, StatusRequest
 from palyra_tui.host.reporting import build_report
+from palyra_tui.host.settle import until_running
 from palyra_tui.host.transport import HostServer
 from palyra_tui.state.local_runtime import LocalRuntime
 from palyra_tui.state.runtime_api import DecisionError, DecisionRefused, RuntimeView
@@ -75,7 +76,7 @@ class RuntimeService:
         return self.runtime.view()
 
     async def _status(self, _: StatusRequest) -> StatusReport:
-        return build_report(self.runtime.view())
+        return build_report(self.runtime.view(), self.runtime.services())
 
     async def _transcript(self, request: wire.SessionRequest) -> wire.Items:
         view = await self.runtime.transcript(request.session_id)
@@ -126,7 +127,14 @@ class RuntimeService:
             wire.Verb.START_ALL: runtime.start_all,
             wire.Verb.STOP_ALL: lambda: runtime.stop_all(command.reason or "stopped by operator"),
         }
-        return await _outcome(asyncio.shield(self._own(actions[command.verb]())))
+        work = self._own(actions[command.verb]())
+        if command.until is wire.Until.ACCEPTED:
+            return wire.Outcome()
+        if command.until is wire.Until.RUNNING and command.verb in _STARTS:
+            return await _settled(
+                until_running(runtime.supervisor, command.name, asyncio.shield(work))
+            )
+        return await _outcome(asyncio.shield(work))
 
     async def _refresh(self, _: wire.Empty) -> wire.Outcome:
         self.runtime.refresh()
@@ -194,6 +202,20 @@ class RuntimeService:
         error = task.exception()
         if error is not None and not isinstance(error, (PalyraError, DecisionError)):
             log.error("work a client started failed", exc_info=error)
+
+
+_STARTS = frozenset({wire.Verb.START, wire.Verb.RESTART})
+
+
+async def _settled(waiting: Awaitable[str]) -> wire.Outcome:
+    """A start that ran (or did not: the outcome says why)."""
+    try:
+        problem = await waiting
+    except PalyraError as error:
+        return wire.Outcome(wire.Failure.SUPERVISOR, str(error))
+    if problem:
+        return wire.Outcome(wire.Failure.SUPERVISOR, problem)
+    return wire.Outcome()
 
 
 async def _outcome(action: Awaitable[None]) -> wire.Outcome:

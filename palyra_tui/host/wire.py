@@ -46,6 +46,17 @@ class Verb(enum.Enum):
     STOP_ALL = "stop_all"
 
 
+class Until(enum.Enum):
+    """When the host answers a service command."""
+
+    ACCEPTED = "accepted"
+    """At once: the host carries the command out on its own."""
+    DONE = "done"
+    """Once the supervisor carried it out (a stop: once the processes are gone)."""
+    RUNNING = "running"
+    """A start or restart: once the service runs, or why it does not."""
+
+
 class Failure(enum.Enum):
     """Why a command did not happen."""
 
@@ -76,6 +87,7 @@ class ServiceCommand:
     verb: Verb
     name: str = ""
     reason: str = ""
+    until: Until = Until.DONE
 
 
 @dataclass(frozen=True, slots=True)
