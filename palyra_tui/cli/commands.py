@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from palyra_tui.config import Config
 
 SERVICE_VERBS = ("start", "stop", "restart", "hold", "release")
-NAMES = frozenset({"status", "logs", *SERVICE_VERBS})
+NAMES = frozenset({"status", "logs", *SERVICE_VERBS, "approvals", "approve", "deny"})
 """The commands this module runs."""
 
 
@@ -58,6 +58,7 @@ def add_commands(commands: Any, config_help: str) -> None:
     )
     _common(logs, config_help)
     _service_commands(commands, config_help)
+    _approval_commands(commands, config_help)
 
 
 _SERVICE_HELP = {
@@ -87,6 +88,41 @@ _SERVICE_HELP = {
         "conflict (exit 6).",
     ),
 }
+
+
+def _approval_commands(commands: Any, config_help: str) -> None:
+    approvals = commands.add_parser(
+        "approvals",
+        prog="palyra-tui approvals",
+        help="list the approvals that wait for a decision, with the full tool input",
+        description="List the approvals that wait for a person: those the runtime host's own "
+        "chat runs hold and those the gateway reports, oldest first, each with the complete "
+        "tool input. Exits 5 when the gateway is not connected (its approvals may be missing).",
+    )
+    _common(approvals, config_help)
+    approve = commands.add_parser(
+        "approve",
+        prog="palyra-tui approve",
+        help="allow a pending tool call",
+        description="Allow one pending approval, once or for the session. The runtime host "
+        "sends the decision exactly once; if another client decided first, exit 6 says what "
+        "was decided, when and by whom.",
+    )
+    approve.add_argument("approval_id", metavar="ID")
+    approve.add_argument(
+        "--session", action="store_true", help="allow this tool for the rest of the session"
+    )
+    _common(approve, config_help)
+    deny = commands.add_parser(
+        "deny",
+        prog="palyra-tui deny",
+        help="deny a pending tool call",
+        description="Deny one pending approval, optionally saying why. A decision already "
+        "made by another client is exit 6.",
+    )
+    deny.add_argument("approval_id", metavar="ID")
+    deny.add_argument("--reason", default="", metavar="TEXT", help="why, for the agent")
+    _common(deny, config_help)
 
 
 def _service_commands(commands: Any, config_help: str) -> None:
@@ -156,4 +192,19 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
         return await run_service_command(
             config, command, tuple(args.services), wait=not args.no_wait, as_json=args.json
         )
+    if command == "approvals":
+        from palyra_tui.cli.approvals import run_approvals
+
+        return await run_approvals(config, as_json=args.json)
+    if command in ("approve", "deny"):
+        from palyra_tui.cli.approvals import run_decide
+        from palyra_tui.models.gateway import ApprovalAnswer
+
+        if command == "deny":
+            answer = ApprovalAnswer.deny(args.reason)
+        elif args.session:
+            answer = ApprovalAnswer.allow_session()
+        else:
+            answer = ApprovalAnswer.allow_once()
+        return await run_decide(config, args.approval_id, answer, as_json=args.json)
     raise AssertionError(f"not a scripting command: {command}")

@@ -22,7 +22,12 @@ from palyra_tui.host.reporting import build_report
 from palyra_tui.host.settle import until_running
 from palyra_tui.host.transport import HostServer
 from palyra_tui.state.local_runtime import LocalRuntime
-from palyra_tui.state.runtime_api import DecisionError, DecisionRefused, RuntimeView
+from palyra_tui.state.runtime_api import (
+    AlreadyDecided,
+    DecisionError,
+    DecisionRefused,
+    RuntimeView,
+)
 
 log = logging.getLogger(__name__)
 
@@ -173,8 +178,10 @@ class RuntimeService:
     async def _decide(self, request: wire.DecideRequest) -> wire.Outcome:
         try:
             await asyncio.shield(
-                self._own(self.runtime.decide(request.approval_id, request.answer))
+                self._own(self.runtime.decide(request.approval_id, request.answer, by=request.by))
             )
+        except AlreadyDecided as error:
+            return wire.Outcome(wire.Failure.ALREADY_DECIDED, str(error))
         except DecisionRefused as error:
             return wire.Outcome(wire.Failure.DECISION_REFUSED, str(error))
         except DecisionError as error:

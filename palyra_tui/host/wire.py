@@ -65,6 +65,7 @@ class Failure(enum.Enum):
     CLIENT = "client"
     DECISION = "decision"
     DECISION_REFUSED = "decision_refused"
+    ALREADY_DECIDED = "already_decided"
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +158,8 @@ class DecideRequest:
 
     approval_id: str
     answer: ApprovalAnswer
+    by: str = ""
+    """Who decides (``palyra-tui approve (pid 4242)``), for whoever comes second."""
 
 
 @dataclass(frozen=True, slots=True)
