@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from palyra_tui.config import Config
 
 SERVICE_VERBS = ("start", "stop", "restart", "hold", "release")
-NAMES = frozenset({"status", "logs", *SERVICE_VERBS, "approvals", "approve", "deny"})
+NAMES = frozenset({"status", "logs", *SERVICE_VERBS, "approvals", "approve", "deny", "up"})
 """The commands this module runs."""
 
 
@@ -59,6 +59,22 @@ def add_commands(commands: Any, config_help: str) -> None:
     _common(logs, config_help)
     _service_commands(commands, config_help)
     _approval_commands(commands, config_help)
+    up = commands.add_parser(
+        "up",
+        prog="palyra-tui up",
+        help="start the runtime host in the background and wait for a healthy gateway",
+        description="Start the runtime host of the state root detached (or use the one that "
+        "runs) and return once the gateway answers its health check. Exits 5 with the reason "
+        "when the gateway does not come up, 1 when the host cannot start.",
+    )
+    up.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="how long to wait for the gateway (default: 60)",
+    )
+    _common(up, config_help)
 
 
 _SERVICE_HELP = {
@@ -192,6 +208,10 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
         return await run_service_command(
             config, command, tuple(args.services), wait=not args.no_wait, as_json=args.json
         )
+    if command == "up":
+        from palyra_tui.cli.up import run_up
+
+        return await run_up(config, args.config, timeout=args.timeout, as_json=args.json)
     if command == "approvals":
         from palyra_tui.cli.approvals import run_approvals
 
