@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     from palyra_tui.config import Config
 
 SERVICE_VERBS = ("start", "stop", "restart", "hold", "release")
-NAMES = frozenset({"status", "logs", *SERVICE_VERBS, "approvals", "approve", "deny", "up"})
+NAMES = frozenset(
+    {"status", "logs", *SERVICE_VERBS, "approvals", "approve", "deny", "up", "sessions", "send"}
+)
 """The commands this module runs."""
 
 
@@ -75,6 +77,28 @@ def add_commands(commands: Any, config_help: str) -> None:
         help="how long to wait for the gateway (default: 60)",
     )
     _common(up, config_help)
+    sessions = commands.add_parser(
+        "sessions",
+        prog="palyra-tui sessions",
+        help="list the gateway's chat sessions",
+        description="List the gateway's chat sessions, the most recently active first, with "
+        "their id and name. Exits 5 when the gateway is not connected.",
+    )
+    _common(sessions, config_help)
+    send = commands.add_parser(
+        "send",
+        prog="palyra-tui send",
+        help="send a chat message; --wait streams the answer",
+        description="Send TEXT to a session (its id, key or name, or 'new') through the runtime "
+        "host and return once the gateway took it. With --wait, stream the turn to stdout "
+        "until the run ends: the answer, tool calls and the approvals they wait for (decide "
+        "them with palyra-tui approve or deny). Exits 0 when the run completed, 1 when it "
+        "failed or was aborted, 5 when the gateway did not take the message.",
+    )
+    send.add_argument("session", metavar="SESSION")
+    send.add_argument("text", metavar="TEXT")
+    send.add_argument("--wait", action="store_true", help="stream the turn until the run ends")
+    _common(send, config_help)
 
 
 _SERVICE_HELP = {
@@ -212,6 +236,14 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
         from palyra_tui.cli.up import run_up
 
         return await run_up(config, args.config, timeout=args.timeout, as_json=args.json)
+    if command == "sessions":
+        from palyra_tui.cli.chat_cmd import run_sessions
+
+        return await run_sessions(config, as_json=args.json)
+    if command == "send":
+        from palyra_tui.cli.chat_cmd import run_send
+
+        return await run_send(config, args.session, args.text, wait=args.wait, as_json=args.json)
     if command == "approvals":
         from palyra_tui.cli.approvals import run_approvals
 

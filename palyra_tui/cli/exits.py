@@ -11,7 +11,7 @@ Every command shares the table (docs/cli.md has it with the commands):
      the argument)
 3    another palyra-tui already supervises this state root
 4    no runtime host runs for this state root
-5    the gateway cannot be reached
+5    the gateway cannot be reached, did not answer, or refused the call
 6    conflict: already decided, already stopped, already running
 130  interrupted (Ctrl-C) before start-up finished; ``supervise`` exits with
      128 + the signal number when another stop signal arrives that early

@@ -30,12 +30,14 @@ def exit_code(error: BaseException) -> int:
     if isinstance(error, CommandFailed):
         return error.code
     # Loaded here, not at the top: ``status`` must start without the chat models.
-    from palyra_tui.client.errors import GatewayUnreachable
+    from palyra_tui.client.errors import ClientError
     from palyra_tui.state.runtime_api import AlreadyDecided
 
     if isinstance(error, AlreadyDecided):
         return EXIT_CONFLICT
-    if isinstance(error, GatewayUnreachable):
+    if isinstance(error, ClientError):
+        # The gateway did not answer, or could not do it; through the host, which kind
+        # of gateway error it was does not survive (its sentence does).
         return EXIT_GATEWAY
     return code_of(error)
 
