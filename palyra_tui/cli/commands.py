@@ -19,7 +19,18 @@ if TYPE_CHECKING:
 
 SERVICE_VERBS = ("start", "stop", "restart", "hold", "release")
 NAMES = frozenset(
-    {"status", "logs", *SERVICE_VERBS, "approvals", "approve", "deny", "up", "sessions", "send"}
+    {
+        "status",
+        "logs",
+        *SERVICE_VERBS,
+        "approvals",
+        "approve",
+        "deny",
+        "up",
+        "sessions",
+        "send",
+        "service",
+    }
 )
 """The commands this module runs."""
 
@@ -99,6 +110,26 @@ def add_commands(commands: Any, config_help: str) -> None:
     send.add_argument("text", metavar="TEXT")
     send.add_argument("--wait", action="store_true", help="stream the turn until the run ends")
     _common(send, config_help)
+    service = commands.add_parser(
+        "service",
+        prog="palyra-tui service",
+        help="run the runtime host under systemd",
+        description="Install a systemd unit that runs the runtime host as a service.",
+    )
+    actions = service.add_subparsers(dest="action", metavar="ACTION", required=True)
+    install = actions.add_parser(
+        "install",
+        prog="palyra-tui service install",
+        help="write a systemd unit for the runtime host",
+        description="Write a systemd unit (Type=notify) that runs palyra-tui host --foreground "
+        "with this config, and print the systemctl and loginctl lines that enable it. "
+        "Without --user it is a system unit in /etc/systemd/system (as root).",
+    )
+    install.add_argument("--user", action="store_true", help="a user unit (systemctl --user)")
+    install.add_argument(
+        "--print", action="store_true", dest="show", help="print the unit instead of writing it"
+    )
+    _common(install, config_help, json=False)
 
 
 _SERVICE_HELP = {
@@ -244,6 +275,10 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
         from palyra_tui.cli.chat_cmd import run_send
 
         return await run_send(config, args.session, args.text, wait=args.wait, as_json=args.json)
+    if command == "service":
+        from palyra_tui.cli.service_unit import run_install
+
+        return await run_install(config, user=args.user, show=args.show)
     if command == "approvals":
         from palyra_tui.cli.approvals import run_approvals
 

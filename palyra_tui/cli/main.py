@@ -68,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
         "attaches. SIGTERM or SIGINT stops everything; SIGHUP is ignored.",
     )
     _command_config(host, CONFIG_HELP)
+    host.add_argument(
+        "--foreground",
+        action="store_true",
+        help="run under a service manager: with $NOTIFY_SOCKET (systemd Type=notify), say "
+        "READY=1 once the services have started and STOPPING=1 when they stop",
+    )
     down = commands.add_parser(
         "down",
         prog="palyra-tui down",
@@ -119,7 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in ("host", "down"):
             from palyra_tui.cli.host import run_down, run_host
 
-            return run_host(config) if args.command == "host" else run_down(config)
+            if args.command == "host":
+                return run_host(config, foreground=args.foreground)
+            return run_down(config)
     except (PalyraError, KeyboardInterrupt) as exc:
         return report(exc)
     parser.error(f"unknown command {args.command!r}")

@@ -46,3 +46,20 @@ def not_running(service: ServiceSnapshot) -> str:
     if service.reason:
         parts.append(service.reason)
     return ": ".join(parts[:1]) + (f": {'; '.join(parts[1:])}" if len(parts) > 1 else "")
+
+
+async def until_started(supervisor: SupervisorApi) -> None:
+    """Return once no service is starting any more: each runs, or is down with its reason.
+
+    A service that cannot start (a binary not found, a crash in its start grace)
+    counts as started: it shows as such, and waiting for it would only hide that.
+    """
+    events = supervisor.subscribe_events()
+    try:
+        while any(s.state is ServiceState.STARTING for s in supervisor.snapshot().services):
+            async for _ in events:
+                break
+            else:
+                return
+    finally:
+        events.close()
