@@ -16,7 +16,7 @@ import pytest
 
 from palyra_tui.cli.connect import attached
 from tests.conftest import child
-from tests.integration.cli_support import Host, StartHost, cli_env, until_cli
+from tests.integration.cli_support import Host, StartHost, cli_env, stop, until_cli
 
 FLOOD = re.compile(r"line (\d+) of the flood")
 
@@ -219,8 +219,7 @@ async def test_a_follow_ends_with_exit_4_when_the_host_stops(cli_host: StartHost
     assert process.stdout is not None and process.stderr is not None
     try:
         await _read_until(process.stdout, '"gateway"', [])
-        down = await host.cli("down")
-        assert down.code == 0
+        await stop(host.config, host.pid)
         async with asyncio.timeout(60):
             assert await process.wait() == 4
         error = json.loads(await process.stderr.read())
