@@ -130,8 +130,9 @@ async def test_an_unknown_session_and_a_gateway_that_is_down(cli_host: StartHost
     unknown = await host.cli("send", "no-such-session", "hi", "--json")
     assert unknown.code == 2 and "no session 'no-such-session'" in unknown.error()["error"]
     assert (await host.cli("stop", "gateway")).code == 0
-    down = await until_cli(host.path, ("send", "new", "hi"), lambda r: r.code == 5)
-    assert down.code == 5 and "nothing was sent" in down.err
+    down = await until_cli(host.path, ("send", "new", "hi"), lambda r: "nothing was sent" in r.err)
+    assert down.code == 5, down.err
+    assert down.err == "palyra-tui: the gateway is offline: nothing was sent\n"
     sessions = await host.cli("sessions", "--json")
     assert sessions.code == 5 and sessions.json() == {"sessions": []}
 
