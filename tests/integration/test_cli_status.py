@@ -94,12 +94,8 @@ async def test_status_loads_neither_textual_nor_rich_nor_the_chat_models(
     host = await cli_host()
     code = (
         "import sys\n"
-        "sys.argv = ['palyra-tui', 'status', '--json']\n"
-        "from palyra_tui.__main__ import main\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit:\n"
-        "    pass\n"
+        "from palyra_tui.__main__ import _main\n"
+        "_main(['status', '--json'])\n"
         "loaded = {m.split('.')[0] for m in sys.modules}\n"
         "print(sorted(loaded & {'textual', 'rich', 'grpc_reflection'}),"
         " 'palyra_tui.state.chat' in sys.modules, file=sys.stderr)\n"
