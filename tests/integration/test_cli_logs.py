@@ -16,7 +16,7 @@ import pytest
 
 from palyra_tui.cli.connect import attached
 from tests.conftest import child
-from tests.integration.cli_support import Host, StartHost, cli_env, stop, until_cli
+from tests.integration.cli_support import Host, Ran, StartHost, cli_env, stop, until_cli
 
 FLOOD = re.compile(r"line (\d+) of the flood")
 
@@ -228,3 +228,62 @@ async def test_a_follow_ends_with_exit_4_when_the_host_stops(cli_host: StartHost
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def test_a_backlog_larger_than_a_socket_message_arrives_whole(cli_host: StartHost) -> None:
+    wide = {"command": child("flood-wide", "1500", "16000"), "restart": "never"}
+    host = await cli_host({"wide": wide})
+    ran = await until_cli(host.path, ("logs", "wide", "-n", "1"), lambda r: "done" in r.out)
+    assert ran.code == 0, ran.err
+    whole = await host.cli("logs", "wide", "--json")
+    assert whole.code == 0, whole.err
+    records = [json.loads(line) for line in whole.out.splitlines()]
+    assert sum(len(r["line"]) for r in records) > 20 * 1024 * 1024
+    wides = [int(m.group(1)) for r in records if (m := re.match(r"wide (\d+) ", r["line"]))]
+    assert wides == list(range(1500))
+
+
+TICKER = [
+    sys.executable,
+    "-c",
+    "import time\n"
+    "for i in range(1_000_000):\n"
+    "    print(f'tick {i}', flush=True)\n"
+    "    time.sleep(0.001)",
+]
+
+
+async def _ticks(process: asyncio.subprocess.Process, until: int) -> list[int]:
+    assert process.stdout is not None
+    ticks: list[int] = []
+    async with asyncio.timeout(60):
+        while not ticks or ticks[-1] < until:
+            record = json.loads(await process.stdout.readline())
+            found = re.fullmatch(r"tick (\d+)", record.get("line", ""))
+            if found:
+                ticks.append(int(found.group(1)))
+    return ticks
+
+
+@pytest.mark.parametrize("newest", [None, 5])
+async def test_the_seam_between_backlog_and_tail_while_lines_arrive(
+    cli_host: StartHost, newest: int | None
+) -> None:
+    host = await cli_host({"ticker": {"command": TICKER}})
+
+    def ticking(ran: Ran) -> bool:
+        found = re.search(r"tick (\d+)", ran.out)
+        return found is not None and int(found.group(1)) >= 200
+
+    await until_cli(host.path, ("logs", "ticker", "-n", "1"), ticking)
+    args = ("ticker", "--json") if newest is None else ("ticker", "--json", "-n", str(newest))
+    process = await _follow(host, *args)
+    try:
+        first = await _ticks(process, 0)
+        ticks = first + await _ticks(process, first[-1] + 1_000)
+    finally:
+        process.send_signal(signal.SIGINT)
+        await process.communicate()
+    start = 0 if newest is None else ticks[0]
+    assert ticks == list(range(start, start + len(ticks)))
+    assert start > 200 or newest is None
