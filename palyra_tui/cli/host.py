@@ -12,10 +12,7 @@ import logging
 import sys
 
 from palyra_tui.cli.exits import EXIT_NO_HOST, EXIT_OK, say
-from palyra_tui.cli.notify import Notifier
 from palyra_tui.config import Config
-from palyra_tui.host.launcher import stop_host
-from palyra_tui.host.main import HostOptions, RuntimeHost
 
 DOWN_MARGIN = 30.0
 """Seconds ``down`` waits beyond the services' own stop timeouts."""
@@ -24,6 +21,9 @@ DOWN_MARGIN = 30.0
 def run_host(config: Config, foreground: bool = False) -> int:
     """Serve the runtime of ``config`` until ``down``, SIGTERM or SIGINT; in the
     ``foreground`` of a service manager, tell it when ready and when stopping."""
+    from palyra_tui.cli.notify import Notifier
+    from palyra_tui.host.main import HostOptions, RuntimeHost
+
     logging.basicConfig(
         stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
     )
@@ -43,7 +43,12 @@ def run_host(config: Config, foreground: bool = False) -> int:
 
 
 def run_down(config: Config) -> int:
-    """Stop the host of ``config``'s state root and everything it runs."""
+    """Stop the host of ``config``'s state root and everything it runs.
+
+    Imports only the launcher: what the host itself needs would add a tenth of a
+    second or more to every ``down``."""
+    from palyra_tui.host.launcher import stop_host
+
     timeout = DOWN_MARGIN + sum(service.stop_timeout for service in config.services)
     stopped = asyncio.run(stop_host(config, timeout))
     if stopped is None:

@@ -5,16 +5,24 @@ terminal's SIGHUP never reaches it), with stdin from ``/dev/null`` and its
 output appended to ``<state_root>/tui/host.log``.  Whoever starts it waits
 until it answers on its socket, or until it exits, and then says why from the
 end of that log.
+
+Two UIs started at the same moment on a state root with no host take turns
+(``host-start.lock``, an ``flock``): the first starts the host, the second
+finds it.  A host that could not start because something else holds the state
+root (a host or ``supervise`` started another way) is no failure either: the
+starter waits for that one to answer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
 from palyra_tui.config import Config
@@ -22,10 +30,12 @@ from palyra_tui.config.dirs import private_dir, unusable
 from palyra_tui.errors import HostError, HostNotRunning
 from palyra_tui.host.client import HostClient
 from palyra_tui.host.protocol import ClientInfo, HostInfo
+from palyra_tui.supervisor.lock import holder
 
 _STARTED: dict[int, subprocess.Popen[bytes]] = {}
 """Hosts this process started: kept, so that their exit can be read while they run."""
 LOG_NAME = "host.log"
+START_LOCK = "host-start.lock"
 START_TIMEOUT = 60.0
 """Seconds a new host may take to answer (it opens the supervisor first)."""
 POLL = 0.05
@@ -86,23 +96,72 @@ async def ensure_host(
     found = await probe(config)
     if found is not None:
         return found
-    env = os.environ if environ is None else environ
+    deadline = time.monotonic() + timeout
+    async with _starting(config, deadline, timeout):
+        found = await probe(config)
+        if found is not None:
+            return found
+        env = os.environ if environ is None else environ
+        return await _start(config, config_path, env, deadline, timeout)
+
+
+@contextlib.asynccontextmanager
+async def _starting(config: Config, deadline: float, timeout: float) -> AsyncIterator[None]:
+    """Hold the state root's start turn: one starter at a time starts a host."""
+    path = config.state_dir / START_LOCK
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+    except OSError as error:
+        raise unusable(config.state_root, error) from None
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise HostError(
+                        f"another palyra-tui has been starting the runtime host for "
+                        f"{timeout:g} s and it does not answer (see {host_log(config)})"
+                    ) from None
+                await asyncio.sleep(POLL)
+        yield
+    finally:
+        os.close(fd)
+
+
+async def _start(
+    config: Config,
+    config_path: Path | None,
+    env: Mapping[str, str],
+    deadline: float,
+    timeout: float,
+) -> HostInfo:
+    """Start a host and wait until one answers: ours, or the one that holds the state root
+    when ours found it taken."""
     size = _size(host_log(config))
     pid = await asyncio.to_thread(start_detached, config, config_path, env)
-    deadline = time.monotonic() + timeout
+    other: int | None = None
     while time.monotonic() < deadline:
         found = await probe(config)
         if found is not None:
             return found
-        if _exited(pid):
+        if other is None and _exited(pid):
+            other = await asyncio.to_thread(holder, config.state_dir)
+            if other is None or other == pid:
+                break
+        elif other is not None and await asyncio.to_thread(holder, config.state_dir) != other:
             break
         await asyncio.sleep(POLL)
     else:
-        raise HostError(f"the runtime host (pid {pid}) did not answer within {timeout:g} s")
+        who = f"pid {pid}" if other is None else f"pid {other}, which holds the state root"
+        raise HostError(f"the runtime host ({who}) did not answer within {timeout:g} s")
     found = await probe(config)
     if found is not None:
         return found
     reason = _last_sentence(host_log(config), size)
+    if other is not None and other != pid:
+        reason += f"; that palyra-tui (pid {other}) has ended since: start palyra-tui again"
     raise HostError(f"the runtime host could not start: {reason}")
 
 
@@ -120,12 +179,38 @@ async def stop_host(config: Config, timeout: float) -> HostInfo | None:
         await client.call(wire.SHUTDOWN, wire.Empty(), wire.Outcome)
     finally:
         await client.close()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await probe(config, "down") is None and _gone(host.host_pid):
-            return host
-        await asyncio.sleep(POLL)
+    if await _ended(host.host_pid, timeout):
+        return host
     raise HostError(f"the runtime host (pid {host.host_pid}) did not stop within {timeout:g} s")
+
+
+async def _ended(pid: int, timeout: float) -> bool:
+    """Wait until ``pid`` has ended: told by a pidfd the moment it does, or polled where
+    there is none."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    except (OSError, AttributeError):
+        fd = -1
+    loop = asyncio.get_running_loop()
+    ended = asyncio.Event()
+    if fd >= 0:
+        loop.add_reader(fd, ended.set)
+    try:
+        async with asyncio.timeout(timeout):
+            while not _gone(pid):
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(POLL if fd < 0 else None):
+                        await ended.wait()
+                ended.clear()
+        return True
+    except TimeoutError:
+        return False
+    finally:
+        if fd >= 0:
+            loop.remove_reader(fd)
+            os.close(fd)
 
 
 def _size(path: Path) -> int:

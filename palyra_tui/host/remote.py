@@ -75,6 +75,7 @@ class SocketRuntime:
         self._names: tuple[str, ...] = ()
         self._subscribers = Subscribers()
         self._follow: asyncio.Task[None] | None = None
+        self._opening: asyncio.Future[None] | None = None
         self._synced: asyncio.Event | None = None
         self._asks: set[asyncio.Task[None]] = set()
         self.lost = ""
@@ -83,6 +84,19 @@ class SocketRuntime:
     # Lifecycle -------------------------------------------------------------------
 
     async def open(self) -> None:
+        """Attach; callers that ask while an attach is under way share it (the UI starts
+        one before its first frame and joins it once drawn)."""
+        if self._opening is None:
+            self._opening = asyncio.ensure_future(self._open())
+        opening = self._opening
+        try:
+            await asyncio.shield(opening)
+        except BaseException:
+            if opening.done() and self._opening is opening:
+                self._opening = None
+            raise
+
+    async def _open(self) -> None:
         if self._follow is not None:
             return
         if self.client.host is None:
@@ -97,6 +111,11 @@ class SocketRuntime:
             raise HostError(self.lost)
 
     async def close(self) -> None:
+        opening, self._opening = self._opening, None
+        if opening is not None and not opening.done():
+            opening.cancel()
+            with contextlib.suppress(BaseException):
+                await opening
         follow, self._follow = self._follow, None
         if follow is not None:
             follow.cancel()

@@ -21,6 +21,7 @@ from palyra_tui.host.report import STATUS, StatusReport, StatusRequest
 from palyra_tui.host.reporting import build_report
 from palyra_tui.host.settle import until_running
 from palyra_tui.host.transport import HostServer
+from palyra_tui.models.feeds import LogFeed
 from palyra_tui.state.local_runtime import LocalRuntime
 from palyra_tui.state.runtime_api import (
     AlreadyDecided,
@@ -46,6 +47,7 @@ class RuntimeService:
         self.runtime = runtime
         self._on_shutdown = on_shutdown
         self._tasks: set[asyncio.Task[None]] = set()
+        self._log_feeds: set[LogFeed] = set()
 
     def register(self, server: HostServer) -> None:
         """Add every method of the runtime API to ``server`` (before it starts)."""
@@ -69,7 +71,12 @@ class RuntimeService:
         server.add_stream(wire.LOGS, wire.LogsRequest, wire.Lines, self._logs)
 
     async def drain(self) -> None:
-        """Wait for the runs that UIs started (used when the host stops)."""
+        """End the log streams and the runs that UIs started (used when the host stops).
+
+        A log stream follows the logs until its client leaves; left open, it would hold
+        the server's stop for its whole grace period."""
+        for feed in list(self._log_feeds):
+            feed.close()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -109,6 +116,7 @@ class RuntimeService:
 
     async def _logs(self, request: wire.LogsRequest) -> AsyncIterator[wire.Lines]:
         feed = self.runtime.subscribe_logs(request.services, backlog=request.backlog)
+        self._log_feeds.add(feed)
         try:
             async for batch in feed:
                 if len(batch) <= LOG_CHUNK:
@@ -117,6 +125,7 @@ class RuntimeService:
                 for start in range(0, len(batch), LOG_CHUNK):
                     yield wire.Lines(batch[start : start + LOG_CHUNK])
         finally:
+            self._log_feeds.discard(feed)
             feed.close()
 
     # Commands ----------------------------------------------------------------------

@@ -77,8 +77,11 @@ class HealthStatus:
     state: HealthState = HealthState.NOT_CHECKED
     reason: str = ""
     latency_ms: float | None = None
+    """How long probes take: the median of the last five, moved only when it moves by more
+    than 2 ms and a quarter (so that jitter is not news); None without an answer."""
     version: str | None = None
-    checked_at: float | None = None
+    checked_at: float | None = field(default=None, compare=False)
+    """When the probe ran; like ``taken_at``, it never makes two results differ."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +121,10 @@ class ProcessStats:
     """A psutil sample of the service's main process."""
 
     cpu_percent: float = 0.0
+    """CPU use averaged over the last five seconds or so (100 is one core), from the
+    process's cumulative CPU time. It moves only when that average moves by more than one
+    clock tick over the window (0.2 %), so a steady load reads steady; 0.0 until the
+    process has been sampled twice."""
     rss_bytes: int = 0
     threads: int = 0
     open_files: int = 0

@@ -7,6 +7,7 @@ the snapshot and never an exception, so the UI's refresh loop cannot die.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from palyra_tui.client.errors import ClientError
 from palyra_tui.models import ServiceKind, SupervisorSnapshot
@@ -16,6 +17,8 @@ from palyra_tui.state.gateway_link import GatewayLink
 from palyra_tui.state.snapshot import AppSnapshot, SourceError, connection_state
 from palyra_tui.supervisor.api import SupervisorApi
 
+STEADY_UPTIME = 60
+"""Past this many seconds the gateway's uptime is kept in whole minutes."""
 PENDING_WINDOW = 24 * 3600.0
 """Approvals requested longer ago than this are not looked for (palyrad times
 RunStream approvals out after 60 s; a day covers console and pairing requests)."""
@@ -45,7 +48,7 @@ class SnapshotCollector:
         if target:
             client = await self.link.grpc(target)
             try:
-                health = await client.get_health()
+                health = steady_uptime(await client.get_health())
             except ClientError as error:
                 errors.append(SourceError("gateway", str(error)))
             if health is not None:
@@ -76,6 +79,18 @@ class SnapshotCollector:
             errors=tuple(errors),
             taken_at=self._clock.time(),
         )
+
+
+def steady_uptime(health: GatewayHealth) -> GatewayHealth:
+    """The gateway's uptime to the second in its first minute, then in whole minutes.
+
+    It grows with every poll, so an exact figure would make every snapshot new and
+    send it to every client; a person reads minutes once the first one has passed.
+    """
+    uptime = health.uptime_seconds
+    if uptime < STEADY_UPTIME:
+        return health
+    return replace(health, uptime_seconds=uptime - uptime % STEADY_UPTIME)
 
 
 def _gateway_expected(snapshot: SupervisorSnapshot) -> bool:

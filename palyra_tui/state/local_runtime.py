@@ -76,7 +76,7 @@ class LocalRuntime:
             on_change=self._transcript_changed,
             on_inbox=self._inbox_changed,
             on_finished=self._run_finished,
-            on_sessions=self.refresh,
+            on_renamed=self._renamed,
             clock=self.clock,
         )
         self._collect = collect
@@ -90,6 +90,9 @@ class LocalRuntime:
         self._decisions: dict[str, tuple[ApprovalAnswer, float]] = {}
         self._deciders: dict[str, str] = {}
         self._published: dict[str, TranscriptView] = {}
+        self._polls = 0
+        self._renames: dict[str, tuple[int, SessionSummary]] = {}
+        """Sessions as the gateway renamed them, with the number of polls begun by then."""
         self._subscribers = Subscribers()
         self._wake: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -276,13 +279,15 @@ class LocalRuntime:
         collect = self._collect or SnapshotCollector(self.supervisor, self.link, self.clock).collect
         assert self._wake is not None
         while not self._closing:
+            self._polls += 1
+            begun = self._polls
             try:
                 collected = await collect()
             except Exception:  # a collector bug must not end the runtime's gateway view
                 log.exception("collecting the gateway's facts failed")
                 collected = self._view.snapshot
             snapshot = replace(collected, supervisor=self.supervisor.snapshot())
-            self._publish_snapshot(snapshot)
+            self._publish_snapshot(self._with_renames(snapshot, begun))
             waiting = snapshot.connection is not ConnectionState.CONNECTED
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.interval / 4 if waiting else self.interval):
@@ -295,10 +300,40 @@ class LocalRuntime:
             self._publish_snapshot(replace(self._view.snapshot, supervisor=supervised))
 
     def _publish_snapshot(self, snapshot: AppSnapshot) -> None:
+        """Send a snapshot that differs from the last one sent (timestamps do not count):
+        an idle runtime sends its clients nothing."""
         self._grpc_target, dashboard = self.link.targets(snapshot.supervisor)
-        self._view = replace(self._view, snapshot=snapshot, dashboard_url=dashboard)
-        self._push(SnapshotChanged(snapshot, dashboard))
+        if snapshot != self._view.snapshot or dashboard != self._view.dashboard_url:
+            self._view = replace(self._view, snapshot=snapshot, dashboard_url=dashboard)
+            self._push(SnapshotChanged(snapshot, dashboard))
         self._inbox_changed()
+
+    def _renamed(self, session_id: str, session: SessionSummary | None) -> None:
+        """A session was renamed after its first message: every client sees the new name
+        now, not after the next poll."""
+        if session is not None:
+            self._renames[session_id] = (self._polls, session)
+            self._publish_snapshot(self._with_renames(self._view.snapshot))
+        self._chat_changed()
+        self.refresh()
+
+    def _with_renames(self, snapshot: AppSnapshot, begun: int | None = None) -> AppSnapshot:
+        """``snapshot`` with the sessions renamed since the poll that collected it began
+        (``begun``; None for the view itself, which then gains a session not listed yet).
+
+        A poll that began before a rename may bring the old name back after the new one
+        went out; one that began after it has seen it, and the rename is forgotten.
+        """
+        if begun is not None:
+            self._renames = {k: v for k, v in self._renames.items() if v[0] >= begun}
+        if not self._renames:
+            return snapshot
+        renamed = {session_id: session for session_id, (_, session) in self._renames.items()}
+        sessions = [renamed.pop(s.session_id, s) for s in snapshot.sessions]
+        if begun is None and renamed:
+            sessions.extend(renamed.values())
+            sessions.sort(key=lambda s: s.updated_at_ms, reverse=True)
+        return replace(snapshot, sessions=tuple(sessions))
 
     def _inbox_changed(self) -> None:
         inbox = merge(

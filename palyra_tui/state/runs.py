@@ -78,7 +78,7 @@ class RunManager:
         on_change: Callable[[str], None],
         on_inbox: Callable[[], None],
         on_finished: Callable[[str, str], None] | None = None,
-        on_sessions: Callable[[], None] | None = None,
+        on_renamed: Callable[[str, SessionSummary | None], None] | None = None,
         clock: Clock | None = None,
         first_event_timeout: float = FIRST_EVENT_TIMEOUT,
         idle_timeout: float = IDLE_TIMEOUT,
@@ -89,7 +89,7 @@ class RunManager:
         self._on_change = on_change
         self._on_inbox = on_inbox
         self._on_finished = on_finished or (lambda _session, _summary: None)
-        self._on_sessions = on_sessions or (lambda: None)
+        self._on_renamed = on_renamed or (lambda _session_id, _session: None)
         self._first_event_timeout = first_event_timeout
         self._idle_timeout = idle_timeout
         self._resending: set[str] = set()
@@ -165,15 +165,19 @@ class RunManager:
         return True
 
     async def _name_after(self, target: str, session_id: str, text: str) -> None:
+        """Rename the session after its first message; ``on_renamed`` hears the gateway's
+        answer (the session as renamed), or None when it refused and the name is ours."""
         title = title_from_message(text)
         if not title:
             return
         try:
             client = await self.link.grpc(target)
-            await client.resolve_session(session_id=session_id, session_label=title)
+            resolved = await client.resolve_session(session_id=session_id, session_label=title)
         except ClientError:
             self._names[session_id] = title
-        self._on_sessions()
+            self._on_renamed(session_id, None)
+            return
+        self._on_renamed(session_id, resolved.session)
 
     # Sending -------------------------------------------------------------------
 

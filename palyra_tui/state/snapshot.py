@@ -1,7 +1,8 @@
 """The one immutable snapshot the UI renders, and the rules that summarise it.
 
 Timestamps never take part in equality, so a snapshot that did not change
-compares equal to the last one and costs the UI nothing.
+compares equal to the last one: the runtime does not send it, and it costs
+the UI nothing.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ class AppSnapshot:
     supervisor: SupervisorSnapshot = SupervisorSnapshot()
     gateway_target: str = ""
     gateway_health: GatewayHealth | None = None
+    """What the gateway says of itself; its uptime is to the second in the first minute,
+    then in whole minutes, so that it changes the snapshot once a minute."""
     connection: ConnectionState = ConnectionState.OFFLINE
     sessions: tuple[SessionSummary, ...] = ()
     approvals: tuple[Approval, ...] = ()

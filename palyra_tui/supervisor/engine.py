@@ -113,6 +113,8 @@ class Engine:
         self.reaper.start(self.lineage.instance)
         if self.reaper.pid is not None:
             self.lineage.own(self.reaper.pid)
+        else:
+            log.error("could not start the watchdog: services would outlive palyra-tui if killed")
         for service in self.services.values():
             if not service.definition.enabled:
                 service.reason = service.definition.disabled_reason
@@ -171,6 +173,7 @@ class Engine:
 
     def _tick(self) -> None:
         now = self.clock.monotonic()
+        self._check_watchdog(now)
         for service in self.services.values():
             service.reconcile()
             if service.state.is_up and service.pid is not None and not service.probing:
@@ -186,6 +189,18 @@ class Engine:
                 self._stats_due = now + self._stats_interval
                 self.loop.create_task(self._sample(leaders))
         self.publish()
+
+    def _check_watchdog(self, now: float) -> None:
+        """Say so when the watchdog was lost, and replace it (the reaper does)."""
+        loss = self.reaper.check(now)
+        if loss is None:
+            return
+        self.lineage.disown(loss.pid)
+        if loss.replaced_by is None:
+            log.error("%s", loss.sentence())
+            return
+        self.lineage.own(loss.replaced_by)
+        log.warning("%s", loss.sentence())
 
     # Subscriptions ---------------------------------------------------------
 

@@ -14,7 +14,9 @@ import asyncio
 import contextlib
 import json
 import ssl
+import statistics
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -24,6 +26,11 @@ from palyra_tui.text import sanitize_line
 
 MAX_BODY = 64 * 1024
 MAX_HEADERS = 16 * 1024
+LATENCY_PROBES = 5
+"""Probes whose median latency is shown."""
+LATENCY_STEP_MS = 2.0
+LATENCY_STEP = 0.25
+"""The shown latency moves when the median moves by more than 2 ms and a quarter of it."""
 
 
 class ProbeError(Exception):
@@ -38,6 +45,33 @@ class _Origin:
 
 
 _Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+
+
+class SteadyLatency:
+    """The latency to show for one service: the median of its last five probes, moved
+    only when that median moves by more than 2 ms and by more than a quarter.
+
+    A loopback probe takes 0.5 ms one time and 4 ms the next with nothing wrong; shown
+    as measured, the figure changed with every probe, and every attached screen
+    repainted for it.  A service that really slows down shows within three probes.
+    """
+
+    def __init__(self) -> None:
+        self._recent: deque[float] = deque(maxlen=LATENCY_PROBES)
+        self._shown: float | None = None
+
+    def add(self, latency: float | None) -> float | None:
+        """Record one probe's latency (None: no answer); returns the figure to show."""
+        if latency is None:
+            self._recent.clear()
+            self._shown = None
+            return None
+        self._recent.append(latency)
+        median = statistics.median(self._recent)
+        shown = self._shown
+        if shown is None or abs(median - shown) > max(LATENCY_STEP_MS, shown * LATENCY_STEP):
+            self._shown = round(median, 3)
+        return self._shown
 
 
 class HealthProber:

@@ -96,6 +96,24 @@ class InstanceLock:
         self.release()
 
 
+def holder(state_dir: Path) -> int | None:
+    """The pid that says it holds the instance lock of ``state_dir``, if it still runs
+    (blocking; without touching the lock, which a starting supervisor may be taking)."""
+    text = _read_owner(state_dir / LOCK_NAME).decode("utf-8", errors="replace")
+    for line in text.splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == "pid" and value.strip().isdigit():
+            pid = int(value.strip())
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return None
+            except PermissionError:
+                pass  # alive, and someone else's
+            return pid
+    return None
+
+
 def _write_owner(path: Path) -> bytes:
     """Write who holds the lock; replaced whole, so a reader never sees half of it."""
     staged = path.with_name(f".{path.name}.new")

@@ -15,14 +15,20 @@ palyra-tui exits for any reason, SIGKILL included, it kills every registered
 group and descendant, and then, a few times over, every process whose
 environment carries this supervisor's lineage mark: that finds what was
 forked after the last registration.
+
+A watchdog that ends while palyra-tui runs leaves the services unguarded.  The
+supervisor notices on its next tick, logs it once, and starts a new watchdog
+with everything registered so far.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
+from dataclasses import dataclass, replace
 
 from palyra_tui.supervisor.lineage import MARK_VAR, Tracked
 
@@ -102,27 +108,67 @@ for _ in range(5 if instance else 0):
 """
 
 
+RESTART_PAUSE = 5.0
+"""Seconds after replacing a lost watchdog before another is started: one that cannot
+live is not started twice a second."""
+
+
+@dataclass(frozen=True, slots=True)
+class WatchdogLoss:
+    """The watchdog ended while palyra-tui still runs: what it was, and what replaced it."""
+
+    pid: int
+    how: str
+    """``was killed by SIGKILL``, ``exited with code 1``."""
+    replaced_by: int | None
+    """The new watchdog's pid; None while none could be started (yet)."""
+    groups: int
+    processes: int
+    error: str = ""
+    """Why no new watchdog started, when one could not be."""
+
+    def sentence(self) -> str:
+        """What an operator reads in the log."""
+        lost = (
+            f"the watchdog that kills the services if palyra-tui dies (pid {self.pid}) {self.how}"
+        )
+        if self.replaced_by is None:
+            why = f" ({self.error})" if self.error else ""
+            return (
+                f"{lost}; no new watchdog runs yet{why}: until one does, services would "
+                "outlive palyra-tui if it were killed"
+            )
+        return (
+            f"{lost}; started a new one (pid {self.replaced_by}) watching "
+            f"{_count(self.groups, 'process group')} and "
+            f"{_count(self.processes, 'other process', 'other processes')}"
+        )
+
+
 class Reaper:
-    """The supervisor's side of the watchdog."""
+    """The supervisor's side of the watchdog.
+
+    It remembers what it registered, so that a watchdog lost while palyra-tui runs
+    (killed by someone, or by the OOM killer) is replaced by one that guards the same
+    groups and processes: :meth:`check`, from the supervisor's tick.
+    """
 
     def __init__(self) -> None:
         self._process: subprocess.Popen[bytes] | None = None
+        self._instance = ""
+        self._groups: set[int] = set()
+        self._processes: dict[int, int] = {}
+        self._replaced_at: float | None = None
+        self._waiting: WatchdogLoss | None = None
+        self._closed = False
 
     def start(self, instance: str = "") -> None:
         """Start the watchdog (idempotent); failure only loses the safety net."""
         if self._process is not None:
             return
-        with contextlib.suppress(OSError):
-            self._process = subprocess.Popen(
-                [sys.executable, "-I", "-S", "-c", _PROGRAM, MARK_VAR],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                close_fds=True,
-                start_new_session=True,
-            )
-        if instance:
-            self._send(f"i {instance}\n")
+        self._instance = instance or self._instance
+        self._closed = False
+        self._spawn()
 
     @property
     def pid(self) -> int | None:
@@ -131,24 +177,63 @@ class Reaper:
 
     def watch(self, pgid: int) -> None:
         """Kill group ``pgid`` if palyra-tui dies before :meth:`forget`."""
+        self._groups.add(pgid)
         self._send(f"+g {pgid}\n")
 
     def forget(self, pgid: int) -> None:
         """Group ``pgid`` has ended; stop watching it."""
+        self._groups.discard(pgid)
         self._send(f"-g {pgid}\n")
 
     def watch_processes(self, processes: list[Tracked]) -> None:
         """Kill these descendants too if palyra-tui dies."""
         if processes:
+            self._processes.update((p.pid, p.start) for p in processes)
             self._send("".join(f"+p {p.pid} {p.start}\n" for p in processes))
 
     def forget_processes(self, processes: set[Tracked]) -> None:
         """These descendants have ended."""
         if processes:
+            for process in processes:
+                self._processes.pop(process.pid, None)
             self._send("".join(f"-p {p.pid}\n" for p in processes))
+
+    def check(self, now: float) -> WatchdogLoss | None:
+        """Non-blocking: when the watchdog has ended, start another with everything
+        registered so far, and say what happened (once per loss).
+
+        A replacement lost within :data:`RESTART_PAUSE` seconds is replaced once that
+        much time has passed; the call that starts it says so again.
+        """
+        if self._closed:
+            return None
+        waiting = self._waiting
+        if waiting is not None:
+            if self._recently_replaced(now):
+                return None
+            return self._replace(waiting, now)
+        process = self._process
+        if process is None or process.poll() is None:
+            return None
+        self._process = None
+        loss = WatchdogLoss(
+            pid=process.pid,
+            how=_describe(process.returncode),
+            replaced_by=None,
+            groups=len(self._groups),
+            processes=len(self._processes),
+        )
+        with contextlib.suppress(OSError):
+            if process.stdin is not None:
+                process.stdin.close()
+        if self._recently_replaced(now):
+            self._waiting = loss
+            return loss
+        return self._replace(loss, now)
 
     def close(self) -> None:
         """Let the watchdog exit (it kills whatever is still registered)."""
+        self._closed = True
         process, self._process = self._process, None
         if process is None:
             return
@@ -158,11 +243,62 @@ class Reaper:
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=2)
 
+    def _recently_replaced(self, now: float) -> bool:
+        return self._replaced_at is not None and now - self._replaced_at < RESTART_PAUSE
+
+    def _replace(self, loss: WatchdogLoss, now: float) -> WatchdogLoss | None:
+        """Start the next watchdog; the loss as reported, or None if it was reported."""
+        reported = self._waiting is not None
+        self._replaced_at = now
+        error = self._spawn()
+        if error:
+            self._waiting = replace(loss, error=error)
+            return None if reported and loss.error else self._waiting
+        self._waiting = None
+        return replace(
+            loss,
+            replaced_by=self.pid,
+            groups=len(self._groups),
+            processes=len(self._processes),
+            error="",
+        )
+
+    def _spawn(self) -> str:
+        """Start a watchdog and give it every registration; returns why it could not."""
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-I", "-S", "-c", _PROGRAM, MARK_VAR],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                close_fds=True,
+                start_new_session=True,
+            )
+        except OSError as error:
+            return error.strerror or str(error)
+        lines = [f"i {self._instance}\n"] if self._instance else []
+        lines += [f"+g {pgid}\n" for pgid in sorted(self._groups)]
+        lines += [f"+p {pid} {start}\n" for pid, start in sorted(self._processes.items())]
+        if lines:
+            self._send("".join(lines))
+        return ""
+
     def _send(self, line: str) -> None:
         process = self._process
         if process is None or process.stdin is None:
             return
-        try:
+        with contextlib.suppress(OSError):  # a lost watchdog: check() replaces it
             os.write(process.stdin.fileno(), line.encode())
-        except OSError:
-            self._process = None
+
+
+def _count(count: int, singular: str, plural: str = "") -> str:
+    return f"{count} {singular if count == 1 else plural or singular + 's'}"
+
+
+def _describe(returncode: int | None) -> str:
+    if returncode is not None and returncode < 0:
+        try:
+            return f"was killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"was killed by signal {-returncode}"
+    return f"exited with code {returncode}"

@@ -16,7 +16,7 @@ import asyncio
 import functools
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from palyra_tui.errors import PalyraError
 from palyra_tui.models import (
@@ -31,6 +31,7 @@ from palyra_tui.models import (
 from palyra_tui.models.clock import Clock
 from palyra_tui.supervisor import backoff
 from palyra_tui.supervisor.definitions import LaunchPlan, ServiceDefinition
+from palyra_tui.supervisor.health import SteadyLatency
 from palyra_tui.supervisor.lineage import MARK_VAR, LineageTracker, kill_tracked, lineage_mark
 from palyra_tui.supervisor.logbuffer import LogWriter
 from palyra_tui.supervisor.logpump import LinePump
@@ -82,6 +83,7 @@ class ManagedService:
         self.last_exit: ExitInfo | None = None
         self.reason = ""
         self.health = HealthStatus()
+        self.latency = SteadyLatency()
         self.stats: ProcessStats | None = None
         self.binary: str | None = None
         self.endpoints: dict[str, str] = {}
@@ -189,11 +191,12 @@ class ManagedService:
         """Record a probe result; a change of health state is published at once.
 
         Latency-only changes wait for the next tick's snapshot, so that 20
-        services probed twice a second do not rebuild the snapshot 40 times.
+        services probed twice a second do not rebuild the snapshot 40 times; the
+        latency shown is steadied (:class:`~.health.SteadyLatency`).
         """
         self.probing = False
         changed_state = health.state is not self.health.state
-        self.health = health
+        self.health = replace(health, latency_ms=self.latency.add(health.latency_ms))
         if changed_state:
             self.hooks.on_change(self)
 
@@ -239,6 +242,7 @@ class ManagedService:
         self.started_at = hooks.clock.time()
         self.started_mono = hooks.clock.monotonic()
         self.health = HealthStatus()
+        self.latency = SteadyLatency()
         self.stats = None
         self.probe_due = 0.0
         self.writer.note(self.started_at, f"{self.name} started (pid {child.pid})")

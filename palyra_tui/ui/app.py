@@ -52,6 +52,7 @@ from palyra_tui.state.runtime_api import (
 from palyra_tui.state.snapshot import AppSnapshot, ConnectionState
 from palyra_tui.text import sanitize_line
 from palyra_tui.ui import notify
+from palyra_tui.ui.collector import CollectorPacing
 from palyra_tui.ui.keyguard import KeyGuard
 from palyra_tui.ui.screens.approvals import ApprovalsPane
 from palyra_tui.ui.screens.base import ControlPane, key_label
@@ -124,6 +125,7 @@ class PalyraApp(App[None]):
         super().__init__()
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.keys = KeyGuard(self.clock)
+        self.collector = CollectorPacing(self.clock)
         self._typing_hint_at = float("-inf")
         self._alerts = AlertLimiter(self.clock)
         self._notice_timer: Timer | None = None
@@ -182,12 +184,15 @@ class PalyraApp(App[None]):
 
     def _after_first_frame(self) -> None:
         """What may be slow starts only once the first frame is on the terminal."""
+        self.collector.install()
+        self.set_interval(1.0, self.collector.tick, name="full collections")
         self.follow_runtime()
         if self._start_services:
             self.run_worker(self.runtime.start_all(), group="start", exit_on_error=False)
 
     async def on_unmount(self) -> None:
         self._exiting = True
+        self.collector.uninstall()
         await self.runtime.close()
 
     @work(exclusive=True, group="runtime", exit_on_error=False, description="runtime messages")
@@ -310,6 +315,8 @@ class PalyraApp(App[None]):
         focus was.  Elsewhere, a printable key that is a hotkey of the screen is
         dropped while the operator is typing text.
         """
+        if isinstance(event, events.Key | events.MouseDown):
+            self.collector.input_seen()
         if isinstance(event, events.Key) and not event.is_forwarded and event.is_printable:
             if isinstance(self.focused, (Input, TextArea)):
                 self.keys.entered()

@@ -8,6 +8,7 @@ the UI, which then attaches to the new one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from pathlib import Path
 
@@ -23,18 +24,38 @@ from palyra_tui.ui.app import RESTART_HOST, PalyraApp
 def run_attached(config: Config, config_path: Path | None) -> int:
     """Attach until the operator quits; returns the exit code."""
     while True:
-        try:
-            asyncio.run(ensure_host(config, config_path))
-        except PalyraError as error:
-            return _show_startup_error(error)
-        client = HostClient.for_state_root(config.state_root, client=ClientInfo.current("ui"))
-        app = PalyraApp(SocketRuntime(client), attached=True, owns_services=False)
-        app.run()
-        if app.return_code == RESTART_HOST:
+        outcome = asyncio.run(_attach(config, config_path))
+        if isinstance(outcome, PalyraError):
+            return _show_startup_error(outcome)
+        if outcome.return_code == RESTART_HOST:
             continue
-        if app.outcome:
-            print(app.outcome, file=sys.stderr)
+        if outcome.outcome:
+            print(outcome.outcome, file=sys.stderr)
         return 0
+
+
+async def _attach(config: Config, config_path: Path | None) -> PalyraApp | PalyraError:
+    """Find or start the host, then run the app on this loop.
+
+    The link to the host opens while Textual starts, not after its first frame:
+    the first frame with live data is what an operator waits for.
+    """
+    try:
+        await ensure_host(config, config_path)
+    except PalyraError as error:
+        return error
+    client = HostClient.for_state_root(config.state_root, client=ClientInfo.current("ui"))
+    runtime = SocketRuntime(client)
+    opening = asyncio.ensure_future(runtime.open())
+    app = PalyraApp(runtime, attached=True, owns_services=False)
+    try:
+        await app.run_async()
+    finally:
+        if not opening.done():
+            opening.cancel()
+        with contextlib.suppress(BaseException):
+            await opening
+    return app
 
 
 def _show_startup_error(error: PalyraError) -> int:

@@ -234,3 +234,43 @@ async def test_supervise_is_a_host_in_the_foreground(tmp_path: Path) -> None:
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def test_down_ends_the_log_streams_of_attached_clients(host: StartHost) -> None:
+    """A UI following logs is told the stream ended when the host stops, instead of being
+    cut off once the socket's grace period ran out; ``down`` exits 0 with nothing left."""
+    import subprocess
+    import sys
+
+    stubborn = {"command": child("hang", "--ignore-term"), "stop_timeout": 0.5}
+    started = await host({"stubborn": stubborn})
+    runtime = await attach(started.config)
+    try:
+        assert await eventually(lambda: running(runtime, "stubborn") is not None)
+        pids = [s.pid for s in runtime.view().snapshot.supervisor.services if s.pid is not None]
+        feed = runtime.subscribe_logs(backlog=True)
+        batches: list[int] = []
+
+        async def follow() -> None:
+            async for batch in feed:
+                batches.append(len(batch))
+
+        following = asyncio.get_running_loop().create_task(follow())
+        assert await eventually(lambda: bool(batches))
+        down = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "palyra_tui",
+            "down",
+            "--config",
+            str(started.path),
+            stdout=subprocess.PIPE,
+        )
+        out, _ = await down.communicate()
+        assert down.returncode == 0
+        assert f"stopped the runtime host (pid {started.pid})" in out.decode()
+        assert pids_alive([*pids, started.pid]) == []
+        await asyncio.wait_for(following, 10)
+        assert feed.error == "", "the host ended the stream; nothing cut it off"
+    finally:
+        await runtime.close()

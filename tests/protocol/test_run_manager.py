@@ -12,7 +12,7 @@ import pytest
 
 from palyra_tui.client.grpc import GatewayClient
 from palyra_tui.config import RuntimeConfig
-from palyra_tui.models.gateway import ApprovalAnswer, ApprovalDecision
+from palyra_tui.models.gateway import ApprovalAnswer, ApprovalDecision, SessionSummary
 from palyra_tui.state.chat import REFUSED, AnswerItem, StatusItem, ToolItem, UserItem
 from palyra_tui.state.gateway_link import GatewayLink
 from palyra_tui.state.runs import ABORT_DENIAL, RunManager
@@ -63,14 +63,14 @@ async def harness(sim: Launch) -> AsyncIterator[Make]:
         def inbox() -> None:
             holder[0].inbox_changes += 1
 
-        def sessions() -> None:
+        def renamed(_session_id: str, _session: SessionSummary | None) -> None:
             holder[0].session_changes += 1
 
         manager = RunManager(
             GatewayLink(identity(), RuntimeConfig()),
             on_change=lambda session_id: holder[0].changes.append(session_id),
             on_inbox=inbox,
-            on_sessions=sessions,
+            on_renamed=renamed,
             **kwargs,  # type: ignore[arg-type]
         )
         holder.append(Harness(manager, gateway))

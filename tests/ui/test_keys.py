@@ -33,6 +33,7 @@ from palyra_tui.ui.screens.confirm import ConfirmScreen, ReasonScreen
 from palyra_tui.ui.screens.health import HealthPane
 from palyra_tui.ui.screens.pager import PagerScreen
 from palyra_tui.ui.widgets.process_table import ProcessTable
+from palyra_tui.ui.widgets.transcript_view import TranscriptView
 from tests.snapshots.fixed import (
     NOW,
     RUN,
@@ -438,9 +439,10 @@ async def test_a_message_taken_back_leaves_the_transcript_on_screen() -> None:
     async with app.run_test(size=SIZE) as pilot:
         chat = await open_chat(app, pilot)
         items = transcript_items()
-        await until(pilot, lambda: len(chat.query("#transcript Static")) == len(items) > 1)
+        view = chat.query_one(TranscriptView)
+        await until(pilot, lambda: view.item_count == len(items) > 1)
         fixed_runtime(app).set_transcript(SESSION, items[:1])
-        await until(pilot, lambda: len(chat.query("#transcript Static")) == 1)
+        await until(pilot, lambda: view.item_count == 1)
 
 
 async def test_a_word_typed_on_approvals_is_never_a_decision() -> None:

@@ -309,3 +309,31 @@ async def test_a_bad_regex_stays_visible_and_keeps_the_typed_text(demo_app: Paly
         assert not box.has_class("-error")
         await pilot.press("enter")
         assert not box.display
+
+
+async def test_lines_that_arrive_while_one_service_is_fetched_are_kept() -> None:
+    """The feed goes on while the service's buffer is fetched: what it delivered meanwhile
+    follows the buffer, and what neither holds is marked as lost."""
+
+    def history(service: str, count: int) -> Sequence[LogLine]:
+        return tuple(line(seq, service=service) for seq in range(1, 11))[-count:]
+
+    app = ViewApp(history)
+    async with app.run_test(size=(80, 30)) as pilot:
+        view = app.query_one(LogView)
+        view.write([line(seq, service="svc") for seq in range(1, 16)])
+        view.set_filter(LogFilter(service="svc"))
+        await pilot.pause()
+        assert [ln.seq for ln in view.lines] == list(range(1, 16))
+        view.write([line(16, service="svc")])
+        assert [ln.seq for ln in view.lines][-2:] == [15, 16]
+
+    app = ViewApp(history)
+    async with app.run_test(size=(80, 30)) as pilot:
+        view = app.query_one(LogView)
+        view.write([line(seq, service="svc") for seq in range(14, 18)])
+        view.set_filter(LogFilter(service="svc"))
+        await pilot.pause()
+        marker, *rest = view.lines
+        assert marker.is_gap and marker.dropped == 3, "11, 12 and 13 are in neither"
+        assert [ln.seq for ln in rest] == [*range(1, 11), *range(14, 18)]

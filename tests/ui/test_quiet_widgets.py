@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -10,11 +12,14 @@ from textual.strip import Strip
 from palyra_tui.models import LogLine, LogStream, ServiceKind, ServiceSnapshot, ServiceState
 from palyra_tui.state.log_filter import MAX_LINES, LogFilter
 from palyra_tui.state.snapshot import ConnectionState, OverallStatus
+from palyra_tui.ui.collector import FULL_EVERY, NEVER, QUIET
 from palyra_tui.ui.screens.health import describe_service
 from palyra_tui.ui.widgets.log_view import LogView
 from palyra_tui.ui.widgets.process_table import ProcessTable, duration, latency_label
 from palyra_tui.ui.widgets.status_bar import StatusFacts, status_text
 from palyra_tui.ui.widgets.steady import SteadyStatic
+from tests.snapshots.fixed import fixed_app
+from tests.ui.conftest import advance, until
 
 
 @pytest.mark.parametrize(
@@ -233,3 +238,18 @@ async def test_a_text_of_the_same_height_is_not_a_new_layout() -> None:
         await pilot.pause()
         assert layouts, "a text that wraps to more lines lays the screen out again"
         assert probe.size.height > 1
+
+
+async def test_the_control_center_paces_full_collections_while_it_runs() -> None:
+    """A key counts as input for the pacing; quitting gives the collector its schedule back."""
+    before = gc.get_threshold()
+    app = fixed_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.collector.installed)
+        assert gc.get_threshold()[2] == NEVER
+        advance(app, FULL_EVERY + QUIET)
+        await pilot.press("down")
+        assert not app.collector.tick(), "the key was just pressed"
+        advance(app, QUIET)
+        assert app.collector.tick()
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 
 from palyra_tui.models import HealthState
-from palyra_tui.supervisor.health import HealthProber
+from palyra_tui.supervisor.health import HealthProber, SteadyLatency
 
 Responder = Callable[[], bytes]
 
@@ -161,3 +161,26 @@ async def test_a_pooled_connection_closed_by_the_server_is_replaced(serve: Serve
     assert (await prober.probe(url, 10.0)).state is HealthState.HEALTHY
     assert server.connections == 2
     await prober.aclose()
+
+
+# Measured: the reference gateway probed over loopback every 0.5 s, with nothing wrong.
+LOOPBACK_MS = [1.711, 0.557, 1.948, 0.789, 0.783, 0.652, 1.576, 2.417, 0.61, 0.701, 0.777]
+LOOPBACK_MS += [3.922, 0.646, 0.755, 0.662, 0.79, 2.059, 1.194, 0.718, 0.635, 1.19, 1.571]
+LOOPBACK_MS += [1.428, 1.426, 1.596, 0.609, 1.425, 0.763, 0.689, 4.258, 0.639, 4.083, 0.575]
+
+
+def test_latency_jitter_of_a_healthy_service_leaves_the_figure_still() -> None:
+    latency = SteadyLatency()
+    shown = [latency.add(value) for value in LOOPBACK_MS]
+    assert shown[0] == LOOPBACK_MS[0], "the first probe shows at once"
+    assert len(set(shown)) == 1, shown
+
+
+def test_a_service_that_slows_down_shows_it_within_three_probes() -> None:
+    latency = SteadyLatency()
+    for value in LOOPBACK_MS[:10]:
+        latency.add(value)
+    shown = [latency.add(40.0 + index) for index in range(3)]
+    assert shown[-1] is not None and shown[-1] >= 40.0, shown
+    assert latency.add(None) is None, "no answer: no figure"
+    assert latency.add(7.5) == 7.5, "the next answer shows at once"

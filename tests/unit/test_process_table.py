@@ -12,7 +12,7 @@ from palyra_tui.models import (
     ServiceSnapshot,
     ServiceState,
 )
-from palyra_tui.ui.widgets.process_table import COLUMNS, Cells, Steady, row_cells
+from palyra_tui.ui.widgets.process_table import COLUMNS, Cells, row_cells
 
 NOW = 2_000_000_000.0
 
@@ -40,14 +40,7 @@ def extreme(state: ServiceState, **changes: object) -> ServiceSnapshot:
 
 
 def cells_of(service: ServiceSnapshot) -> Cells:
-    """The row as measured, with no figure held still."""
-    stats = service.stats
-    return row_cells(
-        service,
-        NOW,
-        cpu=stats.cpu_percent if stats is not None else None,
-        latency_ms=service.health.latency_ms,
-    )
+    return row_cells(service, NOW)
 
 
 @pytest.mark.parametrize("state", list(ServiceState))
@@ -79,13 +72,3 @@ def test_held_restarts_show_in_the_next_column() -> None:
     cells = dict(zip((key for key, _, _ in COLUMNS), cells_of(service), strict=True))
     assert cells["state"].plain == "running"
     assert cells["next"].plain == "held"
-
-
-def test_a_jittering_figure_holds_still_until_it_really_moves() -> None:
-    cpu = Steady(absolute=0.5, relative=0.05)
-    shown = [cpu("gateway", value) for value in (0.2, 0.4, 0.0, 0.6, 0.8, 0.4, 1.2, 40.0, 41.5)]
-    assert shown == [0.2, 0.2, 0.2, 0.2, 0.8, 0.8, 0.8, 40.0, 40.0]
-    assert cpu("gateway", 43.0) == 43.0, "a move of more than 5 % of the figure shows"
-    assert cpu("gateway", None) is None
-    assert cpu("gateway", 0.3) == 0.3, "a figure that went away starts afresh"
-    assert cpu("browserd", 7.0) == 7.0, "each service holds its own figure"

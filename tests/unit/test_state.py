@@ -33,6 +33,7 @@ from palyra_tui.state.chat import (
     time_label,
     title_from_message,
 )
+from palyra_tui.state.collector import steady_uptime
 from palyra_tui.state.drafts import MAX_DRAFTS, Drafts
 from palyra_tui.state.inbox import (
     Route,
@@ -84,6 +85,24 @@ def test_connection_state_truth_table() -> None:
 
 def test_snapshot_equality_ignores_the_time() -> None:
     assert replace(snapshot(), taken_at=1.0) == replace(snapshot(), taken_at=2.0)
+
+
+def test_the_time_of_a_probe_never_makes_snapshots_differ() -> None:
+    gateway = service(ServiceKind.GATEWAY, ServiceState.RUNNING, HealthState.HEALTHY)
+    probed = [
+        replace(gateway, health=HealthStatus(HealthState.HEALTHY, latency_ms=2.0, checked_at=at))
+        for at in (10.0, 10.5)
+    ]
+    assert snapshot(probed[0]) == snapshot(probed[1])
+
+
+def test_the_gateway_uptime_moves_a_snapshot_once_a_minute_after_the_first() -> None:
+    """Each poll reads a new uptime; the Health screen shows seconds, then minutes."""
+    shown = [steady_uptime(replace(HEALTH, uptime_seconds=s)).uptime_seconds for s in range(200)]
+    assert shown[:60] == list(range(60))
+    assert shown[60:] == [60] * 60 + [120] * 60 + [180] * 20
+    polled = [snapshot(health=steady_uptime(replace(HEALTH, uptime_seconds=s))) for s in (121, 179)]
+    assert polled[0] == polled[1]
 
 
 def test_drafts_are_bounded_sanitized_and_not_duplicated() -> None:

@@ -14,9 +14,9 @@ from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import OptionList, Static, TextArea
+from textual.widgets import OptionList, TextArea
 from textual.widgets.option_list import Option
 
 from palyra_tui.client.errors import ClientError
@@ -35,6 +35,7 @@ from palyra_tui.ui.safe import block, plain, pretty_json, reviewable
 from palyra_tui.ui.screens.base import ControlPane, switch_keys
 from palyra_tui.ui.screens.confirm import ConfirmScreen
 from palyra_tui.ui.widgets.steady import SteadyStatic
+from palyra_tui.ui.widgets.transcript_view import TranscriptView
 
 MAX_INPUT_LINES_IN_CHAT = 12
 
@@ -107,7 +108,7 @@ class ChatPane(ControlPane):
             yield OptionList(id="sessions")
             with Vertical(id="conversation"):
                 yield SteadyStatic(id="session-title")
-                yield VerticalScroll(id="transcript")
+                yield TranscriptView(id="transcript")
                 yield SteadyStatic(id="drafts")
                 yield Composer(
                     self._refusal,
@@ -120,8 +121,6 @@ class ChatPane(ControlPane):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.session_id = ""
-        self._rendered: list[tuple[ChatItem, Static, bool]] = []
-        """Each item as drawn, its widget, and whether it was drawn with a cursor."""
         self._session_labels: tuple[tuple[str, Text], ...] = ()
         self._composing: dict[str, str] = {}
         """What the operator had typed in each session they left."""
@@ -140,7 +139,7 @@ class ChatPane(ControlPane):
 
     def on_shown(self) -> None:
         self._chat_changed()
-        transcript = self.query_one("#transcript", VerticalScroll)
+        transcript = self.query_one(TranscriptView)
         self.call_after_refresh(transcript.scroll_end, animate=False)
 
     # Sessions ------------------------------------------------------------------
@@ -187,9 +186,6 @@ class ChatPane(ControlPane):
             composer.load_text(self._composing.pop(session_id, ""))
             composer.move_cursor(composer.document.end)
         self.session_id = session_id
-        transcript = self.query_one("#transcript", VerticalScroll)
-        transcript.remove_children()
-        self._rendered = []
         self._chat_changed()
         if self.control.snapshot is not None:
             self._show_sessions(self._sessions(self.control.snapshot))
@@ -300,26 +296,11 @@ class ChatPane(ControlPane):
             return
         items = self.control.transcripts.items(self.session_id)
         active = self.control.chat.active_run_ids()
-        transcript = self.query_one("#transcript", VerticalScroll)
-        changed = False
-        for index, item in enumerate(items):
-            if index < len(self._rendered):
-                shown, widget, cursor = self._rendered[index]
-                if shown is not item or cursor != _has_cursor(item, active):
-                    widget.update(render_item(item, active))
-                    self._rendered[index] = (item, widget, _has_cursor(item, active))
-                    changed = True
-            else:
-                widget = Static(render_item(item, active), classes=f"item {type(item).__name__}")
-                self._rendered.append((item, widget, _has_cursor(item, active)))
-                transcript.mount(widget)
-                changed = True
-        for _item, gone, _cursor in self._rendered[len(items) :]:
-            gone.remove()
-            changed = True
-        del self._rendered[len(items) :]
-        if changed:
-            self.call_after_refresh(transcript.scroll_end, animate=False)
+        self.query_one(TranscriptView).show(
+            items,
+            [_has_cursor(item, active) for item in items],
+            lambda item: render_item(item, active),
+        )
         self._show_drafts()
         if self.control.snapshot is not None:
             self._show_title(self.control.snapshot)

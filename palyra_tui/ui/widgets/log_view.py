@@ -316,14 +316,22 @@ class LogView(ScrollView, can_focus=True):
             return
         backlog = Backlog(max_bytes=self._service_max_bytes)
         backlog.lines = list(self._history(service, MAX_LINES))
+        last = backlog.lines[-1].seq if backlog.lines else 0
+        # Lines the feed delivered while the buffer was being fetched come after it.
+        later = [line for line in self._all.lines if line.service == service and line.seq > last]
+        if later and later[0].seq - later[0].dropped > last + 1:
+            lost = later[0].seq - later[0].dropped - 1 - last
+            backlog.forget((later[0]._replace(seq=last + lost, dropped=lost),))
+        backlog.lines.extend(later)
         if backlog.lines:
             first = backlog.lines[0]
-            if first.seq > 1:
-                before = first._replace(seq=first.seq - 1, dropped=first.seq - 1)
-                backlog.forget((before,))
+            if first.seq - first.dropped > 1:
+                lost = first.seq - first.dropped - 1
+                backlog.forget((first._replace(seq=first.seq - first.dropped - 1, dropped=lost),))
             self._one_seq = backlog.lines[-1].seq
         else:
             self._one_seq = 0
+        backlog.trim()
         self._one = backlog
 
     def _drop_front(self, dropped: list[LogLine]) -> int:

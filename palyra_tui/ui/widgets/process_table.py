@@ -7,8 +7,8 @@ the Next column, where it answers "when does it start again?".
 The table draws its own lines instead of using ``DataTable``: a changed cell
 there repaints the whole table, so one daemon's CPU figure moving rewrote
 every row to the terminal each second.  Here a change redraws that row's line
-only, and figures that jitter (CPU, probe latency) move on screen only when
-they really moved (:class:`Steady`).
+only (the supervisor holds CPU and probe latency still until they really
+moved, so an idle daemon's row stays as it is).
 """
 
 from __future__ import annotations
@@ -59,31 +59,6 @@ _HEALTH_STYLES = {
     HealthState.NOT_CHECKED: "dim",
 }
 Cells = tuple[Text, ...]
-
-
-class Steady:
-    """The value shown for a jittering figure: it follows the measured one only when
-    they differ by more than ``absolute`` or by more than ``relative`` of it."""
-
-    def __init__(self, absolute: float, relative: float) -> None:
-        self._absolute = absolute
-        self._relative = relative
-        self._shown: dict[str, float] = {}
-
-    def __call__(self, key: str, value: float | None) -> float | None:
-        if value is None:
-            self._shown.pop(key, None)
-            return None
-        shown = self._shown.get(key)
-        if shown is None or abs(value - shown) > max(self._absolute, self._relative * shown):
-            self._shown[key] = value
-            return value
-        return shown
-
-    def forget(self, keep: set[str]) -> None:
-        """Drop what is remembered of keys no longer shown."""
-        for key in set(self._shown) - keep:
-            del self._shown[key]
 
 
 class ProcessTable(ScrollView, can_focus=True):
@@ -155,8 +130,6 @@ class ProcessTable(ScrollView, can_focus=True):
         self._header: tuple[int, Strip] | None = None
         self.cursor = 0
         """The line of the selected service."""
-        self._cpu = Steady(absolute=0.5, relative=0.05)
-        self._latency = Steady(absolute=5.0, relative=0.25)
 
     # What the table shows --------------------------------------------------------
 
@@ -182,11 +155,9 @@ class ProcessTable(ScrollView, can_focus=True):
     def show(self, services: tuple[ServiceSnapshot, ...], now: float) -> None:
         """Show ``services``: a line whose cells changed is redrawn, and only that line."""
         names = [service.name for service in services]
-        self._cpu.forget(set(names))
-        self._latency.forget(set(names))
         changed: list[int] = []
         for index, service in enumerate(services):
-            cells = self._row(service, now)
+            cells = row_cells(service, now)
             if self._cells.get(service.name) != cells:
                 self._cells[service.name] = cells
                 self._forget_strips(service.name)
@@ -206,15 +177,6 @@ class ProcessTable(ScrollView, can_focus=True):
             return
         for index in changed:
             self._refresh_row(index)
-
-    def _row(self, service: ServiceSnapshot, now: float) -> Cells:
-        stats = service.stats
-        cpu = self._cpu(service.name, stats.cpu_percent if stats else None)
-        health = service.health
-        latency = None
-        if health.state is HealthState.HEALTHY:
-            latency = self._latency(service.name, health.latency_ms)
-        return row_cells(service, now, cpu=cpu, latency_ms=latency)
 
     # Drawing ------------------------------------------------------------------------
 
@@ -320,21 +282,15 @@ class ProcessTable(ScrollView, can_focus=True):
             self.move_cursor(row=self.scroll_offset.y + event.y - 1)
 
 
-def row_cells(
-    service: ServiceSnapshot, now: float, *, cpu: float | None, latency_ms: float | None
-) -> Cells:
-    """The cells of one service row; each fits its column (only names are cut).
-
-    ``cpu`` and ``latency_ms`` are the figures to show, which :class:`Steady`
-    holds still while the measured ones jitter.
-    """
+def row_cells(service: ServiceSnapshot, now: float) -> Cells:
+    """The cells of one service row; each fits its column (only names are cut)."""
     uptime = service.uptime(now)
     wait = service.next_attempt_in(now)
     stats = service.stats
     health = service.health
     health_text = health.state.value
     if health.state is HealthState.HEALTHY:
-        health_text = "ok " + latency_label(latency_ms)
+        health_text = "ok " + latency_label(health.latency_ms)
     elif health.state is HealthState.NOT_CHECKED:
         health_text = "-"
     return (
@@ -344,7 +300,7 @@ def row_cells(
         plain(duration(uptime) if uptime is not None else "-"),
         plain(count_label(service.restarts)),
         _next_cell(service.held, wait),
-        plain(_percent(cpu) if cpu is not None else "-"),
+        plain(_percent(stats.cpu_percent) if stats else "-"),
         plain(_bytes(stats.rss_bytes) if stats else "-"),
         plain(health_text, _HEALTH_STYLES.get(health.state, "")),
     )
