@@ -14,6 +14,7 @@ import sys
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from typing import NoReturn
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -27,7 +28,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        code = _main(args)
+        code = _main(args, leave=argv is None)
     except KeyboardInterrupt as interrupt:
         import signal
 
@@ -40,15 +41,36 @@ def main(argv: Sequence[str] | None = None) -> None:
     sys.exit(code)
 
 
-def _main(args: list[str]) -> int:
+def _main(args: list[str], *, leave: bool = False) -> int:
+    """Run the command; ``leave``: a scripting command ends the process when done."""
     from palyra_tui.cli.main import build_parser
+    from palyra_tui.cli.parsing import parse
 
-    parsed = build_parser().parse_args(args)
+    parsed = parse(build_parser(), args)
     if parsed.command in (None, "demo"):
         return _tui(parsed.command == "demo", parsed.config)
+    from palyra_tui.cli.commands import NAMES, run_command
+
+    if parsed.command in NAMES:
+        code = run_command(parsed)
+        if leave:
+            _leave(code)
+        return code
     from palyra_tui.cli.main import main as cli_main
 
     return cli_main(args)
+
+
+def _leave(code: int) -> NoReturn:
+    """End a scripting command at once: its output is flushed and its connections are
+    closed, and tearing the interpreter down with grpc loaded costs 25 to 40 ms (a
+    sixth of ``status``) for nothing."""
+    import contextlib
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
 
 
 def _report(error: BaseException) -> int:

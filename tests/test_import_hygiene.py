@@ -16,6 +16,15 @@ CORE = [
     "palyra_tui.host.transport",
     "palyra_tui.cli.main",
     "palyra_tui.cli.supervise",
+    "palyra_tui.cli.commands",
+    "palyra_tui.cli.status",
+    "palyra_tui.cli.logs_cmd",
+    "palyra_tui.cli.services_cmd",
+    "palyra_tui.cli.approvals",
+    "palyra_tui.cli.chat_cmd",
+    "palyra_tui.cli.up",
+    "palyra_tui.cli.notify",
+    "palyra_tui.cli.service_unit",
 ]
 
 

@@ -18,20 +18,26 @@ DOWN_MARGIN = 30.0
 """Seconds ``down`` waits beyond the services' own stop timeouts."""
 
 
-def run_host(config: Config) -> int:
-    """Serve the runtime of ``config`` until ``down``, SIGTERM or SIGINT."""
+def run_host(config: Config, foreground: bool = False) -> int:
+    """Serve the runtime of ``config`` until ``down``, SIGTERM or SIGINT; in the
+    ``foreground`` of a service manager, tell it when ready and when stopping."""
+    from palyra_tui.cli.notify import Notifier
     from palyra_tui.host.main import HostOptions, RuntimeHost
 
     logging.basicConfig(
         stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
     )
+    notifier = Notifier.take() if foreground else None
     host = RuntimeHost(config, HostOptions(ignore_hangup=True))
 
     def ready() -> None:
         assert host.server is not None
         say(f"runtime host ready on {host.server.paths.socket}", sys.stderr)
+        if notifier is not None and host.supervisor is not None:
+            notifier.ready_once_started(host.supervisor)
 
-    asyncio.run(host.run(on_ready=ready))
+    stopping = notifier.stopping if notifier is not None else None
+    asyncio.run(host.run(on_ready=ready, on_stopping=stopping))
     say(host.reason or "runtime host stopped", sys.stderr)
     return EXIT_OK
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -67,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
         "attaches. SIGTERM or SIGINT stops everything; SIGHUP is ignored.",
     )
     _command_config(host, CONFIG_HELP)
+    host.add_argument(
+        "--foreground",
+        action="store_true",
+        help="run under a service manager: with $NOTIFY_SOCKET (systemd Type=notify), say "
+        "READY=1 once the services have started and STOPPING=1 when they stop",
+    )
     down = commands.add_parser(
         "down",
         prog="palyra-tui down",
@@ -75,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
         "once nothing is left, 4 when no host runs.",
     )
     _command_config(down, CONFIG_HELP)
+    from palyra_tui.cli.commands import add_commands
+
+    add_commands(commands, CONFIG_HELP)
     sim = commands.add_parser(
         "sim",
         prog="palyra-tui sim",
@@ -93,13 +103,19 @@ def _command_config(command: argparse.ArgumentParser, help_text: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``palyra-tui``; returns the process exit code."""
     os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
+    from palyra_tui.cli.parsing import parse
+
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse(parser, list(sys.argv[1:] if argv is None else argv))
     if args.command is None:
         parser.print_help()
         return EXIT_OK
     if args.command == "sim":
         return _run_sim(args.daemon, args.daemon_args)
+    from palyra_tui.cli.commands import NAMES, run_command
+
+    if args.command in NAMES:
+        return run_command(args)
     try:
         config = load_config(args.config)
         if args.command == "supervise":
@@ -109,7 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in ("host", "down"):
             from palyra_tui.cli.host import run_down, run_host
 
-            return run_host(config) if args.command == "host" else run_down(config)
+            if args.command == "host":
+                return run_host(config, foreground=args.foreground)
+            return run_down(config)
     except (PalyraError, KeyboardInterrupt) as exc:
         return report(exc)
     parser.error(f"unknown command {args.command!r}")

@@ -22,6 +22,7 @@ import signal
 from functools import partial
 
 from palyra_tui.cli.exits import EXIT_ERROR, EXIT_OK, INTERRUPTED, say
+from palyra_tui.cli.notify import Notifier
 from palyra_tui.cli.output import JsonLinesWriter, OutputReport, RecordCounts, write_within
 from palyra_tui.cli.records import RecordKind, initial_line, signal_line, state_line
 from palyra_tui.config import Config
@@ -67,6 +68,7 @@ async def run_supervise(
     loop = asyncio.get_running_loop()
     received: list[str] = []
     stop = asyncio.Event()
+    notifier = Notifier.take()
     supervisor = Supervisor(config)
     for signum in STOP_SIGNALS:
         loop.add_signal_handler(signum, _on_signal, signum, received, stop, supervisor)
@@ -88,7 +90,7 @@ async def run_supervise(
             await host.serve(supervisor, partial(_down, received, stop))
         except PalyraError as error:
             say(f"the runtime host's socket is not served: {error}")
-        await _supervise(supervisor, writer, log_feed, received, stop, host)
+        await _supervise(supervisor, writer, log_feed, received, stop, host, notifier)
     finally:
         report = await asyncio.to_thread(writer.close, close_timeout)
         if log_feed is not None:
@@ -106,6 +108,7 @@ async def _supervise(
     received: list[str],
     stop: asyncio.Event,
     host: RuntimeHost,
+    notifier: Notifier | None = None,
 ) -> None:
     loop = asyncio.get_running_loop()
     for signum in IGNORED_SIGNALS:
@@ -129,7 +132,11 @@ async def _supervise(
                 line = initial_line(service, snapshot.taken_at)
                 writer.put(RecordKind.STATE, line, snapshot.taken_at)
         await supervisor.start_all()
+        if notifier is not None:
+            notifier.ready_once_started(supervisor)
         await stop.wait()
+        if notifier is not None:
+            notifier.stopping()
         await supervisor.stop_all(f"stopped: palyra-tui received {received[0]}")
     finally:
         _remove_signal_handlers(loop)

@@ -55,6 +55,11 @@ class HostClient:
         self._metadata = grpc.aio.Metadata((VERSION_KEY, str(protocol)))
         self._channel: grpc.aio.Channel | None = None
 
+    @property
+    def info(self) -> ClientInfo:
+        """Who this client says it is in the handshake."""
+        return self._client
+
     @classmethod
     def for_state_root(cls, state_root: Path, **kwargs: Any) -> HostClient:
         """A client for the host of ``state_root``, wherever its socket is."""

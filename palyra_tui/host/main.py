@@ -87,8 +87,13 @@ class RuntimeHost:
         await self.server.start()
         await self.runtime.open()
 
-    async def run(self, on_ready: Callable[[], None] | None = None) -> None:
-        """Open, serve until asked to stop, then close everything."""
+    async def run(
+        self,
+        on_ready: Callable[[], None] | None = None,
+        on_stopping: Callable[[], None] | None = None,
+    ) -> None:
+        """Open, serve until asked to stop, then close everything; ``on_stopping`` is
+        called as the stop begins."""
         loop = asyncio.get_running_loop()
         for signum in STOP_SIGNALS:
             loop.add_signal_handler(signum, self._on_signal, signum)
@@ -100,6 +105,8 @@ class RuntimeHost:
                 on_ready()
             await self._stop.wait()
         finally:
+            if on_stopping is not None:
+                on_stopping()
             try:
                 await self.close()
             finally:

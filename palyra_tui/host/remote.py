@@ -22,6 +22,7 @@ from palyra_tui.models import LogLine, LogStream, SupervisorSnapshot
 from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
 from palyra_tui.state.feeds import Feed, Subscribers
 from palyra_tui.state.runtime_api import (
+    AlreadyDecided,
     ChatChanged,
     ClientsChanged,
     DecisionError,
@@ -282,11 +283,10 @@ class SocketRuntime:
     # Approvals ------------------------------------------------------------------------
 
     async def decide(self, approval_id: str, answer: ApprovalAnswer) -> None:
-        _raise(
-            await self.client.call(
-                wire.DECIDE, wire.DecideRequest(approval_id, answer), wire.Outcome
-            )
-        )
+        """Send one decision; whoever decides second hears it was this client, and when."""
+        info = self.client.info
+        request = wire.DecideRequest(approval_id, answer, by=f"{info.name}, pid {info.pid}")
+        _raise(await self.client.call(wire.DECIDE, request, wire.Outcome))
 
 
 def _raise(outcome: wire.Outcome) -> None:
@@ -299,6 +299,7 @@ def _raise(outcome: wire.Outcome) -> None:
         wire.Failure.CLIENT: ClientError,
         wire.Failure.DECISION: DecisionError,
         wire.Failure.DECISION_REFUSED: DecisionRefused,
+        wire.Failure.ALREADY_DECIDED: AlreadyDecided,
     }
     raise errors.get(failure, PalyraError)(outcome.message)
 

@@ -17,15 +17,27 @@ from typing import Any
 from palyra_tui.client.errors import ClientError
 from palyra_tui.errors import PalyraError
 from palyra_tui.host import wire
+from palyra_tui.host.report import STATUS, StatusReport, StatusRequest
+from palyra_tui.host.reporting import build_report
+from palyra_tui.host.settle import until_running
 from palyra_tui.host.transport import HostServer
 from palyra_tui.models.feeds import LogFeed
 from palyra_tui.state.local_runtime import LocalRuntime
-from palyra_tui.state.runtime_api import DecisionError, DecisionRefused, RuntimeView
+from palyra_tui.state.runtime_api import (
+    AlreadyDecided,
+    DecisionError,
+    DecisionRefused,
+    RuntimeView,
+)
 
 log = logging.getLogger(__name__)
 
 MAX_BEHIND = 5_000
 """Messages queued for one subscriber before it is resynchronised instead."""
+LOG_CHUNK = 512
+"""Log lines an item of the Logs stream holds at most.  A backlog comes as one batch
+of every retained line; cut into items, it travels in messages under the socket's
+16 MiB limit (a line is at most 16 KiB) instead of failing as one."""
 
 
 class RuntimeService:
@@ -41,6 +53,7 @@ class RuntimeService:
         """Add every method of the runtime API to ``server`` (before it starts)."""
         unary = server.add_unary
         unary(wire.VIEW, wire.Empty, RuntimeView, self._view)
+        unary(STATUS, StatusRequest, StatusReport, self._status)
         unary(wire.TRANSCRIPT, wire.SessionRequest, wire.Items, self._transcript)
         unary(wire.SERVICE_NAMES, wire.Empty, wire.Names, self._service_names)
         unary(wire.TAIL, wire.TailRequest, wire.Lines, self._tail)
@@ -74,6 +87,9 @@ class RuntimeService:
     async def _view(self, _: wire.Empty) -> RuntimeView:
         return self.runtime.view()
 
+    async def _status(self, _: StatusRequest) -> StatusReport:
+        return build_report(self.runtime.view(), self.runtime.services())
+
     async def _transcript(self, request: wire.SessionRequest) -> wire.Items:
         view = await self.runtime.transcript(request.session_id)
         return wire.Items(view.items, view.revision)
@@ -103,7 +119,11 @@ class RuntimeService:
         self._log_feeds.add(feed)
         try:
             async for batch in feed:
-                yield wire.Lines(batch)
+                if len(batch) <= LOG_CHUNK:
+                    yield wire.Lines(batch)
+                    continue
+                for start in range(0, len(batch), LOG_CHUNK):
+                    yield wire.Lines(batch[start : start + LOG_CHUNK])
         finally:
             self._log_feeds.discard(feed)
             feed.close()
@@ -121,7 +141,14 @@ class RuntimeService:
             wire.Verb.START_ALL: runtime.start_all,
             wire.Verb.STOP_ALL: lambda: runtime.stop_all(command.reason or "stopped by operator"),
         }
-        return await _outcome(asyncio.shield(self._own(actions[command.verb]())))
+        work = self._own(actions[command.verb]())
+        if command.until is wire.Until.ACCEPTED:
+            return wire.Outcome()
+        if command.until is wire.Until.RUNNING and command.verb in _STARTS:
+            return await _settled(
+                until_running(runtime.supervisor, command.name, asyncio.shield(work))
+            )
+        return await _outcome(asyncio.shield(work))
 
     async def _refresh(self, _: wire.Empty) -> wire.Outcome:
         self.runtime.refresh()
@@ -160,8 +187,10 @@ class RuntimeService:
     async def _decide(self, request: wire.DecideRequest) -> wire.Outcome:
         try:
             await asyncio.shield(
-                self._own(self.runtime.decide(request.approval_id, request.answer))
+                self._own(self.runtime.decide(request.approval_id, request.answer, by=request.by))
             )
+        except AlreadyDecided as error:
+            return wire.Outcome(wire.Failure.ALREADY_DECIDED, str(error))
         except DecisionRefused as error:
             return wire.Outcome(wire.Failure.DECISION_REFUSED, str(error))
         except DecisionError as error:
@@ -189,6 +218,20 @@ class RuntimeService:
         error = task.exception()
         if error is not None and not isinstance(error, (PalyraError, DecisionError)):
             log.error("work a client started failed", exc_info=error)
+
+
+_STARTS = frozenset({wire.Verb.START, wire.Verb.RESTART})
+
+
+async def _settled(waiting: Awaitable[str]) -> wire.Outcome:
+    """A start that ran (or did not: the outcome says why)."""
+    try:
+        problem = await waiting
+    except PalyraError as error:
+        return wire.Outcome(wire.Failure.SUPERVISOR, str(error))
+    if problem:
+        return wire.Outcome(wire.Failure.SUPERVISOR, problem)
+    return wire.Outcome()
 
 
 async def _outcome(action: Awaitable[None]) -> wire.Outcome:

@@ -46,6 +46,17 @@ class Verb(enum.Enum):
     STOP_ALL = "stop_all"
 
 
+class Until(enum.Enum):
+    """When the host answers a service command."""
+
+    ACCEPTED = "accepted"
+    """At once: the host carries the command out on its own."""
+    DONE = "done"
+    """Once the supervisor carried it out (a stop: once the processes are gone)."""
+    RUNNING = "running"
+    """A start or restart: once the service runs, or why it does not."""
+
+
 class Failure(enum.Enum):
     """Why a command did not happen."""
 
@@ -54,6 +65,7 @@ class Failure(enum.Enum):
     CLIENT = "client"
     DECISION = "decision"
     DECISION_REFUSED = "decision_refused"
+    ALREADY_DECIDED = "already_decided"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +88,7 @@ class ServiceCommand:
     verb: Verb
     name: str = ""
     reason: str = ""
+    until: Until = Until.DONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +158,8 @@ class DecideRequest:
 
     approval_id: str
     answer: ApprovalAnswer
+    by: str = ""
+    """Who decides (``palyra-tui approve (pid 4242)``), for whoever comes second."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ from palyra_tui.state.gateway_link import GatewayLink, preload
 from palyra_tui.state.inbox import merge
 from palyra_tui.state.runs import RunManager
 from palyra_tui.state.runtime_api import (
+    AlreadyDecided,
     AnswerGrew,
     ChatChanged,
     ClientsChanged,
@@ -87,6 +88,7 @@ class LocalRuntime:
         )
         self._grpc_target = ""
         self._decisions: dict[str, tuple[ApprovalAnswer, float]] = {}
+        self._deciders: dict[str, str] = {}
         self._published: dict[str, TranscriptView] = {}
         self._polls = 0
         self._renames: dict[str, tuple[int, SessionSummary]] = {}
@@ -220,20 +222,23 @@ class LocalRuntime:
 
     # Approvals ------------------------------------------------------------------------
 
-    async def decide(self, approval_id: str, answer: ApprovalAnswer) -> None:
-        """Send one decision; whoever comes second hears what was decided, and when."""
+    async def decide(self, approval_id: str, answer: ApprovalAnswer, by: str = "") -> None:
+        """Send one decision; whoever comes second hears what was decided, when, and by
+        whom (``by``: the client that decides, when it says)."""
         earlier = self._decisions.get(approval_id)
         if earlier is not None:
             said, at = earlier
             when = time.strftime("%H:%M:%S", time.localtime(at))
-            raise DecisionError(
+            who = self._deciders.get(approval_id, "")
+            raise AlreadyDecided(
                 f"approval {approval_id} was already decided by another client: "
-                f"{describe_answer(said)} at {when}"
+                f"{describe_answer(said)} at {when}" + (f" ({who})" if who else "")
             )
         entry = next((e for e in self._view.inbox if e.approval_id == approval_id), None)
         if entry is None:
             raise DecisionError(f"approval {approval_id} is no longer pending")
         self._decisions[approval_id] = (answer, self.clock.time())
+        self._deciders[approval_id] = by
         try:
             await self.runs.decide(entry, answer, self._view.dashboard_url)
         except DecisionRefused:

@@ -200,6 +200,10 @@ class DecisionRefused(DecisionError):
     """The decision reached palyrad, which refused it (the call is denied); the message says why."""
 
 
+class AlreadyDecided(DecisionError):
+    """Someone decided this approval first; the message says who, what and when."""
+
+
 class RuntimeApi(Protocol):
     """Read the view, follow its changes, and command the runtime."""
 
@@ -315,6 +319,7 @@ class RuntimeApi(Protocol):
 
 
 __all__ = [
+    "AlreadyDecided",
     "AnswerGrew",
     "ChatChanged",
     "ChatView",

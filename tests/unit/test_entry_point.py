@@ -10,7 +10,7 @@ import palyra_tui.__main__ as entry
 def test_an_unexpected_error_is_one_sentence_not_a_traceback(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def broken(_args: list[str]) -> int:
+    def broken(_args: list[str], **_: object) -> int:
         raise RuntimeError("something\nbroke \x1b[2J")
 
     monkeypatch.setattr(entry, "_main", broken)
