@@ -18,7 +18,7 @@ forked after the last registration.
 
 A watchdog that ends while palyra-tui runs leaves the services unguarded.  The
 supervisor notices on its next tick, logs it once, and starts a new watchdog
-with everything registered so far.
+with everything registered so far, already waiting in its pipe when it starts.
 """
 
 from __future__ import annotations
@@ -155,6 +155,8 @@ class Reaper:
 
     def __init__(self) -> None:
         self._process: subprocess.Popen[bytes] | None = None
+        self._pipe: int | None = None
+        """The write end of the watchdog's stdin; its close is the watchdog's cue."""
         self._instance = ""
         self._groups: set[int] = set()
         self._processes: dict[int, int] = {}
@@ -216,6 +218,7 @@ class Reaper:
         if process is None or process.poll() is None:
             return None
         self._process = None
+        self._close_pipe()
         loss = WatchdogLoss(
             pid=process.pid,
             how=_describe(process.returncode),
@@ -223,9 +226,6 @@ class Reaper:
             groups=len(self._groups),
             processes=len(self._processes),
         )
-        with contextlib.suppress(OSError):
-            if process.stdin is not None:
-                process.stdin.close()
         if self._recently_replaced(now):
             self._waiting = loss
             return loss
@@ -235,11 +235,9 @@ class Reaper:
         """Let the watchdog exit (it kills whatever is still registered)."""
         self._closed = True
         process, self._process = self._process, None
+        self._close_pipe()
         if process is None:
             return
-        with contextlib.suppress(OSError):
-            if process.stdin is not None:
-                process.stdin.close()
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=2)
 
@@ -264,31 +262,72 @@ class Reaper:
         )
 
     def _spawn(self) -> str:
-        """Start a watchdog and give it every registration; returns why it could not."""
+        """Start a watchdog that holds every registration; returns why it could not.
+
+        The registrations are in its stdin pipe before it is forked: a supervisor killed
+        the moment the watchdog runs (before it could write another byte) still leaves
+        it armed.  What does not fit in the pipe follows at once.
+        """
         try:
+            read_end, write_end = os.pipe()
+        except OSError as error:
+            return error.strerror or str(error)
+        try:
+            rest = _preload(write_end, self._registrations())
             self._process = subprocess.Popen(
                 [sys.executable, "-I", "-S", "-c", _PROGRAM, MARK_VAR],
-                stdin=subprocess.PIPE,
+                stdin=read_end,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 close_fds=True,
                 start_new_session=True,
             )
         except OSError as error:
+            os.close(write_end)
             return error.strerror or str(error)
+        finally:
+            os.close(read_end)
+        self._pipe = write_end
+        self._write(rest)
+        return ""
+
+    def _registrations(self) -> bytes:
+        """Every registration as the watchdog reads it: the lineage mark first, which alone
+        finds every process that kept its environment."""
         lines = [f"i {self._instance}\n"] if self._instance else []
         lines += [f"+g {pgid}\n" for pgid in sorted(self._groups)]
         lines += [f"+p {pid} {start}\n" for pid, start in sorted(self._processes.items())]
-        if lines:
-            self._send("".join(lines))
-        return ""
+        return "".join(lines).encode()
 
     def _send(self, line: str) -> None:
-        process = self._process
-        if process is None or process.stdin is None:
+        self._write(line.encode())
+
+    def _write(self, data: bytes) -> None:
+        pipe = self._pipe
+        if pipe is None:
             return
         with contextlib.suppress(OSError):  # a lost watchdog: check() replaces it
-            os.write(process.stdin.fileno(), line.encode())
+            while data:
+                data = data[os.write(pipe, data) :]
+
+    def _close_pipe(self) -> None:
+        pipe, self._pipe = self._pipe, None
+        if pipe is not None:
+            with contextlib.suppress(OSError):
+                os.close(pipe)
+
+
+def _preload(pipe: int, data: bytes) -> bytes:
+    """Write what fits into an empty pipe nobody reads yet; returns the rest."""
+    if not data:
+        return data
+    os.set_blocking(pipe, False)
+    try:
+        return data[os.write(pipe, data) :]
+    except BlockingIOError:
+        return data
+    finally:
+        os.set_blocking(pipe, True)
 
 
 def _count(count: int, singular: str, plural: str = "") -> str:

@@ -49,13 +49,16 @@ def reap_commands() -> Iterator[None]:
 
 
 def start(
-    config: Path, *args: str, stdout: IO[str] | int = subprocess.PIPE
+    config: Path,
+    *args: str,
+    stdout: IO[str] | int = subprocess.PIPE,
+    stderr: IO[str] | int = subprocess.PIPE,
 ) -> subprocess.Popen[str]:
     env = {**os.environ, "PALYRA_TUI_CONFIG": str(config)}
     process = subprocess.Popen(
         [sys.executable, "-m", "palyra_tui", "supervise", *args],
         stdout=stdout,
-        stderr=subprocess.PIPE,
+        stderr=stderr,
         text=True,
         env=env,
     )

@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import psutil
+import pytest
 
+from palyra_tui.supervisor.lineage import Tracked
 from palyra_tui.supervisor.reaper import Reaper, WatchdogLoss
 from tests.conftest import block_until, child, pids_alive
 from tests.integration.test_descendants import daemon_pids
@@ -32,32 +36,79 @@ def watchdogs_of(pid: int) -> list[int]:
     return found
 
 
-def test_a_killed_watchdog_is_logged_and_replaced_with_the_same_duty(tmp_path: Path) -> None:
-    """SIGKILL the watchdog: supervise says so once and starts another, which still kills
-    a daemon that left its service's group when supervise itself is SIGKILLed."""
+@pytest.fixture
+def daemons() -> Iterator[list[int]]:
+    """The daemons a test made; whatever a failed test left running is killed."""
+    made: list[int] = []
+    yield made
+    for pid in pids_alive(made):
+        os.kill(pid, signal.SIGKILL)
+
+
+def supervise_a_daemon(
+    tmp_path: Path, stderr: IO[str] | int, daemons: list[int]
+) -> subprocess.Popen[str]:
+    """``supervise`` running a service whose daemon left its group (in ``daemons``)."""
     pid_file = tmp_path / "daemons"
     config = write_command_config(
         tmp_path,
         f"[services.spawner]\ncommand = {toml_list(child('daemonize', str(pid_file)))}\n",
     )
-    process = start(config)
-    assert process.stdout is not None and process.stderr is not None
+    process = start(config, stderr=stderr)
+    assert process.stdout is not None
     wait_for(records(process.stdout), "spawner", "running", [])
     assert block_until(lambda: len(daemon_pids(pid_file)) == 1)
-    daemon = daemon_pids(pid_file)[0]
+    daemons.extend(daemon_pids(pid_file))
+    return process
+
+
+def said_about_watchdogs(path: Path) -> list[str]:
+    """The complete lines of ``path`` that speak of a watchdog."""
+    lines = path.read_text().splitlines(keepends=True)
+    return [line for line in lines if "watchdog" in line and line.endswith("\n")]
+
+
+def test_a_killed_watchdog_is_logged_and_replaced_with_the_same_duty(
+    tmp_path: Path, daemons: list[int]
+) -> None:
+    """SIGKILL the watchdog: supervise says so once and starts another, which still kills
+    a daemon that left its service's group when supervise itself is SIGKILLed."""
+    stderr_file = tmp_path / "stderr"
+    with stderr_file.open("w") as stderr:
+        process = supervise_a_daemon(tmp_path, stderr, daemons)
     (first,) = watchdogs_of(process.pid)
     os.kill(first, signal.SIGKILL)
-    assert block_until(lambda: [pid for pid in watchdogs_of(process.pid) if pid != first] != [])
+    assert block_until(lambda: said_about_watchdogs(stderr_file) != [])
     (second,) = watchdogs_of(process.pid)
     process.send_signal(signal.SIGKILL)
     process.wait(30)
-    assert block_until(lambda: pids_alive([daemon, second]) == []), (
+    assert block_until(lambda: pids_alive([*daemons, second]) == []), (
         "the new watchdog did not kill the daemon"
     )
-    said = [line for line in process.stderr.read().splitlines() if "watchdog" in line]
+    said = said_about_watchdogs(stderr_file)
     assert len(said) == 1, said
     assert f"(pid {first}) was killed by SIGKILL" in said[0]
     assert f"started a new one (pid {second})" in said[0]
+
+
+def test_a_new_watchdog_is_armed_the_moment_it_runs(tmp_path: Path, daemons: list[int]) -> None:
+    """supervise SIGKILLed as soon as the new watchdog exists, perhaps before it wrote
+    anything more to it: the new watchdog still kills the daemon that left its group."""
+    process = supervise_a_daemon(tmp_path, subprocess.DEVNULL, daemons)
+    (first,) = watchdogs_of(process.pid)
+    new: list[int] = []
+
+    def replaced() -> bool:
+        new[:] = [pid for pid in watchdogs_of(process.pid) if pid != first]
+        return new != []
+
+    os.kill(first, signal.SIGKILL)
+    assert block_until(replaced)
+    process.send_signal(signal.SIGKILL)
+    process.wait(30)
+    assert block_until(lambda: pids_alive([*daemons, *new]) == []), (
+        "the new watchdog did not kill the daemon"
+    )
 
 
 def test_a_replacement_lost_at_once_is_replaced_after_a_pause() -> None:
@@ -91,6 +142,29 @@ def test_a_replacement_lost_at_once_is_replaced_after_a_pause() -> None:
         assert group.poll() is None
         reaper.close()
         assert block_until(lambda: group.poll() is not None), "the last watchdog kept the group"
+    finally:
+        reaper.close()
+        if group.poll() is None:
+            group.kill()
+        group.wait()
+
+
+def test_a_new_watchdog_gets_more_registrations_than_its_pipe_holds_first() -> None:
+    """What does not fit in the new watchdog's pipe before it starts follows in order, and
+    so does what is registered later."""
+    beyond = int(Path("/proc/sys/kernel/pid_max").read_text()) + 1
+    reaper = Reaper()
+    reaper.start("test")
+    reaper.watch_processes([Tracked(beyond + n, 1) for n in range(10_000)])
+    group = subprocess.Popen(child("hang"), process_group=0)
+    try:
+        first = reaper.pid
+        assert first is not None
+        os.kill(first, signal.SIGKILL)
+        assert block_until(lambda: reaper.check(100.0) is not None)
+        reaper.watch(group.pid)
+        reaper.close()
+        assert block_until(lambda: group.poll() is not None), "the group outlived the reaper"
     finally:
         reaper.close()
         if group.poll() is None:
