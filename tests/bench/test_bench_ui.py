@@ -110,7 +110,14 @@ class Pty:
 
 
 def _env() -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PALYRA_")}
+    """The environment of a measured process: no palyra-tui settings, and bytecode cached
+    as an installed palyra-tui has it (some sandboxes set PYTHONDONTWRITEBYTECODE, and
+    every launch would then compile every module again)."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("PALYRA_") and key != "PYTHONDONTWRITEBYTECODE"
+    }
     env.update({"TERM": "xterm-256color", "COLORTERM": "truecolor"})
     return env
 
