@@ -26,6 +26,12 @@ DEADLINE = 60.0
 INTERRUPTED = "palyra-tui: interrupted; nothing it started is left running"
 
 
+def _default_sigint() -> None:
+    """A shell that runs the suite in the background starts it with SIGINT ignored, and
+    an ignored SIGINT is inherited; palyra-tui rightly keeps it ignored then."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "palyra_tui", *args],
@@ -33,6 +39,7 @@ def start(*args: str) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_default_sigint,
     )
 
 
