@@ -8,7 +8,6 @@ the UI, which then attaches to the new one.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sys
 from pathlib import Path
 
@@ -53,8 +52,9 @@ async def _attach(config: Config, config_path: Path | None) -> PalyraApp | Palyr
     finally:
         if not opening.done():
             opening.cancel()
-        with contextlib.suppress(BaseException):
-            await opening
+        await asyncio.wait([opening])
+        if not opening.cancelled():
+            opening.exception()  # the app has said why, if it opened; nothing to log twice
     return app
 
 
