@@ -79,7 +79,9 @@ class ApprovalsPane(ControlPane):
         """Approvals whose whole input the operator has had on screen."""
 
     def on_mount(self) -> None:
-        table = self.query_one("#inbox", DataTable)
+        table = next(iter(self.query("#inbox").results(DataTable)), None)
+        if table is None:
+            return  # the app is closing and has taken the pane's widgets already
         for key, label in (("risk", "Risk"), ("tool", "Tool"), ("wait", "Time left")):
             table.add_column(label, key=key)
         self._arm()

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.worker import WorkType
 
 from palyra_tui.errors import PalyraError
 from palyra_tui.models import LogStream, ServiceSnapshot, ServiceState
@@ -136,7 +137,14 @@ class HealthPane(ControlPane):
         fetched = self._lines.get(name)
         if (fetched is None or fetched[0] != counters) and name not in self._fetching:
             self._fetching.add(name)
-            self.run_worker(self._fetch_lines(name, counters), exit_on_error=False)
+
+            # A callable, not a coroutine: a worker the closing app never starts leaves
+            # no coroutine behind that was never awaited.
+            async def fetch() -> None:
+                await self._fetch_lines(name, counters)
+
+            work: WorkType[None] = fetch
+            self.run_worker(work, exit_on_error=False)
         return fetched[1] if fetched is not None else ()
 
     async def _fetch_lines(self, name: str, counters: object) -> None:

@@ -84,7 +84,10 @@ class LogsPane(ControlPane):
     def on_mount(self) -> None:
         self._fetched: tuple[str, tuple[LogLine, ...]] = ("", ())
         self._following = False
-        self.query_one("#filter", Input).display = False
+        box = next(iter(self.query("#filter").results(Input)), None)
+        if box is None:
+            return  # the app is closing and has taken the pane's widgets already
+        box.display = False
         self._show_title()
 
     def focus_first(self) -> None:
