@@ -103,6 +103,8 @@ def _verdict(runtime: SocketRuntime) -> str | None:
     if gateway is None:
         return "no gateway service is configured"
     if not gateway.desired and not gateway.state.is_up:
+        if gateway.enabled and gateway.last_exit is None and not gateway.reason:
+            return ""  # a host that just began serving starts its enabled services next
         return f"the gateway service is {gateway.state.value} and not started: {_why(runtime)}"
     if gateway.state in _GONE:
         return f"the gateway service is {gateway.state.value}: {_why(runtime)}"
