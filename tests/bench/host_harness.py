@@ -208,3 +208,25 @@ def bare_client(host: Host) -> Iterator[psutil.Process]:
         process.kill()
         process.wait()
         process.stdout.close()
+
+
+FLOOD_LINES = 200_000
+FLOOD_RUNS = 3
+FLOOD_BUDGETS: dict[str, dict[str, object]] = {
+    "whole": {"log_lines": 1_000_000, "log_mib": 4096, "log_total_mib": 8192},
+    "default": {},
+}
+"""A ring that holds every flood line (no gap may appear), and the default budgets
+(10,000 lines a service), where what a reader could not take in time becomes gaps."""
+
+
+def flood_services() -> dict[str, dict[str, object]]:
+    """``FLOOD_RUNS`` stopped services that each write ``FLOOD_LINES`` lines once started."""
+    return {
+        f"flood{index}": {
+            "command": child("flood", str(FLOOD_LINES)),
+            "enabled": False,
+            "restart": "never",
+        }
+        for index in range(FLOOD_RUNS)
+    }

@@ -22,14 +22,20 @@ import psutil
 import pytest
 
 from tests.bench.conftest import median, percentile, report
-from tests.bench.host_harness import Host, child, cpu_seconds, running_host
+from tests.bench.host_harness import (
+    FLOOD_BUDGETS,
+    FLOOD_LINES,
+    FLOOD_RUNS,
+    Host,
+    cpu_seconds,
+    flood_services,
+    running_host,
+)
 from tests.bench.test_bench_ui import _env
 
 pytestmark = pytest.mark.bench
 
 STATUS_ROUNDS = 30
-FLOOD_LINES = 200_000
-FLOOD_RUNS = 3
 PALYRA_TUI = Path(sys.executable).with_name("palyra-tui")
 FLOOD = re.compile(r"line (\d+) of the flood")
 
@@ -189,18 +195,8 @@ def test_logs_follow_json_to_a_pipe(tmp_path: Path) -> None:
     lines a service, where lines the command could not take in time come back as gap
     records (lines + dropped counts every flood line).
     """
-    services: dict[str, dict[str, object]] = {
-        f"flood{index}": {
-            "command": child("flood", str(FLOOD_LINES)),
-            "enabled": False,
-            "restart": "never",
-        }
-        for index in range(FLOOD_RUNS)
-    }
-    budgets = {
-        "whole": {"log_lines": 1_000_000, "log_mib": 4096, "log_total_mib": 8192},
-        "default": {},
-    }
+    services = flood_services()
+    budgets = FLOOD_BUDGETS
     for label, settings in budgets.items():
         with running_host(tmp_path / label, services, **settings) as host:
             runs = [flood_run(host, name) for name in services]

@@ -30,6 +30,9 @@ from palyra_tui.models import LogLine, ServiceState
 from palyra_tui.state.runtime_api import SnapshotChanged
 from tests.bench.conftest import median, percentile, report
 from tests.bench.host_harness import (
+    FLOOD_BUDGETS,
+    FLOOD_LINES,
+    FLOOD_RUNS,
     Host,
     Screen,
     attached,
@@ -37,6 +40,7 @@ from tests.bench.host_harness import (
     child,
     client_of,
     cpu_seconds,
+    flood_services,
     row_shows,
     running_host,
     until,
@@ -50,8 +54,6 @@ ROUNDS = 40
 CALLS = 1_000
 LAUNCHES = 5
 IDLE_SECONDS = 30.0
-FLOOD_LINES = 200_000
-FLOOD_RUNS = 3
 RSS_SERVICES = 20
 RSS_LINES = 10_000
 
@@ -407,18 +409,8 @@ async def test_log_lines_through_the_socket(tmp_path: Path) -> None:
     default budgets (10,000 lines a service), where the lines the client could
     not take in time come back as gap records: lines + dropped == produced.
     """
-    services: dict[str, dict[str, object]] = {
-        f"flood{index}": {
-            "command": child("flood", str(FLOOD_LINES)),
-            "enabled": False,
-            "restart": "never",
-        }
-        for index in range(FLOOD_RUNS)
-    }
-    budgets = {
-        "whole": {"log_lines": 1_000_000, "log_mib": 4096, "log_total_mib": 8192},
-        "default": {},
-    }
+    services = flood_services()
+    budgets = FLOOD_BUDGETS
     for label, settings in budgets.items():
         with running_host(tmp_path / label, services, **settings) as host:
             async with client_of(host) as runtime:
