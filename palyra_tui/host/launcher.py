@@ -28,7 +28,7 @@ from pathlib import Path
 from palyra_tui.config import Config
 from palyra_tui.config.dirs import private_dir, unusable
 from palyra_tui.errors import HostError, HostNotRunning
-from palyra_tui.host.client import HostClient
+from palyra_tui.host.paths import candidates
 from palyra_tui.host.protocol import ClientInfo, HostInfo
 from palyra_tui.supervisor.lock import holder
 
@@ -46,8 +46,21 @@ def host_log(config: Config) -> Path:
     return config.state_dir / LOG_NAME
 
 
+def _socket_exists(config: Config) -> bool:
+    """False when no host can be listening: none of its socket paths exists."""
+    return any(os.path.lexists(place.socket) for place in candidates(config.state_root))
+
+
 async def probe(config: Config, name: str = "palyra-tui") -> HostInfo | None:
-    """The running host's handshake answer, or None when no host runs."""
+    """The running host's handshake answer, or None when no host runs.
+
+    Without a socket file there is nothing to ask, and the gRPC stack is not
+    even loaded: a UI starting a host is drawing its first frame meanwhile.
+    """
+    if not _socket_exists(config):
+        return None
+    from palyra_tui.host.client import HostClient
+
     client = HostClient.for_state_root(config.state_root, client=ClientInfo.current(name))
     try:
         return await client.connect()
@@ -167,6 +180,8 @@ async def _start(
 
 async def stop_host(config: Config, timeout: float) -> HostInfo | None:
     """Ask the host to stop everything and wait until it is gone; None if none ran."""
+    from palyra_tui.host.client import HostClient
+
     client = HostClient.for_state_root(config.state_root, client=ClientInfo.current("down"))
     try:
         host = await client.connect()

@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from palyra_tui.client.errors import ClientError
-from palyra_tui.errors import HostDisconnected, HostError, PalyraError, SupervisorError
+from palyra_tui.errors import (
+    HostDisconnected,
+    HostError,
+    HostNotRunning,
+    PalyraError,
+    SupervisorError,
+)
 from palyra_tui.host import wire
-from palyra_tui.host.client import HostClient
 from palyra_tui.models import LogLine, LogStream, SupervisorSnapshot
 from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
 from palyra_tui.state.feeds import Feed, Subscribers
@@ -35,6 +41,9 @@ from palyra_tui.state.runtime_api import (
     SnapshotChanged,
     TranscriptView,
 )
+
+if TYPE_CHECKING:
+    from palyra_tui.host.client import HostClient
 
 ATTACH_TIMEOUT = 10.0
 COMMAND_DEADLINE = 3600.0
@@ -69,8 +78,15 @@ class _LogFeed:
 class SocketRuntime:
     """A :class:`RuntimeApi` served by the runtime host of a state root."""
 
-    def __init__(self, client: HostClient) -> None:
-        self.client = client
+    def __init__(
+        self,
+        client: HostClient | None = None,
+        *,
+        prepare: Callable[[], Awaitable[HostClient]] | None = None,
+    ) -> None:
+        self._client = client
+        self._prepare = prepare
+        """Run first by :meth:`open` (finding or starting the host) for the client."""
         self._view = RuntimeView()
         self._names: tuple[str, ...] = ()
         self._subscribers = Subscribers()
@@ -80,6 +96,13 @@ class SocketRuntime:
         self._asks: set[asyncio.Task[None]] = set()
         self.lost = ""
         """Why the link to the host ended ("" while it holds)."""
+
+    @property
+    def client(self) -> HostClient:
+        """The link to the host; before :meth:`open` has prepared one, every call fails."""
+        if self._client is None:
+            raise HostNotRunning("not attached to the runtime host yet")
+        return self._client
 
     # Lifecycle -------------------------------------------------------------------
 
@@ -99,6 +122,9 @@ class SocketRuntime:
     async def _open(self) -> None:
         if self._follow is not None:
             return
+        if self._prepare is not None:
+            self._client = await self._prepare()
+            self._prepare = None
         if self.client.host is None:
             await self.client.connect()
         self._names = (await self.client.call(wire.SERVICE_NAMES, wire.Empty(), wire.Names)).names
@@ -122,7 +148,8 @@ class SocketRuntime:
             with contextlib.suppress(asyncio.CancelledError):
                 await follow
         self._subscribers.close()
-        await self.client.close()
+        if self._client is not None:
+            await self._client.close()
 
     async def _follow_host(self) -> None:
         assert self._synced is not None

@@ -137,6 +137,10 @@ class PalyraApp(App[None]):
         """The runtime is a host process: quitting detaches, and the services go on."""
         self.outcome = ""
         """What the launcher says when the app has ended (detached, host lost)."""
+        self.open_error: PalyraError | None = None
+        """Why an attached app never reached its runtime host: it has ended, and the
+        launcher shows the reason."""
+        self._opened = False
         self._start_services = start_services
         self.notifications = notifications
         self.startup_error = startup_error
@@ -203,12 +207,18 @@ class PalyraApp(App[None]):
             try:
                 await self.runtime.open()
             except PalyraError as error:
-                self._apply(LinkChanged(False, str(error)))
+                if self.attached and not self._opened:
+                    self.open_error = error
+                    self._exiting = True
+                    self.exit()
+                else:
+                    self._apply(LinkChanged(False, str(error)))
                 return
             finally:
                 if not self._panes_mounting:
                     self._panes_mounting = True
                     self.call_after_refresh(self.main.mount_panes)
+            self._opened = True
             view = self.runtime.view()
             self._apply(SnapshotChanged(view.snapshot, view.dashboard_url))
             self._apply(InboxChanged(view.inbox))

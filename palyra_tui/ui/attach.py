@@ -10,41 +10,47 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from palyra_tui.config import Config
 from palyra_tui.errors import HostError, PalyraError
-from palyra_tui.host.client import HostClient
 from palyra_tui.host.launcher import ensure_host
 from palyra_tui.host.protocol import ClientInfo
 from palyra_tui.host.remote import SocketRuntime
 from palyra_tui.ui.app import RESTART_HOST, PalyraApp
 
+if TYPE_CHECKING:
+    from palyra_tui.host.client import HostClient
+
 
 def run_attached(config: Config, config_path: Path | None) -> int:
     """Attach until the operator quits; returns the exit code."""
     while True:
-        outcome = asyncio.run(_attach(config, config_path))
-        if isinstance(outcome, PalyraError):
-            return _show_startup_error(outcome)
-        if outcome.return_code == RESTART_HOST:
+        app = asyncio.run(_attach(config, config_path))
+        if app.open_error is not None:
+            return _show_startup_error(app.open_error)
+        if app.return_code == RESTART_HOST:
             continue
-        if outcome.outcome:
-            print(outcome.outcome, file=sys.stderr)
+        if app.outcome:
+            print(app.outcome, file=sys.stderr)
         return 0
 
 
-async def _attach(config: Config, config_path: Path | None) -> PalyraApp | PalyraError:
-    """Find or start the host, then run the app on this loop.
+async def _attach(config: Config, config_path: Path | None) -> PalyraApp:
+    """Run the app on this loop while the host is found or started and the link opens.
 
-    The link to the host opens while Textual starts, not after its first frame:
-    the first frame with live data is what an operator waits for.
+    The first frame waits neither for a host to start nor for the gRPC stack to
+    load: drawing it is what the operator sees first, and a new host starts
+    beside it, on a core of its own.
     """
-    try:
+
+    async def started() -> HostClient:
         await ensure_host(config, config_path)
-    except PalyraError as error:
-        return error
-    client = HostClient.for_state_root(config.state_root, client=ClientInfo.current("ui"))
-    runtime = SocketRuntime(client)
+        from palyra_tui.host.client import HostClient
+
+        return HostClient.for_state_root(config.state_root, client=ClientInfo.current("ui"))
+
+    runtime = SocketRuntime(prepare=started)
     opening = asyncio.ensure_future(runtime.open())
     app = PalyraApp(runtime, attached=True, owns_services=False)
     try:

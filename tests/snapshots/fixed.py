@@ -237,6 +237,8 @@ class FixedRuntime:
         self.refuse = False
         """Service commands fail with PalyraError while True."""
         self.log_subscriptions = 0
+        self.open_failure: PalyraError | None = None
+        """Raised by :meth:`open` when set."""
 
     # Changing the fixed data -----------------------------------------------------
 
@@ -268,7 +270,8 @@ class FixedRuntime:
     # RuntimeApi ---------------------------------------------------------------
 
     async def open(self) -> None:
-        return None
+        if self.open_failure is not None:
+            raise self.open_failure
 
     async def close(self) -> None:
         for feed in self._feeds:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
+from palyra_tui.errors import HostError
 from palyra_tui.models.clock import ManualClock
 from palyra_tui.state.runtime_api import ClientsChanged, LinkChanged
 from palyra_tui.ui.app import DETACHED, RESTART_HOST, STOPPED, PalyraApp
@@ -124,3 +125,23 @@ async def test_logs_are_followed_only_once_the_logs_pane_is_shown() -> None:
         await pilot.press("f1", "f2")
         await pilot.pause()
         assert fixed_runtime(app).log_subscriptions == 1
+
+
+async def test_a_host_that_cannot_be_reached_at_all_ends_the_app_with_the_reason() -> None:
+    """The app draws before its host has started; when none can be started, the
+    launcher is handed the reason, not a "host lost" question about a host never seen."""
+    app = fixed_app(attached=True)
+    failure = HostError("the runtime host did not start: it exited with code 1")
+    fixed_runtime(app).open_failure = failure
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: not app.is_running)
+    assert app.open_error is failure
+    assert app.outcome == ""
+
+
+async def test_an_in_process_runtime_that_fails_to_open_keeps_the_app_and_says_why() -> None:
+    app = fixed_app()
+    fixed_runtime(app).open_failure = HostError("it is gone")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.link_lost == "it is gone")
+        assert app.is_running and app.open_error is None
