@@ -26,10 +26,10 @@ from palyra_tui.cli.turn import Turn, TurnPrinter
 from palyra_tui.config import Config
 from palyra_tui.host.remote import SocketRuntime
 from palyra_tui.models.gateway import SessionSummary
+from palyra_tui.state.chat_view import ChatView
 from palyra_tui.state.runtime_api import (
     AnswerGrew,
     ChatChanged,
-    ChatView,
     LinkChanged,
     RuntimeView,
     TranscriptChanged,

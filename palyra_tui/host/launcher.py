@@ -46,7 +46,7 @@ def host_log(config: Config) -> Path:
     return config.state_dir / LOG_NAME
 
 
-def _socket_exists(config: Config) -> bool:
+def host_socket_exists(config: Config) -> bool:
     """False when no host can be listening: none of its socket paths exists."""
     return any(os.path.lexists(place.socket) for place in candidates(config.state_root))
 
@@ -57,7 +57,7 @@ async def probe(config: Config, name: str = "palyra-tui") -> HostInfo | None:
     Without a socket file there is nothing to ask, and the gRPC stack is not
     even loaded: a UI starting a host is drawing its first frame meanwhile.
     """
-    if not _socket_exists(config):
+    if not host_socket_exists(config):
         return None
     from palyra_tui.host.client import HostClient
 

@@ -23,12 +23,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from palyra_tui.models.console import TranscriptRecord
-from palyra_tui.models.gateway import (
+from palyra_tui.models.gateway import DecisionScope, RunStatus
+from palyra_tui.models.run_events import (
     ApprovalRequestEvent,
     ApprovalResponseEvent,
-    DecisionScope,
     RunEvent,
-    RunStatus,
     StatusEvent,
     TokenEvent,
     ToolAttestationEvent,

@@ -20,8 +20,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from palyra_tui.models.gateway import Approval, ApprovalRequestEvent, RiskLevel
+from palyra_tui.models.gateway import Approval, RiskLevel
 from palyra_tui.models.ids import is_ulid
+from palyra_tui.models.run_events import ApprovalRequestEvent
 from palyra_tui.text import visible
 
 _BACKEND = re.compile(

@@ -25,15 +25,9 @@ from typing import TYPE_CHECKING, Any
 from palyra_tui.client.errors import ClientError, GatewayUnreachable
 from palyra_tui.client.grpc.gateway import FIRST_EVENT_TIMEOUT, IDLE_TIMEOUT
 from palyra_tui.models.clock import Clock, SystemClock
-from palyra_tui.models.gateway import (
-    ApprovalAnswer,
-    ApprovalRequestEvent,
-    ApprovalResponseEvent,
-    RunStatus,
-    SessionSummary,
-    StatusEvent,
-)
+from palyra_tui.models.gateway import ApprovalAnswer, RunStatus, SessionSummary
 from palyra_tui.models.ids import is_ulid
+from palyra_tui.models.run_events import ApprovalRequestEvent, ApprovalResponseEvent, StatusEvent
 from palyra_tui.state.chat import (
     REFUSED_PREFIX,
     ChatItem,
@@ -44,10 +38,11 @@ from palyra_tui.state.chat import (
     time_label,
     title_from_message,
 )
+from palyra_tui.state.chat_view import ChatView, RunInfo
 from palyra_tui.state.drafts import Drafts, OfflineDraft
 from palyra_tui.state.gateway_link import GatewayLink
 from palyra_tui.state.inbox import InboxEntry, Route, from_stream
-from palyra_tui.state.runtime_api import ChatView, DecisionError, DecisionRefused, RunInfo
+from palyra_tui.state.runtime_api import DecisionError, DecisionRefused
 from palyra_tui.text import sanitize_line
 
 if TYPE_CHECKING:

@@ -1,21 +1,22 @@
 """The control center: wiring of screens to one runtime, and the notifications.
 
 Screens own their widgets, keys and handlers and command the runtime through
-:class:`~palyra_tui.state.runtime_api.RuntimeApi`.  This module follows the
-runtime's messages and keeps what the screens share: the snapshot, the
-approval inbox, the chat view and a mirror of the transcripts (reactives the
-screens watch), and the notices.
+:class:`~palyra_tui.state.runtime_api.RuntimeApi`.  This module keeps what the
+screens share: the snapshot, the approval inbox and the chat view (reactives
+the screens watch), and the notices; :mod:`palyra_tui.ui.follow` makes the
+runtime's messages into them.  What the first frame does not show is imported
+after it: the runtime's messages, the other panes, the link to a host.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from collections import deque
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Callable, Iterable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import events, work
@@ -25,43 +26,32 @@ from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Input, TextArea
+from textual.widget import Widget
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from palyra_tui.errors import PalyraError
-from palyra_tui.models import ServiceEvent, ServiceState
+from palyra_tui.models import ServiceState
 from palyra_tui.models.clock import Clock, SystemClock
 from palyra_tui.state.alerts import AlertKey, AlertLimiter
-from palyra_tui.state.chat import ChatItem
-from palyra_tui.state.inbox import InboxEntry
-from palyra_tui.state.mirror import Step, TranscriptMirror
-from palyra_tui.state.runtime_api import (
-    AnswerGrew,
-    ChatChanged,
-    ChatView,
-    ClientsChanged,
-    InboxChanged,
-    LinkChanged,
-    RunFinished,
-    RuntimeApi,
-    RuntimeMessage,
-    ServiceChanged,
-    SnapshotChanged,
-    TranscriptChanged,
-)
-from palyra_tui.state.snapshot import AppSnapshot, ConnectionState
+from palyra_tui.state.chat_view import ChatView
+from palyra_tui.state.snapshot import AppSnapshot
 from palyra_tui.text import sanitize_line
 from palyra_tui.ui import notify
 from palyra_tui.ui.collector import CollectorPacing
 from palyra_tui.ui.keyguard import KeyGuard
-from palyra_tui.ui.screens.approvals import ApprovalsPane
 from palyra_tui.ui.screens.base import ControlPane, key_label
-from palyra_tui.ui.screens.chat import ChatPane, Composer
 from palyra_tui.ui.screens.confirm import ConfirmScreen
-from palyra_tui.ui.screens.health import HealthPane
 from palyra_tui.ui.screens.main import MainScreen
 from palyra_tui.ui.screens.pager import PagerScreen
 from palyra_tui.ui.widgets.status_bar import Notice, StatusFacts
+
+if TYPE_CHECKING:
+    from palyra_tui.state.chat import ChatItem
+    from palyra_tui.state.inbox import InboxEntry
+    from palyra_tui.state.mirror import TranscriptMirror
+    from palyra_tui.state.runtime_api import RuntimeApi
+    from palyra_tui.ui.follow import RuntimeFollower
 
 NOTICE_HISTORY = 50
 TYPING_HINT_EVERY = 5.0
@@ -70,7 +60,6 @@ HOST_STOP_WAIT = 300.0
 """Seconds F10 waits for the runtime host to stop every service and exit."""
 RESTART_HOST = 75
 """The app's return code when the operator asked for a new runtime host."""
-CRASH_STATES = frozenset({ServiceState.BACKOFF, ServiceState.FAILED, ServiceState.EXITED})
 
 
 class PalyraApp(App[None]):
@@ -113,7 +102,7 @@ class PalyraApp(App[None]):
 
     def __init__(
         self,
-        runtime: RuntimeApi,
+        runtime: RuntimeApi | Callable[[], RuntimeApi],
         *,
         owns_services: bool = True,
         attached: bool = False,
@@ -131,7 +120,13 @@ class PalyraApp(App[None]):
         self._notice_timer: Timer | None = None
         self.notice_history: deque[Notice] = deque(maxlen=NOTICE_HISTORY)
         """The latest notices, newest last."""
-        self.runtime = runtime
+        self._runtime: RuntimeApi | None = None
+        self._connect: Callable[[], RuntimeApi] | None = None
+        if callable(runtime):
+            self._connect = runtime
+        else:
+            self._runtime = runtime
+        self._follower: RuntimeFollower | None = None
         self.owns_services = owns_services
         self.attached = attached
         """The runtime is a host process: quitting detaches, and the services go on."""
@@ -140,21 +135,40 @@ class PalyraApp(App[None]):
         self.open_error: PalyraError | None = None
         """Why an attached app never reached its runtime host: it has ended, and the
         launcher shows the reason."""
-        self._opened = False
         self._start_services = start_services
         self.notifications = notifications
         self.startup_error = startup_error
         self.dashboard_url = ""
         """The gateway's console address, once known."""
-        self.transcripts = TranscriptMirror()
-        """What the runtime's transcripts hold, for the sessions this UI opened."""
-        self._known_approvals: set[str] = set()
         self._exiting = False
         self._panes_mounting = False
         """The hidden panes mount once the runtime is open: they read its service names
         and log budgets."""
-        self._host_gone: asyncio.Event | None = None
+        self.host_gone: asyncio.Event | None = None
         """Set once the host this app asked to stop has gone."""
+
+    @property
+    def runtime(self) -> RuntimeApi:
+        """The runtime; one given as a factory (a link to a host) is built on first use,
+        which is after the first frame unless a key needs it sooner."""
+        if self._runtime is None:
+            assert self._connect is not None
+            self._runtime = self._connect()
+        return self._runtime
+
+    @property
+    def follower(self) -> RuntimeFollower:
+        """What applies the runtime's messages (imported on first use)."""
+        if self._follower is None:
+            from palyra_tui.ui.follow import RuntimeFollower
+
+            self._follower = RuntimeFollower(self)
+        return self._follower
+
+    @property
+    def transcripts(self) -> TranscriptMirror:
+        """What the runtime's transcripts hold, for the sessions this UI opened."""
+        return self.follower.transcripts
 
     # Lifecycle ---------------------------------------------------------------
 
@@ -197,90 +211,34 @@ class PalyraApp(App[None]):
     async def on_unmount(self) -> None:
         self._exiting = True
         self.collector.uninstall()
-        await self.runtime.close()
+        if self._runtime is not None:
+            await self._runtime.close()
 
     @work(exclusive=True, group="runtime", exit_on_error=False, description="runtime messages")
     async def follow_runtime(self) -> None:
         """Attach to the runtime and apply its messages as they come."""
-        feed = self.runtime.subscribe()
-        try:
-            try:
-                await self.runtime.open()
-            except PalyraError as error:
-                if self.attached and not self._opened:
-                    self.open_error = error
-                    self._exiting = True
-                    self.exit()
-                else:
-                    self._apply(LinkChanged(False, str(error)))
-                return
-            finally:
-                if not self._panes_mounting:
-                    self._panes_mounting = True
-                    self.call_after_refresh(self.main.mount_panes)
-            self._opened = True
-            view = self.runtime.view()
-            self._apply(SnapshotChanged(view.snapshot, view.dashboard_url))
-            self._apply(InboxChanged(view.inbox))
-            self._apply(ChatChanged(view.chat))
-            self._apply(ClientsChanged(view.clients))
-            async for message in feed:
-                self._apply(message)
-        finally:
-            feed.close()
+        await self.follower.follow()
 
-    def _apply(self, message: RuntimeMessage) -> None:
-        if isinstance(message, SnapshotChanged):
-            self.dashboard_url = message.dashboard_url
-            self.snapshot = message.snapshot
-            self._update_title()
-        elif isinstance(message, InboxChanged):
-            self._inbox_changed(message.inbox)
-        elif isinstance(message, ChatChanged):
-            self.chat = message.chat
-            self._update_title()
-        elif isinstance(message, TranscriptChanged | AnswerGrew):
-            self._transcript_changed(message)
-        elif isinstance(message, ServiceChanged):
-            self._service_event(message.event)
-        elif isinstance(message, RunFinished):
-            self._run_finished(message.session_id, message.summary)
-        elif isinstance(message, ClientsChanged):
-            self.clients = message.clients
-        elif isinstance(message, LinkChanged):
-            self._link_changed(message)
+    def mount_panes_once(self) -> None:
+        """Mount the hidden panes after the next frame, once: they read the runtime's
+        service names and log budgets, so they wait for it to open."""
+        if not self._panes_mounting:
+            self._panes_mounting = True
+            self.call_after_refresh(self.main.mount_panes)
 
-    def _link_changed(self, change: LinkChanged) -> None:
-        if self._host_gone is not None and not change.connected:
-            self._host_gone.set()
-            return
-        if change.connected:
-            for session_id in self.transcripts.sessions():
-                self.run_worker(self.open_transcript(session_id), exit_on_error=False)
-            return
-        self.link_lost = change.reason
-        self.startup_error = f"runtime host lost: {change.reason}"
-        if self.snapshot is not None:
-            self.snapshot = replace(
-                self.snapshot,
-                connection=ConnectionState.OFFLINE,
-                gateway_health=None,
-                approvals=(),
-            )
-        self.inbox = ()
-        self.clients = 0
-        self.notify(f"runtime host lost: {change.reason}", severity="error", markup=False)
-        self.push_screen(
-            ConfirmScreen(
-                f"The runtime host is gone ({change.reason}).\n"
-                "Start a new one and attach to it? Its services were stopped with it.",
-                clock=self.clock,
-                confirm="Start a new host",
-            ),
-            self._restart_host,
-        )
+    def never_attached(self, error: PalyraError) -> None:
+        """End an attached app whose host could not be reached: the launcher shows why."""
+        self.open_error = error
+        self._exiting = True
+        self.exit()
 
-    def _restart_host(self, confirmed: bool | None) -> None:
+    def showing(self, name: str) -> bool:
+        """True while the pane ``name`` is the one on screen."""
+        pane = self.pane
+        return pane is not None and pane.id == name
+
+    def restart_host(self, confirmed: bool | None) -> None:
+        """End the app so that the launcher starts a new host and attaches to it."""
         if confirmed:
             self._exiting = True
             self.exit(return_code=RESTART_HOST)
@@ -290,21 +248,8 @@ class PalyraApp(App[None]):
         self.runtime.refresh()
 
     async def open_transcript(self, session_id: str) -> tuple[ChatItem, ...]:
-        """Start mirroring a session's transcript; returns what it holds now.
-
-        Fetched again while a change that arrived meanwhile cannot follow the copy.
-        """
-        filled = False
-        while not filled:
-            self.transcripts.expect(session_id)
-            try:
-                view = await self.runtime.transcript(session_id)
-            except BaseException:
-                self.transcripts.abandon(session_id)
-                raise
-            filled = self.transcripts.fill(session_id, view)
-        self._redraw_transcript(session_id)
-        return self.transcripts.items(session_id)
+        """Start mirroring a session's transcript; returns what it holds now."""
+        return await self.follower.open_transcript(session_id)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "runtime" or self._exiting or self.link_lost:
@@ -328,7 +273,7 @@ class PalyraApp(App[None]):
         if isinstance(event, events.Key | events.MouseDown):
             self.collector.input_seen()
         if isinstance(event, events.Key) and not event.is_forwarded and event.is_printable:
-            if isinstance(self.focused, (Input, TextArea)):
+            if _takes_text(self.focused):
                 self.keys.entered()
             elif not self._admit(event):
                 return
@@ -337,9 +282,10 @@ class PalyraApp(App[None]):
     def _admit(self, event: events.Key) -> bool:
         screen = self.screen
         pane = self.pane
-        if isinstance(pane, ChatPane) and screen is self.main:
+        text_input = pane.text_input() if pane is not None and screen is self.main else None
+        if text_input is not None:
             self.keys.admit(hotkey=False)
-            screen.set_focus(pane.query_one(Composer))
+            screen.set_focus(text_input)
             return True
         if self.keys.admit(hotkey=event.key in screen.active_bindings):
             return True
@@ -374,47 +320,6 @@ class PalyraApp(App[None]):
             error=error,
             clients=self.clients if self.attached else 0,
         )
-
-    def _inbox_changed(self, entries: tuple[InboxEntry, ...]) -> None:
-        new = [e for e in entries if e.approval_id not in self._known_approvals]
-        self._known_approvals.update(e.approval_id for e in entries)
-        self.inbox = entries
-        self._update_title()
-        if new and not isinstance(self.pane, ApprovalsPane):
-            first = new[0]
-            more = f" (+{len(new) - 1} more)" if len(new) > 1 else ""
-            self.alert(
-                AlertKey(first.approval_id, "approval needed"),
-                "Approval needed",
-                f"{first.title}: {first.summary}{more}",
-                "warning",
-            )
-
-    def _transcript_changed(self, change: TranscriptChanged | AnswerGrew) -> None:
-        step = self.transcripts.apply(change)
-        if step is Step.MISSED:
-            self.run_worker(self.open_transcript(change.session_id), exit_on_error=False)
-        elif step is Step.APPLIED:
-            self._redraw_transcript(change.session_id)
-
-    def _redraw_transcript(self, session_id: str) -> None:
-        chat = self.main.mounted_pane("chat") if self.screen_stack else None
-        if isinstance(chat, ChatPane):
-            chat.transcript_changed(session_id)
-
-    def _run_finished(self, session_id: str, summary: str) -> None:
-        pane = self.pane
-        if isinstance(pane, ChatPane) and pane.session_id == session_id:
-            return
-        self.alert(AlertKey(session_id, "run finished"), "Run finished", summary, "information")
-
-    def _service_event(self, event: ServiceEvent) -> None:
-        crashed = event.exit is not None and not event.exit.success
-        if crashed and event.state in CRASH_STATES and not isinstance(self.pane, HealthPane):
-            assert event.exit is not None
-            description = event.exit.description
-            body = event.reason if description in event.reason else f"{description}; {event.reason}"
-            self.alert(AlertKey(event.service, "ended"), f"{event.service} ended", body, "error")
 
     def alert(self, key: AlertKey, title: str, body: str, severity: str = "information") -> None:
         """A notice and, unless turned off, a terminal notification: one per key and window."""
@@ -453,7 +358,8 @@ class PalyraApp(App[None]):
     def _clear_notice(self) -> None:
         self.notice = None
 
-    def _update_title(self) -> None:
+    def update_title(self) -> None:
+        """Keep the subtitle and the terminal's title on the status facts."""
         facts = self.status_facts()
         if facts is None:
             return
@@ -552,7 +458,7 @@ class PalyraApp(App[None]):
     def _detach(self) -> None:
         """Leave at once; composer text lives only in this view, so losing it asks first."""
         chat = self.main.mounted_pane("chat")
-        typed = chat.unsent_texts() if isinstance(chat, ChatPane) else 0
+        typed = chat.unsent_texts() if chat is not None else 0
         if typed:
             self.push_screen(
                 ConfirmScreen(
@@ -590,7 +496,7 @@ class PalyraApp(App[None]):
     def _unsent_messages(self) -> int:
         """Offline drafts plus the sessions with text typed in the composer."""
         chat = self.main.mounted_pane("chat")
-        typed = chat.unsent_texts() if isinstance(chat, ChatPane) else 0
+        typed = chat.unsent_texts() if chat is not None else 0
         return len(self.chat.drafts) + typed
 
     def _quit_confirmed(self, confirmed: bool | None) -> None:
@@ -603,14 +509,14 @@ class PalyraApp(App[None]):
         """Stop every service cleanly (and a runtime host with them), then leave."""
         self._exiting = True
         if self.attached:
-            self._host_gone = asyncio.Event()
+            self.host_gone = asyncio.Event()
             try:
                 await self.runtime.shutdown()
                 async with asyncio.timeout(HOST_STOP_WAIT):
-                    await self._host_gone.wait()
+                    await self.host_gone.wait()
             except (PalyraError, TimeoutError) as error:
                 self._exiting = False
-                self._host_gone = None
+                self.host_gone = None
                 reason = str(error) or f"it did not stop within {HOST_STOP_WAIT:g} s"
                 self.notify(f"the runtime host was not stopped: {reason}", severity="error")
                 return
@@ -626,3 +532,15 @@ DETACHED = (
 )
 STOPPED = "palyra-tui stopped the runtime host and every service."
 HOST_LOST = "the runtime host is gone, and its services with it: `palyra-tui` starts a new one."
+
+
+def _takes_text(widget: Widget | None) -> bool:
+    """True for a widget that takes typed text: an input line or a text area.
+
+    ``TextArea`` is looked up only if loaded: none can have focus before, and
+    importing it costs the first frame.
+    """
+    text_area = sys.modules.get("textual.widgets._text_area")
+    return isinstance(widget, Input) or (
+        text_area is not None and isinstance(widget, text_area.TextArea)
+    )

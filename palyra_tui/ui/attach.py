@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 
 from palyra_tui.config import Config
 from palyra_tui.errors import HostError, PalyraError
-from palyra_tui.host.launcher import ensure_host
+from palyra_tui.host.launcher import ensure_host, host_socket_exists
 from palyra_tui.host.protocol import ClientInfo
-from palyra_tui.host.remote import SocketRuntime
 from palyra_tui.ui.app import RESTART_HOST, PalyraApp
 
 if TYPE_CHECKING:
     from palyra_tui.host.client import HostClient
+    from palyra_tui.state.runtime_api import RuntimeApi
 
 
 def run_attached(config: Config, config_path: Path | None) -> int:
@@ -37,30 +37,40 @@ def run_attached(config: Config, config_path: Path | None) -> int:
 
 
 async def _attach(config: Config, config_path: Path | None) -> PalyraApp:
-    """Run the app on this loop while the host is found or started and the link opens.
+    """Run the app on this loop; the link to the host is made once it has drawn.
 
-    The first frame waits neither for a host to start nor for the gRPC stack to
-    load: drawing it is what the operator sees first, and a new host starts
-    beside it, on a core of its own.
+    The first frame waits neither for a host to start nor for the link's
+    modules to load.  With no host socket there is no host to ask, so a new
+    one starts at once, on a core of its own, while the UI draws; a running
+    host is asked only once the frame is on the terminal.
     """
+    hosting = (
+        None
+        if host_socket_exists(config)
+        else asyncio.ensure_future(ensure_host(config, config_path))
+    )
 
     async def started() -> HostClient:
-        await ensure_host(config, config_path)
+        await (hosting if hosting is not None else ensure_host(config, config_path))
         from palyra_tui.host.client import HostClient
 
         return HostClient.for_state_root(config.state_root, client=ClientInfo.current("ui"))
 
-    runtime = SocketRuntime(prepare=started)
-    opening = asyncio.ensure_future(runtime.open())
-    app = PalyraApp(runtime, attached=True, owns_services=False)
+    def connect() -> RuntimeApi:
+        from palyra_tui.host.remote import SocketRuntime
+
+        return SocketRuntime(prepare=started)
+
+    app = PalyraApp(connect, attached=True, owns_services=False)
     try:
         await app.run_async()
     finally:
-        if not opening.done():
-            opening.cancel()
-        await asyncio.wait([opening])
-        if not opening.cancelled():
-            opening.exception()  # the app has said why, if it opened; nothing to log twice
+        if hosting is not None:
+            if not hosting.done():
+                hosting.cancel()
+            await asyncio.wait([hosting])
+            if not hosting.cancelled():
+                hosting.exception()  # the app has said why, if it asked; nothing to log twice
     return app
 
 

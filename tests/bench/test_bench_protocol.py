@@ -12,8 +12,8 @@ import pytest
 
 from palyra_tui.client.grpc import GatewayClient
 from palyra_tui.client.grpc._generated.palyra.v1 import common_pb2 as common
-from palyra_tui.models.gateway import TokenEvent
 from palyra_tui.models.ids import new_ulid
+from palyra_tui.models.run_events import TokenEvent
 from tests.bench.conftest import median, percentile, report
 from tests.protocol.conftest import identity, launch
 

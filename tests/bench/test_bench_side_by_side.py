@@ -20,7 +20,7 @@ from tests.bench.test_bench_ui import Pty, _config, _env, pytestmark
 __all__ = ["pytestmark"]
 
 MINIMAL = Path(__file__).with_name("minimal_app.py")
-ROUNDS = 5
+ROUNDS = 9
 PRESSES = 60
 
 

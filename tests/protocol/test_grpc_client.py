@@ -24,13 +24,16 @@ from palyra_tui.client.grpc import GatewayClient, RunConversation
 from palyra_tui.models.gateway import (
     ApprovalAnswer,
     ApprovalDecision,
-    ApprovalRequestEvent,
-    ApprovalResponseEvent,
     DecisionScope,
     GatewayHealth,
     RiskLevel,
-    RunEvent,
     RunStatus,
+)
+from palyra_tui.models.ids import is_ulid, new_ulid
+from palyra_tui.models.run_events import (
+    ApprovalRequestEvent,
+    ApprovalResponseEvent,
+    RunEvent,
     StatusEvent,
     TokenEvent,
     ToolAttestationEvent,
@@ -38,7 +41,6 @@ from palyra_tui.models.gateway import (
     ToolProposalEvent,
     ToolResultEvent,
 )
-from palyra_tui.models.ids import is_ulid, new_ulid
 from tests.conftest import eventually
 from tests.protocol.conftest import Launch, identity
 

@@ -19,8 +19,9 @@ from palyra_tui.client.errors import (
 )
 from palyra_tui.client.grpc import GatewayClient
 from palyra_tui.client.http import GatewayHttp
-from palyra_tui.models.gateway import ApprovalAnswer, ApprovalDecision, ApprovalRequestEvent
+from palyra_tui.models.gateway import ApprovalAnswer, ApprovalDecision
 from palyra_tui.models.ids import new_ulid
+from palyra_tui.models.run_events import ApprovalRequestEvent
 from tests.protocol.conftest import TOKEN, Launch, identity
 
 HttpClients = Callable[..., GatewayHttp]

@@ -11,15 +11,15 @@ import pytest
 
 from palyra_tui.client.errors import DeadlineExceeded, RunLoopDisabled
 from palyra_tui.client.grpc import GatewayClient
-from palyra_tui.models.gateway import (
-    ApprovalAnswer,
+from palyra_tui.models.gateway import ApprovalAnswer
+from palyra_tui.models.ids import new_ulid
+from palyra_tui.models.run_events import (
     ApprovalRequestEvent,
     ApprovalResponseEvent,
     RunEvent,
     StatusEvent,
     TokenEvent,
 )
-from palyra_tui.models.ids import new_ulid
 from tests.protocol.conftest import Launch
 from tests.protocol.test_grpc_client import collect, kinds, new_session
 

@@ -25,19 +25,17 @@ from palyra_tui.models.clock import ManualClock
 from palyra_tui.models.gateway import (
     ApprovalAnswer,
     ApprovalPrompt,
-    ApprovalRequestEvent,
     GatewayHealth,
     RiskLevel,
     SessionSummary,
-    TokenEvent,
-    ToolProposalEvent,
 )
+from palyra_tui.models.run_events import ApprovalRequestEvent, TokenEvent, ToolProposalEvent
 from palyra_tui.state.chat import ChatItem, Transcript
+from palyra_tui.state.chat_view import ChatView
 from palyra_tui.state.drafts import OfflineDraft
 from palyra_tui.state.inbox import InboxEntry, from_stream
 from palyra_tui.state.runtime_api import (
     ChatChanged,
-    ChatView,
     InboxChanged,
     LinkChanged,
     RuntimeApi,

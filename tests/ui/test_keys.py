@@ -15,13 +15,8 @@ from palyra_tui.cli.demo import demo_config, demo_environ
 from palyra_tui.config import load_config
 from palyra_tui.errors import ConfigError
 from palyra_tui.models.clock import ManualClock
-from palyra_tui.models.gateway import (
-    ApprovalAnswer,
-    ApprovalPrompt,
-    ApprovalRequestEvent,
-    RiskLevel,
-    TokenEvent,
-)
+from palyra_tui.models.gateway import ApprovalAnswer, ApprovalPrompt, RiskLevel
+from palyra_tui.models.run_events import ApprovalRequestEvent, TokenEvent
 from palyra_tui.state.chat import Transcript
 from palyra_tui.state.inbox import from_stream
 from palyra_tui.supervisor import Supervisor

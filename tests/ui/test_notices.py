@@ -51,12 +51,12 @@ async def test_a_crash_loop_alerts_once_per_window_without_repeating_itself() ->
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("2")
         for _ in range(5):
-            app._service_event(crash())
+            app.follower.service_event(crash())
         await until(pilot, lambda: "browserd ended" in notices(app))
         assert count(app, "browserd ended") == 1
         assert "exited with code 3; exited with code 3" not in notices(app)
         advance(app, ALERT_WINDOW + 1)
-        app._service_event(crash())
+        app.follower.service_event(crash())
         await until(pilot, lambda: "4 similar alerts held back" in notices(app))
 
 
@@ -67,19 +67,19 @@ async def test_nothing_is_announced_that_is_already_on_screen() -> None:
         await pilot.press("4")
         assert isinstance(app.pane, ApprovalsPane)
         app.notice_history.clear()
-        app._known_approvals.clear()
+        app.follower.known_approvals.clear()
         app._alerts = AlertLimiter(app.clock)
-        app._inbox_changed(app.inbox)
+        app.follower.inbox_changed(app.inbox)
         await pilot.press("f1")
-        app._service_event(crash())
+        app.follower.service_event(crash())
         await pilot.press("f3")
         chat = app.pane
         assert isinstance(chat, ChatPane)
         await until(pilot, lambda: chat.session_id == SESSION)
-        app._run_finished(SESSION, "run done")
+        app.follower.run_finished(SESSION, "run done")
         await pilot.pause()
         assert notices(app) == ""
-        app._run_finished("01JQ7P4NQ2T7K5XG0C9M3E8ZZZ", "run done elsewhere")
+        app.follower.run_finished("01JQ7P4NQ2T7K5XG0C9M3E8ZZZ", "run done elsewhere")
         await until(pilot, lambda: "run done elsewhere" in notices(app))
 
 

@@ -325,7 +325,8 @@ async def test_help_panel_lists_the_screen_keys(demo_app: PalyraApp) -> None:
 
 
 def test_an_approval_cannot_hide_part_of_its_input() -> None:
-    from palyra_tui.models.gateway import ApprovalPrompt, ApprovalRequestEvent, RiskLevel
+    from palyra_tui.models.gateway import ApprovalPrompt, RiskLevel
+    from palyra_tui.models.run_events import ApprovalRequestEvent
     from palyra_tui.state.inbox import from_stream
     from palyra_tui.ui.screens.approvals import describe
 
@@ -406,7 +407,7 @@ async def test_a_new_session_is_named_by_time_then_by_its_first_words_and_histor
         runtime = demo_app.runtime
         assert isinstance(runtime, LocalRuntime)
         runtime.runs.transcripts.clear()
-        demo_app.transcripts = TranscriptMirror()
+        demo_app.follower.transcripts = TranscriptMirror()
         chat._open("")
         chat._open(session_id)
         await until(

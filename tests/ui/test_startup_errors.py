@@ -16,7 +16,7 @@ from palyra_tui.errors import SupervisorError
 from palyra_tui.models.clock import ManualClock
 from palyra_tui.ui.app import PalyraApp
 from palyra_tui.ui.launch import build_app
-from palyra_tui.ui.screens.main import PANE_TYPES
+from palyra_tui.ui.screens.main import PANE_NAMES
 from tests.filesystems import full_disk, unwritable
 from tests.ui.conftest import until
 
@@ -24,7 +24,7 @@ SIZE = (100, 32)
 
 
 def all_panes_mounted(app: PalyraApp) -> bool:
-    panes = [app.main.mounted_pane(name) for name in PANE_TYPES]
+    panes = [app.main.mounted_pane(name) for name in PANE_NAMES]
     return all(pane is not None and pane.is_mounted for pane in panes)
 
 

@@ -15,6 +15,7 @@ import pytest
 import palyra_tui.models.console as console
 import palyra_tui.models.gateway as gateway
 import palyra_tui.models.logs as logs
+import palyra_tui.models.run_events as run_events
 import palyra_tui.models.services as services
 from palyra_tui.errors import CodecError
 from palyra_tui.host.codec import codec_for, decode, encode
@@ -77,8 +78,8 @@ CUSTOM = ServiceSnapshot("custom", ServiceKind.CUSTOM, ServiceState.BACKOFF, Tru
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class EventBox:
-    event: gateway.RunEvent
-    maybe: gateway.RunEvent | None = None
+    event: run_events.RunEvent
+    maybe: run_events.RunEvent | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -134,14 +135,14 @@ SAMPLES: list[object] = [
     PROMPT.options[1],
     gateway.Approval("01J0APPROVAL", run_id=RUN, prompt=PROMPT, scope=gateway.DecisionScope.ONCE),
     gateway.ApprovalPage((gateway.Approval("01J0A"),), "01J0A"),
-    gateway.StatusEvent(RUN, gateway.RunStatus.FAILED, gateway.CANCELLED_MESSAGE),
-    gateway.TokenEvent(RUN, "Hello, 世界 👋", True),
-    gateway.ToolProposalEvent(RUN, "p1", "palyra.process.run", '{"argv":["ls"]}', True),
-    gateway.ApprovalRequestEvent(RUN, "p1", "a1", "palyra.process.run", "{}", "ls", PROMPT),
-    gateway.ApprovalResponseEvent(RUN, "p1", "a1", True, "ok", gateway.DecisionScope.SESSION, 0),
-    gateway.ToolDecisionEvent(RUN, "p1", True, "allowed", True, True),
-    gateway.ToolResultEvent(RUN, "p1", False, "", "exit 1"),
-    gateway.ToolAttestationEvent(RUN, "p1", "att", "ab" * 32, 123, False, "sandbox"),
+    run_events.StatusEvent(RUN, gateway.RunStatus.FAILED, gateway.CANCELLED_MESSAGE),
+    run_events.TokenEvent(RUN, "Hello, 世界 👋", True),
+    run_events.ToolProposalEvent(RUN, "p1", "palyra.process.run", '{"argv":["ls"]}', True),
+    run_events.ApprovalRequestEvent(RUN, "p1", "a1", "palyra.process.run", "{}", "ls", PROMPT),
+    run_events.ApprovalResponseEvent(RUN, "p1", "a1", True, "ok", gateway.DecisionScope.SESSION, 0),
+    run_events.ToolDecisionEvent(RUN, "p1", True, "allowed", True, True),
+    run_events.ToolResultEvent(RUN, "p1", False, "", "exit 1"),
+    run_events.ToolAttestationEvent(RUN, "p1", "att", "ab" * 32, 123, False, "sandbox"),
     gateway.ApprovalAnswer.allow_for(60_000),
     console.ConsoleSession("admin:local", "01J0DEVICE", "tui", "csrf-token", 1, 2),
     console.AdminStatus(
@@ -153,9 +154,9 @@ SAMPLES: list[object] = [
     console.TranscriptRecord(RUN, 1, "token", '{"t":"x"}', 5),
     console.Transcript("s", (console.TranscriptRecord(RUN, 1, "token", "{}", 5),)),
     EventBox(
-        gateway.TokenEvent(RUN, "hi", False), gateway.StatusEvent(RUN, gateway.RunStatus.DONE)
+        run_events.TokenEvent(RUN, "hi", False), run_events.StatusEvent(RUN, gateway.RunStatus.DONE)
     ),
-    EventBox(gateway.ToolResultEvent(RUN, "p", True, "{}", "")),
+    EventBox(run_events.ToolResultEvent(RUN, "p", True, "{}", "")),
     Node("root", (Node("a", (Node("a1"),)), Node("b"))),
     Extras({"x": 1, "y": 2}, "safe", (3, LogLevel.WARN), 0.25, ("t1", "t2")),
     Point(1, 2),
@@ -211,7 +212,7 @@ def test_wire_shape_is_plain_json_by_field_name() -> None:
         "truncated": False,
         "dropped": 0,
     }
-    box = json.loads(encode(EventBox(gateway.TokenEvent(RUN, "x", True))))
+    box = json.loads(encode(EventBox(run_events.TokenEvent(RUN, "x", True))))
     assert box["event"] == {
         "type": "TokenEvent",
         "value": {"run_id": RUN, "text": "x", "is_final": True},

@@ -18,10 +18,10 @@ from palyra_tui.models.gateway import (
     Approval,
     ApprovalDecision,
     ApprovalPrompt,
-    ApprovalRequestEvent,
     GatewayHealth,
     RiskLevel,
 )
+from palyra_tui.models.run_events import ApprovalRequestEvent
 from palyra_tui.state.chat import (
     REFUSED,
     AnswerItem,

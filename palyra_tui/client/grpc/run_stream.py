@@ -41,13 +41,11 @@ from palyra_tui.client.errors import (
 from palyra_tui.client.grpc import convert
 from palyra_tui.client.grpc._generated.palyra.v1 import common_pb2 as common
 from palyra_tui.client.grpc.errors import map_rpc_error
-from palyra_tui.models.gateway import (
-    AbortResult,
-    ApprovalAnswer,
+from palyra_tui.models.gateway import AbortResult, ApprovalAnswer, RunStatus
+from palyra_tui.models.run_events import (
     ApprovalRequestEvent,
     ApprovalResponseEvent,
     RunEvent,
-    RunStatus,
     StatusEvent,
     TokenEvent,
     ToolAttestationEvent,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, cast
 from rich.text import Text
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.widget import Widget
 
 from palyra_tui.state.snapshot import AppSnapshot
 from palyra_tui.ui.keyguard import SETTLE
@@ -50,6 +51,14 @@ class ControlPane(Vertical):
 
     def on_shown(self) -> None:
         """The pane has just been put on screen."""
+
+    def text_input(self) -> Widget | None:
+        """The widget every printable key goes to while the pane is on show, if any."""
+        return None
+
+    def unsent_texts(self) -> int:
+        """How many texts typed in the pane would be lost if the view ended now."""
+        return 0
 
     def hidden_actions(self) -> frozenset[str]:
         """Actions left out of the key line because they cannot act now."""

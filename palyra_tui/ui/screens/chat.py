@@ -131,6 +131,9 @@ class ChatPane(ControlPane):
     def focus_first(self) -> None:
         self.query_one(Composer).focus()
 
+    def text_input(self) -> Composer:
+        return self.query_one(Composer)
+
     def unsent_texts(self) -> int:
         """How many sessions have text typed in the composer and not sent (none while the
         pane is still being composed: a quit can come that early)."""

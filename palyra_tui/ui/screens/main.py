@@ -18,23 +18,33 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher
 
 from palyra_tui.state.snapshot import AppSnapshot
-from palyra_tui.ui.screens.approvals import ApprovalsPane
 from palyra_tui.ui.screens.base import PANES, ControlPane
-from palyra_tui.ui.screens.chat import ChatPane
 from palyra_tui.ui.screens.health import HealthPane
-from palyra_tui.ui.screens.logs import LogsPane
 from palyra_tui.ui.widgets.status_bar import Notice, StatusBar, notice_text
 from palyra_tui.ui.widgets.steady import SteadyStatic
 
 if TYPE_CHECKING:
     from palyra_tui.ui.app import PalyraApp
 
-PANE_TYPES: dict[str, type[ControlPane]] = {
-    "health": HealthPane,
-    "logs": LogsPane,
-    "chat": ChatPane,
-    "approvals": ApprovalsPane,
-}
+PANE_NAMES = tuple(name for name, _title in PANES)
+
+
+def pane_type(name: str) -> type[ControlPane]:
+    """The class of the pane ``name``; all but Health are imported once the first frame
+    is drawn, when they are mounted."""
+    if name == "logs":
+        from palyra_tui.ui.screens.logs import LogsPane
+
+        return LogsPane
+    if name == "chat":
+        from palyra_tui.ui.screens.chat import ChatPane
+
+        return ChatPane
+    if name == "approvals":
+        from palyra_tui.ui.screens.approvals import ApprovalsPane
+
+        return ApprovalsPane
+    return HealthPane
 
 
 class MainScreen(Screen[None]):
@@ -86,20 +96,20 @@ class MainScreen(Screen[None]):
 
         An app that quits meanwhile (its screen detaching) mounts nothing more.
         """
-        for name in PANE_TYPES:
+        for name in PANE_NAMES:
             await self._mounted(name)
 
     async def _mounted(self, name: str) -> None:
         switcher = next(iter(self.query("#panes").results(ContentSwitcher)), None)
         if name not in self._panes and switcher is not None and switcher.is_attached:
-            pane = PANE_TYPES[name](id=name)
+            pane = pane_type(name)(id=name)
             pane.display = False
             self._panes[name] = pane
             await switcher.mount(pane)
 
     async def show_pane(self, name: str) -> None:
         """Put the pane ``name`` on screen (mounting it if it is not yet)."""
-        if name not in PANE_TYPES or name == self.pane_name:
+        if name not in PANE_NAMES or name == self.pane_name:
             return
         await self._mounted(name)
         if name not in self._panes:
