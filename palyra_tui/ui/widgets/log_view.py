@@ -25,6 +25,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import var
@@ -56,6 +57,8 @@ _GAP_STYLE = Style(color="yellow", bold=True, italic=True)
 _CURSOR_STYLE = Style(reverse=True, bold=True)
 # Not plain reverse: a match on the cursor row (reversed too) would vanish.
 _MATCH_STYLE = Style(color="black", bgcolor="yellow", bold=True)
+STRIP_CACHE = 512
+"""Drawn lines kept: a few screens, each line with and without the cursor."""
 
 
 class LogView(ScrollView, can_focus=True):
@@ -109,6 +112,11 @@ class LogView(ScrollView, can_focus=True):
         self._filter = LogFilter()
         self._pattern: re.Pattern[str] | None = None
         self._find: re.Pattern[str] | None = None
+        self._strips: LRUCache[tuple[str, int, int, bool, re.Pattern[str] | None], Strip] = (
+            LRUCache(STRIP_CACHE)
+        )
+        """Drawn lines, whole: a view that follows the end under a flood draws each line
+        once, not once a frame for as long as it is on screen."""
         self.find_query = ""
         """The text of the find pattern (empty when there is none)."""
         self.cursor: int | None = None
@@ -296,15 +304,25 @@ class LogView(ScrollView, can_focus=True):
         style = self.rich_style
         if index >= len(self._view):
             return Strip.blank(width, style)
-        text = format_line(self._view[index])
+        line = self._view[index]
+        at_cursor = index == self.cursor
+        if at_cursor:
+            style = style + _CURSOR_STYLE
+        key = (line.service, line.seq, line.dropped, at_cursor, self._find)
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._draw(line, at_cursor)
+            self._strips[key] = strip
+        return strip.crop_extend(scroll_x, scroll_x + width, style).apply_offsets(scroll_x, index)
+
+    def _draw(self, line: LogLine, at_cursor: bool) -> Strip:
+        text = format_line(line)
         if self._find is not None:
             text.highlight_regex(self._find, _MATCH_STYLE)
-        if index == self.cursor:
+        if at_cursor:
             text.stylize(_CURSOR_STYLE)
-            style = style + _CURSOR_STYLE
-        segments = list(text.render(self.app.console))
-        strip = Strip([Segment(s.text.replace("\n", " "), s.style, s.control) for s in segments])
-        return strip.crop_extend(scroll_x, scroll_x + width, style).apply_offsets(scroll_x, index)
+        segments = text.render(self.app.console)
+        return Strip([Segment(s.text.replace("\n", " "), s.style, s.control) for s in segments])
 
     # Keeping the lines ----------------------------------------------------------
 
