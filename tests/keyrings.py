@@ -1,7 +1,7 @@
 """Keyring backends for tests, registered through keyring's own API.
 
 ``MemoryKeyring`` lives in one process (``keyring.set_keyring``).  ``JsonKeyring``
-keeps its entries in the file ``$PALYRA_TEST_KEYRING`` names, so that a runtime
+keeps its entries in the file ``$TEST_KEYRING_FILE`` names, so that a runtime
 host started as its own process (``PYTHON_KEYRING_BACKEND=tests.keyrings.JsonKeyring``)
 and the test share one keyring.  Neither is "viable": keyring never picks or
 builds one by itself.
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from keyring.backend import KeyringBackend
 
-KEYRING_FILE_ENV = "PALYRA_TEST_KEYRING"
+KEYRING_FILE_ENV = "TEST_KEYRING_FILE"
 
 
 class MemoryKeyring(KeyringBackend):
@@ -51,7 +51,7 @@ class MemoryKeyring(KeyringBackend):
 
 
 class JsonKeyring(KeyringBackend):
-    """Entries in the JSON file ``$PALYRA_TEST_KEYRING``, shared by processes."""
+    """Entries in the JSON file ``$TEST_KEYRING_FILE``, shared by processes."""
 
     priority = -1
     viable = False
