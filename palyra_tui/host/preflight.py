@@ -118,17 +118,19 @@ def _stored_tokens(store: SecretStore, report: StoreReport) -> RuntimeSecrets | 
 
 
 async def host_facts(config: Config) -> HostFacts | None:
-    """The running host's services and dashboard, or None when no host answers."""
+    """The running host's services and dashboard, or None when no host answers.
+
+    Without a socket file there is nothing to ask, and the gRPC stack is not loaded."""
     from palyra_tui.errors import CodecError, HostError
-    from palyra_tui.host.launcher import probe
+    from palyra_tui.host.paths import candidates
+
+    if not any(os.path.lexists(place.socket) for place in candidates(config.state_root)):
+        return None
+    from palyra_tui.host.client import HostClient
+    from palyra_tui.host.protocol import ClientInfo
     from palyra_tui.host.report import STATUS, StatusReport, StatusRequest
 
     try:
-        if await probe(config, "palyra-tui doctor") is None:
-            return None
-        from palyra_tui.host.client import HostClient
-        from palyra_tui.host.protocol import ClientInfo
-
         client = HostClient.for_state_root(
             config.state_root, client=ClientInfo.current("palyra-tui doctor")
         )
@@ -266,7 +268,7 @@ async def check_operator_auth(
             label,
             CheckStatus.BLOCKED,
             "the admin token cannot be read (see the secret store check)",
-            report.hint,
+            "fix the secret store first",
         )
     if SecretName.ADMIN_TOKEN not in report.present or tokens is None:
         detail = (

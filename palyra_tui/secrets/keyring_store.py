@@ -38,11 +38,11 @@ _PLAINTEXT = "keyrings.alt"
 T = TypeVar("T")
 
 _DESCRIPTIONS = {
-    "keyring.backends.SecretService": "the Secret Service (GNOME Keyring, KeePassXC, …)",
-    "keyring.backends.libsecret": "the Secret Service through libsecret",
+    "keyring.backends.SecretService": "Secret Service",
+    "keyring.backends.libsecret": "Secret Service through libsecret",
     "keyring.backends.kwallet": "KWallet",
-    "keyring.backends.macOS": "the macOS Keychain",
-    "keyring.backends.Windows": "the Windows Credential Locker",
+    "keyring.backends.macOS": "macOS Keychain",
+    "keyring.backends.Windows": "Windows Credential Locker",
 }
 
 
