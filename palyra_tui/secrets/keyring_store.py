@@ -80,34 +80,38 @@ def refused(backend: KeyringBackend) -> str:
     return ""
 
 
-def bounded(call: Callable[[], T], what: str, timeout: float = TIMEOUT) -> T:
+def bounded(call: Callable[[], T], what: str, timeout: float = TIMEOUT, hide: str = "") -> T:
     """``call()`` on a daemon thread; raises :class:`KeyringUnusable` when it fails or does
-    not return within ``timeout`` seconds (the thread is left to finish on its own)."""
-    outcome: list[tuple[bool, object]] = []
+    not return within ``timeout`` seconds (the thread is left to finish on its own).
+    ``hide`` is a value the error's sentence must not repeat."""
+    results: list[T] = []
+    failures: list[BaseException] = []
     done = threading.Event()
 
     def run() -> None:
         try:
-            outcome.append((True, call()))
+            results.append(call())
         except BaseException as error:
-            outcome.append((False, error))
+            failures.append(error)
         finally:
             done.set()
 
     threading.Thread(target=run, name="palyra-keyring", daemon=True).start()
     if not done.wait(timeout):
         raise KeyringUnusable(f"the keyring did not answer within {timeout:g} s ({what})")
-    ok, value = outcome[0]
-    if ok:
-        return value  # type: ignore[return-value]
-    assert isinstance(value, BaseException)
-    if not isinstance(value, Exception):
-        raise value
-    raise KeyringUnusable(f"the keyring failed ({what}): {_reason(value)}") from None
+    if results:
+        return results[0]
+    error = failures[0]
+    if not isinstance(error, Exception):
+        raise error
+    raise KeyringUnusable(f"the keyring failed ({what}): {_reason(error, hide)}") from None
 
 
-def _reason(error: Exception) -> str:
-    text = sanitize_line(str(error)).strip()
+def _reason(error: Exception, hide: str) -> str:
+    text = str(error)
+    if hide:
+        text = text.replace(hide, "<redacted>")
+    text = sanitize_line(text).strip()
     name = type(error).__name__
     return f"{name}: {text}" if text else name
 
@@ -193,4 +197,5 @@ class KeyringStore:
             lambda: self.backend.set_password(SERVICE, entry, value),
             f"storing {entry}",
             self.timeout,
+            hide=value,
         )

@@ -250,6 +250,20 @@ def test_a_plaintext_keyring_is_refused(tmp_path: Path, monkeypatch: pytest.Monk
         store(tmp_path / "other", "keyring").load_or_create()
 
 
+def test_a_keyring_error_never_repeats_the_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Leaky(MemoryKeyring):
+        def set_password(self, service: str, username: str, password: str) -> None:
+            raise RuntimeError(f"cannot store {password} for {username}")
+
+    monkeypatch.setattr(keyring.core, "_keyring_backend", Leaky())
+    with pytest.raises(SecretStoreError) as raised:
+        store(tmp_path, "keyring").load_or_create({ADMIN: "legacy-admin-token"})
+    assert "legacy-admin-token" not in str(raised.value)
+    assert "RuntimeError: cannot store <redacted> for " in str(raised.value)
+
+
 def test_asking_for_the_keyring_where_none_works_is_an_error(
     tmp_path: Path, no_keyring: None
 ) -> None:
