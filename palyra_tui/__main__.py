@@ -132,12 +132,18 @@ def _demo(base: object) -> int:
 
     from palyra_tui.cli.demo import demo_config, demo_environ
     from palyra_tui.config import Config
+    from palyra_tui.secrets import RuntimeSecrets
     from palyra_tui.ui.launch import run_tui
 
     root = Path(tempfile.mkdtemp(prefix="palyra-demo-"))
     try:
         config = base if isinstance(base, Config) else None
-        return run_tui(demo_config(root, base=config), environ=demo_environ())
+        # The state root goes when the demo ends: its tokens need not outlive it anywhere.
+        return run_tui(
+            demo_config(root, base=config),
+            environ=demo_environ(),
+            tokens=RuntimeSecrets.generate(),
+        )
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

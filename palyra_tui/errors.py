@@ -5,6 +5,7 @@ PalyraError
 ├── BinaryNotFound       a daemon binary could not be resolved
 ├── InstanceLocked       another supervisor owns the state root
 ├── StateRootUnusable    the state root is a file, not writable, or its disk is full
+├── SecretStoreError     the tokens cannot be read or kept (keyring, secret file)
 ├── SupervisorError      an operation on the supervisor failed (unknown service, stopped)
 ├── CodecError           a message does not match the type it should decode to
 └── HostError            the runtime host's socket cannot be served or used
@@ -41,6 +42,11 @@ class InstanceLocked(PalyraError):
 
 class StateRootUnusable(PalyraError):
     """The state root cannot hold palyra-tui's directory (a file, read-only, full)."""
+
+
+class SecretStoreError(PalyraError):
+    """The admin and browser tokens cannot be read or kept: the keyring does not answer,
+    or the secret file is not private or not readable."""
 
 
 class SupervisorError(PalyraError):

@@ -26,9 +26,15 @@ def child(*args: str) -> list[str]:
 
 @pytest.fixture(autouse=True)
 def no_discovered_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Keep the developer's own config, state and binaries out of every test."""
+    """Keep the developer's own config, state, binaries and keyring out of every test.
+
+    Tokens go to the private file in the test's state root: a developer's desktop
+    keyring would otherwise collect an entry for every temporary state root.
+    """
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+    monkeypatch.setenv("PALYRA_TUI_SECRET_BACKEND", "file")
+    monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
     for name in (
         "PALYRA_TUI_CONFIG",
         "PALYRA_STATE_ROOT",

@@ -12,6 +12,7 @@ CORE = [
     "palyra_tui.models",
     "palyra_tui.text",
     "palyra_tui.config",
+    "palyra_tui.secrets",
     "palyra_tui.supervisor",
     "palyra_tui.host.transport",
     "palyra_tui.cli.main",
@@ -25,6 +26,8 @@ CORE = [
     "palyra_tui.cli.up",
     "palyra_tui.cli.notify",
     "palyra_tui.cli.service_unit",
+    "palyra_tui.cli.doctor",
+    "palyra_tui.host.preflight",
 ]
 
 

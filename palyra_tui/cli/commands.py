@@ -30,6 +30,7 @@ NAMES = frozenset(
         "sessions",
         "send",
         "service",
+        "doctor",
     }
 )
 """The commands this module runs."""
@@ -110,6 +111,18 @@ def add_commands(commands: Any, config_help: str) -> None:
     send.add_argument("text", metavar="TEXT")
     send.add_argument("--wait", action="store_true", help="stream the turn until the run ends")
     _common(send, config_help)
+    doctor = commands.add_parser(
+        "doctor",
+        prog="palyra-tui doctor",
+        help="check what the runtime needs: binaries, state root, config, ports, secrets",
+        description="Run the preflight checks without starting anything: the daemons' "
+        "binaries, a write to the state root, the config file, the gateway's and browserd's "
+        "loopback ports (free, or used by this state root's own runtime), the secret store "
+        "and what it protects against, and the admin token. Each check prints its status "
+        "(ok, warning, blocked), its detail and a hint. Exits 0 when nothing is blocked, "
+        "1 when something is.",
+    )
+    _common(doctor, config_help)
     service = commands.add_parser(
         "service",
         prog="palyra-tui service",
@@ -224,6 +237,10 @@ def run_command(args: argparse.Namespace) -> int:
 
     as_json = bool(getattr(args, "json", False))
     try:
+        if args.command == "doctor":
+            from palyra_tui.cli.doctor import run_doctor
+
+            return _run(run_doctor(args.config, as_json=as_json))
         config = load_config(args.config)
         return _run(_dispatch(args, config))
     except KeyboardInterrupt as interrupt:

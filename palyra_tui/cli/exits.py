@@ -5,8 +5,9 @@ Every command shares the table (docs/cli.md has it with the commands):
 
 0    ok: done, healthy, or a clean stop
 1    a failure, or unhealthy: the state root cannot be used (a file, read-only,
-     full disk), a service did not reach its state, the runtime is degraded or
-     down (``status``), or an unexpected error
+     full disk), the tokens cannot be read or kept (secret store), a service did
+     not reach its state, the runtime is degraded or down (``status``), a
+     preflight check is blocked (``doctor``), or an unexpected error
 2    usage or configuration error (the sentence names the file and the key, or
      the argument)
 3    another palyra-tui already supervises this state root

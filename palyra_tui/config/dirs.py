@@ -8,12 +8,24 @@ would let other users list the state root.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 from pathlib import Path
 
 from palyra_tui.errors import StateRootUnusable
 
 PRIVATE_DIR = 0o700
+STATE_KEY_LENGTH = 16
+
+
+def state_key(state_root: Path) -> str:
+    """A short, stable name for a state root: the hash of its resolved path.
+
+    It names the state root where a path would not fit or would say too much:
+    the host socket's fallback directory, the keyring entries of its tokens.
+    """
+    resolved = os.fsencode(state_root.resolve())
+    return hashlib.sha256(resolved).hexdigest()[:STATE_KEY_LENGTH]
 
 
 def private_dir(path: Path) -> Path:

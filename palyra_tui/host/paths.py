@@ -19,7 +19,6 @@ because someone else may be waiting inside it.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from collections.abc import Mapping
@@ -27,12 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from palyra_tui.config.dirs import private_dir
+from palyra_tui.config.dirs import state_key as state_key
 from palyra_tui.errors import HostPathTooLong, HostUnsafeDirectory
 
 SOCKET_NAME = "host.sock"
 LOCK_NAME = "host.lock"
 SUN_PATH_MAX = 107  # bytes of sockaddr_un.sun_path on Linux, less the terminating NUL
-KEY_LENGTH = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,12 +46,6 @@ class HostPaths:
     def inside(cls, directory: Path) -> HostPaths:
         """The socket and lock file in ``directory``."""
         return cls(directory, directory / SOCKET_NAME, directory / LOCK_NAME)
-
-
-def state_key(state_root: Path) -> str:
-    """A short, stable name for a state root: the hash of its resolved path."""
-    resolved = os.fsencode(state_root.resolve())
-    return hashlib.sha256(resolved).hexdigest()[:KEY_LENGTH]
 
 
 def runtime_dir(environ: Mapping[str, str]) -> Path | None:

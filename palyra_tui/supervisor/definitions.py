@@ -8,12 +8,14 @@ their working directory, so palyrad's relative journal path lands there.
 
 The binary is resolved at every start, so installing a missing binary is
 picked up by the next retry without restarting palyra-tui.
+
+Only palyrad gets the admin token, and only palyrad and browserd get the browser
+token; the node host and services of the operator's own get neither.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,29 +23,27 @@ from pathlib import Path
 from palyra_tui.config import Config, ServiceConfig
 from palyra_tui.config.dirs import private_dir
 from palyra_tui.models import ServiceKind
+from palyra_tui.secrets import RuntimeSecrets
 from palyra_tui.supervisor.binaries import resolve_builtin, resolve_command
 from palyra_tui.text import Redactor
 from palyra_tui.text.redact import is_sensitive_key
 
 LOOPBACK = "127.0.0.1"
 
+__all__ = [
+    "LOOPBACK",
+    "LaunchPlan",
+    "RuntimeSecrets",
+    "ServiceDefinition",
+    "define_services",
+    "plan_launch",
+    "register_secrets",
+]
+
 _DEFAULT_OFF_REASONS = {
     ServiceKind.BROWSERD: "browser service is off (runtime.browser_service = false)",
     ServiceKind.NODE_HOST: "node host is not enrolled (no node-host/node-host.json)",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class RuntimeSecrets:
-    """Tokens generated for this run of palyra-tui; held in memory only."""
-
-    admin_token: str = field(repr=False)
-    browser_token: str = field(repr=False)
-
-    @classmethod
-    def generate(cls) -> RuntimeSecrets:
-        """Fresh random tokens (256 bits each)."""
-        return cls(admin_token=secrets.token_urlsafe(32), browser_token=secrets.token_urlsafe(32))
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,8 @@ from palyra_tui.config import Config
 from palyra_tui.errors import SupervisorError
 from palyra_tui.models import LogLine, LogStream, SupervisorSnapshot
 from palyra_tui.models.clock import Clock, SystemClock
-from palyra_tui.supervisor.definitions import RuntimeSecrets, define_services, register_secrets
+from palyra_tui.secrets import RuntimeSecrets, SecretStore
+from palyra_tui.supervisor.definitions import define_services, register_secrets
 from palyra_tui.supervisor.engine import Engine
 from palyra_tui.supervisor.lock import InstanceLock
 from palyra_tui.supervisor.logbuffer import MIB, LogStore
@@ -55,7 +56,7 @@ class Supervisor:
         batch_interval: float = 0.05,
     ) -> None:
         self.config = config
-        self.tokens = tokens if tokens is not None else RuntimeSecrets.generate()
+        self._tokens = tokens
         self.redactor = redactor if redactor is not None else Redactor()
         self.store = LogStore(
             config.log_lines,
@@ -63,7 +64,6 @@ class Supervisor:
             total_bytes=config.log_total_mib * MIB,
         )
         self._environ = dict(os.environ if environ is None else environ)
-        register_secrets(config, self.tokens, self.redactor, self._environ)
         self._clock = clock if clock is not None else SystemClock()
         self._tick_interval = tick_interval
         self._stats_interval = stats_interval
@@ -76,17 +76,33 @@ class Supervisor:
         self._stopped: asyncio.Event | None = None
         self._closed = False
 
+    @property
+    def tokens(self) -> RuntimeSecrets:
+        """The admin and browser tokens: given, or the state root's, loaded by :meth:`open`."""
+        if self._tokens is None:
+            raise SupervisorError("the supervisor is not open: its tokens are not loaded yet")
+        return self._tokens
+
     # Lifecycle -------------------------------------------------------------
 
     def open(self) -> Supervisor:
-        """Take the instance lock and start the supervisor thread.
+        """Take the instance lock, load (or create) the state root's tokens unless they were
+        given, and start the supervisor thread (blocking: call it from a thread).
 
-        Raises :class:`InstanceLocked` or :class:`StateRootUnusable`, each with
-        a sentence for a person.
+        Raises :class:`InstanceLocked`, :class:`StateRootUnusable` or
+        :class:`SecretStoreError`, each with a sentence for a person.
         """
         if self._thread is not None:
             return self
         self._lock.acquire()
+        try:
+            if self._tokens is None:
+                store = SecretStore.for_config(self.config, self._environ)
+                self._tokens = store.load_or_create().secrets
+            register_secrets(self.config, self._tokens, self.redactor, self._environ)
+        except BaseException:
+            self._lock.release()
+            raise
         ready = threading.Event()
         failure: list[BaseException] = []
         self._thread = threading.Thread(

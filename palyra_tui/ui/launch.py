@@ -17,6 +17,7 @@ from palyra_tui.client.identity import ClientIdentity
 from palyra_tui.config import Config, parse_config
 from palyra_tui.errors import ConfigError, InstanceLocked, PalyraError, SupervisorError
 from palyra_tui.models.clock import Clock, SystemClock
+from palyra_tui.secrets import RuntimeSecrets
 from palyra_tui.state.local_runtime import LocalRuntime
 from palyra_tui.supervisor import Supervisor
 from palyra_tui.ui.app import PalyraApp
@@ -46,20 +47,22 @@ def build_app(
     interval: float = 1.0,
     clock: Clock | None = None,
     start_services: bool = False,
+    tokens: RuntimeSecrets | None = None,
 ) -> tuple[PalyraApp, Supervisor]:
-    """Open a supervisor for ``config`` (or an idle one) and the app over it."""
+    """Open a supervisor for ``config`` (or an idle one) and the app over it; ``tokens``
+    are the state root's stored ones unless given (the demo's live in memory only)."""
     error = startup_error
     supervisor: Supervisor | None = None
     if config is not None and not error:
         try:
-            supervisor = Supervisor(config, environ=environ).open()
+            supervisor = Supervisor(config, environ=environ, tokens=tokens).open()
         except PalyraError as failure:
             error = startup_reason(failure)
     if supervisor is None:
         config = None
         try:
             config = _idle_config()
-            supervisor = Supervisor(config).open()
+            supervisor = Supervisor(config, tokens=RuntimeSecrets.generate()).open()
         except (OSError, PalyraError) as failure:
             if config is not None:
                 shutil.rmtree(config.state_root, ignore_errors=True)
@@ -87,10 +90,11 @@ def run_tui(
     *,
     startup_error: str = "",
     environ: Mapping[str, str] | None = None,
+    tokens: RuntimeSecrets | None = None,
 ) -> int:
     """Run the control center until the operator quits; returns the exit code."""
     app, supervisor = build_app(
-        config, startup_error=startup_error, environ=environ, start_services=True
+        config, startup_error=startup_error, environ=environ, start_services=True, tokens=tokens
     )
     try:
         app.run()

@@ -118,6 +118,7 @@ def _env() -> dict[str, str]:
         for key, value in os.environ.items()
         if not key.startswith("PALYRA_") and key != "PYTHONDONTWRITEBYTECODE"
     }
+    env["PALYRA_TUI_SECRET_BACKEND"] = "file"
     env.update({"TERM": "xterm-256color", "COLORTERM": "truecolor"})
     return env
 

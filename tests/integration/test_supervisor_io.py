@@ -293,10 +293,12 @@ async def test_builtin_gateway_gets_palyrad_arguments_and_environment(
     assert env["PALYRA_STATE_ROOT"] == str(config.runtime_root)
     assert env["PALYRA_BROWSER_SERVICE_AUTH_TOKEN"] == supervisor.tokens.browser_token
     assert (config.runtime_root / "vault" / "backend.kind").read_text() == "encrypted_file"
+    store = config.state_dir / "secrets" / "tokens.json"
+    assert token in store.read_text()
     assert not any(
         token in path.read_text(errors="replace")
         for path in config.state_dir.rglob("*")
-        if path.is_file()
+        if path.is_file() and path != store
     )
     node = supervisor.snapshot().get("node_host")
     assert node is not None and node.state is ServiceState.STOPPED and "not enrolled" in node.reason

@@ -69,7 +69,7 @@ def test_gateway_defaults(tmp_path: Path) -> None:
     assert plan.env["PALYRA_GATEWAY_QUIC_PORT"] == "7444"
     assert plan.env["PALYRA_BROWSER_SERVICE_ENDPOINT"] == "http://127.0.0.1:7543"
     assert gateway.health_url({}) == "http://127.0.0.1:7142/healthz"
-    assert "token" not in repr(tokens)
+    assert tokens.admin_token not in repr(tokens) and tokens.browser_token not in repr(tokens)
 
 
 def test_gateway_on_port_zero_probes_the_address_it_logged(tmp_path: Path) -> None:
