@@ -84,8 +84,8 @@ class RuntimeHost:
         self._service = RuntimeService(self.runtime, on_shutdown)
         self.server = HostServer(self.config.state_root, clock=self.clock)
         self._service.register(self.server)
+        await self.runtime.open()  # the state file is read before a client can ask
         await self.server.start()
-        await self.runtime.open()
 
     async def run(
         self,

@@ -65,7 +65,7 @@ class Drafts:
         The same text failing again in the same session updates the draft that holds
         it (same id, new reason and time) and makes it the newest.
         """
-        now = self._clock.time()
+        now = round(self._clock.time(), 3)  # what the state file keeps: milliseconds
         same = next(
             (d for d in self._drafts if d.session_id == session_id and d.text == text), None
         )

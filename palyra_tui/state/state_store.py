@@ -90,6 +90,11 @@ class StateStore:
             self._dirty_since = self._clock.monotonic()
         self._wake.set()
 
+    def hold(self, notice: str) -> None:
+        """Never write the file in this run (it holds something that must not be lost)."""
+        self._writable = False
+        self._say(notice)
+
     @property
     def pending(self) -> bool:
         """True while a saved state waits to be written."""
