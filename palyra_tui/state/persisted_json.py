@@ -240,7 +240,7 @@ def _state(fields: _Fields, *, flat: bool) -> PersistedState:
     a message names them where they were."""
     profiles = fields.child("profile_states")
     kept = [
-        (name, _profile(_Fields(value or {}, "" if flat else profiles.at(name))))
+        (name, _profile(_Fields({} if value is None else value, "" if flat else profiles.at(name))))
         for name, value in profiles.document.items()
         if isinstance(name, str)
     ]

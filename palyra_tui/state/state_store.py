@@ -147,11 +147,14 @@ class StateStore:
             return
         try:
             await asyncio.to_thread(write_state, self.path, state)
-        except OSError as error:
+        except Exception as error:  # a bug must not end the writer: the state stays in memory
+            if not isinstance(error, OSError):
+                log.error("writing the state file failed", exc_info=error)
             if not self._failing:
                 self._failing = True
+                why = reason(error) if isinstance(error, OSError) else type(error).__name__
                 self._say(
-                    f"The state file {self.path} cannot be written ({reason(error)}): "
+                    f"The state file {self.path} cannot be written ({why}): "
                     "palyra-tui keeps its state in memory and tries again at the next change."
                 )
             return

@@ -148,6 +148,7 @@ def test_an_unknown_section_falls_back_and_an_unknown_kind_is_dropped() -> None:
         ({"notifications": [{"created_at_unix_ms": -1}]}, "is not a time in milliseconds"),
         ({"onboarding": {"failure_step_counts": {"x": "1"}}}, "failure_step_counts.x"),
         ({"preferences": []}, "preferences: expected an object, got an array"),
+        ({"schema_version": 2, "profile_states": {"local": []}}, "profile_states.local: expected"),
         (
             {"schema_version": 2, "profile_states": {"local": {"offline_drafts": [{"text": 1}]}}},
             "profile_states.local.offline_drafts[0].text: expected a string",

@@ -128,3 +128,25 @@ async def test_a_full_disk_keeps_the_state_in_memory_and_says_so_once(tmp_path: 
         await store.close()
         assert on_disk(path) == "full-2"
         assert notices[-1] == "" and store.notice == ""
+
+
+async def test_a_bug_in_a_write_keeps_the_writer_and_the_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(_path: Path, _state: PersistedState) -> None:
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(state_store, "write_state", broken)
+    notices: list[str] = []
+    path = state_path(tmp_path)
+    store = StateStore(path, clock=ManualClock(NOW), on_notice=notices.append)
+    loaded = await store.open()
+    store.save(themed(loaded.state, "kept in memory"))
+    await store.flush()
+    assert notices == [
+        f"The state file {path} cannot be written (ValueError): palyra-tui keeps its state in "
+        "memory and tries again at the next change."
+    ]
+    monkeypatch.setattr(state_store, "write_state", write_state)
+    await store.close()
+    assert on_disk(path) == "kept in memory"
