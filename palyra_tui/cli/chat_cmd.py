@@ -6,7 +6,9 @@ the message.  With ``--wait`` it streams the turn to stdout until the run ends:
 the answer as it grows, each tool call with its input, an approval the call
 waits for (decide it with ``palyra-tui approve``), the decision, the result and
 how the run ended.  A message the gateway never took is not left behind as an
-offline draft: the command discards the draft and exits 5 with the reason.
+offline draft: the command discards the draft it made and exits 5 with the
+reason.  A draft of the same text in the same session that was there before
+(the runtime keeps one draft per session and text) is the operator's: it stays.
 
 SESSION is a session's id, key or name as ``palyra-tui sessions`` lists them,
 or ``new`` for a new session (named, as in the UI, after its first message).
@@ -27,6 +29,7 @@ from palyra_tui.config import Config
 from palyra_tui.host.remote import SocketRuntime
 from palyra_tui.models.gateway import SessionSummary
 from palyra_tui.state.chat_view import ChatView
+from palyra_tui.state.drafts import OfflineDraft
 from palyra_tui.state.runtime_api import (
     AnswerGrew,
     ChatChanged,
@@ -90,12 +93,14 @@ def _session_line(session: SessionSummary, chat: ChatView) -> str:
 class _Watch:
     """What ``send`` learnt about its run so far."""
 
-    drafts: frozenset[str]
+    drafts: frozenset[OfflineDraft]
     runs: frozenset[str]
     run_id: str = ""
     delivered: bool = False
     ended: bool = False
+    failed: bool = False
     draft: str = ""
+    """The draft our message made, to discard ("" when it updated one that was there)."""
     reason: str = ""
 
 
@@ -118,7 +123,7 @@ async def run_send(config: Config, target: str, text: str, *, wait: bool, as_jso
             turn = Turn(session_id, await runtime.transcript(session_id))
             chat = runtime.view().chat
             watch = _Watch(
-                drafts=frozenset(d.draft_id for d in chat.drafts),
+                drafts=frozenset(chat.drafts),
                 runs=frozenset(chat.active_run_ids()),
             )
             printer = TurnPrinter(as_json=as_json)
@@ -134,8 +139,9 @@ async def run_send(config: Config, target: str, text: str, *, wait: bool, as_jso
                         turn.reset(await runtime.transcript(session_id))
                 elif isinstance(message, ChatChanged):
                     _chat(watch, message.chat, session_id, text)
-                if watch.draft:
-                    await runtime.discard_draft(watch.draft)
+                if watch.failed:
+                    if watch.draft:
+                        await runtime.discard_draft(watch.draft)
                     raise CommandFailed(
                         f"the gateway did not take the message: {watch.reason}", EXIT_GATEWAY
                     )
@@ -175,10 +181,12 @@ def _chat(watch: _Watch, chat: ChatView, session_id: str, text: str) -> None:
             watch.run_id = started[0]
     elif watch.run_id not in active:
         watch.ended = True
+    known = {d.draft_id for d in watch.drafts}
     for draft in chat.drafts:
-        fresh = draft.draft_id not in watch.drafts
-        if fresh and draft.session_id == session_id and draft.text == text:
-            watch.draft, watch.reason = draft.draft_id, draft.reason
+        changed = draft not in watch.drafts
+        if changed and draft.session_id == session_id and draft.text == text:
+            watch.failed, watch.reason = True, draft.reason
+            watch.draft = "" if draft.draft_id in known else draft.draft_id
 
 
 async def _session(runtime: SocketRuntime, target: str) -> str:

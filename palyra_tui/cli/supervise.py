@@ -27,7 +27,7 @@ from palyra_tui.cli.output import JsonLinesWriter, OutputReport, RecordCounts, w
 from palyra_tui.cli.records import RecordKind, initial_line, signal_line, state_line
 from palyra_tui.config import Config
 from palyra_tui.errors import PalyraError
-from palyra_tui.host.main import RuntimeHost
+from palyra_tui.host.main import RuntimeHost, supervisor_for
 from palyra_tui.supervisor import Supervisor
 from palyra_tui.supervisor.subscriptions import LogSubscription
 
@@ -69,7 +69,7 @@ async def run_supervise(
     received: list[str] = []
     stop = asyncio.Event()
     notifier = Notifier.take()
-    supervisor = Supervisor(config)
+    supervisor = supervisor_for(config)
     for signum in STOP_SIGNALS:
         loop.add_signal_handler(signum, _on_signal, signum, received, stop, supervisor)
     try:

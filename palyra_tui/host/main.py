@@ -14,6 +14,7 @@ import contextlib
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from palyra_tui.client.identity import ClientIdentity
 from palyra_tui.config import Config
@@ -21,6 +22,8 @@ from palyra_tui.host.serve import RuntimeService
 from palyra_tui.host.transport import HostServer
 from palyra_tui.models.clock import Clock, SystemClock
 from palyra_tui.state.local_runtime import LocalRuntime
+from palyra_tui.state.persisted import LegacySecrets
+from palyra_tui.state.state_file import legacy_tokens, state_path
 from palyra_tui.supervisor import Supervisor
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -59,7 +62,7 @@ class RuntimeHost:
 
     async def open(self) -> None:
         """Take the state root, serve the socket, start the enabled services."""
-        supervisor = Supervisor(self.config)
+        supervisor = supervisor_for(self.config)
         await asyncio.to_thread(supervisor.open)
         self.supervisor = supervisor
         await self.serve(supervisor, lambda: self.request_stop("stopped: palyra-tui down"))
@@ -80,12 +83,13 @@ class RuntimeHost:
             self.config.runtime,
             clock=self.clock,
             interval=self.options.interval,
+            adopt_secrets=_taken_at_open,
         )
         self._service = RuntimeService(self.runtime, on_shutdown)
         self.server = HostServer(self.config.state_root, clock=self.clock)
         self._service.register(self.server)
+        await self.runtime.open()  # the state file is read before a client can ask
         await self.server.start()
-        await self.runtime.open()
 
     async def run(
         self,
@@ -139,3 +143,16 @@ class RuntimeHost:
         if self._stop.is_set() and self.supervisor is not None:
             self.supervisor.kill_now()
         self.request_stop(f"stopped: the runtime host received {signal.Signals(signum).name}")
+
+
+async def _taken_at_open(_legacy: LegacySecrets) -> None:
+    """Plaintext tokens of an older state file: the secret store took the ones it lacked
+    when the supervisor opened (before any service could start with other tokens), so
+    the state file may be rewritten without them."""
+
+
+def supervisor_for(config: Config) -> Supervisor:
+    """The supervisor a runtime host serves: its tokens come from the secret store, which
+    takes those an older state file kept in plaintext when it has none of its own."""
+    kept = state_path(config.state_dir)
+    return Supervisor(config, legacy_tokens=partial(legacy_tokens, kept))

@@ -27,6 +27,7 @@ from palyra_tui.host import wire
 from palyra_tui.models import LogLine, LogStream, SupervisorSnapshot
 from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
 from palyra_tui.state.feeds import Feed, Subscribers
+from palyra_tui.state.persisted import Place
 from palyra_tui.state.runtime_api import (
     AlreadyDecided,
     ChatChanged,
@@ -35,10 +36,13 @@ from palyra_tui.state.runtime_api import (
     DecisionRefused,
     InboxChanged,
     LinkChanged,
+    MessageNotSent,
+    PlaceChanged,
     RuntimeApi,
     RuntimeMessage,
     RuntimeView,
     SnapshotChanged,
+    StateNotice,
     TranscriptView,
 )
 
@@ -48,6 +52,9 @@ if TYPE_CHECKING:
 ATTACH_TIMEOUT = 10.0
 COMMAND_DEADLINE = 3600.0
 """Seconds a service command may take (stops wait for every service's stop timeout)."""
+SEND_DEADLINE = 300.0
+"""Seconds a send may take: with offline drafts off, the host answers once the gateway took
+the message or failed to, which may take as long as reaching it."""
 
 
 class _LogFeed:
@@ -189,6 +196,10 @@ class SocketRuntime:
             self._view = replace(self._view, chat=message.chat)
         elif isinstance(message, ClientsChanged):
             self._view = replace(self._view, clients=message.clients)
+        elif isinstance(message, PlaceChanged):
+            self._view = replace(self._view, place=message.place)
+        elif isinstance(message, StateNotice):
+            self._view = replace(self._view, state_notice=message.text)
         self._push(message)
 
     def _lose(self, reason: str) -> None:
@@ -290,7 +301,8 @@ class SocketRuntime:
         return reply.value
 
     async def send(self, session_id: str, text: str) -> None:
-        _raise(await self.client.call(wire.SEND, wire.SendRequest(session_id, text), wire.Outcome))
+        request = wire.SendRequest(session_id, text)
+        _raise(await self.client.call(wire.SEND, request, wire.Outcome, SEND_DEADLINE))
 
     async def resend(self, draft_id: str) -> None:
         _raise(await self.client.call(wire.RESEND, wire.DraftRequest(draft_id), wire.Outcome))
@@ -306,6 +318,9 @@ class SocketRuntime:
         )
         _raise(reply.outcome)
         return reply.value
+
+    async def remember_place(self, place: Place) -> None:
+        _raise(await self.client.call(wire.REMEMBER_PLACE, place, wire.Outcome))
 
     # Approvals ------------------------------------------------------------------------
 
@@ -327,6 +342,7 @@ def _raise(outcome: wire.Outcome) -> None:
         wire.Failure.DECISION: DecisionError,
         wire.Failure.DECISION_REFUSED: DecisionRefused,
         wire.Failure.ALREADY_DECIDED: AlreadyDecided,
+        wire.Failure.NOT_SENT: MessageNotSent,
     }
     raise errors.get(failure, PalyraError)(outcome.message)
 

@@ -23,10 +23,12 @@ from palyra_tui.host.settle import until_running
 from palyra_tui.host.transport import HostServer
 from palyra_tui.models.feeds import LogFeed
 from palyra_tui.state.local_runtime import LocalRuntime
+from palyra_tui.state.persisted import Place
 from palyra_tui.state.runtime_api import (
     AlreadyDecided,
     DecisionError,
     DecisionRefused,
+    MessageNotSent,
     RuntimeView,
 )
 
@@ -66,6 +68,7 @@ class RuntimeService:
         unary(wire.DISCARD_DRAFT, wire.DraftRequest, wire.Outcome, self._discard)
         unary(wire.ABORT, wire.SessionRequest, wire.FlagOutcome, self._abort)
         unary(wire.DECIDE, wire.DecideRequest, wire.Outcome, self._decide)
+        unary(wire.REMEMBER_PLACE, Place, wire.Outcome, self._remember_place)
         unary(wire.SHUTDOWN, wire.Empty, wire.Outcome, self._shutdown)
         server.add_stream(wire.SUBSCRIBE, wire.Empty, wire.Envelope, self._subscribe)
         server.add_stream(wire.LOGS, wire.LogsRequest, wire.Lines, self._logs)
@@ -167,7 +170,23 @@ class RuntimeService:
             return wire.FlagOutcome(False, wire.Outcome(wire.Failure.CLIENT, str(error)))
 
     async def _send(self, request: wire.SendRequest) -> wire.Outcome:
-        self._own(self.runtime.send(request.session_id, request.text))
+        """Answer at once: a message the gateway does not take becomes a draft.  With
+        offline drafts off, answer once the gateway took it, or with why it did not."""
+        taken = asyncio.get_running_loop().create_future()
+
+        def took() -> None:
+            if not taken.done():
+                taken.set_result(None)
+
+        work = self._own(self.runtime.send(request.session_id, request.text, on_taken=took))
+        if self.runtime.runs.drafts_enabled:
+            return wire.Outcome()
+        await asyncio.wait((work, taken), return_when=asyncio.FIRST_COMPLETED)
+        taken.cancel()
+        if work.done() and not work.cancelled():
+            error = work.exception()
+            if isinstance(error, MessageNotSent):
+                return wire.Outcome(wire.Failure.NOT_SENT, str(error))
         return wire.Outcome()
 
     async def _resend(self, request: wire.DraftRequest) -> wire.Outcome:
@@ -197,6 +216,10 @@ class RuntimeService:
             return wire.Outcome(wire.Failure.DECISION, str(error))
         except ClientError as error:
             return wire.Outcome(wire.Failure.CLIENT, str(error))
+        return wire.Outcome()
+
+    async def _remember_place(self, place: Place) -> wire.Outcome:
+        await self.runtime.remember_place(place)
         return wire.Outcome()
 
     async def _shutdown(self, _: wire.Empty) -> wire.Outcome:

@@ -31,6 +31,7 @@ RESEND = "Resend"
 DISCARD_DRAFT = "DiscardDraft"
 ABORT = "Abort"
 DECIDE = "Decide"
+REMEMBER_PLACE = "RememberPlace"
 SHUTDOWN = "Shutdown"
 
 
@@ -66,6 +67,7 @@ class Failure(enum.Enum):
     DECISION = "decision"
     DECISION_REFUSED = "decision_refused"
     ALREADY_DECIDED = "already_decided"
+    NOT_SENT = "not_sent"
 
 
 @dataclass(frozen=True, slots=True)

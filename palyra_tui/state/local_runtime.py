@@ -1,6 +1,8 @@
 """The runtime in this process: supervisor, gateway link, runs, inbox and drafts.
 
-It composes one :class:`RuntimeView` from two producers.  The supervisor's
+It composes one :class:`RuntimeView` from two producers.  What lasts (the
+offline drafts, the place on show, the rollout flags) is read from the state
+file at :meth:`LocalRuntime.open` and written back on every change.  The supervisor's
 state is pushed the moment a service changes (and its figures, CPU, memory
 and health, once a second); the gateway's facts are polled, and a gateway
 that hangs delays only them.  Every change goes out to subscribers as a typed
@@ -29,6 +31,8 @@ from palyra_tui.state.collector import SnapshotCollector
 from palyra_tui.state.feeds import Feed, Subscribers
 from palyra_tui.state.gateway_link import GatewayLink, preload
 from palyra_tui.state.inbox import merge
+from palyra_tui.state.kept import AdoptSecrets, KeptState
+from palyra_tui.state.persisted import Place
 from palyra_tui.state.runs import RunManager
 from palyra_tui.state.runtime_api import (
     AlreadyDecided,
@@ -38,16 +42,19 @@ from palyra_tui.state.runtime_api import (
     DecisionError,
     DecisionRefused,
     InboxChanged,
+    PlaceChanged,
     RunFinished,
     RuntimeApi,
     RuntimeMessage,
     RuntimeView,
     ServiceChanged,
     SnapshotChanged,
+    StateNotice,
     TranscriptChanged,
     TranscriptView,
 )
 from palyra_tui.state.snapshot import AppSnapshot, ConnectionState
+from palyra_tui.state.state_file import state_path
 from palyra_tui.supervisor import Supervisor
 from palyra_tui.supervisor.logbuffer import MIB
 
@@ -66,7 +73,10 @@ class LocalRuntime:
         clock: Clock | None = None,
         interval: float = 1.0,
         collect: Callable[[], Awaitable[AppSnapshot]] | None = None,
+        adopt_secrets: AdoptSecrets | None = None,
     ) -> None:
+        """``adopt_secrets`` takes plaintext tokens an older state file held (for the
+        secret store) before the file is rewritten without them."""
         self.supervisor = supervisor
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.interval = interval
@@ -97,13 +107,21 @@ class LocalRuntime:
         self._wake: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._closing = False
+        self.kept = KeptState(
+            state_path(supervisor.config.state_dir),
+            self.clock,
+            on_notice=self._state_notice,
+            adopt_secrets=adopt_secrets,
+        )
 
     # Lifecycle -------------------------------------------------------------------
 
     async def open(self) -> None:
-        """Start following the supervisor and polling the gateway (idempotent)."""
+        """Read the state file, then start following the supervisor and polling the
+        gateway (idempotent)."""
         if self._tasks:
             return
+        await self._restore()
         self._wake = asyncio.Event()
         loop = asyncio.get_running_loop()
         self._tasks = [
@@ -122,6 +140,18 @@ class LocalRuntime:
                 await task
         self._subscribers.close()
         await self.link.close()
+        await self.kept.close()
+
+    async def _restore(self) -> None:
+        """Take up the drafts, place and rollout flags the state file kept."""
+        state = await self.kept.open()
+        profile = state.profile()
+        self.runs.drafts_enabled = state.rollout.offline_drafts_enabled
+        self.runs.drafts.restore((*profile.drafts, *self.runs.drafts.all()))
+        if profile.place != self._view.place:
+            self._view = replace(self._view, place=profile.place)
+            self._push(PlaceChanged(profile.place))
+        self._chat_changed()
 
     # Reads -------------------------------------------------------------------------
 
@@ -195,9 +225,12 @@ class LocalRuntime:
     async def load_history(self, session_id: str) -> bool:
         return await self.runs.load_history(self._view.dashboard_url, session_id)
 
-    async def send(self, session_id: str, text: str) -> None:
+    async def send(
+        self, session_id: str, text: str, *, on_taken: Callable[[], None] | None = None
+    ) -> None:
+        """``on_taken`` is called once the gateway took the message."""
         try:
-            await self.runs.send(self._grpc_target, session_id, text)
+            await self.runs.send(self._grpc_target, session_id, text, on_taken=on_taken)
         finally:
             self._chat_changed()
 
@@ -219,6 +252,21 @@ class LocalRuntime:
             return await self.runs.abort(session_id)
         finally:
             self._chat_changed()
+
+    # What lasts -------------------------------------------------------------------------
+
+    async def remember_place(self, place: Place) -> None:
+        if place == self._view.place:
+            return
+        self._view = replace(self._view, place=place)
+        self.kept.keep(replace(self.kept.profile(), place=place))
+        self._push(PlaceChanged(place))
+
+    def _state_notice(self, text: str) -> None:
+        """The state file cannot be used, or can again: every client hears it once."""
+        if text != self._view.state_notice:
+            self._view = replace(self._view, state_notice=text)
+            self._push(StateNotice(text))
 
     # Approvals ------------------------------------------------------------------------
 
@@ -350,6 +398,7 @@ class LocalRuntime:
         if chat != self._view.chat:
             self._view = replace(self._view, chat=chat)
             self._push(ChatChanged(chat))
+            self.kept.keep(replace(self.kept.profile(), drafts=chat.drafts))
 
     def _transcript_changed(self, session_id: str) -> None:
         self._publish_transcript(session_id)

@@ -11,8 +11,10 @@ A message counts as sent once the gateway acknowledged it (its first event).
 One that never was (the gateway is down, hung, refuses the call, or the
 operator aborted it first) leaves the transcript and waits as an offline
 draft with the reason, so it never looks sent; a draft that was delivered on
-resend is removed.  A session created here is named after the time, then
-renamed after its first delivered message.
+resend is removed.  With offline drafts off (a rollout flag) such a message
+is an error instead: :class:`MessageNotSent`, and nothing is kept.  A session
+created here is named after the time, then renamed after its first delivered
+message.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from palyra_tui.state.chat_view import ChatView, RunInfo
 from palyra_tui.state.drafts import Drafts, OfflineDraft
 from palyra_tui.state.gateway_link import GatewayLink
 from palyra_tui.state.inbox import InboxEntry, Route, from_stream
-from palyra_tui.state.runtime_api import DecisionError, DecisionRefused
+from palyra_tui.state.runtime_api import DecisionError, DecisionRefused, MessageNotSent
 from palyra_tui.text import sanitize_line
 
 if TYPE_CHECKING:
@@ -81,6 +83,8 @@ class RunManager:
         self.link = link
         self._clock: Clock = clock if clock is not None else SystemClock()
         self.drafts = Drafts(clock)
+        self.drafts_enabled = True
+        """Off: a message the gateway never took raises MessageNotSent instead of waiting."""
         self._on_change = on_change
         self._on_inbox = on_inbox
         self._on_finished = on_finished or (lambda _session, _summary: None)
@@ -176,11 +180,21 @@ class RunManager:
 
     # Sending -------------------------------------------------------------------
 
-    async def send(self, target: str, session_id: str, text: str, draft_id: str = "") -> None:
-        """Send ``text`` to the session; a message the gateway never took becomes a draft.
+    async def send(
+        self,
+        target: str,
+        session_id: str,
+        text: str,
+        draft_id: str = "",
+        *,
+        on_taken: Callable[[], None] | None = None,
+    ) -> None:
+        """Send ``text`` to the session; a message the gateway never took becomes a draft
+        (with offline drafts off: raises MessageNotSent).
 
-        A draft being resent cannot be resent twice at once; it is removed once
-        the gateway took it, and otherwise kept (with the new reason).
+        ``on_taken`` is called once the gateway took the message.  A draft being
+        resent cannot be resent twice at once; it is removed once the gateway
+        took it, and otherwise kept (with the new reason).
         """
         if draft_id:
             if draft_id in self._resending:
@@ -190,7 +204,7 @@ class RunManager:
             if not target:
                 self._keep_draft(session_id, text, "the gateway is not running", draft_id)
                 return
-            await self._run(target, session_id, text, draft_id)
+            await self._run(target, session_id, text, draft_id, on_taken)
         finally:
             self._resending.discard(draft_id)
 
@@ -198,7 +212,14 @@ class RunManager:
         """Send a draft again (only ever on the operator's word)."""
         await self.send(target, draft.session_id, draft.text, draft_id=draft.draft_id)
 
-    async def _run(self, target: str, session_id: str, text: str, draft_id: str) -> None:
+    async def _run(
+        self,
+        target: str,
+        session_id: str,
+        text: str,
+        draft_id: str,
+        on_taken: Callable[[], None] | None,
+    ) -> None:
         transcript = self.transcript(session_id)
         try:
             client = await self.link.grpc(target)
@@ -222,6 +243,8 @@ class RunManager:
             async for event in conversation:
                 if conversation.received == 1:
                     self._delivered(target, session_id, text, draft_id, user_item, conversation)
+                    if on_taken is not None:
+                        on_taken()
                 if isinstance(event, ApprovalRequestEvent):
                     self._hold(event, session_id, conversation)
                 elif isinstance(event, ApprovalResponseEvent):
@@ -375,11 +398,16 @@ class RunManager:
     # Internals -------------------------------------------------------------------
 
     def _keep_draft(self, session_id: str, text: str, reason: str, draft_id: str) -> None:
+        """Keep a message the gateway never took (a draft resent keeps its one draft)."""
         if draft_id:
             self.drafts.failed_again(draft_id, reason)
-        else:
+        elif self.drafts_enabled:
             self.drafts.add(session_id, text, reason)
         self._on_change(session_id)
+        if not draft_id and not self.drafts_enabled:
+            raise MessageNotSent(
+                f"the message was not sent and offline drafts are off: {sanitize_line(reason)}"
+            )
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)

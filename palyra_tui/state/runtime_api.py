@@ -1,7 +1,8 @@
 """The one API the UI and the headless commands drive a runtime through.
 
 A runtime is the supervisor, the gateway link, chat runs with their
-in-stream approvals, the approval inbox and the offline drafts.  It runs
+in-stream approvals, the approval inbox, the offline drafts and the state
+file that keeps drafts and the place on show across restarts.  It runs
 in-process (:class:`~palyra_tui.state.local_runtime.LocalRuntime`, for tests
 and the demo) or in a runtime host process behind a local socket; callers
 cannot tell which.  They read one immutable :class:`RuntimeView`, follow its
@@ -15,12 +16,14 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from palyra_tui.client.errors import ClientError
 from palyra_tui.models import LogLine, LogStream, ServiceEvent, SupervisorSnapshot
 from palyra_tui.models.feeds import LogFeed
 from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
 from palyra_tui.state.chat import ChatItem
 from palyra_tui.state.chat_view import ChatView
 from palyra_tui.state.inbox import InboxEntry
+from palyra_tui.state.persisted import Place
 from palyra_tui.state.snapshot import AppSnapshot
 
 
@@ -39,6 +42,10 @@ class RuntimeView:
     """The log budget of all services together; a view of the logs keeps no more."""
     log_service_bytes: int = 64 * 1024 * 1024
     """The log budget of one service."""
+    place: Place = field(default_factory=Place)
+    """The section and session last on show, kept across restarts."""
+    state_notice: str = ""
+    """One sentence about the state file when it could not be used ("" while all is well)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +128,20 @@ class ClientsChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class PlaceChanged:
+    """A client remembered the section and session on show."""
+
+    place: Place
+
+
+@dataclass(frozen=True, slots=True)
+class StateNotice:
+    """The state file could not be read or written (or can be again: ``text`` is "")."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class LinkChanged:
     """The link to a runtime host: lost (``reason`` says why), or resynchronised after the
     client fell behind, when transcripts on show must be fetched again."""
@@ -139,6 +160,8 @@ RuntimeMessage = (
     | ServiceChanged
     | RunFinished
     | ClientsChanged
+    | PlaceChanged
+    | StateNotice
     | LinkChanged
 )
 
@@ -163,6 +186,10 @@ class DecisionRefused(DecisionError):
 
 class AlreadyDecided(DecisionError):
     """Someone decided this approval first; the message says who, what and when."""
+
+
+class MessageNotSent(ClientError):
+    """The gateway never took a message and offline drafts are off: nothing was kept."""
 
 
 class RuntimeApi(Protocol):
@@ -257,7 +284,8 @@ class RuntimeApi(Protocol):
         ...
 
     async def send(self, session_id: str, text: str) -> None:
-        """Send a message; one the gateway never took becomes an offline draft."""
+        """Send a message; one the gateway never took becomes an offline draft, or, with
+        offline drafts off, raises MessageNotSent."""
         ...
 
     async def resend(self, draft_id: str) -> None:
@@ -270,6 +298,12 @@ class RuntimeApi(Protocol):
 
     async def abort(self, session_id: str) -> bool:
         """Abort the session's run in flight; False when there is none."""
+        ...
+
+    # What lasts -------------------------------------------------------------------
+
+    async def remember_place(self, place: Place) -> None:
+        """Keep the section and session on show, for the next start."""
         ...
 
     # Approvals ------------------------------------------------------------------
@@ -289,12 +323,15 @@ __all__ = [
     "InboxChanged",
     "LinkChanged",
     "MessageFeed",
+    "MessageNotSent",
+    "PlaceChanged",
     "RunFinished",
     "RuntimeApi",
     "RuntimeMessage",
     "RuntimeView",
     "ServiceChanged",
     "SnapshotChanged",
+    "StateNotice",
     "TranscriptChanged",
     "TranscriptView",
 ]

@@ -22,7 +22,7 @@ from palyra_tui.config import Config
 from palyra_tui.errors import SupervisorError
 from palyra_tui.models import LogLine, LogStream, SupervisorSnapshot
 from palyra_tui.models.clock import Clock, SystemClock
-from palyra_tui.secrets import RuntimeSecrets, SecretStore
+from palyra_tui.secrets import RuntimeSecrets, SecretName, SecretStore
 from palyra_tui.supervisor.definitions import define_services, register_secrets
 from palyra_tui.supervisor.engine import Engine
 from palyra_tui.supervisor.lock import InstanceLock
@@ -50,6 +50,7 @@ class Supervisor:
         environ: Mapping[str, str] | None = None,
         clock: Clock | None = None,
         tokens: RuntimeSecrets | None = None,
+        legacy_tokens: Callable[[], Mapping[SecretName, str]] | None = None,
         redactor: Redactor | None = None,
         tick_interval: float = 0.5,
         stats_interval: float = 1.0,
@@ -57,6 +58,9 @@ class Supervisor:
     ) -> None:
         self.config = config
         self._tokens = tokens
+        self._legacy_tokens = legacy_tokens
+        """Read once the instance lock is held: tokens an older state file kept in
+        plaintext, which the secret store takes for the ones it lacks."""
         self.redactor = redactor if redactor is not None else Redactor()
         self.store = LogStore(
             config.log_lines,
@@ -98,7 +102,8 @@ class Supervisor:
         try:
             if self._tokens is None:
                 store = SecretStore.for_config(self.config, self._environ)
-                self._tokens = store.load_or_create().secrets
+                legacy = self._legacy_tokens() if self._legacy_tokens is not None else None
+                self._tokens = store.load_or_create(legacy).secrets
             register_secrets(self.config, self._tokens, self.redactor, self._environ)
         except BaseException:
             self._lock.release()

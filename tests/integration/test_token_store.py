@@ -157,3 +157,30 @@ async def test_a_new_host_gives_the_gateway_the_same_admin_token(start: StartHos
     assert stored(second.config).admin_token == token
     sessions = await second.cli("sessions", "--json")
     assert sessions.code == 0, sessions.err
+
+
+async def test_tokens_an_older_state_file_kept_move_into_the_store(
+    start: StartHost, tmp_path: Path
+) -> None:
+    """The first host on a state root whose state file holds plaintext tokens gives the
+    gateway those tokens, keeps them in the store, and rewrites the file without them."""
+    legacy = RuntimeSecrets(admin_token="A" * 52, browser_token="B" * 52)
+    state_dir = tmp_path / "state" / "tui"
+    state_dir.mkdir(parents=True, mode=0o700)
+    state_file = state_dir / "state.json"
+    state_file.write_text(
+        json.dumps(
+            {
+                "schema_version": 1,
+                "admin_token": legacy.admin_token,
+                "browser_token": legacy.browser_token,
+            }
+        )
+    )
+    state_file.chmod(0o600)
+    host, pids = await start_all(start)
+    assert stored(host.config) == legacy
+    assert environ_of(pids["gateway"])["PALYRA_ADMIN_TOKEN"] == legacy.admin_token
+    document = json.loads(state_file.read_text())
+    assert document["schema_version"] == 2
+    assert not holders(state_file.read_bytes(), legacy)

@@ -16,7 +16,7 @@ from palyra_tui.models.gateway import ApprovalAnswer, ApprovalDecision, SessionS
 from palyra_tui.state.chat import REFUSED, AnswerItem, StatusItem, ToolItem, UserItem
 from palyra_tui.state.gateway_link import GatewayLink
 from palyra_tui.state.runs import ABORT_DENIAL, RunManager
-from palyra_tui.state.runtime_api import DecisionRefused
+from palyra_tui.state.runtime_api import DecisionRefused, MessageNotSent
 from tests.conftest import eventually
 from tests.protocol.conftest import Launch, SimGateway, identity
 
@@ -150,6 +150,40 @@ async def test_a_refused_send_does_not_look_sent(harness: Make) -> None:
     assert h.kinds(session_id) == [], "a message the gateway refused must not look sent"
     (draft,) = h.manager.drafts.for_session(session_id)
     assert draft.text == "lost?" and "PALYRA_ORCHESTRATOR_RUNLOOP_V1_ENABLED=true" in draft.reason
+
+
+async def test_the_same_message_refused_twice_is_one_draft(harness: Make) -> None:
+    h = harness(env={"PALYRA_ORCHESTRATOR_RUNLOOP_V1_ENABLED": "false"})
+    session_id = (await (await h.client()).new_session("x")).session.session_id
+    await asyncio.wait_for(h.manager.send(h.target, session_id, "lost?"), 20)
+    (first,) = h.manager.drafts.all()
+    await asyncio.wait_for(h.manager.send(h.target, session_id, "lost?"), 20)
+    (again,) = h.manager.drafts.all()
+    assert again.draft_id == first.draft_id and again.text == "lost?"
+
+
+async def test_with_offline_drafts_off_a_refused_send_is_an_error(harness: Make) -> None:
+    h = harness(env={"PALYRA_ORCHESTRATOR_RUNLOOP_V1_ENABLED": "false"})
+    h.manager.drafts_enabled = False
+    session_id = (await (await h.client()).new_session("x")).session.session_id
+    with pytest.raises(MessageNotSent) as raised:
+        await asyncio.wait_for(h.manager.send(h.target, session_id, "lost?"), 20)
+    assert str(raised.value).startswith("the message was not sent and offline drafts are off: ")
+    assert "PALYRA_ORCHESTRATOR_RUNLOOP_V1_ENABLED=true" in str(raised.value)
+    assert h.manager.drafts.all() == () and h.kinds(session_id) == []
+    with pytest.raises(MessageNotSent, match="the gateway is not running"):
+        await h.manager.send("", session_id, "nowhere")
+    assert h.manager.drafts.all() == ()
+
+
+async def test_on_taken_hears_when_the_gateway_took_the_message(harness: Make) -> None:
+    h = harness()
+    session_id = await h.session()
+    taken: list[int] = []
+    await asyncio.wait_for(
+        h.manager.send(h.target, session_id, "hi", on_taken=lambda: taken.append(1)), 20
+    )
+    assert taken == [1]
 
 
 async def test_a_draft_resent_to_a_gateway_that_takes_it_is_removed(harness: Make) -> None:

@@ -34,6 +34,7 @@ from palyra_tui.state.chat import ChatItem, Transcript
 from palyra_tui.state.chat_view import ChatView
 from palyra_tui.state.drafts import OfflineDraft
 from palyra_tui.state.inbox import InboxEntry, from_stream
+from palyra_tui.state.persisted import Place
 from palyra_tui.state.runtime_api import (
     ChatChanged,
     InboxChanged,
@@ -352,6 +353,9 @@ class FixedRuntime:
     async def abort(self, session_id: str) -> bool:
         self.calls.append(("abort", session_id))
         return False
+
+    async def remember_place(self, place: Place) -> None:
+        self.calls.append(("remember_place", place.section.value, place.session_id))
 
     async def decide(self, approval_id: str, answer: ApprovalAnswer) -> None:
         self.decisions.append((approval_id, answer))
