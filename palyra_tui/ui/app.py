@@ -195,7 +195,17 @@ class PalyraApp(App[None]):
         if len(self.screen_stack) > 1:
             self.notify("answer or close the dialog first (Esc closes it)", timeout=2)
             return
+        self.operator_moved()
         await self.main.show_pane(name)
+
+    def operator_moved(self) -> None:
+        """The operator chose a pane or a session: a remembered place no longer applies."""
+        self.follower.moved = True
+
+    def place_changed(self) -> None:
+        """The pane or the open session changed: the runtime remembers it for a restart."""
+        if self._follower is not None:
+            self._follower.remember_place()
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._after_first_frame)

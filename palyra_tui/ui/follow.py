@@ -16,16 +16,19 @@ from palyra_tui.state.alerts import AlertKey
 from palyra_tui.state.chat import ChatItem
 from palyra_tui.state.inbox import InboxEntry
 from palyra_tui.state.mirror import Step, TranscriptMirror
+from palyra_tui.state.persisted import Place, Section
 from palyra_tui.state.runtime_api import (
     AnswerGrew,
     ChatChanged,
     ClientsChanged,
     InboxChanged,
     LinkChanged,
+    PlaceChanged,
     RunFinished,
     RuntimeMessage,
     ServiceChanged,
     SnapshotChanged,
+    StateNotice,
     TranscriptChanged,
 )
 from palyra_tui.state.snapshot import ConnectionState
@@ -49,6 +52,10 @@ class RuntimeFollower:
         """Approvals already announced (an approval is announced once)."""
         self.opened = False
         """True once the runtime has opened."""
+        self.moved = False
+        """True once the operator chose a pane or a session: a remembered place
+        arriving later does not take them elsewhere."""
+        self._place: Place | None = None
 
     async def follow(self) -> None:
         """Open the runtime and apply its messages as they come."""
@@ -65,12 +72,18 @@ class RuntimeFollower:
                 return
             finally:
                 app.mount_panes_once()
+            first = not self.opened
             self.opened = True
             view = app.runtime.view()
             self.apply(SnapshotChanged(view.snapshot, view.dashboard_url))
             self.apply(InboxChanged(view.inbox))
             self.apply(ChatChanged(view.chat))
             self.apply(ClientsChanged(view.clients))
+            if view.state_notice:
+                self.apply(StateNotice(view.state_notice))
+            if first:
+                self._place = view.place
+                app.run_worker(self._return_to(view.place), exit_on_error=False)
             async for message in feed:
                 self.apply(message)
         finally:
@@ -98,6 +111,11 @@ class RuntimeFollower:
             app.clients = message.clients
         elif isinstance(message, LinkChanged):
             self._link_changed(message)
+        elif isinstance(message, StateNotice):
+            if message.text:
+                app.notify(message.text, severity="warning", markup=False, timeout=15)
+        elif isinstance(message, PlaceChanged):
+            self._place = message.place
 
     def _link_changed(self, change: LinkChanged) -> None:
         app = self.app
@@ -129,6 +147,30 @@ class RuntimeFollower:
             ),
             app.restart_host,
         )
+
+    async def _return_to(self, place: Place) -> None:
+        """Show the pane and session the runtime remembers, unless the operator has
+        already gone somewhere."""
+        app = self.app
+        if self.moved or not app.screen_stack:
+            return
+        await app.main.show_pane(place.section.value)
+        chat = app.main.mounted_pane("chat")
+        if place.section is Section.CHAT and place.session_id and isinstance(chat, ChatPane):
+            chat.open_session(place.session_id)
+
+    def remember_place(self) -> None:
+        """Tell the runtime which pane and session are on show, so a restart returns there."""
+        app = self.app
+        if not self.opened or not app.screen_stack:
+            return
+        chat = app.main.mounted_pane("chat")
+        session_id = chat.session_id if isinstance(chat, ChatPane) else ""
+        place = Place(Section(app.main.pane_name), session_id)
+        if place == self._place:
+            return
+        self._place = place
+        app.run_worker(app.runtime.remember_place(place), group="place", exit_on_error=False)
 
     async def open_transcript(self, session_id: str) -> tuple[ChatItem, ...]:
         """Start mirroring a session's transcript; returns what it holds now.

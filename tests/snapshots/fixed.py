@@ -39,6 +39,7 @@ from palyra_tui.state.runtime_api import (
     ChatChanged,
     InboxChanged,
     LinkChanged,
+    MessageNotSent,
     RuntimeApi,
     RuntimeMessage,
     RuntimeView,
@@ -238,6 +239,16 @@ class FixedRuntime:
         self.log_subscriptions = 0
         self.open_failure: PalyraError | None = None
         """Raised by :meth:`open` when set."""
+        self.opening: asyncio.Event | None = None
+        """When set, :meth:`open` waits for it."""
+        self.places: list[Place] = []
+        """Every place remembered, in order."""
+        self.send_refusal = ""
+        """When set, :meth:`send` refuses with it (offline drafts off)."""
+
+    def set_place(self, place: Place) -> None:
+        """The place the runtime remembers from an earlier run."""
+        self._view = replace(self._view, place=place)
 
     # Changing the fixed data -----------------------------------------------------
 
@@ -269,6 +280,8 @@ class FixedRuntime:
     # RuntimeApi ---------------------------------------------------------------
 
     async def open(self) -> None:
+        if self.opening is not None:
+            await self.opening.wait()
         if self.open_failure is not None:
             raise self.open_failure
 
@@ -341,6 +354,8 @@ class FixedRuntime:
         return False
 
     async def send(self, session_id: str, text: str) -> None:
+        if self.send_refusal:
+            raise MessageNotSent(self.send_refusal)
         self.sent.append(text)
 
     async def resend(self, draft_id: str) -> None:
@@ -355,7 +370,7 @@ class FixedRuntime:
         return False
 
     async def remember_place(self, place: Place) -> None:
-        self.calls.append(("remember_place", place.section.value, place.session_id))
+        self.places.append(place)
 
     async def decide(self, approval_id: str, answer: ApprovalAnswer) -> None:
         self.decisions.append((approval_id, answer))

@@ -30,6 +30,7 @@ from palyra_tui.state.chat import (
     UserItem,
     activity_label,
 )
+from palyra_tui.state.runtime_api import MessageNotSent
 from palyra_tui.state.snapshot import AppSnapshot
 from palyra_tui.ui.safe import block, plain, pretty_json, reviewable
 from palyra_tui.ui.screens.base import ControlPane, switch_keys
@@ -176,8 +177,13 @@ class ChatPane(ControlPane):
     @on(OptionList.OptionSelected, "#sessions")
     def _session_chosen(self, event: OptionList.OptionSelected) -> None:
         if event.option.id is not None:
+            self.control.operator_moved()
             self._open(event.option.id)
             self.query_one(Composer).focus()
+
+    def open_session(self, session_id: str) -> None:
+        """Open ``session_id`` (the one a restart returns to, say)."""
+        self._open(session_id)
 
     def _open(self, session_id: str) -> None:
         if session_id == self.session_id:
@@ -190,6 +196,7 @@ class ChatPane(ControlPane):
             composer.move_cursor(composer.document.end)
         self.session_id = session_id
         self._chat_changed()
+        self.control.place_changed()
         if self.control.snapshot is not None:
             self._show_sessions(self._sessions(self.control.snapshot))
         self.run_worker(self._load(session_id), group="chat-history", exit_on_error=False)
@@ -212,6 +219,8 @@ class ChatPane(ControlPane):
         return tuple(unique.values())
 
     def action_new_session(self) -> None:
+        self.control.operator_moved()
+
         async def create() -> None:
             try:
                 session = await self.control.runtime.new_session()
@@ -233,11 +242,31 @@ class ChatPane(ControlPane):
 
     @on(Composer.Send)
     def _send(self, event: Composer.Send) -> None:
-        self.run_worker(
-            self.control.runtime.send(self.session_id, event.text),
-            group="chat-runs",
-            exit_on_error=False,
-        )
+        session_id, text = self.session_id, event.text
+
+        async def send() -> None:
+            try:
+                await self.control.runtime.send(session_id, text)
+            except MessageNotSent as refused:
+                self._give_back(session_id, text)
+                self.app.notify(
+                    f"not sent: {refused}; the text is back in the composer",
+                    severity="error",
+                    markup=False,
+                )
+
+        self.run_worker(send(), group="chat-runs", exit_on_error=False)
+
+    def _give_back(self, session_id: str, text: str) -> None:
+        """Put a message the runtime refused back before what was typed since."""
+        if session_id != self.session_id:
+            later = self._composing.get(session_id, "")
+            self._composing[session_id] = f"{text}\n{later}" if later else text
+            return
+        composer = self.query_one(Composer)
+        later = composer.text
+        composer.load_text(f"{text}\n{later}" if later else text)
+        composer.move_cursor(composer.document.end)
 
     def action_abort(self) -> None:
         async def abort() -> None:

@@ -10,6 +10,7 @@ snapshot; the others catch up when shown.
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
@@ -54,6 +55,7 @@ class MainScreen(Screen[None]):
         super().__init__()
         self.pane_name = "health"
         self._panes: dict[str, ControlPane] = {}
+        self._mounting: dict[str, asyncio.Future[None]] = {}
 
     @property
     def control(self) -> PalyraApp:
@@ -100,12 +102,23 @@ class MainScreen(Screen[None]):
             await self._mounted(name)
 
     async def _mounted(self, name: str) -> None:
+        """Mount the pane ``name`` unless it is; a mount under way is waited for, so that
+        a pane is never shown before its own ``on_mount`` has run."""
+        pending = self._mounting.get(name)
+        if pending is not None:
+            await pending
+            return
         switcher = next(iter(self.query("#panes").results(ContentSwitcher)), None)
         if name not in self._panes and switcher is not None and switcher.is_attached:
             pane = pane_type(name)(id=name)
             pane.display = False
             self._panes[name] = pane
-            await switcher.mount(pane)
+            mounting = asyncio.ensure_future(switcher.mount(pane))
+            self._mounting[name] = mounting
+            try:
+                await mounting
+            finally:
+                del self._mounting[name]
 
     async def show_pane(self, name: str) -> None:
         """Put the pane ``name`` on screen (mounting it if it is not yet)."""
@@ -118,6 +131,7 @@ class MainScreen(Screen[None]):
         self.pane_name = name
         switcher.current = name
         self._shown()
+        self.control.place_changed()
 
     def _shown(self) -> None:
         pane = self.pane
