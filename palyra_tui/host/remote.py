@@ -37,6 +37,7 @@ from palyra_tui.state.runtime_api import (
     InboxChanged,
     LinkChanged,
     MessageNotSent,
+    NotificationsChanged,
     PlaceChanged,
     RuntimeApi,
     RuntimeMessage,
@@ -200,6 +201,8 @@ class SocketRuntime:
             self._view = replace(self._view, place=message.place)
         elif isinstance(message, StateNotice):
             self._view = replace(self._view, state_notice=message.text)
+        elif isinstance(message, NotificationsChanged):
+            self._view = replace(self._view, notifications=message.notifications)
         self._push(message)
 
     def _lose(self, reason: str) -> None:
@@ -321,6 +324,10 @@ class SocketRuntime:
 
     async def remember_place(self, place: Place) -> None:
         _raise(await self.client.call(wire.REMEMBER_PLACE, place, wire.Outcome))
+
+    async def mark_read(self, ids: tuple[str, ...] | None = None) -> None:
+        request = wire.MarkReadRequest(ids or (), every=ids is None)
+        _raise(await self.client.call(wire.MARK_READ, request, wire.Outcome))
 
     # Approvals ------------------------------------------------------------------------
 

@@ -69,6 +69,7 @@ class RuntimeService:
         unary(wire.ABORT, wire.SessionRequest, wire.FlagOutcome, self._abort)
         unary(wire.DECIDE, wire.DecideRequest, wire.Outcome, self._decide)
         unary(wire.REMEMBER_PLACE, Place, wire.Outcome, self._remember_place)
+        unary(wire.MARK_READ, wire.MarkReadRequest, wire.Outcome, self._mark_read)
         unary(wire.SHUTDOWN, wire.Empty, wire.Outcome, self._shutdown)
         server.add_stream(wire.SUBSCRIBE, wire.Empty, wire.Envelope, self._subscribe)
         server.add_stream(wire.LOGS, wire.LogsRequest, wire.Lines, self._logs)
@@ -220,6 +221,10 @@ class RuntimeService:
 
     async def _remember_place(self, place: Place) -> wire.Outcome:
         await self.runtime.remember_place(place)
+        return wire.Outcome()
+
+    async def _mark_read(self, request: wire.MarkReadRequest) -> wire.Outcome:
+        await self.runtime.mark_read(None if request.every else request.ids)
         return wire.Outcome()
 
     async def _shutdown(self, _: wire.Empty) -> wire.Outcome:

@@ -32,7 +32,16 @@ DISCARD_DRAFT = "DiscardDraft"
 ABORT = "Abort"
 DECIDE = "Decide"
 REMEMBER_PLACE = "RememberPlace"
+MARK_READ = "MarkRead"
 SHUTDOWN = "Shutdown"
+
+
+@dataclass(frozen=True, slots=True)
+class MarkReadRequest:
+    """Notifications to mark read: ``ids``, or every one when ``every``."""
+
+    ids: tuple[str, ...] = ()
+    every: bool = False
 
 
 class Verb(enum.Enum):

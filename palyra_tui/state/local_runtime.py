@@ -26,13 +26,14 @@ from palyra_tui.models import LogLine, LogStream, SupervisorSnapshot
 from palyra_tui.models.clock import Clock, SystemClock
 from palyra_tui.models.feeds import LogFeed
 from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
+from palyra_tui.state import notification_rules as rules
 from palyra_tui.state.chat import AnswerItem, ChatItem
 from palyra_tui.state.collector import SnapshotCollector
 from palyra_tui.state.feeds import Feed, Subscribers
 from palyra_tui.state.gateway_link import GatewayLink, preload
 from palyra_tui.state.inbox import merge
 from palyra_tui.state.kept import AdoptSecrets, KeptState
-from palyra_tui.state.persisted import Place
+from palyra_tui.state.persisted import Notification, Place, mark_read
 from palyra_tui.state.runs import RunManager
 from palyra_tui.state.runtime_api import (
     AlreadyDecided,
@@ -42,6 +43,7 @@ from palyra_tui.state.runtime_api import (
     DecisionError,
     DecisionRefused,
     InboxChanged,
+    NotificationsChanged,
     PlaceChanged,
     RunFinished,
     RuntimeApi,
@@ -107,6 +109,9 @@ class LocalRuntime:
         self._wake: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._closing = False
+        self._noticed = rules.Noticed()
+        self._restored = False
+        """True once the kept drafts are back: drafts restored are not news."""
         self.kept = KeptState(
             state_path(supervisor.config.state_dir),
             self.clock,
@@ -151,7 +156,11 @@ class LocalRuntime:
         if profile.place != self._view.place:
             self._view = replace(self._view, place=profile.place)
             self._push(PlaceChanged(profile.place))
+        if profile.notifications:
+            self._view = replace(self._view, notifications=profile.notifications)
+            self._push(NotificationsChanged(profile.notifications))
         self._chat_changed()
+        self._restored = True
 
     # Reads -------------------------------------------------------------------------
 
@@ -255,6 +264,16 @@ class LocalRuntime:
 
     # What lasts -------------------------------------------------------------------------
 
+    async def mark_read(self, ids: tuple[str, ...] | None = None) -> None:
+        self._notify(mark_read(self._view.notifications, ids))
+
+    def _notify(self, notes: tuple[Notification, ...]) -> None:
+        """Publish and keep a new list of notifications (if it differs)."""
+        if notes != self._view.notifications:
+            self._view = replace(self._view, notifications=notes)
+            self._push(NotificationsChanged(notes))
+            self.kept.keep(replace(self.kept.profile(), notifications=notes))
+
     async def remember_place(self, place: Place) -> None:
         if place == self._view.place:
             return
@@ -354,6 +373,10 @@ class LocalRuntime:
         if snapshot != self._view.snapshot or dashboard != self._view.dashboard_url:
             self._view = replace(self._view, snapshot=snapshot, dashboard_url=dashboard)
             self._push(SnapshotChanged(snapshot, dashboard))
+            notes, self._noticed = rules.connection_changed(
+                self._view.notifications, self._noticed, snapshot.connection, self.clock.time()
+            )
+            self._notify(notes)
         self._inbox_changed()
 
     def _renamed(self, session_id: str, session: SessionSummary | None) -> None:
@@ -392,13 +415,21 @@ class LocalRuntime:
         if inbox != self._view.inbox:
             self._view = replace(self._view, inbox=inbox)
             self._push(InboxChanged(inbox))
+            notes, self._noticed = rules.approvals_changed(
+                self._view.notifications, self._noticed, len(inbox), self.clock.time()
+            )
+            self._notify(notes)
 
     def _chat_changed(self) -> None:
         chat = self.runs.chat_view()
         if chat != self._view.chat:
+            known = {draft.draft_id for draft in self._view.chat.drafts}
             self._view = replace(self._view, chat=chat)
             self._push(ChatChanged(chat))
             self.kept.keep(replace(self.kept.profile(), drafts=chat.drafts))
+            new = [draft.reason for draft in chat.drafts if draft.draft_id not in known]
+            if new and self._restored:
+                self._notify(rules.drafts_kept(self._view.notifications, new, self.clock.time()))
 
     def _transcript_changed(self, session_id: str) -> None:
         self._publish_transcript(session_id)
@@ -426,6 +457,7 @@ class LocalRuntime:
     def _run_finished(self, session_id: str, summary: str) -> None:
         self._chat_changed()
         self._push(RunFinished(session_id, summary))
+        self._notify(rules.run_finished(self._view.notifications, summary, self.clock.time()))
 
     def _push(self, message: RuntimeMessage) -> None:
         self._subscribers.push(message)

@@ -191,7 +191,10 @@ def add_notification(
     at: float,
 ) -> tuple[Notification, ...]:
     """``notifications`` with a new unread one at the end, the newest 40 kept."""
-    added = Notification(new_ulid(), kind, sanitize_line(title), sanitize_line(detail), at)
+    # Milliseconds, as the file keeps them: a notification read back equals the one sent.
+    added = Notification(
+        new_ulid(), kind, sanitize_line(title), sanitize_line(detail), round(at, 3)
+    )
     return (*notifications, added)[-MAX_NOTIFICATIONS:]
 
 

@@ -23,7 +23,7 @@ from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
 from palyra_tui.state.chat import ChatItem
 from palyra_tui.state.chat_view import ChatView
 from palyra_tui.state.inbox import InboxEntry
-from palyra_tui.state.persisted import Place
+from palyra_tui.state.persisted import Notification, Place
 from palyra_tui.state.snapshot import AppSnapshot
 
 
@@ -46,6 +46,8 @@ class RuntimeView:
     """The section and session last on show, kept across restarts."""
     state_notice: str = ""
     """One sentence about the state file when it could not be used ("" while all is well)."""
+    notifications: tuple[Notification, ...] = ()
+    """What the operator was told, oldest first, the newest 40 kept (read or not)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +137,13 @@ class PlaceChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class NotificationsChanged:
+    """A notification was added or marked read."""
+
+    notifications: tuple[Notification, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class StateNotice:
     """The state file could not be read or written (or can be again: ``text`` is "")."""
 
@@ -161,6 +170,7 @@ RuntimeMessage = (
     | RunFinished
     | ClientsChanged
     | PlaceChanged
+    | NotificationsChanged
     | StateNotice
     | LinkChanged
 )
@@ -306,6 +316,10 @@ class RuntimeApi(Protocol):
         """Keep the section and session on show, for the next start."""
         ...
 
+    async def mark_read(self, ids: tuple[str, ...] | None = None) -> None:
+        """Mark the notifications ``ids`` read, or all of them (None)."""
+        ...
+
     # Approvals ------------------------------------------------------------------
 
     async def decide(self, approval_id: str, answer: ApprovalAnswer) -> None:
@@ -324,6 +338,7 @@ __all__ = [
     "LinkChanged",
     "MessageFeed",
     "MessageNotSent",
+    "NotificationsChanged",
     "PlaceChanged",
     "RunFinished",
     "RuntimeApi",

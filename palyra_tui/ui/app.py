@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from palyra_tui.state.chat import ChatItem
     from palyra_tui.state.inbox import InboxEntry
     from palyra_tui.state.mirror import TranscriptMirror
+    from palyra_tui.state.persisted import Notification
     from palyra_tui.state.runtime_api import RuntimeApi
     from palyra_tui.ui.follow import RuntimeFollower
 
@@ -84,7 +85,7 @@ class PalyraApp(App[None]):
         Binding("q", "quit_app", "Quit", show=False),
         Binding("f10", "stop_runtime", "Stop all and quit", show=False, priority=True),
         Binding("ctrl+o", "toggle_notifications", "Notifications", show=False),
-        Binding("f5", "show_notices", "Notices", show=False, priority=True),
+        Binding("f5", "show_notifications", "Notifications", show=False, priority=True),
     ]
 
     snapshot: var[AppSnapshot | None] = var(None)
@@ -98,7 +99,9 @@ class PalyraApp(App[None]):
     link_lost: var[str] = var("")
     """Why the link to the runtime host ended ("" while it holds)."""
     notice: var[Notice | None] = var(None)
-    """The newest notification, shown in the screen's key line until it expires."""
+    """The newest notice, shown in the screen's key line until it expires."""
+    notifications: var[tuple[Notification, ...]] = var(())
+    """What the runtime told the operator and kept, read or not, oldest first."""
 
     def __init__(
         self,
@@ -136,7 +139,8 @@ class PalyraApp(App[None]):
         """Why an attached app never reached its runtime host: it has ended, and the
         launcher shows the reason."""
         self._start_services = start_services
-        self.notifications = notifications
+        self.terminal_notifications = notifications
+        """Alerts also go to the terminal (OSC 9 and the like); Ctrl+O turns them off."""
         self.startup_error = startup_error
         self.dashboard_url = ""
         """The gateway's console address, once known."""
@@ -329,6 +333,7 @@ class PalyraApp(App[None]):
             drafts=len(self.chat.drafts),
             error=error,
             clients=self.clients if self.attached else 0,
+            unread=sum(1 for n in self.notifications if not n.read),
         )
 
     def alert(self, key: AlertKey, title: str, body: str, severity: str = "information") -> None:
@@ -340,7 +345,7 @@ class PalyraApp(App[None]):
             body += f" ({held} similar alert{'s' if held != 1 else ''} held back)"
         message = sanitize_line(f"{title}: {body}")
         self.notify(message, severity=severity, markup=False)  # type: ignore[arg-type]
-        if self.notifications and self._driver is not None:
+        if self.terminal_notifications and self._driver is not None:
             with contextlib.suppress(Exception):
                 self._driver.write(notify.notification_sequence(title, body))
 
@@ -420,6 +425,14 @@ class PalyraApp(App[None]):
         else:
             self.action_show_help_panel()
 
+    def action_show_notifications(self) -> None:
+        """The runtime's notifications, to read and mark read (F5 again closes them)."""
+        if self.screen_stack and type(self.screen).__name__ == "NotificationsScreen":
+            return
+        from palyra_tui.ui.screens.notifications import NotificationsScreen
+
+        self.push_screen(NotificationsScreen())
+
     def action_show_notices(self) -> None:
         """Every recent notice, whole, newest first: the key line shows one, cut to fit."""
         text = Text()
@@ -431,8 +444,8 @@ class PalyraApp(App[None]):
         self.push_screen(PagerScreen("Recent notices", text))
 
     def action_toggle_notifications(self) -> None:
-        self.notifications = not self.notifications
-        state = "on" if self.notifications else "off"
+        self.terminal_notifications = not self.terminal_notifications
+        state = "on" if self.terminal_notifications else "off"
         self.notify(f"terminal notifications {state}")
 
     def action_quit_app(self) -> None:

@@ -23,6 +23,7 @@ from palyra_tui.state.runtime_api import (
     ClientsChanged,
     InboxChanged,
     LinkChanged,
+    NotificationsChanged,
     PlaceChanged,
     RunFinished,
     RuntimeMessage,
@@ -79,6 +80,7 @@ class RuntimeFollower:
             self.apply(InboxChanged(view.inbox))
             self.apply(ChatChanged(view.chat))
             self.apply(ClientsChanged(view.clients))
+            self.apply(NotificationsChanged(view.notifications))
             if view.state_notice:
                 self.apply(StateNotice(view.state_notice))
             if first:
@@ -116,6 +118,9 @@ class RuntimeFollower:
                 app.notify(message.text, severity="warning", markup=False, timeout=15)
         elif isinstance(message, PlaceChanged):
             self._place = message.place
+        elif isinstance(message, NotificationsChanged):
+            app.notifications = message.notifications
+            app.update_title()
 
     def _link_changed(self, change: LinkChanged) -> None:
         app = self.app

@@ -244,3 +244,22 @@ async def test_with_offline_drafts_off_a_send_through_the_host_raises(
         assert runtime.view().chat.drafts == ()
     finally:
         await runtime.close()
+
+
+async def test_notifications_are_kept_read_or_not_across_a_restart(runtimes: Build) -> None:
+    """A message kept as a draft is a notification; marking it read lasts too."""
+    first = await runtimes()
+    await first.open()
+    await first.send(SESSION, "no gateway to take it")
+    (note,) = first.view().notifications
+    assert note.title == "Message kept as a draft" and not note.read
+    assert "offline draft" in note.detail
+    second = await runtimes()
+    await second.open()
+    assert second.view().notifications == (note,)
+    await second.mark_read((note.notification_id,))
+    assert second.view().notifications[0].read
+    third = await runtimes()
+    await third.open()
+    assert third.view().notifications[0].read
+    assert [d.text for d in third.view().chat.drafts] == ["no gateway to take it"]

@@ -34,12 +34,13 @@ from palyra_tui.state.chat import ChatItem, Transcript
 from palyra_tui.state.chat_view import ChatView
 from palyra_tui.state.drafts import OfflineDraft
 from palyra_tui.state.inbox import InboxEntry, from_stream
-from palyra_tui.state.persisted import Place
+from palyra_tui.state.persisted import NotificationKind, Place, add_notification, mark_read
 from palyra_tui.state.runtime_api import (
     ChatChanged,
     InboxChanged,
     LinkChanged,
     MessageNotSent,
+    NotificationsChanged,
     RuntimeApi,
     RuntimeMessage,
     RuntimeView,
@@ -371,6 +372,17 @@ class FixedRuntime:
 
     async def remember_place(self, place: Place) -> None:
         self.places.append(place)
+
+    def notify(self, title: str, detail: str) -> None:
+        """Add an unread notification, as the runtime would."""
+        notes = add_notification(self._view.notifications, NotificationKind.RUN, title, detail, NOW)
+        self._view = replace(self._view, notifications=notes)
+        self.push(NotificationsChanged(notes))
+
+    async def mark_read(self, ids: tuple[str, ...] | None = None) -> None:
+        notes = mark_read(self._view.notifications, ids)
+        self._view = replace(self._view, notifications=notes)
+        self.push(NotificationsChanged(notes))
 
     async def decide(self, approval_id: str, answer: ApprovalAnswer) -> None:
         self.decisions.append((approval_id, answer))

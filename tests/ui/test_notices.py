@@ -92,16 +92,3 @@ async def test_notices_sit_in_the_key_line_not_over_the_composer() -> None:
         await until(pilot, lambda: "a notice for the operator" in str(keys.render()))
         assert not app.screen.get_child_by_type(ToastRack).display
         assert not app._notifications, "no floating toast"
-
-
-async def test_f5_shows_every_recent_notice_whole() -> None:
-    from palyra_tui.ui.screens.pager import PagerScreen
-
-    app = fixed_app()
-    async with app.run_test(size=SIZE) as pilot:
-        long = "decision not sent: " + "a long reason " * 20 + "and its end"
-        app.notify(long, severity="error", markup=False)
-        await pilot.press("f5")
-        await until(pilot, lambda: isinstance(app.screen, PagerScreen))
-        body = str(app.screen.query_one("#pager-body Static", Static).render())
-        assert "and its end" in body.replace("\n", " ")

@@ -90,6 +90,7 @@ class MainScreen(Screen[None]):
         self.watch(self.app, "chat", self._refresh_status, init=False)
         self.watch(self.app, "link_lost", self._refresh_status, init=False)
         self.watch(self.app, "clients", self._refresh_status, init=False)
+        self.watch(self.app, "notifications", self._refresh_status, init=False)
         self.watch(self.app, "notice", self._notice_changed)
         self._shown()
 

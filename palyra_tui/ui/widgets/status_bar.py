@@ -34,6 +34,8 @@ class StatusFacts:
     error: str = ""
     clients: int = 0
     """Clients attached to the runtime host (0: the runtime runs in this process)."""
+    unread: int = 0
+    """Notifications not read yet (F5 lists them)."""
 
     def title(self) -> str:
         """The same facts for the terminal title."""
@@ -86,6 +88,9 @@ def status_text(facts: StatusFacts) -> Text:
         f"approvals {facts.approvals}", style="bold reverse yellow" if facts.approvals else ""
     )
     text.append(f" │ runs {facts.active_runs} │ drafts {facts.drafts}")
+    if facts.unread:
+        text.append(" │ ")
+        text.append(f"F5 {facts.unread} unread", style="bold")
     if facts.clients:
         text.append(f" │ host · {facts.clients} client{'s' if facts.clients != 1 else ''}")
     if facts.error:

@@ -1,0 +1,80 @@
+"""Which runtime events become notifications: the kept list every client reads.
+
+The rules are the desktop companion's, so an operator switching between the
+two is told the same things:
+
+- a connection change, except the first observation: "Gateway reconnected" when
+  it is connected again, else "Gateway connection changed";
+- the number of approvals waiting rises (a drop is silent);
+- a run finishes;
+- a message is kept as an offline draft, with the reason.
+
+Notifications only inform: nothing is approved or sent because of one.  The
+list keeps the newest 40, read or not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from palyra_tui.state.persisted import Notification, NotificationKind, add_notification
+from palyra_tui.state.snapshot import ConnectionState
+
+
+@dataclass(frozen=True, slots=True)
+class Noticed:
+    """What the rules remember between two events: the last connection state and
+    approval count seen."""
+
+    connection: ConnectionState | None = None
+    approvals: int = 0
+
+
+def connection_changed(
+    notes: tuple[Notification, ...], seen: Noticed, state: ConnectionState, at: float
+) -> tuple[tuple[Notification, ...], Noticed]:
+    """A notification when the connection moved, unless this is its first observation."""
+    before = seen.connection
+    seen = Noticed(state, seen.approvals)
+    if before is None or before is state:
+        return notes, seen
+    title = (
+        "Gateway reconnected"
+        if state is ConnectionState.CONNECTED
+        else "Gateway connection changed"
+    )
+    detail = f"The connection moved from {before.value} to {state.value}."
+    return add_notification(notes, NotificationKind.CONNECTION, title, detail, at), seen
+
+
+def approvals_changed(
+    notes: tuple[Notification, ...], seen: Noticed, count: int, at: float
+) -> tuple[tuple[Notification, ...], Noticed]:
+    """A notification when more approvals wait than before."""
+    rose = count > seen.approvals
+    seen = Noticed(seen.connection, count)
+    if not rose:
+        return notes, seen
+    plural = "approval now needs" if count == 1 else "approvals now need"
+    detail = f"{count} {plural} review."
+    return add_notification(notes, NotificationKind.APPROVAL, "Approvals waiting", detail, at), seen
+
+
+def run_finished(
+    notes: tuple[Notification, ...], summary: str, at: float
+) -> tuple[Notification, ...]:
+    """A notification that a run ended, with the runtime's summary of it."""
+    return add_notification(notes, NotificationKind.RUN, "Run finished", summary, at)
+
+
+def drafts_kept(
+    notes: tuple[Notification, ...], reasons: Iterable[str], at: float
+) -> tuple[Notification, ...]:
+    """A notification for each message just kept as an offline draft."""
+    for reason in reasons:
+        detail = f"The message was kept as an offline draft: {reason}"
+        notes = add_notification(
+            notes, NotificationKind.DRAFT, "Message kept as a draft", detail, at
+        )
+    return notes
