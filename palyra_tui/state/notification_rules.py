@@ -3,8 +3,9 @@
 The rules are the desktop companion's, so an operator switching between the
 two is told the same things:
 
-- a connection change, except the first observation: "Gateway reconnected" when
-  it is connected again, else "Gateway connection changed";
+- a connection change once the gateway has been connected ("Gateway reconnected"
+  when it is connected again, else "Gateway connection changed"): the way up at
+  start is not news;
 - the number of approvals waiting rises (a drop is silent);
 - a run finishes;
 - a message is kept as an offline draft, with the reason.
@@ -24,8 +25,8 @@ from palyra_tui.state.snapshot import ConnectionState
 
 @dataclass(frozen=True, slots=True)
 class Noticed:
-    """What the rules remember between two events: the last connection state and
-    approval count seen."""
+    """What the rules remember between two events: the last connection state (None
+    until the gateway was first connected) and approval count seen."""
 
     connection: ConnectionState | None = None
     approvals: int = 0
@@ -34,8 +35,10 @@ class Noticed:
 def connection_changed(
     notes: tuple[Notification, ...], seen: Noticed, state: ConnectionState, at: float
 ) -> tuple[tuple[Notification, ...], Noticed]:
-    """A notification when the connection moved, unless this is its first observation."""
+    """A notification when the connection moved after it was first up."""
     before = seen.connection
+    if before is None and state is not ConnectionState.CONNECTED:
+        return notes, seen
     seen = Noticed(state, seen.approvals)
     if before is None or before is state:
         return notes, seen

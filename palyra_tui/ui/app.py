@@ -31,7 +31,6 @@ from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from palyra_tui.errors import PalyraError
-from palyra_tui.models import ServiceState
 from palyra_tui.models.clock import Clock, SystemClock
 from palyra_tui.state.alerts import AlertKey, AlertLimiter
 from palyra_tui.state.chat_view import ChatView
@@ -40,8 +39,8 @@ from palyra_tui.text import sanitize_line
 from palyra_tui.ui import notify
 from palyra_tui.ui.collector import CollectorPacing
 from palyra_tui.ui.keyguard import KeyGuard
+from palyra_tui.ui.leaving import Leaving
 from palyra_tui.ui.screens.base import ControlPane, key_label
-from palyra_tui.ui.screens.confirm import ConfirmScreen
 from palyra_tui.ui.screens.main import MainScreen
 from palyra_tui.ui.screens.pager import PagerScreen
 from palyra_tui.ui.widgets.status_bar import Notice, StatusFacts
@@ -57,8 +56,6 @@ if TYPE_CHECKING:
 NOTICE_HISTORY = 50
 TYPING_HINT_EVERY = 5.0
 """Seconds between two notices that keys were taken for typed text."""
-HOST_STOP_WAIT = 300.0
-"""Seconds F10 waits for the runtime host to stop every service and exit."""
 RESTART_HOST = 75
 """The app's return code when the operator asked for a new runtime host."""
 
@@ -144,7 +141,9 @@ class PalyraApp(App[None]):
         self.startup_error = startup_error
         self.dashboard_url = ""
         """The gateway's console address, once known."""
-        self._exiting = False
+        self.exiting = False
+        """True once the app is ending on purpose: a link that ends then is no news."""
+        self.leaving = Leaving(self)
         self._panes_mounting = False
         """The hidden panes mount once the runtime is open: they read its service names
         and log budgets."""
@@ -223,7 +222,7 @@ class PalyraApp(App[None]):
             self.run_worker(self.runtime.start_all(), group="start", exit_on_error=False)
 
     async def on_unmount(self) -> None:
-        self._exiting = True
+        self.exiting = True
         self.collector.uninstall()
         if self._runtime is not None:
             await self._runtime.close()
@@ -243,7 +242,7 @@ class PalyraApp(App[None]):
     def never_attached(self, error: PalyraError) -> None:
         """End an attached app whose host could not be reached: the launcher shows why."""
         self.open_error = error
-        self._exiting = True
+        self.exiting = True
         self.exit()
 
     def showing(self, name: str) -> bool:
@@ -254,7 +253,7 @@ class PalyraApp(App[None]):
     def restart_host(self, confirmed: bool | None) -> None:
         """End the app so that the launcher starts a new host and attaches to it."""
         if confirmed:
-            self._exiting = True
+            self.exiting = True
             self.exit(return_code=RESTART_HOST)
 
     def request_refresh(self) -> None:
@@ -266,7 +265,7 @@ class PalyraApp(App[None]):
         return await self.follower.open_transcript(session_id)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "runtime" or self._exiting or self.link_lost:
+        if event.worker.group != "runtime" or self.exiting or self.link_lost:
             return
         if event.state in (WorkerState.ERROR, WorkerState.CANCELLED, WorkerState.SUCCESS):
             reason = event.worker.error or "the runtime ended the feed"
@@ -449,112 +448,17 @@ class PalyraApp(App[None]):
         self.notify(f"terminal notifications {state}")
 
     def action_quit_app(self) -> None:
-        """Attached to a runtime host, quitting detaches at once and the services go on.
-        In-process, the services this program started stop with it, after a question."""
-        if self.attached:
-            self._detach()
-            return
-        running = [
-            s.name
-            for s in self.runtime.services().services
-            if s.state.is_up or s.state is ServiceState.BACKOFF
-        ]
-        stopping = running if self.owns_services else []
-        unsent = self._unsent_messages()
-        if not stopping and not unsent:
-            self._exiting = True
-            self.exit()
-            return
-        question = f"Stop {', '.join(stopping)} and quit?" if stopping else "Quit?"
-        if unsent:
-            question += (
-                f"\n{unsent} unsent message{'s' if unsent != 1 else ''} (offline drafts and "
-                "composer text) will be lost."
-            )
-        self.push_screen(
-            ConfirmScreen(
-                question, clock=self.clock, confirm="Stop and quit" if stopping else "Quit"
-            ),
-            self._quit_confirmed,
-        )
-
-    def _detach(self) -> None:
-        """Leave at once; composer text lives only in this view, so losing it asks first."""
-        chat = self.main.mounted_pane("chat")
-        typed = chat.unsent_texts() if chat is not None else 0
-        if typed:
-            self.push_screen(
-                ConfirmScreen(
-                    f"Detach?\n{typed} session{'s' if typed != 1 else ''} with text typed in "
-                    "the composer: it is not sent, and it is lost when this view ends.",
-                    clock=self.clock,
-                    confirm="Detach",
-                ),
-                self._detach_confirmed,
-            )
-            return
-        self._detach_confirmed(True)
-
-    def _detach_confirmed(self, confirmed: bool | None) -> None:
-        if confirmed:
-            self._exiting = True
-            self.outcome = HOST_LOST if self.link_lost else DETACHED
-            self.exit()
+        """Detach, or quit (see :meth:`Leaving.quit`)."""
+        self.leaving.quit()
 
     def action_stop_runtime(self) -> None:
         """Stop every service and the runtime host, then quit (asks first)."""
-        if not self.attached:
-            self.action_quit_app()
-            return
-        self.push_screen(
-            ConfirmScreen(
-                "Stop every service and the runtime host, then quit?\n"
-                "Runs in flight end; pending approvals are left to time out.",
-                clock=self.clock,
-                confirm="Stop everything",
-            ),
-            self._quit_confirmed,
-        )
-
-    def _unsent_messages(self) -> int:
-        """Offline drafts plus the sessions with text typed in the composer."""
-        chat = self.main.mounted_pane("chat")
-        typed = chat.unsent_texts() if chat is not None else 0
-        return len(self.chat.drafts) + typed
-
-    def _quit_confirmed(self, confirmed: bool | None) -> None:
-        if confirmed:
-            self.notify("stopping services…")
-            self.stop_and_exit()
+        self.leaving.stop_runtime()
 
     @work(exclusive=True, group="quit", exit_on_error=False)
     async def stop_and_exit(self) -> None:
         """Stop every service cleanly (and a runtime host with them), then leave."""
-        self._exiting = True
-        if self.attached:
-            self.host_gone = asyncio.Event()
-            try:
-                await self.runtime.shutdown()
-                async with asyncio.timeout(HOST_STOP_WAIT):
-                    await self.host_gone.wait()
-            except (PalyraError, TimeoutError) as error:
-                self._exiting = False
-                self.host_gone = None
-                reason = str(error) or f"it did not stop within {HOST_STOP_WAIT:g} s"
-                self.notify(f"the runtime host was not stopped: {reason}", severity="error")
-                return
-            self.outcome = STOPPED
-        elif self.owns_services:
-            await self.runtime.stop_all("stopped: palyra-tui quit")
-        self.exit()
-
-
-DETACHED = (
-    "palyra-tui detached: the services keep running in the runtime host. "
-    "`palyra-tui` attaches again; `palyra-tui down` stops them."
-)
-STOPPED = "palyra-tui stopped the runtime host and every service."
-HOST_LOST = "the runtime host is gone, and its services with it: `palyra-tui` starts a new one."
+        await self.leaving.stop_everything()
 
 
 def _takes_text(widget: Widget | None) -> bool:

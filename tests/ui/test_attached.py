@@ -7,7 +7,8 @@ from textual.widgets import Static
 from palyra_tui.errors import HostError
 from palyra_tui.models.clock import ManualClock
 from palyra_tui.state.runtime_api import ClientsChanged, LinkChanged
-from palyra_tui.ui.app import DETACHED, RESTART_HOST, STOPPED, PalyraApp
+from palyra_tui.ui.app import RESTART_HOST, PalyraApp
+from palyra_tui.ui.leaving import DETACHED, STOPPED
 from palyra_tui.ui.screens.chat import ChatPane, Composer
 from palyra_tui.ui.screens.confirm import ConfirmScreen
 from palyra_tui.ui.widgets.process_table import ProcessTable

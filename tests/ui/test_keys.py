@@ -588,6 +588,6 @@ async def test_quitting_before_the_chat_pane_has_composed_is_clean() -> None:
         main = app.main
         await until(pilot, lambda: main.mounted_pane("chat") is not None)
         main._panes["chat"] = ChatPane(id="chat")
-        assert app._unsent_messages() == 0
+        assert app.leaving.unsent_messages() == 0
         await pilot.press("ctrl+q")
         await until(pilot, lambda: not app.is_running)

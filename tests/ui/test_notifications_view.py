@@ -20,7 +20,7 @@ async def test_notifications_are_listed_and_marked_read() -> None:
         await until(pilot, lambda: app.snapshot is not None)
         runtime.notify("Run finished", "deploy checks completed")
         runtime.notify("Approvals waiting", "2 approvals now need review.")
-        await until(pilot, lambda: "F5 2 unread" in str(app.main.query_one(StatusBar).render()))
+        await until(pilot, lambda: "│ 2 unread" in str(app.main.query_one(StatusBar).render()))
         await pilot.press("f5")
         await until(pilot, lambda: isinstance(app.screen, NotificationsScreen))
         options = app.screen.query_one(OptionList)
@@ -29,7 +29,7 @@ async def test_notifications_are_listed_and_marked_read() -> None:
         assert "Approvals waiting" in newest and "●" in newest
         await pilot.press("r")
         await until(pilot, lambda: [n.read for n in app.notifications] == [False, True])
-        await until(pilot, lambda: "F5 1 unread" in str(app.main.query_one(StatusBar).render()))
+        await until(pilot, lambda: "│ 1 unread" in str(app.main.query_one(StatusBar).render()))
         await pilot.press("a")
         await until(pilot, lambda: all(n.read for n in app.notifications))
         await until(pilot, lambda: "unread" not in str(app.main.query_one(StatusBar).render()))

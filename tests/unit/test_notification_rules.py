@@ -9,17 +9,19 @@ from palyra_tui.state.snapshot import ConnectionState
 NOW = 1_700_000_000.0
 
 
-def test_the_first_connection_state_is_not_news_and_a_change_is() -> None:
-    notes, seen = rules.connection_changed((), rules.Noticed(), ConnectionState.OFFLINE, NOW)
-    assert notes == ()
-    notes, seen = rules.connection_changed(notes, seen, ConnectionState.OFFLINE, NOW)
-    assert notes == ()
-    notes, seen = rules.connection_changed(notes, seen, ConnectionState.CONNECTED, NOW)
-    (note,) = notes
-    assert note.kind is NotificationKind.CONNECTION and note.title == "Gateway reconnected"
-    assert note.detail == "The connection moved from offline to connected."
-    notes, _ = rules.connection_changed(notes, seen, ConnectionState.RECONNECTING, NOW)
+def test_the_way_up_is_not_news_and_a_change_after_it_is() -> None:
+    seen = rules.Noticed()
+    for state in (ConnectionState.OFFLINE, ConnectionState.RECONNECTING, ConnectionState.CONNECTED):
+        notes, seen = rules.connection_changed((), seen, state, NOW)
+        assert notes == ()
+    notes, seen = rules.connection_changed(notes, seen, ConnectionState.RECONNECTING, NOW)
     assert notes[-1].title == "Gateway connection changed"
+    assert notes[-1].detail == "The connection moved from connected to reconnecting."
+    notes, seen = rules.connection_changed(notes, seen, ConnectionState.CONNECTED, NOW)
+    assert notes[-1].kind is NotificationKind.CONNECTION
+    assert notes[-1].title == "Gateway reconnected" and len(notes) == 2
+    notes, _ = rules.connection_changed(notes, seen, ConnectionState.CONNECTED, NOW)
+    assert len(notes) == 2
 
 
 def test_only_a_rise_in_waiting_approvals_is_news() -> None:

@@ -88,11 +88,11 @@ def status_text(facts: StatusFacts) -> Text:
         f"approvals {facts.approvals}", style="bold reverse yellow" if facts.approvals else ""
     )
     text.append(f" │ runs {facts.active_runs} │ drafts {facts.drafts}")
-    if facts.unread:
-        text.append(" │ ")
-        text.append(f"F5 {facts.unread} unread", style="bold")
     if facts.clients:
         text.append(f" │ host · {facts.clients} client{'s' if facts.clients != 1 else ''}")
+    if facts.unread:
+        text.append(" │ ")
+        text.append(f"{facts.unread} unread", style="bold")
     if facts.error:
         text.append(" │ ")
         text.append_text(plain(facts.error, "red"))
