@@ -11,7 +11,10 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
+from palyra_tui.ui.app import PalyraApp
+from palyra_tui.ui.screens.main import PANE_NAMES
 from tests.snapshots.fixed import fixed_app
+from tests.ui.conftest import until
 
 SIZE = (100, 30)
 SnapCompare = Callable[..., bool]
@@ -30,7 +33,23 @@ def stable_rendering(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 async def _settle(pilot: Pilot[Any]) -> None:
-    await pilot.pause(0.3)
+    """Wait until the frame can no longer change: data shown, every pane mounted, focus
+    given, the notice of the first approval up (no fixed pause: a loaded machine is slow)."""
+    app = pilot.app
+    assert isinstance(app, PalyraApp)
+
+    def settled() -> bool:
+        panes = [app.main.mounted_pane(name) for name in PANE_NAMES]
+        return (
+            app.snapshot is not None
+            and all(pane is not None and pane.is_mounted for pane in panes)
+            and app.focused is not None
+            and app.notice is not None
+        )
+
+    await until(pilot, settled)
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
 
 
 def test_health_screen(snap_compare: SnapCompare) -> None:

@@ -80,12 +80,12 @@ class ApprovalsPane(ControlPane):
 
     def on_mount(self) -> None:
         table = next(iter(self.query("#inbox").results(DataTable)), None)
-        if table is None:
-            return  # the app is closing and has taken the pane's widgets already
+        detail = next(iter(self.query("#approval-detail").results(VerticalScroll)), None)
+        if table is None or detail is None or self.control.exiting:
+            return  # the app is closing and takes the pane's widgets one by one
         for key, label in (("risk", "Risk"), ("tool", "Tool"), ("wait", "Time left")):
             table.add_column(label, key=key)
         self._arm()
-        detail = self.query_one("#approval-detail", VerticalScroll)
         self.watch(detail, "scroll_y", self._detail_scrolled, init=False)
         self.set_interval(1.0, self._tick)
 

@@ -85,8 +85,9 @@ class LogsPane(ControlPane):
         self._fetched: tuple[str, tuple[LogLine, ...]] = ("", ())
         self._following = False
         box = next(iter(self.query("#filter").results(Input)), None)
-        if box is None:
-            return  # the app is closing and has taken the pane's widgets already
+        view = next(iter(self.query(LogView)), None)
+        if box is None or view is None or self.control.exiting:
+            return  # the app is closing and takes the pane's widgets one by one
         box.display = False
         self._show_title()
 
