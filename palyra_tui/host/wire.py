@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from palyra_tui.models import LogLine, LogStream
 from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
+from palyra_tui.models.handoff import Handoff
 from palyra_tui.state.chat import ChatItem
 from palyra_tui.state.runtime_api import RuntimeMessage, RuntimeView
 
@@ -33,6 +34,7 @@ ABORT = "Abort"
 DECIDE = "Decide"
 REMEMBER_PLACE = "RememberPlace"
 SHUTDOWN = "Shutdown"
+DASHBOARD_HANDOFF = "DashboardHandoff"
 
 
 class Verb(enum.Enum):
@@ -177,6 +179,14 @@ class FlagOutcome:
     """A yes or no answer, or why there is none."""
 
     value: bool = False
+    outcome: Outcome = field(default_factory=Outcome)
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffOutcome:
+    """A dashboard handoff (its URL is a one-time credential), or why there is none."""
+
+    handoff: Handoff | None = None
     outcome: Outcome = field(default_factory=Outcome)
 
 

@@ -26,10 +26,12 @@ from palyra_tui.models import LogLine, LogStream, SupervisorSnapshot
 from palyra_tui.models.clock import Clock, SystemClock
 from palyra_tui.models.feeds import LogFeed
 from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
+from palyra_tui.models.handoff import HANDOFF_TTL, Handoff, HandoffScope
 from palyra_tui.state.chat import AnswerItem, ChatItem
 from palyra_tui.state.collector import SnapshotCollector
 from palyra_tui.state.feeds import Feed, Subscribers
 from palyra_tui.state.gateway_link import GatewayLink, preload
+from palyra_tui.state.handoff import NOT_HEALTHY, loopback_base, scope_redirect
 from palyra_tui.state.inbox import merge
 from palyra_tui.state.kept import AdoptSecrets, KeptState
 from palyra_tui.state.persisted import Place
@@ -296,6 +298,32 @@ class LocalRuntime:
             # its decision may have gone out.
             del self._decisions[approval_id]
             raise
+
+    # Dashboard ------------------------------------------------------------------------
+
+    async def dashboard_handoff(self, scope: HandoffScope) -> Handoff:
+        """Ask the gateway for a handoff URL; an approval scope opens on the approval's
+        session and run as the inbox knows them.  The URL is handed back and not kept."""
+        view = self._view
+        if view.snapshot.gateway_health is None or not view.dashboard_url:
+            raise GatewayUnreachable(NOT_HEALTHY)
+        approvals = ((e.approval_id, e.session_id, e.run_id) for e in view.inbox)
+        redirect = scope_redirect(scope, approvals)
+        try:
+            loopback_base(view.dashboard_url)
+            http = await self.link.http(view.dashboard_url)
+            granted = await http.browser_handoff(redirect)
+        except ValueError as error:
+            raise ClientError(str(error)) from None
+        now = self.clock.time()
+        expires = granted.expires_at_ms / 1000 if granted.expires_at_ms > 0 else now + HANDOFF_TTL
+        onboarding = self.kept.profile().onboarding
+        if onboarding.dashboard_handoff_at is None:
+            profile = self.kept.profile()
+            self.kept.keep(
+                replace(profile, onboarding=replace(onboarding, dashboard_handoff_at=now))
+            )
+        return Handoff(granted.url, min(expires, now + HANDOFF_TTL), redirect, scope)
 
     # Producers --------------------------------------------------------------------------
 
