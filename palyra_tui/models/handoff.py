@@ -51,6 +51,11 @@ class HandoffScope:
         return cls(HandoffSection.APPROVALS, approval_id=approval_id)
 
     @classmethod
+    def approvals(cls) -> HandoffScope:
+        """The approvals, none in particular."""
+        return cls(HandoffSection.APPROVALS)
+
+    @classmethod
     def run(cls, session_id: str, run_id: str) -> HandoffScope:
         """One run of a chat session."""
         return cls(HandoffSection.RUN, session_id=session_id, run_id=run_id)

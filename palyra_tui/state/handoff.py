@@ -83,8 +83,11 @@ def redirect_path(section: str, parameters: Mapping[str, str] | None = None) -> 
 
 def scope_redirect(scope: HandoffScope, approvals: Iterable[tuple[str, str, str]] = ()) -> str:
     """The redirect path of a scope; ``approvals`` are ``(approval id, session id, run id)``
-    of the approvals pending now, which an approval scope is looked up in."""
+    of the approvals pending now, which an approval scope is looked up in.  A scope
+    whose session or approval is unknown opens the section itself."""
     if scope.section is HandoffSection.CHAT:
+        if not scope.session_id:
+            return ROUTES["chat"]
         return redirect_path("chat", {"sessionId": scope.session_id, "intent": "resume-session"})
     if scope.section is HandoffSection.RUN:
         return redirect_path(
@@ -92,14 +95,12 @@ def scope_redirect(scope: HandoffScope, approvals: Iterable[tuple[str, str, str]
             {"sessionId": scope.session_id, "runId": scope.run_id, "intent": "inspect-run"},
         )
     if scope.section is HandoffSection.APPROVALS:
-        session_id = run_id = ""
-        for approval_id, session, run in approvals:
-            if approval_id == scope.approval_id:
-                session_id, run_id = session, run
-                break
-        return redirect_path(
-            "approvals", {"sessionId": session_id, "runId": run_id, "intent": "approve"}
-        )
+        for approval_id, session_id, run_id in approvals:
+            if scope.approval_id and approval_id == scope.approval_id:
+                return redirect_path(
+                    "approvals", {"sessionId": session_id, "runId": run_id, "intent": "approve"}
+                )
+        return ROUTES["approvals"]
     return OVERVIEW_ROUTE
 
 

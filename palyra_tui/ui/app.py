@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     from palyra_tui.state.inbox import InboxEntry
     from palyra_tui.state.mirror import TranscriptMirror
     from palyra_tui.state.runtime_api import RuntimeApi
+    from palyra_tui.ui.browser import Browser
     from palyra_tui.ui.follow import RuntimeFollower
 
 NOTICE_HISTORY = 50
@@ -110,9 +112,14 @@ class PalyraApp(App[None]):
         notifications: bool = True,
         startup_error: str = "",
         clock: Clock | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__()
         self.clock: Clock = clock if clock is not None else SystemClock()
+        self.environ: Mapping[str, str] = os.environ if environ is None else environ
+        """The environment the terminal side reads (``SSH_CONNECTION``, ``USER``)."""
+        self.browser_finder: Callable[[], Browser | None] | None = None
+        """Finds this machine's graphical browser (blocking; None: the system's default)."""
         self.keys = KeyGuard(self.clock)
         self.collector = CollectorPacing(self.clock)
         self._typing_hint_at = float("-inf")

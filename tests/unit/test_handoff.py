@@ -6,6 +6,7 @@ import pytest
 
 from palyra_tui.models.handoff import Handoff, HandoffScope, check_openable
 from palyra_tui.state.handoff import LOOPBACK_ONLY, loopback_base, redirect_path, scope_redirect
+from palyra_tui.state.ssh_tunnel import ssh_session, tunnel_command
 
 SESSION = "01JQ7P4NQ2T7K5XG0C9M3E8AAA"
 RUN = "01JQ7P4NQ2T7K5XG0C9M3E8BBB"
@@ -72,8 +73,10 @@ def test_each_scope_leads_to_its_page() -> None:
         f"/#/control/approvals?sessionId={SESSION}&runId={RUN}&intent=approve"
     )
     assert scope_redirect(HandoffScope.approval("01JQ7P4NQ2T7K5XG0C9M3EGONE"), pending) == (
-        "/#/control/approvals?intent=approve"
+        "/#/control/approvals"
     )
+    assert scope_redirect(HandoffScope.approvals(), pending) == "/#/control/approvals"
+    assert scope_redirect(HandoffScope.chat("")) == "/#/chat"
 
 
 @pytest.mark.parametrize(
@@ -111,3 +114,54 @@ def test_a_handoff_never_shows_its_url() -> None:
     assert check_openable(url) == url
     assert "s3cr3t" not in repr(handoff) and "s3cr3t" not in str(handoff)
     assert handoff.remaining(70.0) == 30.0 and handoff.remaining(130.0) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("connection", "line"),
+    [
+        ("198.51.100.7 52114 203.0.113.5 22", "ssh -L 7142:127.0.0.1:7142 alice@203.0.113.5"),
+        ("2001:db8::7 52114 2001:db8::5 22", "ssh -L 7142:127.0.0.1:7142 alice@2001:db8::5"),
+        (
+            "2001:db8::7 52114 2001:0db8:0000::0005 2222",
+            "ssh -L 7142:127.0.0.1:7142 -p 2222 alice@2001:db8::5",
+        ),
+        ("fe80::7%eth0 52114 fe80::5%eth0 22", "ssh -L 7142:127.0.0.1:7142 alice@fe80::5"),
+        (
+            "::ffff:198.51.100.7 52114 ::ffff:203.0.113.5 22",
+            "ssh -L 7142:127.0.0.1:7142 alice@203.0.113.5",
+        ),
+        ("garbage", "ssh -L 7142:127.0.0.1:7142 alice@<server>"),
+        ("1.2.3.4 5 not-an-address 22", "ssh -L 7142:127.0.0.1:7142 alice@<server>"),
+        ("1.2.3.4 5 10.0.0.5 99999", "ssh -L 7142:127.0.0.1:7142 alice@10.0.0.5"),
+    ],
+)
+def test_the_tunnel_line_names_the_server_address_and_port_of_the_session(
+    connection: str, line: str
+) -> None:
+    session = ssh_session({"SSH_CONNECTION": connection, "USER": "alice"})
+    assert session is not None
+    assert tunnel_command(session, 7142) == line
+
+
+def test_the_tunnel_line_takes_the_login_name_and_quotes_it() -> None:
+    connection = "198.51.100.7 52114 203.0.113.5 22"
+    logname = ssh_session({"SSH_CONNECTION": connection, "LOGNAME": "bob"})
+    assert (
+        logname is not None
+        and tunnel_command(logname, 80) == "ssh -L 80:127.0.0.1:80 bob@203.0.113.5"
+    )
+    odd = ssh_session({"SSH_CONNECTION": connection, "USER": "o'neil smith"})
+    assert odd is not None
+    assert tunnel_command(odd, 80) == "ssh -L 80:127.0.0.1:80 'o'\"'\"'neil smith@203.0.113.5'"
+    controls = ssh_session({"SSH_CONNECTION": connection, "USER": "eve\x1b]52;c;x\x07"})
+    assert controls is not None and controls.user == ""
+    assert tunnel_command(controls, 80) == "ssh -L 80:127.0.0.1:80 <user>@203.0.113.5"
+    assert ssh_session({}) is None and ssh_session({"SSH_CONNECTION": " "}) is None
+
+
+def test_without_user_or_logname_the_password_database_names_the_user() -> None:
+    import os
+    import pwd
+
+    session = ssh_session({"SSH_CONNECTION": "1.2.3.4 5 10.0.0.5 22"})
+    assert session is not None and session.user == pwd.getpwuid(os.getuid()).pw_name
