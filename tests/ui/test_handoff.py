@@ -4,9 +4,12 @@ an OSC 52 copy and the ``ssh -L`` line (fixed runtime, manual clock)."""
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from rich.style import Style
@@ -24,7 +27,7 @@ from palyra_tui.ui.app import PalyraApp
 from palyra_tui.ui.browser import Browser
 from palyra_tui.ui.screens.handoff import HandoffScreen
 from tests.snapshots.fixed import HANDOFF_BASE, NOW, RUN, SESSION, FixedRuntime, app_snapshot
-from tests.ui.conftest import HUMAN_PAUSE, advance, notices, until
+from tests.ui.conftest import HUMAN_PAUSE, advance, gateway_ready, notices, until
 
 SIZE = (100, 40)
 SSH_IPV4 = {"SSH_CONNECTION": "198.51.100.7 52114 203.0.113.5 22", "USER": "alice"}
@@ -295,3 +298,30 @@ async def test_a_url_that_is_not_http_is_never_opened_nor_shown() -> None:
         assert "only supports http" in part(app, "status").plain
         assert "passwd" not in part(app, "link").plain
         assert browser.opened == []
+
+
+async def test_in_process_the_token_reaches_no_log_notice_or_file(
+    demo_app: PalyraApp, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    demo_app.environ = SSH_IPV4
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: gateway_ready(demo_app) and bool(demo_app.dashboard_url))
+        screen = await open_dialog(demo_app, pilot)
+        assert screen.handoff is not None, part(demo_app, "status").plain
+        url = screen.handoff.url
+        secret = parse_qs(urlsplit(url).query)["token"][0]
+        port = urlsplit(demo_app.dashboard_url).port
+        assert urlsplit(url).port == port
+        assert f"ssh -L {port}:127.0.0.1:{port} alice@203.0.113.5" in part(demo_app, "ssh").plain
+        written = record_writes(demo_app, monkeypatch)
+        await pilot.press("c")
+        await until(pilot, lambda: any("\x1b]52;c;" in data for data in written))
+        lines = await demo_app.runtime.tail("gateway", 10_000)
+        await pilot.press("escape")
+    state_root = Path(demo_app.runtime.view().state_dir).parent
+    assert secret not in caplog.text
+    assert secret not in notices(demo_app)
+    assert not [line for line in lines if secret in line.text]
+    files = [path for path in state_root.rglob("*") if path.is_file()]
+    assert files and not [path for path in files if secret.encode() in path.read_bytes()]
