@@ -18,7 +18,7 @@ from palyra_tui.models.handoff import HandoffScope
 from palyra_tui.state.handoff import NOT_HEALTHY
 from palyra_tui.state.state_file import state_path
 from tests.conftest import eventually
-from tests.integration.cli_support import StartHost, stop
+from tests.integration.cli_support import StartHost, stop, until_cli
 
 SESSION_ROUTE = "/console/v1/auth/browser-handoff/session"
 
@@ -97,3 +97,35 @@ async def test_a_handoff_from_the_host_works_once_and_its_token_is_kept_nowhere(
     state = json.loads(state_path(state_root / "tui").read_text())
     onboarding = json.dumps(state)
     assert '"dashboard_handoff_at_unix_ms": null' not in onboarding
+
+
+async def test_the_dashboard_command_prints_the_link_on_stdout_only(
+    cli_host: StartHost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    host = await cli_host()
+    ready = await until_cli(host.path, ("status", "--json"), lambda ran: ran.code == 0)
+    assert ready.code == 0, ready.err
+    monkeypatch.delenv("SSH_CONNECTION", raising=False)
+    plain = await host.cli("dashboard")
+    assert plain.code == 0, plain.err
+    url = plain.out.strip()
+    assert plain.out == url + "\n" and urlsplit(url).hostname == "127.0.0.1"
+    assert token_of(url) not in plain.err and "works once" in plain.err
+    assert "ssh -L" not in plain.err
+
+    monkeypatch.setenv("SSH_CONNECTION", "2001:db8::7 52114 2001:db8::5 2222")
+    monkeypatch.setenv("USER", "alice")
+    ran = await host.cli("dashboard", "--scope", "chat", "--session", "S1", "--json")
+    assert ran.code == 0, ran.err
+    record = ran.json()
+    port = urlsplit(record["url"]).port
+    assert record["scope"] == "chat" and 0 < record["expires_in"] <= 60
+    assert record["redirect_path"] == "/#/chat?sessionId=S1&intent=resume-session"
+    assert record["tunnel"] == f"ssh -L {port}:127.0.0.1:{port} -p 2222 alice@2001:db8::5"
+    assert token_of(record["url"]) not in ran.err
+
+    usage = await host.cli("dashboard", "--scope", "run", "--session", "S1")
+    assert usage.code == 2 and "--run ID" in usage.err
+    await stop(host.config, host.pid)
+    state_root = Path(host.config.state_root)
+    assert files_holding(state_root, [token_of(url), token_of(record["url"])]) == []
