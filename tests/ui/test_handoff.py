@@ -230,6 +230,7 @@ async def test_approvals_and_chat_open_their_subject() -> None:
         advance(app, HUMAN_PAUSE)
         await pilot.press("o")
         await until(pilot, lambda: isinstance(app.screen, HandoffScreen))
+        await until(pilot, lambda: len(runtime.handoffs) == 1)
         approval_id = app.inbox[0].approval_id
         assert runtime.handoffs == [HandoffScope.approval(approval_id)]
         await pilot.press("escape")
@@ -241,6 +242,12 @@ async def test_approvals_and_chat_open_their_subject() -> None:
         await until(pilot, lambda: isinstance(app.screen, HandoffScreen))
         await until(pilot, lambda: len(runtime.handoffs) == 2)
         assert runtime.handoffs[1] == HandoffScope.chat(SESSION)
+        screen = app.screen
+        assert isinstance(screen, HandoffScreen)
+        await until(pilot, lambda: screen.handoff is not None)
+        await pilot.press("c")
+        await until(pilot, lambda: "copied the dashboard link" in notices(app))
+        assert app.clipboard == HANDOFF_BASE + token(2)
         await pilot.press("escape")
         runtime._set_chat(replace(app.chat, active=(RunInfo(RUN, SESSION),)))
         await until(pilot, lambda: bool(app.chat.active))

@@ -123,7 +123,7 @@ class HandoffScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(plain(f" Dashboard · {self.scope.describe()}", "bold"), id="handoff-title")
+            yield Static(plain(f"Dashboard · {self.scope.describe()}", "bold"), id="handoff-title")
             yield SteadyStatic(id="handoff-status")
             yield Static(id="handoff-link")
             yield SteadyStatic(id="handoff-countdown")
