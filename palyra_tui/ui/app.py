@@ -48,6 +48,8 @@ from palyra_tui.ui.screens.pager import PagerScreen
 from palyra_tui.ui.widgets.status_bar import Notice, StatusFacts
 
 if TYPE_CHECKING:
+    from textual.dom import DOMNode
+
     from palyra_tui.state.chat import ChatItem
     from palyra_tui.state.inbox import InboxEntry
     from palyra_tui.state.mirror import TranscriptMirror
@@ -401,11 +403,17 @@ class PalyraApp(App[None]):
             yield SystemCommand(
                 binding.description,
                 f"key {key_label(binding.key)}",
-                partial(self.run_action, binding.action, active.node),
+                partial(self._run_chosen, binding.action, active.node),
             )
         for command in super().get_system_commands(screen):
             if command.title not in titles and command.title != "Quit":
                 yield command
+
+    async def _run_chosen(self, action: str, node: DOMNode) -> None:
+        """Run a command picked in the palette: what was typed there to find it is no
+        typed text aimed at the screen, so a key that must stand alone still acts."""
+        self.keys.chosen()
+        await self.run_action(action, node)
 
     def action_help_quit(self) -> None:
         """Ctrl+C does not quit (it copies in the composer); say which key does."""

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from rich.style import Style
 from rich.text import Text
+from textual.command import CommandList
 from textual.geometry import Region
 from textual.widgets import Static
 
@@ -254,6 +255,31 @@ async def test_approvals_and_chat_open_their_subject() -> None:
         await pilot.press("ctrl+t")
         await until(pilot, lambda: len(runtime.handoffs) == 3)
         assert runtime.handoffs[2] == HandoffScope.run(SESSION, RUN)
+
+
+async def test_the_command_palette_entry_opens_the_dialog() -> None:
+    """The name typed to find the entry is a search, not text aimed at the screen: the
+    entry acts although its key must stand alone."""
+    app, runtime = handoff_app(SSH_IPV4)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.snapshot is not None)
+        await pilot.press("ctrl+p")
+        for character in "Dashboard":
+            advance(app, 0.15)
+            await pilot.press(character)
+
+        def first_is_dashboard() -> bool:
+            options = app.screen.query(CommandList)
+            if not options or options.first().option_count == 0:
+                return False
+            first = options.first().get_option_at_index(0).prompt
+            return str(getattr(first, "plain", first)).startswith("Dashboard")
+
+        await until(pilot, first_is_dashboard)
+        await pilot.press("down", "enter")
+        await until(pilot, lambda: isinstance(app.screen, HandoffScreen))
+        await until(pilot, lambda: runtime.handoffs == [HandoffScope.overview()])
+    assert "typed text" not in notices(app)
 
 
 async def test_an_unhealthy_gateway_says_so_instead_of_opening() -> None:
