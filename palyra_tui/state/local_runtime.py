@@ -317,12 +317,10 @@ class LocalRuntime:
             raise ClientError(str(error)) from None
         now = self.clock.time()
         expires = granted.expires_at_ms / 1000 if granted.expires_at_ms > 0 else now + HANDOFF_TTL
-        onboarding = self.kept.profile().onboarding
-        if onboarding.dashboard_handoff_at is None:
-            profile = self.kept.profile()
-            self.kept.keep(
-                replace(profile, onboarding=replace(onboarding, dashboard_handoff_at=now))
-            )
+        profile = self.kept.profile()
+        if profile.onboarding.dashboard_handoff_at is None:
+            onboarding = replace(profile.onboarding, dashboard_handoff_at=now)
+            self.kept.keep(replace(profile, onboarding=onboarding))
         return Handoff(granted.url, min(expires, now + HANDOFF_TTL), redirect, scope)
 
     # Producers --------------------------------------------------------------------------
