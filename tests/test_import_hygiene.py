@@ -27,6 +27,7 @@ CORE = [
     "palyra_tui.cli.notify",
     "palyra_tui.cli.service_unit",
     "palyra_tui.cli.doctor",
+    "palyra_tui.cli.dashboard_cmd",
     "palyra_tui.host.preflight",
 ]
 

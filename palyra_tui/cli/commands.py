@@ -31,6 +31,7 @@ NAMES = frozenset(
         "send",
         "service",
         "doctor",
+        "dashboard",
     }
 )
 """The commands this module runs."""
@@ -123,6 +124,7 @@ def add_commands(commands: Any, config_help: str) -> None:
         "1 when something is.",
     )
     _common(doctor, config_help)
+    _dashboard_command(commands, config_help)
     service = commands.add_parser(
         "service",
         prog="palyra-tui service",
@@ -209,6 +211,29 @@ def _approval_commands(commands: Any, config_help: str) -> None:
     _common(deny, config_help)
 
 
+def _dashboard_command(commands: Any, config_help: str) -> None:
+    dashboard = commands.add_parser(
+        "dashboard",
+        prog="palyra-tui dashboard",
+        help="print a one-time link that opens the web dashboard, signed in",
+        description="Ask the gateway for a one-time sign-in link to its web dashboard and "
+        "print it on stdout (nowhere else). It works once, within 60 seconds, in a browser "
+        "that reaches the gateway's 127.0.0.1; in an SSH session stderr also gives the "
+        "ssh -L line that makes it work from your laptop. Exits 5 when the gateway is not "
+        "healthy or refuses.",
+    )
+    dashboard.add_argument(
+        "--scope",
+        choices=("overview", "chat", "approvals", "run"),
+        default="overview",
+        help="what the dashboard opens on (default: overview)",
+    )
+    dashboard.add_argument("--session", default="", metavar="ID", help="the chat session")
+    dashboard.add_argument("--approval", default="", metavar="ID", help="the approval")
+    dashboard.add_argument("--run", default="", metavar="ID", help="the run (with --session)")
+    _common(dashboard, config_help)
+
+
 def _service_commands(commands: Any, config_help: str) -> None:
     for verb in SERVICE_VERBS:
         short, description = _SERVICE_HELP[verb]
@@ -292,6 +317,11 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
         from palyra_tui.cli.chat_cmd import run_send
 
         return await run_send(config, args.session, args.text, wait=args.wait, as_json=args.json)
+    if command == "dashboard":
+        from palyra_tui.cli.dashboard_cmd import run_dashboard, scope_of
+
+        scope = scope_of(args.scope, args.session, args.approval, args.run)
+        return await run_dashboard(config, scope, as_json=args.json)
     if command == "service":
         from palyra_tui.cli.service_unit import run_install
 

@@ -26,6 +26,7 @@ from palyra_tui.errors import (
 from palyra_tui.host import wire
 from palyra_tui.models import LogLine, LogStream, SupervisorSnapshot
 from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
+from palyra_tui.models.handoff import Handoff, HandoffScope
 from palyra_tui.state.feeds import Feed, Subscribers
 from palyra_tui.state.persisted import Place
 from palyra_tui.state.runtime_api import (
@@ -336,6 +337,15 @@ class SocketRuntime:
         info = self.client.info
         request = wire.DecideRequest(approval_id, answer, by=f"{info.name}, pid {info.pid}")
         _raise(await self.client.call(wire.DECIDE, request, wire.Outcome))
+
+    # Dashboard ------------------------------------------------------------------------
+
+    async def dashboard_handoff(self, scope: HandoffScope) -> Handoff:
+        reply = await self.client.call(wire.DASHBOARD_HANDOFF, scope, wire.HandoffOutcome)
+        _raise(reply.outcome)
+        if reply.handoff is None:
+            raise ClientError("the runtime host gave no dashboard handoff")
+        return reply.handoff
 
 
 def _raise(outcome: wire.Outcome) -> None:

@@ -22,6 +22,7 @@ from palyra_tui.host.reporting import build_report
 from palyra_tui.host.settle import until_running
 from palyra_tui.host.transport import HostServer
 from palyra_tui.models.feeds import LogFeed
+from palyra_tui.models.handoff import HandoffScope
 from palyra_tui.state.local_runtime import LocalRuntime
 from palyra_tui.state.persisted import Place
 from palyra_tui.state.runtime_api import (
@@ -71,6 +72,7 @@ class RuntimeService:
         unary(wire.REMEMBER_PLACE, Place, wire.Outcome, self._remember_place)
         unary(wire.MARK_READ, wire.MarkReadRequest, wire.Outcome, self._mark_read)
         unary(wire.SHUTDOWN, wire.Empty, wire.Outcome, self._shutdown)
+        unary(wire.DASHBOARD_HANDOFF, HandoffScope, wire.HandoffOutcome, self._dashboard_handoff)
         server.add_stream(wire.SUBSCRIBE, wire.Empty, wire.Envelope, self._subscribe)
         server.add_stream(wire.LOGS, wire.LogsRequest, wire.Lines, self._logs)
 
@@ -226,6 +228,13 @@ class RuntimeService:
     async def _mark_read(self, request: wire.MarkReadRequest) -> wire.Outcome:
         await self.runtime.mark_read(None if request.every else request.ids)
         return wire.Outcome()
+
+    async def _dashboard_handoff(self, scope: HandoffScope) -> wire.HandoffOutcome:
+        """A handoff for the client that asked; the host keeps nothing of it."""
+        try:
+            return wire.HandoffOutcome(await self.runtime.dashboard_handoff(scope))
+        except ClientError as error:
+            return wire.HandoffOutcome(None, wire.Outcome(wire.Failure.CLIENT, str(error)))
 
     async def _shutdown(self, _: wire.Empty) -> wire.Outcome:
         self._on_shutdown()

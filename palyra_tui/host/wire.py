@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from palyra_tui.models import LogLine, LogStream
 from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
+from palyra_tui.models.handoff import Handoff
 from palyra_tui.state.chat import ChatItem
 from palyra_tui.state.runtime_api import RuntimeMessage, RuntimeView
 
@@ -34,6 +35,7 @@ DECIDE = "Decide"
 REMEMBER_PLACE = "RememberPlace"
 MARK_READ = "MarkRead"
 SHUTDOWN = "Shutdown"
+DASHBOARD_HANDOFF = "DashboardHandoff"
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +188,14 @@ class FlagOutcome:
     """A yes or no answer, or why there is none."""
 
     value: bool = False
+    outcome: Outcome = field(default_factory=Outcome)
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffOutcome:
+    """A dashboard handoff (its URL is a one-time credential), or why there is none."""
+
+    handoff: Handoff | None = None
     outcome: Outcome = field(default_factory=Outcome)
 
 

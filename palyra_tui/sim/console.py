@@ -7,9 +7,9 @@ limit follow palyrad (interfaces §3).
 from __future__ import annotations
 
 import asyncio
-import secrets
 import time
 from dataclasses import dataclass
+from urllib.parse import urlencode, urlsplit
 
 from palyra_tui.sim import console_chat, proto
 from palyra_tui.sim.auth import AuthFailure, FailureKind, authorize
@@ -18,7 +18,6 @@ from palyra_tui.sim.http_server import HttpServer, Request, Response, Router
 from palyra_tui.sim.logs import now_ms
 from palyra_tui.sim.store import (
     CONSOLE_TTL_MS,
-    HANDOFF_TTL_MS,
     ConsoleLogin,
     Identity,
     SimApproval,
@@ -29,6 +28,9 @@ from palyra_tui.sim.store import (
 
 COOKIE = "palyra_console_session"
 CONSUME_PATH = "/console/v1/auth/browser-handoff/consume"
+HANDOFF_HOST = "127.0.0.1"
+DEFAULT_REDIRECT = "/#/control/overview"
+NO_STORE = (("cache-control", "no-store"),)
 RATE_WINDOW_S = 1.0
 LOOPBACK_RATE = 120
 OTHER_RATE = 30
@@ -58,6 +60,16 @@ class HealthFaults:
 
     delay_s: float = 0.0
     fail: bool = False
+
+
+def bootstrap_location(redirect_path: str, token: str) -> str:
+    """Where a consumed handoff sends the browser: its path with
+    ``desktop_handoff_token`` appended to the query, before any fragment
+    (``/?desktop_handoff_token=…#/control/overview``)."""
+    parts = urlsplit(f"http://{HANDOFF_HOST}{redirect_path}")
+    query = "&".join(filter(None, (parts.query, urlencode({"desktop_handoff_token": token}))))
+    location = f"{parts.path or '/'}?{query}"
+    return f"{location}#{parts.fragment}" if parts.fragment else location
 
 
 def error(status: int, message: str) -> Response:
@@ -96,6 +108,7 @@ class ConsoleApi:
         router.add("POST", "/console/v1/auth/logout", self.logout)
         router.add("POST", "/console/v1/auth/browser-handoff", self.handoff)
         router.add("GET", "/console/v1/auth/browser-handoff/consume", self.consume)
+        router.add("POST", "/console/v1/auth/browser-handoff/session", self.handoff_session)
         router.add("GET", "/console/v1/approvals", self.list_approvals)
         router.add("GET", "/console/v1/approvals/{approval_id}", self.get_approval)
         router.add("POST", "/console/v1/approvals/{approval_id}/decision", self.decide)
@@ -220,36 +233,61 @@ class ConsoleApi:
         )
 
     async def handoff(self, request: Request) -> Response:
-        """``POST /console/v1/auth/browser-handoff``: a 60-second dashboard URL."""
+        """``POST /console/v1/auth/browser-handoff``: a 60-second dashboard URL.
+
+        As palyrad: the URL always names ``127.0.0.1`` and the configured admin port,
+        and only the token's SHA-256 is kept."""
         login = self._console(request, csrf=True)
         if isinstance(login, Response):
             return login
         try:
-            path = str(request.json().get("redirect_path") or "/")
+            path = str(request.json().get("redirect_path") or "").strip() or DEFAULT_REDIRECT
         except ValueError:
             return error(400, "request body must be JSON")
-        if not path.startswith("/") or path.startswith("//") or any(c in path for c in "\\\r\n"):
-            return error(400, "redirect_path must be a local path")
-        token = secrets.token_urlsafe(24)
-        expires = now_ms() + HANDOFF_TTL_MS
-        self.store.handoffs[token] = (path, expires)
+        if not path.startswith("/") or path.startswith("//"):
+            return error(400, "browser handoff redirect path must stay same-origin")
+        if any(char in path for char in "\\\r\n"):
+            return error(400, "browser handoff redirect path contains unsupported characters")
+        token, handoff = self.store.open_handoff(login.identity, path)
+        port = self.store.settings.admin_port
         return Response.json(
             200,
             {
-                "handoff_url": f"{self.base_url}{CONSUME_PATH}?token={token}",
-                "expires_at_unix_ms": expires,
+                "handoff_url": f"http://{HANDOFF_HOST}:{port}{CONSUME_PATH}?token={token}",
+                "expires_at_unix_ms": handoff.expires_ms,
             },
         )
 
     async def consume(self, request: Request) -> Response:
-        """``GET …/browser-handoff/consume?token=…``: 303 to the dashboard path."""
-        entry = self.store.handoffs.get(request.query.get("token", ""))
-        if entry is None or entry[1] < now_ms():
+        """``GET …/browser-handoff/consume?token=…``: 303 to the dashboard path with
+        ``desktop_handoff_token`` added to its query; the token still works after it."""
+        if "token" not in request.query:
+            return error(400, "missing query parameter: token")
+        token = request.query["token"].strip()
+        if not token:
+            return error(400, "browser handoff token is required")
+        handoff = self.store.handoff(token, consume=False)
+        if handoff is None:
             return error(403, "browser handoff token is invalid or expired")
-        path, _ = entry
-        separator = "&" if "?" in path else "?"
-        location = f"{path}{separator}desktop_handoff_token={request.query['token']}"
-        return Response(303, b"", [("location", location), ("cache-control", "no-store")])
+        return Response(
+            303,
+            b"",
+            [("location", bootstrap_location(handoff.redirect_path, token)), *NO_STORE],
+        )
+
+    async def handoff_session(self, request: Request) -> Response:
+        """``POST …/browser-handoff/session {token}``: consumes the token (once) and opens
+        a console session for the browser, as the one that asked for the handoff."""
+        try:
+            token = str(request.json().get("token") or "").strip()
+        except ValueError:
+            return error(400, "request body must be JSON")
+        if not token:
+            return error(400, "browser handoff token is required")
+        handoff = self.store.handoff(token, consume=True)
+        if handoff is None:
+            return error(403, "browser handoff token is invalid or expired")
+        return self._session_response(self.store.open_console(handoff.identity))
 
     # Console API ---------------------------------------------------------------
 

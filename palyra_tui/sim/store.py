@@ -7,6 +7,7 @@ not survive a restart.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import secrets
@@ -121,6 +122,16 @@ class ConsoleLogin:
     expires_ms: int
 
 
+@dataclass(frozen=True, slots=True)
+class SimHandoff:
+    """A browser handoff: where it leads, for whom, and until when (only its token's
+    SHA-256 is kept, as the key)."""
+
+    redirect_path: str
+    identity: Identity
+    expires_ms: int
+
+
 @dataclass(slots=True)
 class TranscriptEntry:
     """One journal record of a session."""
@@ -144,7 +155,8 @@ class Store:
     approvals: dict[str, SimApproval] = field(default_factory=dict)
     grants: dict[tuple[Identity, str, str], int] = field(default_factory=dict)
     console: dict[str, ConsoleLogin] = field(default_factory=dict)
-    handoffs: dict[str, tuple[str, int]] = field(default_factory=dict)
+    handoffs: dict[str, SimHandoff] = field(default_factory=dict)
+    """Browser handoffs by the SHA-256 of their token."""
     transcript: list[TranscriptEntry] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=dict)
 
@@ -317,6 +329,22 @@ class Store:
         login.expires_ms = now + CONSOLE_TTL_MS
         return login
 
+    def open_handoff(self, identity: Identity, redirect_path: str) -> tuple[str, SimHandoff]:
+        """A new browser handoff and its token (expired ones are dropped first)."""
+        now = now_ms()
+        self.handoffs = {k: v for k, v in self.handoffs.items() if v.expires_ms > now}
+        token = secrets.token_urlsafe(32)
+        handoff = SimHandoff(redirect_path, identity, now + HANDOFF_TTL_MS)
+        self.handoffs[_sha256(token)] = handoff
+        return token, handoff
+
+    def handoff(self, token: str, *, consume: bool) -> SimHandoff | None:
+        """The live handoff of a token; ``consume`` removes it, so it works once."""
+        now = now_ms()
+        self.handoffs = {k: v for k, v in self.handoffs.items() if v.expires_ms > now}
+        key = _sha256(token)
+        return self.handoffs.pop(key, None) if consume else self.handoffs.get(key)
+
     def record(self, session_id: str, run_id: str, event_type: str, payload: object) -> None:
         """Append a transcript record."""
         seq = sum(1 for entry in self.transcript if entry.run_id == run_id)
@@ -330,6 +358,10 @@ class Store:
                 created_ms=now_ms(),
             )
         )
+
+
+def _sha256(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def token_matches(supplied: str, expected: str) -> bool:

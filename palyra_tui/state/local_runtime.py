@@ -26,18 +26,18 @@ from palyra_tui.models import LogLine, LogStream, SupervisorSnapshot
 from palyra_tui.models.clock import Clock, SystemClock
 from palyra_tui.models.feeds import LogFeed
 from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
+from palyra_tui.models.handoff import HANDOFF_TTL, Handoff, HandoffScope
 from palyra_tui.state import notification_rules as rules
-from palyra_tui.state.chat import AnswerItem, ChatItem
 from palyra_tui.state.collector import SnapshotCollector
 from palyra_tui.state.feeds import Feed, Subscribers
 from palyra_tui.state.gateway_link import GatewayLink, preload
+from palyra_tui.state.handoff import NOT_HEALTHY, loopback_base, scope_redirect
 from palyra_tui.state.inbox import merge
 from palyra_tui.state.kept import AdoptSecrets, KeptState
 from palyra_tui.state.persisted import Notification, Place, mark_read
 from palyra_tui.state.runs import RunManager
 from palyra_tui.state.runtime_api import (
     AlreadyDecided,
-    AnswerGrew,
     ChatChanged,
     ClientsChanged,
     DecisionError,
@@ -52,11 +52,11 @@ from palyra_tui.state.runtime_api import (
     ServiceChanged,
     SnapshotChanged,
     StateNotice,
-    TranscriptChanged,
     TranscriptView,
 )
 from palyra_tui.state.snapshot import AppSnapshot, ConnectionState
 from palyra_tui.state.state_file import state_path
+from palyra_tui.state.transcript_publisher import TranscriptPublisher
 from palyra_tui.supervisor import Supervisor
 from palyra_tui.supervisor.logbuffer import MIB
 
@@ -101,7 +101,7 @@ class LocalRuntime:
         self._grpc_target = ""
         self._decisions: dict[str, tuple[ApprovalAnswer, float]] = {}
         self._deciders: dict[str, str] = {}
-        self._published: dict[str, TranscriptView] = {}
+        self._transcripts = TranscriptPublisher()
         self._polls = 0
         self._renames: dict[str, tuple[int, SessionSummary]] = {}
         """Sessions as the gateway renamed them, with the number of polls begun by then."""
@@ -316,6 +316,30 @@ class LocalRuntime:
             del self._decisions[approval_id]
             raise
 
+    # Dashboard ------------------------------------------------------------------------
+
+    async def dashboard_handoff(self, scope: HandoffScope) -> Handoff:
+        """Ask the gateway for a handoff URL; an approval scope opens on the approval's
+        session and run as the inbox knows them.  The URL is handed back and not kept."""
+        view = self._view
+        if view.snapshot.gateway_health is None or not view.dashboard_url:
+            raise GatewayUnreachable(NOT_HEALTHY)
+        approvals = ((e.approval_id, e.session_id, e.run_id) for e in view.inbox)
+        redirect = scope_redirect(scope, approvals)
+        try:
+            loopback_base(view.dashboard_url)
+            http = await self.link.http(view.dashboard_url)
+            granted = await http.browser_handoff(redirect)
+        except ValueError as error:
+            raise ClientError(str(error)) from None
+        now = self.clock.time()
+        expires = granted.expires_at_ms / 1000 if granted.expires_at_ms > 0 else now + HANDOFF_TTL
+        profile = self.kept.profile()
+        if profile.onboarding.dashboard_handoff_at is None:
+            onboarding = replace(profile.onboarding, dashboard_handoff_at=now)
+            self.kept.keep(replace(profile, onboarding=onboarding))
+        return Handoff(granted.url, min(expires, now + HANDOFF_TTL), redirect, scope)
+
     # Producers --------------------------------------------------------------------------
 
     async def _follow_services(self) -> None:
@@ -436,22 +460,11 @@ class LocalRuntime:
         self._chat_changed()
 
     def _publish_transcript(self, session_id: str) -> TranscriptView:
-        """Tell clients what changed in a transcript since it was last published: the
-        new tail, or only the text a streamed answer gained."""
-        items = tuple(self.runs.transcript(session_id).items)
-        published = self._published.get(session_id, TranscriptView(0))
-        before = published.items
-        pairs = enumerate(zip(before, items, strict=False))
-        start = next((i for i, (old, new) in pairs if old is not new), min(len(before), len(items)))
-        if start == len(items) and len(items) == len(before):
-            return published
-        revision = published.revision + 1
-        view = self._published[session_id] = TranscriptView(revision, items)
-        grown = _grown(before, items, start)
-        if grown is not None:
-            self._push(AnswerGrew(session_id, start, grown.text, grown.final, revision))
-        else:
-            self._push(TranscriptChanged(session_id, start, items[start:], len(items), revision))
+        view, change = self._transcripts.publish(
+            session_id, tuple(self.runs.transcript(session_id).items)
+        )
+        if change is not None:
+            self._push(change)
         return view
 
     def _run_finished(self, session_id: str, summary: str) -> None:
@@ -461,25 +474,6 @@ class LocalRuntime:
 
     def _push(self, message: RuntimeMessage) -> None:
         self._subscribers.push(message)
-
-
-def _grown(
-    before: tuple[ChatItem, ...], items: tuple[ChatItem, ...], start: int
-) -> AnswerItem | None:
-    """The last item, when the whole change is text it gained (and perhaps its end)."""
-    if len(before) != len(items) or start != len(items) - 1:
-        return None
-    old, new = before[start], items[start]
-    if (
-        isinstance(old, AnswerItem)
-        and isinstance(new, AnswerItem)
-        and old.run_id == new.run_id
-        and not old.final
-        and len(new.text) > len(old.text)
-        and new.text.startswith(old.text)
-    ):
-        return replace(new, text=new.text[len(old.text) :])
-    return None
 
 
 def _implements_the_api(runtime: LocalRuntime) -> RuntimeApi:

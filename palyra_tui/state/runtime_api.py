@@ -20,6 +20,7 @@ from palyra_tui.client.errors import ClientError
 from palyra_tui.models import LogLine, LogStream, ServiceEvent, SupervisorSnapshot
 from palyra_tui.models.feeds import LogFeed
 from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
+from palyra_tui.models.handoff import Handoff, HandoffScope
 from palyra_tui.state.chat import ChatItem
 from palyra_tui.state.chat_view import ChatView
 from palyra_tui.state.inbox import InboxEntry
@@ -324,6 +325,15 @@ class RuntimeApi(Protocol):
 
     async def decide(self, approval_id: str, answer: ApprovalAnswer) -> None:
         """Send one decision, exactly once; raises DecisionError or DecisionRefused."""
+        ...
+
+    # Dashboard ------------------------------------------------------------------
+
+    async def dashboard_handoff(self, scope: HandoffScope) -> Handoff:
+        """A one-time URL that opens the web dashboard on ``scope``, signed in; it works
+        once, for 60 s, in a browser on the gateway's host.  Raises ClientError with the
+        reason when there is none (the gateway is not healthy, or refused).  The caller
+        keeps it only while it shows it: never in a log, a notice or a file."""
         ...
 
 

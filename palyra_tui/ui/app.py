@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -46,11 +47,14 @@ from palyra_tui.ui.screens.pager import PagerScreen
 from palyra_tui.ui.widgets.status_bar import Notice, StatusFacts
 
 if TYPE_CHECKING:
+    from textual.dom import DOMNode
+
     from palyra_tui.state.chat import ChatItem
     from palyra_tui.state.inbox import InboxEntry
     from palyra_tui.state.mirror import TranscriptMirror
     from palyra_tui.state.persisted import Notification
     from palyra_tui.state.runtime_api import RuntimeApi
+    from palyra_tui.ui.browser import Browser
     from palyra_tui.ui.follow import RuntimeFollower
 
 NOTICE_HISTORY = 50
@@ -110,9 +114,14 @@ class PalyraApp(App[None]):
         notifications: bool = True,
         startup_error: str = "",
         clock: Clock | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__()
         self.clock: Clock = clock if clock is not None else SystemClock()
+        self.environ: Mapping[str, str] = os.environ if environ is None else environ
+        """The environment the terminal side reads (``SSH_CONNECTION``, ``USER``)."""
+        self.browser_finder: Callable[[], Browser | None] | None = None
+        """Finds this machine's graphical browser (blocking; None: the system's default)."""
         self.keys = KeyGuard(self.clock)
         self.collector = CollectorPacing(self.clock)
         self._typing_hint_at = float("-inf")
@@ -408,11 +417,17 @@ class PalyraApp(App[None]):
             yield SystemCommand(
                 binding.description,
                 f"key {key_label(binding.key)}",
-                partial(self.run_action, binding.action, active.node),
+                partial(self._run_chosen, binding.action, active.node),
             )
         for command in super().get_system_commands(screen):
             if command.title not in titles and command.title != "Quit":
                 yield command
+
+    async def _run_chosen(self, action: str, node: DOMNode) -> None:
+        """Run a command picked in the palette: what was typed there to find it is no
+        typed text aimed at the screen, so a key that must stand alone still acts."""
+        self.keys.chosen()
+        await self.run_action(action, node)
 
     def action_help_quit(self) -> None:
         """Ctrl+C does not quit (it copies in the composer); say which key does."""

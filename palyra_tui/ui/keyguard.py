@@ -66,6 +66,12 @@ class KeyGuard:
         """True when the latest printable key had no other within :data:`SETTLE` before it."""
         return self.quiet_before >= SETTLE
 
+    def chosen(self) -> None:
+        """The operator picked a command from a list (the command palette): the keys typed
+        to find it were a search, so the command stands alone.  A printable key that
+        arrives while it waits still cancels it."""
+        self.quiet_before = float("inf")
+
     def mark_typing(self) -> None:
         """Treat the latest keys as text (a hotkey that turned out to be part of a word)."""
         self._text_at = self._last_at

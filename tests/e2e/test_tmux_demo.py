@@ -31,21 +31,17 @@ class Terminal:
     def __init__(self, command: str, width: int = 100, height: int = 30) -> None:
         assert TMUX is not None
         self.name = f"palyra-{uuid.uuid4().hex[:8]}"
-        subprocess.run(
-            [
-                TMUX,
-                "new-session",
-                "-d",
-                "-s",
-                self.name,
-                "-x",
-                str(width),
-                "-y",
-                str(height),
-                command,
-            ],
-            check=True,
-        )
+        argv = [TMUX, "new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height)]
+        # A server whose last session just closed is still exiting and refuses new ones
+        # ("server exited unexpectedly"): ask again until one takes the session.
+        deadline = time.monotonic() + DEADLINE
+        while True:
+            started = subprocess.run([*argv, command], capture_output=True, text=True)
+            if started.returncode == 0:
+                break
+            if time.monotonic() > deadline:
+                raise AssertionError(f"tmux started no session: {started.stderr.strip()}")
+            time.sleep(0.05)
 
     def screen(self) -> str:
         assert TMUX is not None

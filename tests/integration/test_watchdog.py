@@ -79,6 +79,8 @@ def test_a_killed_watchdog_is_logged_and_replaced_with_the_same_duty(
     (first,) = watchdogs_of(process.pid)
     os.kill(first, signal.SIGKILL)
     assert block_until(lambda: said_about_watchdogs(stderr_file) != [])
+    # The new watchdog may still be between fork and exec (its command line the parent's).
+    assert block_until(lambda: len(watchdogs_of(process.pid)) == 1)
     (second,) = watchdogs_of(process.pid)
     process.send_signal(signal.SIGKILL)
     process.wait(30)

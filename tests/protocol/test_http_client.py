@@ -160,7 +160,8 @@ async def test_catalog_transcript_and_handoff(
     async with httpx.AsyncClient() as raw:
         consumed = await raw.get(handoff.url)
     assert consumed.status_code == 303
-    assert consumed.headers["location"].startswith("/#/control/overview?desktop_handoff_token=")
+    assert consumed.headers["location"].startswith("/?desktop_handoff_token=")
+    assert consumed.headers["location"].endswith("#/control/overview")
     with pytest.raises(ValueError):
         await http.browser_handoff("//evil.test/")
 

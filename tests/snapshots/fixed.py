@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import replace
 
+from palyra_tui.client.errors import ClientError
 from palyra_tui.errors import PalyraError
 from palyra_tui.models import (
     ExitInfo,
@@ -21,7 +22,7 @@ from palyra_tui.models import (
     ServiceState,
     SupervisorSnapshot,
 )
-from palyra_tui.models.clock import ManualClock
+from palyra_tui.models.clock import Clock, ManualClock
 from palyra_tui.models.gateway import (
     ApprovalAnswer,
     ApprovalPrompt,
@@ -29,10 +30,12 @@ from palyra_tui.models.gateway import (
     RiskLevel,
     SessionSummary,
 )
+from palyra_tui.models.handoff import Handoff, HandoffScope
 from palyra_tui.models.run_events import ApprovalRequestEvent, TokenEvent, ToolProposalEvent
 from palyra_tui.state.chat import ChatItem, Transcript
 from palyra_tui.state.chat_view import ChatView
 from palyra_tui.state.drafts import OfflineDraft
+from palyra_tui.state.handoff import scope_redirect
 from palyra_tui.state.inbox import InboxEntry, from_stream
 from palyra_tui.state.persisted import NotificationKind, Place, add_notification, mark_read
 from palyra_tui.state.runtime_api import (
@@ -217,10 +220,14 @@ def transcript_items() -> tuple[ChatItem, ...]:
     return tuple(transcript.items)
 
 
+HANDOFF_BASE = "http://127.0.0.1:7142/console/v1/auth/browser-handoff/consume?token="
+
+
 class FixedRuntime:
     """A runtime over fixed data that records every command and changes only when told."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock: Clock = clock if clock is not None else ManualClock(NOW)
         self._view = RuntimeView(
             snapshot=app_snapshot(),
             inbox=(from_stream(approval_request(), SESSION, NOW - 20),),
@@ -246,6 +253,10 @@ class FixedRuntime:
         """Every place remembered, in order."""
         self.send_refusal = ""
         """When set, :meth:`send` refuses with it (offline drafts off)."""
+        self.handoffs: list[HandoffScope] = []
+        """The scopes dashboard handoffs were asked for, in order."""
+        self.handoff_failure: ClientError | None = None
+        """Raised by :meth:`dashboard_handoff` when set."""
 
     def set_place(self, place: Place) -> None:
         """The place the runtime remembers from an earlier run."""
@@ -387,15 +398,24 @@ class FixedRuntime:
     async def decide(self, approval_id: str, answer: ApprovalAnswer) -> None:
         self.decisions.append((approval_id, answer))
 
+    async def dashboard_handoff(self, scope: HandoffScope) -> Handoff:
+        """A new token each time (``fixed-token-1``, …), valid 60 s on the runtime's clock."""
+        if self.handoff_failure is not None:
+            raise self.handoff_failure
+        self.handoffs.append(scope)
+        url = f"{HANDOFF_BASE}fixed-token-{len(self.handoffs)}"
+        return Handoff(url, self.clock.time() + 60, scope_redirect(scope), scope)
+
 
 def fixed_app(*, attached: bool = False) -> PalyraApp:
     """The app over fixed data, with a clock that never moves; ``attached`` as to a host."""
+    clock = ManualClock(NOW)
     return PalyraApp(
-        FixedRuntime(),
+        FixedRuntime(clock),
         owns_services=False,
         attached=attached,
         notifications=False,
-        clock=ManualClock(NOW),
+        clock=clock,
     )
 
 

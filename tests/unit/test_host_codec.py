@@ -14,6 +14,7 @@ import pytest
 
 import palyra_tui.models.console as console
 import palyra_tui.models.gateway as gateway
+import palyra_tui.models.handoff as handoff
 import palyra_tui.models.logs as logs
 import palyra_tui.models.run_events as run_events
 import palyra_tui.models.services as services
@@ -150,6 +151,8 @@ SAMPLES: list[object] = [
     ),
     console.Diagnostics(9, ("disk almost full",), 2, ("models", "channels")),
     console.BrowserHandoff("http://127.0.0.1:7142/handoff?t=x", 99),
+    handoff.HandoffScope.run("s", RUN),
+    handoff.Handoff("http://127.0.0.1:7142/c?token=x", 9.5, "/#/chat", handoff.HandoffScope()),
     console.CatalogSession("s", "k", "t", "p", 1, RUN, "done", 0, False),
     console.TranscriptRecord(RUN, 1, "token", '{"t":"x"}', 5),
     console.Transcript("s", (console.TranscriptRecord(RUN, 1, "token", "{}", 5),)),
@@ -176,7 +179,7 @@ def test_every_model_record_has_a_round_trip_sample() -> None:
     covered = {type(value) for value in SAMPLES}
     records = {
         cls
-        for module in (logs, services, gateway, console)
+        for module in (logs, services, gateway, console, handoff)
         for _, cls in inspect.getmembers(module, inspect.isclass)
         if cls.__module__ == module.__name__
         and (dataclasses.is_dataclass(cls) or hasattr(cls, "_fields"))

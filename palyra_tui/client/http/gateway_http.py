@@ -48,6 +48,7 @@ from palyra_tui.models.gateway import (
     RiskLevel,
     SubjectType,
 )
+from palyra_tui.models.handoff import check_openable
 from palyra_tui.text import Redactor, sanitize, sanitize_line
 
 E = TypeVar("E", bound=enum.Enum)
@@ -235,30 +236,43 @@ class GatewayHttp:
         )
 
     async def browser_handoff(self, redirect_path: str = "/#/control/overview") -> BrowserHandoff:
-        """``POST /console/v1/auth/browser-handoff``: a one-time dashboard URL."""
-        if not redirect_path.startswith("/") or redirect_path.startswith("//"):
-            raise ValueError("redirect_path must start with a single '/'")
+        """``POST /console/v1/auth/browser-handoff``: a one-time dashboard URL.
+
+        The URL must point at this client's own console (same scheme, host and
+        port), carry a non-blank ``token`` parameter, and be an absolute http(s)
+        URL without credentials; anything else is refused, never opened.
+        """
+        if (
+            not redirect_path.startswith("/")
+            or redirect_path.startswith("//")
+            or any(char in redirect_path for char in "\\\r\n")
+        ):
+            raise ValueError("redirect_path must be a local path starting with a single '/'")
         document = await self._console(
             "POST",
             "/console/v1/auth/browser-handoff",
             body={"redirect_path": redirect_path},
             what="the dashboard handoff",
         )
-        url = _str(document, "handoff_url")
+        raw = document.get("handoff_url")
+        try:
+            url = check_openable(raw if isinstance(raw, str) else "")
+            handed = httpx.URL(url)
+        except (ValueError, httpx.InvalidURL):
+            raise ProtocolError("the gateway's handoff URL is not a valid http URL") from None
         expected = httpx.URL(self.base_url)
-        handed = httpx.URL(url)
         if handed.port == 0:
             # palyrad builds the URL from its configured port; bound to port 0 that
             # is 0, while its console is the one this client talks to.
             handed = handed.copy_with(port=expected.port)
             url = str(handed)
-        if (handed.scheme, handed.host, handed.port) != (
+        if (handed.scheme, handed.host, _port(handed)) != (
             expected.scheme,
             expected.host,
-            expected.port,
+            _port(expected),
         ):
             raise ProtocolError("the gateway handed off to another host; refusing to open it")
-        if not handed.params.get("token"):
+        if not any(key == "token" and value.strip() for key, value in handed.params.multi_items()):
             raise ProtocolError("the handoff URL carries no token")
         return BrowserHandoff(url=url, expires_at_ms=_int(document, "expires_at_unix_ms"))
 
@@ -448,6 +462,11 @@ def _console_session(document: Mapping[str, Any]) -> ConsoleSession:
         issued_at_ms=_int(document, "issued_at_unix_ms"),
         expires_at_ms=_int(document, "expires_at_unix_ms"),
     )
+
+
+def _port(url: httpx.URL) -> int | None:
+    """The URL's port, or its scheme's default."""
+    return url.port if url.port is not None else {"http": 80, "https": 443}.get(url.scheme)
 
 
 def _segment(value: str) -> str:

@@ -25,11 +25,13 @@ from textual.widgets import DataTable
 
 from palyra_tui.client.errors import ClientError
 from palyra_tui.models.gateway import ApprovalAnswer, RiskLevel
+from palyra_tui.models.handoff import HandoffScope
 from palyra_tui.state.inbox import InboxEntry, Route
 from palyra_tui.state.runtime_api import DecisionError, DecisionRefused
 from palyra_tui.ui.safe import plain, pretty_json, reviewable
 from palyra_tui.ui.screens.base import ControlPane, switch_keys
 from palyra_tui.ui.screens.confirm import ConfirmScreen, ReasonScreen
+from palyra_tui.ui.screens.handoff import offer_dashboard
 from palyra_tui.ui.screens.pager import PagerScreen
 from palyra_tui.ui.widgets.steady import SteadyStatic
 
@@ -56,6 +58,7 @@ class ApprovalsPane(ControlPane):
         Binding("s", "decide('session')", "Allow for session", priority=True),
         Binding("v", "view_whole", "View whole"),
         Binding("r", "view_raw", "Raw request", show=False),
+        Binding("o", "dashboard", "Open in dashboard", show=False, priority=True),
         Binding("pagedown,space", "scroll_detail(1)", "Scroll", show=False, priority=True),
         Binding("pageup", "scroll_detail(-1)", show=False, priority=True),
         Binding("end", "scroll_detail(0)", show=False, priority=True),
@@ -232,6 +235,12 @@ class ApprovalsPane(ControlPane):
         if reached_end:
             self._read.add(approval_id)
         self._show_more()
+
+    def action_dashboard(self) -> None:
+        """Open the selected approval in the web dashboard (a key that stands alone)."""
+        entry = self.selected()
+        scope = HandoffScope.approval(entry.approval_id) if entry else HandoffScope.approvals()
+        self.settle(lambda: offer_dashboard(self.control, scope))
 
     # Deciding ------------------------------------------------------------------
 

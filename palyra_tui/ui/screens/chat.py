@@ -22,6 +22,7 @@ from textual.widgets.option_list import Option
 from palyra_tui.client.errors import ClientError
 from palyra_tui.errors import PalyraError
 from palyra_tui.models.gateway import SessionSummary
+from palyra_tui.models.handoff import HandoffScope
 from palyra_tui.state.chat import (
     AnswerItem,
     ChatItem,
@@ -35,6 +36,7 @@ from palyra_tui.state.snapshot import AppSnapshot
 from palyra_tui.ui.safe import block, plain, pretty_json, reviewable
 from palyra_tui.ui.screens.base import ControlPane, switch_keys
 from palyra_tui.ui.screens.confirm import ConfirmScreen
+from palyra_tui.ui.screens.handoff import offer_dashboard
 from palyra_tui.ui.widgets.steady import SteadyStatic
 from palyra_tui.ui.widgets.transcript_view import TranscriptView
 
@@ -102,6 +104,7 @@ class ChatPane(ControlPane):
         Binding("ctrl+r", "resend", "Resend draft", priority=True),
         Binding("ctrl+d", "discard_draft", "Discard draft", show=False, priority=True),
         Binding("ctrl+l", "focus_sessions", "Sessions", show=False, priority=True),
+        Binding("ctrl+t", "dashboard", "Open in dashboard", show=False, priority=True),
     ]
 
     def compose(self) -> ComposeResult:
@@ -230,6 +233,17 @@ class ChatPane(ControlPane):
             self._open(session.session_id)
 
         self.run_worker(create(), group="chat-session", exit_on_error=False)
+
+    def action_dashboard(self) -> None:
+        """Open the session (its run in flight, if any) in the web dashboard."""
+        run = next((r for r in self.control.chat.active if r.session_id == self.session_id), None)
+        if run is not None:
+            scope = HandoffScope.run(self.session_id, run.run_id)
+        elif self.session_id:
+            scope = HandoffScope.chat(self.session_id)
+        else:
+            scope = HandoffScope.overview()
+        offer_dashboard(self.control, scope)
 
     def action_focus_sessions(self) -> None:
         self.query_one("#sessions", OptionList).focus()

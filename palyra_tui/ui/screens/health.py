@@ -37,6 +37,7 @@ class HealthPane(ControlPane):
         Binding("x", "settled('stop')", "Stop", priority=True),
         Binding("r", "settled('restart')", "Restart", priority=True),
         Binding("h", "settled('hold')", "Hold restarts", priority=True),
+        Binding("o", "dashboard", "Dashboard", priority=True),
         Binding("A", "settled('start_all')", "Start all", show=False, priority=True),
         Binding("X", "settled('stop_all')", "Stop all", show=False, priority=True),
         Binding("R", "settled('restart_all')", "Restart all", show=False, priority=True),
@@ -162,6 +163,14 @@ class HealthPane(ControlPane):
 
     def hidden_actions(self) -> frozenset[str]:
         return frozenset({"settled"}) if self.control.startup_error else frozenset()
+
+    def action_dashboard(self) -> None:
+        """Open the web dashboard's overview, signed in (a key that stands alone; the
+        dialog is imported on first use, not with the first frame)."""
+        from palyra_tui.models.handoff import HandoffScope
+        from palyra_tui.ui.screens.handoff import offer_dashboard
+
+        self.settle(lambda: offer_dashboard(self.control, HandoffScope.overview()))
 
     def action_settled(self, action: str) -> None:
         """Every service key acts only when it stands alone, never as part of a word, and
