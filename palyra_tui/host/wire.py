@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from palyra_tui.models import LogLine, LogStream
 from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
 from palyra_tui.state.chat import ChatItem
+from palyra_tui.state.onboarding import OnboardingAction, OnboardingStatus
 from palyra_tui.state.runtime_api import RuntimeMessage, RuntimeView
 
 VIEW = "View"
@@ -33,6 +34,9 @@ ABORT = "Abort"
 DECIDE = "Decide"
 REMEMBER_PLACE = "RememberPlace"
 SHUTDOWN = "Shutdown"
+ONBOARDING_STEP = "OnboardingStep"
+CONFIRM_STATE_ROOT = "ConfirmStateRoot"
+CONNECT_OPENAI = "ConnectOpenAi"
 
 
 class Verb(enum.Enum):
@@ -68,6 +72,7 @@ class Failure(enum.Enum):
     DECISION_REFUSED = "decision_refused"
     ALREADY_DECIDED = "already_decided"
     NOT_SENT = "not_sent"
+    ONBOARDING = "onboarding"
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +182,38 @@ class FlagOutcome:
     """A yes or no answer, or why there is none."""
 
     value: bool = False
+    outcome: Outcome = field(default_factory=Outcome)
+
+
+@dataclass(frozen=True, slots=True)
+class OnboardingRequest:
+    """One onboarding action."""
+
+    action: OnboardingAction
+
+
+@dataclass(frozen=True, slots=True)
+class StateRootRequest:
+    """Confirm the state root with the daemons' directory ("" for the default)."""
+
+    runtime_root: str = ""
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class ApiKeyRequest:
+    """An OpenAI API key on its way to the gateway; its repr never shows it."""
+
+    api_key: str
+
+    def __repr__(self) -> str:
+        return "ApiKeyRequest(api_key=<redacted>)"
+
+
+@dataclass(frozen=True, slots=True)
+class OnboardingOutcome:
+    """Onboarding after an action, or why the action was refused."""
+
+    status: OnboardingStatus | None = None
     outcome: Outcome = field(default_factory=Outcome)
 
 

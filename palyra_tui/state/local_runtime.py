@@ -32,6 +32,8 @@ from palyra_tui.state.feeds import Feed, Subscribers
 from palyra_tui.state.gateway_link import GatewayLink, preload
 from palyra_tui.state.inbox import merge
 from palyra_tui.state.kept import AdoptSecrets, KeptState
+from palyra_tui.state.onboarding import OnboardingAction, OnboardingStatus
+from palyra_tui.state.onboarding_driver import OnboardingDriver, RunPreflight
 from palyra_tui.state.persisted import Place
 from palyra_tui.state.runs import RunManager
 from palyra_tui.state.runtime_api import (
@@ -42,6 +44,7 @@ from palyra_tui.state.runtime_api import (
     DecisionError,
     DecisionRefused,
     InboxChanged,
+    OnboardingChanged,
     PlaceChanged,
     RunFinished,
     RuntimeApi,
@@ -74,9 +77,11 @@ class LocalRuntime:
         interval: float = 1.0,
         collect: Callable[[], Awaitable[AppSnapshot]] | None = None,
         adopt_secrets: AdoptSecrets | None = None,
+        preflight: RunPreflight | None = None,
     ) -> None:
         """``adopt_secrets`` takes plaintext tokens an older state file held (for the
-        secret store) before the file is rewritten without them."""
+        secret store) before the file is rewritten without them; ``preflight`` runs the
+        checks of onboarding's Environment step (none: nothing to check)."""
         self.supervisor = supervisor
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.interval = interval
@@ -113,6 +118,15 @@ class LocalRuntime:
             on_notice=self._state_notice,
             adopt_secrets=adopt_secrets,
         )
+        self.onboarding = OnboardingDriver(
+            supervisor,
+            self.link,
+            self.kept,
+            self.clock,
+            current=lambda: (self._view.snapshot, self._view.dashboard_url),
+            publish=self._onboarding_changed,
+            preflight=preflight,
+        )
 
     # Lifecycle -------------------------------------------------------------------
 
@@ -138,6 +152,7 @@ class LocalRuntime:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await self.onboarding.close()
         self._subscribers.close()
         await self.link.close()
         await self.kept.close()
@@ -152,6 +167,7 @@ class LocalRuntime:
             self._view = replace(self._view, place=profile.place)
             self._push(PlaceChanged(profile.place))
         self._chat_changed()
+        self.onboarding.update()
 
     # Reads -------------------------------------------------------------------------
 
@@ -297,6 +313,21 @@ class LocalRuntime:
             del self._decisions[approval_id]
             raise
 
+    # Onboarding ---------------------------------------------------------------------------
+
+    async def onboarding_step(self, action: OnboardingAction) -> OnboardingStatus:
+        return await self.onboarding.act(action, self.start_all)
+
+    async def confirm_state_root(self, runtime_root: str = "") -> OnboardingStatus:
+        return await self.onboarding.confirm_state_root(runtime_root)
+
+    async def connect_openai(self, api_key: str) -> OnboardingStatus:
+        return await self.onboarding.connect_openai(api_key)
+
+    def _onboarding_changed(self, status: OnboardingStatus) -> None:
+        self._view = replace(self._view, onboarding=status)
+        self._push(OnboardingChanged(status))
+
     # Producers --------------------------------------------------------------------------
 
     async def _follow_services(self) -> None:
@@ -354,6 +385,8 @@ class LocalRuntime:
         if snapshot != self._view.snapshot or dashboard != self._view.dashboard_url:
             self._view = replace(self._view, snapshot=snapshot, dashboard_url=dashboard)
             self._push(SnapshotChanged(snapshot, dashboard))
+            if self.kept.opened:
+                self.onboarding.update()
         self._inbox_changed()
 
     def _renamed(self, session_id: str, session: SessionSummary | None) -> None:

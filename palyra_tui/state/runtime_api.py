@@ -23,6 +23,7 @@ from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
 from palyra_tui.state.chat import ChatItem
 from palyra_tui.state.chat_view import ChatView
 from palyra_tui.state.inbox import InboxEntry
+from palyra_tui.state.onboarding import OnboardingAction, OnboardingStatus
 from palyra_tui.state.persisted import Place
 from palyra_tui.state.snapshot import AppSnapshot
 
@@ -46,6 +47,8 @@ class RuntimeView:
     """The section and session last on show, kept across restarts."""
     state_notice: str = ""
     """One sentence about the state file when it could not be used ("" while all is well)."""
+    onboarding: OnboardingStatus | None = None
+    """Where onboarding stands (None until the runtime has read its state file)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +154,13 @@ class LinkChanged:
     resynced: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class OnboardingChanged:
+    """Onboarding moved: a step was done, a fact changed, or a check ran."""
+
+    status: OnboardingStatus
+
+
 RuntimeMessage = (
     SnapshotChanged
     | InboxChanged
@@ -163,6 +173,7 @@ RuntimeMessage = (
     | PlaceChanged
     | StateNotice
     | LinkChanged
+    | OnboardingChanged
 )
 
 
@@ -190,6 +201,10 @@ class AlreadyDecided(DecisionError):
 
 class MessageNotSent(ClientError):
     """The gateway never took a message and offline drafts are off: nothing was kept."""
+
+
+class OnboardingRefused(Exception):
+    """An onboarding step could not be done; the message says why in one sentence."""
 
 
 class RuntimeApi(Protocol):
@@ -312,6 +327,22 @@ class RuntimeApi(Protocol):
         """Send one decision, exactly once; raises DecisionError or DecisionRefused."""
         ...
 
+    # Onboarding -----------------------------------------------------------------
+
+    async def onboarding_step(self, action: OnboardingAction) -> OnboardingStatus:
+        """Do one onboarding action; raises OnboardingRefused with why it cannot be done."""
+        ...
+
+    async def confirm_state_root(self, runtime_root: str = "") -> OnboardingStatus:
+        """Confirm the state root, with the daemons' directory ("" for the default);
+        raises OnboardingRefused when the directory breaks the rules."""
+        ...
+
+    async def connect_openai(self, api_key: str) -> OnboardingStatus:
+        """Send an OpenAI API key to the gateway once (it is kept nowhere else); raises
+        OnboardingRefused with one sentence when the gateway or OpenAI refuse it."""
+        ...
+
 
 __all__ = [
     "AlreadyDecided",
@@ -324,6 +355,8 @@ __all__ = [
     "LinkChanged",
     "MessageFeed",
     "MessageNotSent",
+    "OnboardingChanged",
+    "OnboardingRefused",
     "PlaceChanged",
     "RunFinished",
     "RuntimeApi",

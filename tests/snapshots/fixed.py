@@ -29,16 +29,29 @@ from palyra_tui.models.gateway import (
     RiskLevel,
     SessionSummary,
 )
+from palyra_tui.models.preflight import Check, CheckStatus, Preflight
 from palyra_tui.models.run_events import ApprovalRequestEvent, TokenEvent, ToolProposalEvent
 from palyra_tui.state.chat import ChatItem, Transcript
 from palyra_tui.state.chat_view import ChatView
 from palyra_tui.state.drafts import OfflineDraft
 from palyra_tui.state.inbox import InboxEntry, from_stream
-from palyra_tui.state.persisted import Place
+from palyra_tui.state.onboarding import (
+    OnboardingAction,
+    OnboardingFacts,
+    OnboardingStatus,
+    OpenAiReadiness,
+    Readiness,
+    StepKey,
+    onboarding_status,
+    stamp_completion,
+)
+from palyra_tui.state.persisted import Onboarding, Place, record_event, record_failure
 from palyra_tui.state.runtime_api import (
     ChatChanged,
     InboxChanged,
     LinkChanged,
+    OnboardingChanged,
+    OnboardingRefused,
     RuntimeApi,
     RuntimeMessage,
     RuntimeView,
@@ -215,6 +228,66 @@ def transcript_items() -> tuple[ChatItem, ...]:
     return tuple(transcript.items)
 
 
+FIXED_KEY = "sk-fixed-accepted-0123456789"
+"""The one OpenAI API key the fixed runtime accepts."""
+
+
+def preflight() -> Preflight:
+    """The fixed machine's checks: palyrad is missing, everything else is fine."""
+    return Preflight(
+        (
+            Check(
+                "gateway_binary",
+                "Gateway binary",
+                CheckStatus.BLOCKED,
+                "cannot find 'palyrad': install Palyra or set PALYRA_DESKTOP_PALYRAD_BIN",
+                "install Palyra so that 'palyrad' is on PATH or next to palyra-tui",
+            ),
+            Check("state_root", "Writable state root", CheckStatus.OK, "/srv/palyra is writable"),
+            Check(
+                "cli_binary",
+                "Support CLI",
+                CheckStatus.WARNING,
+                "cannot find 'palyra'",
+                "install Palyra",
+            ),
+        )
+    )
+
+
+def onboarding_facts(*, completed: bool = True) -> OnboardingFacts:
+    """Facts of a machine where every gate holds, with onboarding completed or not yet
+    begun (no step acknowledged, palyrad missing)."""
+    if completed:
+        return OnboardingFacts(
+            progress=Onboarding(
+                flow_id="01JQ7P4NQ2T7K5XG0C9M3E8FFF",
+                welcome_acknowledged_at=NOW - 600,
+                state_root_confirmed_at=NOW - 590,
+                dashboard_handoff_at=NOW - 60,
+                discord_skipped_at=NOW - 70,
+                openai_profile_id="openai-01jq7p4nq2t7k5xg0c9m3e8ggg",
+                completed_at=NOW - 50,
+            ),
+            preflight=Preflight(()),
+            state_root="/srv/palyra",
+            runtime_root="/srv/palyra/tui/runtime",
+            gateway_version="0.1.0",
+            gateway_down=False,
+            operator_auth=Readiness(True, "The console login with the admin token works."),
+            openai=OpenAiReadiness(
+                True, "openai-01jq7p4nq2t7k5xg0c9m3e8ggg", ("openai-01jq7p4nq2t7k5xg0c9m3e8ggg",)
+            ),
+        )
+    return OnboardingFacts(
+        progress=Onboarding(flow_id="01JQ7P4NQ2T7K5XG0C9M3E8FFF"),
+        preflight=preflight(),
+        state_root="/srv/palyra",
+        runtime_root="/srv/palyra/tui/runtime",
+        gateway_missing=preflight().checks[0].detail,
+    )
+
+
 class FixedRuntime:
     """A runtime over fixed data that records every command and changes only when told."""
 
@@ -238,6 +311,13 @@ class FixedRuntime:
         self.log_subscriptions = 0
         self.open_failure: PalyraError | None = None
         """Raised by :meth:`open` when set."""
+        self.facts = onboarding_facts()
+        self._view = replace(self._view, onboarding=onboarding_status(self.facts))
+        self.onboarding_calls: list[str] = []
+        """Onboarding actions, by value; a state root confirmation as ``state_root:<dir>``,
+        an OpenAI connect as ``connect_openai`` (never the key)."""
+        self.keys_received = 0
+        """API keys that reached the runtime."""
 
     # Changing the fixed data -----------------------------------------------------
 
@@ -260,6 +340,21 @@ class FixedRuntime:
     def _set_chat(self, chat: ChatView) -> None:
         self._view = replace(self._view, chat=chat)
         self.push(ChatChanged(chat))
+
+    def set_onboarding(self, facts: OnboardingFacts) -> OnboardingStatus:
+        """Onboarding decided from ``facts`` (completion stamped as a runtime would)."""
+        status = onboarding_status(facts)
+        stamped = stamp_completion(facts.progress, status, NOW)
+        if stamped is not facts.progress:
+            facts = replace(facts, progress=stamped)
+            status = onboarding_status(facts)
+        self.facts = facts
+        self._view = replace(self._view, onboarding=status)
+        self.push(OnboardingChanged(status))
+        return status
+
+    def _progress(self, progress: Onboarding) -> OnboardingStatus:
+        return self.set_onboarding(replace(self.facts, progress=progress))
 
     def push(self, message: RuntimeMessage) -> None:
         """Send ``message`` to every subscriber, as a runtime would."""
@@ -359,6 +454,53 @@ class FixedRuntime:
 
     async def decide(self, approval_id: str, answer: ApprovalAnswer) -> None:
         self.decisions.append((approval_id, answer))
+
+    async def onboarding_step(self, action: OnboardingAction) -> OnboardingStatus:
+        self.onboarding_calls.append(action.value)
+        progress = self.facts.progress
+        if action is OnboardingAction.ACKNOWLEDGE_WELCOME:
+            progress = replace(progress, welcome_acknowledged_at=NOW)
+        elif action is OnboardingAction.CHECK:
+            return self.set_onboarding(self.facts)
+        elif action is OnboardingAction.START_GATEWAY:
+            return self.set_onboarding(replace(self.facts, gateway_problem="cannot find 'palyrad'"))
+        elif action is OnboardingAction.SKIP_DISCORD:
+            progress = replace(progress, discord_skipped_at=NOW)
+        elif action is OnboardingAction.SKIP_DASHBOARD:
+            progress = replace(progress, dashboard_handoff_skipped_at=NOW)
+        elif action is OnboardingAction.DASHBOARD_OPENED:
+            progress = replace(progress, dashboard_handoff_at=NOW)
+        elif action is OnboardingAction.COMPLETE:
+            status = self.set_onboarding(self.facts)
+            if status.current is not StepKey.COMPLETION:
+                step = status.current_step
+                raise OnboardingRefused(f"{step.title} is not done yet: {step.detail}")
+            return status
+        return self._progress(record_event(progress, action.value, "", NOW))
+
+    async def confirm_state_root(self, runtime_root: str = "") -> OnboardingStatus:
+        self.onboarding_calls.append(f"state_root:{runtime_root}")
+        if runtime_root and not runtime_root.startswith("/srv/palyra/tui/"):
+            message = "the daemons' directory must stay within /srv/palyra/tui"
+            self._progress(record_failure(self.facts.progress, "state_root", message, NOW))
+            raise OnboardingRefused(message)
+        progress = replace(self.facts.progress, state_root_confirmed_at=NOW, last_failure=None)
+        return self._progress(progress)
+
+    async def connect_openai(self, api_key: str) -> OnboardingStatus:
+        self.onboarding_calls.append("connect_openai")
+        self.keys_received += 1
+        if api_key != FIXED_KEY:
+            message = "The gateway did not take the key: OpenAI credential is invalid."
+            self._progress(record_failure(self.facts.progress, "openai_connect", message, NOW))
+            raise OnboardingRefused(message)
+        profile = "openai-01jq7p4nq2t7k5xg0c9m3e8ggg"
+        progress = replace(self.facts.progress, openai_profile_id=profile, last_failure=None)
+        return self.set_onboarding(
+            replace(
+                self.facts, progress=progress, openai=OpenAiReadiness(True, profile, (profile,))
+            )
+        )
 
 
 def fixed_app(*, attached: bool = False) -> PalyraApp:
