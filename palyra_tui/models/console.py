@@ -100,26 +100,3 @@ class Transcript:
 
     session_id: str
     records: tuple[TranscriptRecord, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderAuthState:
-    """``GET /console/v1/auth/providers/openai``: the gateway's auth for one model provider."""
-
-    provider: str
-    state: str
-    """``selected_profile``, ``api_key_configured`` or ``not_configured``."""
-    default_profile_id: str = ""
-    available_profile_ids: tuple[str, ...] = ()
-    note: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderAuthAction:
-    """What the gateway did with a provider credential (never the credential itself)."""
-
-    provider: str
-    action: str
-    state: str
-    message: str
-    profile_id: str = ""

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from palyra_tui.state.chat import ChatItem
     from palyra_tui.state.inbox import InboxEntry
     from palyra_tui.state.mirror import TranscriptMirror
+    from palyra_tui.state.onboarding import OnboardingStatus
     from palyra_tui.state.runtime_api import RuntimeApi
     from palyra_tui.ui.follow import RuntimeFollower
 
@@ -72,6 +73,7 @@ class PalyraApp(App[None]):
         "styles/logs.tcss",
         "styles/chat.tcss",
         "styles/approvals.tcss",
+        "styles/onboarding.tcss",
     ]
     BINDINGS = [
         Binding("f1", "show_pane('health')", "Health", show=False, priority=True),
@@ -85,6 +87,7 @@ class PalyraApp(App[None]):
         Binding("f10", "stop_runtime", "Stop all and quit", show=False, priority=True),
         Binding("ctrl+o", "toggle_notifications", "Notifications", show=False),
         Binding("f5", "show_notices", "Notices", show=False, priority=True),
+        Binding("f6", "show_onboarding", "Onboarding", show=False),
     ]
 
     snapshot: var[AppSnapshot | None] = var(None)
@@ -99,6 +102,8 @@ class PalyraApp(App[None]):
     """Why the link to the runtime host ended ("" while it holds)."""
     notice: var[Notice | None] = var(None)
     """The newest notification, shown in the screen's key line until it expires."""
+    onboarding: var[OnboardingStatus | None] = var(None)
+    """Where onboarding stands (None until the runtime said)."""
 
     def __init__(
         self,
@@ -110,7 +115,9 @@ class PalyraApp(App[None]):
         notifications: bool = True,
         startup_error: str = "",
         clock: Clock | None = None,
+        onboarding_at_start: bool = False,
     ) -> None:
+        """``onboarding_at_start``: show onboarding first while it is not complete."""
         super().__init__()
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.keys = KeyGuard(self.clock)
@@ -146,6 +153,7 @@ class PalyraApp(App[None]):
         and log budgets."""
         self.host_gone: asyncio.Event | None = None
         """Set once the host this app asked to stop has gone."""
+        self._onboarding_at_start = onboarding_at_start
 
     @property
     def runtime(self) -> RuntimeApi:
@@ -409,6 +417,29 @@ class PalyraApp(App[None]):
             self.action_hide_help_panel()
         else:
             self.action_show_help_panel()
+
+    def watch_onboarding(self, status: OnboardingStatus | None) -> None:
+        """Show onboarding once at start, when the runtime says it is not complete."""
+        if status is None or not self._onboarding_at_start:
+            return
+        self._onboarding_at_start = False
+        from palyra_tui.state.onboarding import Phase
+
+        if status.phase is Phase.ONBOARDING and len(self.screen_stack) == 1:
+            self.run_worker(self.action_show_onboarding(), exit_on_error=False)
+
+    async def action_show_onboarding(self) -> None:
+        """Onboarding over the control center (F6, or the palette)."""
+        from palyra_tui.ui.screens.onboarding import NAME, OnboardingScreen
+
+        if isinstance(self.screen, OnboardingScreen):
+            return
+        if len(self.screen_stack) > 1:
+            self.notify("answer or close the dialog first (Esc closes it)", timeout=2)
+            return
+        if not self.is_screen_installed(NAME):
+            self.install_screen(OnboardingScreen(), NAME)
+        await self.push_screen(NAME)
 
     def action_show_notices(self) -> None:
         """Every recent notice, whole, newest first: the key line shows one, cut to fit."""

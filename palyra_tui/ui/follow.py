@@ -22,6 +22,7 @@ from palyra_tui.state.runtime_api import (
     ClientsChanged,
     InboxChanged,
     LinkChanged,
+    OnboardingChanged,
     RunFinished,
     RuntimeMessage,
     ServiceChanged,
@@ -71,6 +72,8 @@ class RuntimeFollower:
             self.apply(InboxChanged(view.inbox))
             self.apply(ChatChanged(view.chat))
             self.apply(ClientsChanged(view.clients))
+            if view.onboarding is not None:
+                self.apply(OnboardingChanged(view.onboarding))
             async for message in feed:
                 self.apply(message)
         finally:
@@ -98,6 +101,8 @@ class RuntimeFollower:
             app.clients = message.clients
         elif isinstance(message, LinkChanged):
             self._link_changed(message)
+        elif isinstance(message, OnboardingChanged):
+            app.onboarding = message.status
 
     def _link_changed(self, change: LinkChanged) -> None:
         app = self.app

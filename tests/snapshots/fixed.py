@@ -503,14 +503,19 @@ class FixedRuntime:
         )
 
 
-def fixed_app(*, attached: bool = False) -> PalyraApp:
-    """The app over fixed data, with a clock that never moves; ``attached`` as to a host."""
+def fixed_app(*, attached: bool = False, onboarding: bool = False) -> PalyraApp:
+    """The app over fixed data, with a clock that never moves; ``attached`` as to a host;
+    ``onboarding``: onboarding not begun yet, and shown at start."""
+    runtime = FixedRuntime()
+    if onboarding:
+        runtime.set_onboarding(onboarding_facts(completed=False))
     return PalyraApp(
-        FixedRuntime(),
+        runtime,
         owns_services=False,
         attached=attached,
         notifications=False,
         clock=ManualClock(NOW),
+        onboarding_at_start=onboarding,
     )
 
 

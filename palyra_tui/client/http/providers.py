@@ -8,15 +8,38 @@ anyone can show or log it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from palyra_tui.client.errors import ClientError
 from palyra_tui.client.http.gateway_http import GatewayHttp
-from palyra_tui.models.console import ProviderAuthAction, ProviderAuthState
 from palyra_tui.text import Redactor, sanitize_line
 
 OPENAI_PATH = "/console/v1/auth/providers/openai"
 DEFAULT_PROFILE_NAME = "OpenAI"
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderAuthState:
+    """``GET /console/v1/auth/providers/openai``: the gateway's auth for one model provider."""
+
+    provider: str
+    state: str
+    """``selected_profile``, ``api_key_configured`` or ``not_configured``."""
+    default_profile_id: str = ""
+    available_profile_ids: tuple[str, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderAuthAction:
+    """What the gateway did with a provider credential (never the credential itself)."""
+
+    provider: str
+    action: str
+    state: str
+    message: str
+    profile_id: str = ""
 
 
 async def openai_auth_state(http: GatewayHttp) -> ProviderAuthState:
