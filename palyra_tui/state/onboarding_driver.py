@@ -335,7 +335,9 @@ def _gateway_problem(gateway: ServiceSnapshot | None) -> str:
             else ("the gateway service is disabled")
         )
     if gateway.state in _GATEWAY_DOWN:
-        return gateway.reason or gateway.state.value
+        reason = gateway.reason or gateway.state.value
+        ended = gateway.last_exit.description if gateway.last_exit is not None else ""
+        return f"{ended}; {reason}" if ended and ended not in reason else reason
     if gateway.state is ServiceState.STOPPED:
         return "it is not started"
     return ""

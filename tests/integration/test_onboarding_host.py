@@ -18,7 +18,7 @@ from palyra_tui.host.protocol import ClientInfo
 from palyra_tui.host.remote import SocketRuntime
 from palyra_tui.state.onboarding import OnboardingAction, OnboardingStatus, StepKey, StepStatus
 from palyra_tui.state.runtime_api import OnboardingRefused
-from tests.conftest import eventually, pids_alive
+from tests.conftest import child, eventually, pids_alive
 from tests.fake_openai import GOOD_KEY, fake_openai
 
 WRONG_KEY = "sk-test-refused-9876543210fedcba"
@@ -188,3 +188,31 @@ async def test_a_newcomer_without_palyra_is_told_what_is_missing(
         assert any("palyra-tui demo" in a for a in newcomer.recovery.suggested_actions)
     finally:
         await runtime.close()
+
+
+async def test_gateway_init_starts_the_runtime_and_says_why_the_gateway_does_not_run(
+    host: StartHost, tmp_path: Path
+) -> None:
+    document = demo_document(tmp_path / "state")
+    services = document["services"]
+    assert isinstance(services, dict)
+    services["gateway"] = {"command": child("exit", "3"), "restart": "never"}
+    services["browserd"] = {"enabled": False}
+    services["node_host"] = {"enabled": False}
+    config = await host(document=document)
+    runtime = await attach(config)
+    try:
+        assert await eventually(lambda: "does not run" in gateway_detail(runtime), 60)
+        await runtime.stop("gateway")
+        before = len(status(runtime).recent_events)
+        started = await runtime.onboarding_step(OnboardingAction.START_GATEWAY)
+        assert started.recent_events[before:][0].kind == "runtime_start_requested"
+        assert await eventually(lambda: "exited with code 3" in gateway_detail(runtime), 60)
+        assert status(runtime).step(StepKey.GATEWAY_INIT).status is not StepStatus.COMPLETE
+    finally:
+        await runtime.close()
+
+
+def gateway_detail(runtime: SocketRuntime) -> str:
+    onboarding = runtime.view().onboarding
+    return onboarding.step(StepKey.GATEWAY_INIT).detail if onboarding is not None else ""

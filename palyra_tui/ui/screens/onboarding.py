@@ -96,6 +96,8 @@ class OnboardingScreen(Screen[None]):
         """The selection follows the current step until the operator moves it."""
         self.busy = ""
         """What is under way ("" when nothing is)."""
+        self._busy_step = StepKey.WELCOME
+        """The step the work under way is for."""
         self.problem = ""
         """The last refusal, one sentence ("" after a success)."""
         self._waiting_for_gateway = False
@@ -238,7 +240,7 @@ class OnboardingScreen(Screen[None]):
 
     def _detail(self, step: Step, status: OnboardingStatus | None) -> Text:
         text = block(step.detail)
-        if self.busy and step.key is self.selected:
+        if self.busy and step.key is self._busy_step:
             text.append("\n" + self.busy, style="italic cyan")
         if step.key is StepKey.STATE_ROOT and status is not None:
             text.append(
@@ -365,6 +367,7 @@ class OnboardingScreen(Screen[None]):
         self, call: Awaitable[OnboardingStatus], busy: str, *, keep_busy: bool = False
     ) -> None:
         self.busy = busy
+        self._busy_step = self.selected
         self.problem = ""
         self._show()
         self.run_worker(self._finish_work(call, keep_busy), group="onboarding", exit_on_error=False)
