@@ -151,15 +151,17 @@ class OnboardingDriver:
         self._probe = asyncio.get_running_loop().create_task(self._probe_gateway())
 
     async def _probe_gateway(self) -> None:
-        """Log in to the console, then ask for the OpenAI status (once per gateway)."""
+        """Check the console session (logging in with the admin token when there is none, or
+        when this gateway does not know it), then ask for the OpenAI status; once per gateway
+        process: a restarted palyrad has forgotten every session."""
         key = self._gateway_key()
         dashboard = key[0]
         if not dashboard:
+            self._probed_for = key
             return
         try:
             http = await self.link.http(dashboard)
-            if http.session is None:
-                await http.login()
+            await http.console("GET", "/console/v1/auth/session", what="the console session")
             self._auth = Readiness(True, "The console login with the admin token works.")
         except ClientError as error:
             self._auth = Readiness(False, f"The console login failed: {error}")

@@ -216,3 +216,25 @@ async def test_gateway_init_starts_the_runtime_and_says_why_the_gateway_does_not
 def gateway_detail(runtime: SocketRuntime) -> str:
     onboarding = runtime.view().onboarding
     return onboarding.step(StepKey.GATEWAY_INIT).detail if onboarding is not None else ""
+
+
+async def test_operator_auth_says_when_the_gateway_refuses_the_stored_token(
+    host: StartHost,
+) -> None:
+    config = await host({"PALYRA_ADMIN_TOKEN": "another-installation-token-0123456789"})
+    runtime = await attach(config)
+    try:
+        assert await eventually(lambda: complete(runtime, StepKey.GATEWAY_INIT), 60)
+        assert await eventually(lambda: "login failed" in auth_detail(runtime), 60)
+        step = status(runtime).step(StepKey.OPERATOR_AUTH)
+        assert step.status is not StepStatus.COMPLETE
+        assert "admin token rejected" in step.detail
+        with pytest.raises(OnboardingRefused):
+            await runtime.connect_openai(GOOD_KEY)
+    finally:
+        await runtime.close()
+
+
+def auth_detail(runtime: SocketRuntime) -> str:
+    onboarding = runtime.view().onboarding
+    return onboarding.step(StepKey.OPERATOR_AUTH).detail if onboarding is not None else ""
