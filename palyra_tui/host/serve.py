@@ -233,13 +233,26 @@ class RuntimeService:
         return wire.Outcome()
 
     async def _onboarding_step(self, request: wire.OnboardingRequest) -> wire.OnboardingOutcome:
-        return await _onboarding(self.runtime.onboarding_step(request.action))
+        return await self._onboarding(self.runtime.onboarding_step(request.action))
 
     async def _state_root(self, request: wire.StateRootRequest) -> wire.OnboardingOutcome:
-        return await _onboarding(self.runtime.confirm_state_root(request.runtime_root))
+        return await self._onboarding(self.runtime.confirm_state_root(request.runtime_root))
 
     async def _connect_openai(self, request: wire.ApiKeyRequest) -> wire.OnboardingOutcome:
-        return await _onboarding(self.runtime.connect_openai(request.api_key))
+        return await self._onboarding(self.runtime.connect_openai(request.api_key))
+
+    async def _onboarding(
+        self, step: Coroutine[Any, Any, OnboardingStatus]
+    ) -> wire.OnboardingOutcome:
+        """Run an onboarding step as the host's: a client that detaches mid-step (a start
+        of the runtime, a key on its way) cancels its call, never the step."""
+        answer: asyncio.Future[wire.OnboardingOutcome] = asyncio.get_running_loop().create_future()
+
+        async def run() -> None:
+            answer.set_result(await _onboarding(step))
+
+        await asyncio.shield(self._own(run()))
+        return answer.result()
 
     def _own(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """Run ``work`` as the host's, past the call that asked for it: a client that
