@@ -75,6 +75,8 @@ class Config:
     log_total_mib: int = DEFAULT_LOG_TOTAL_MIB
     runtime: RuntimeConfig = RuntimeConfig()
     services: tuple[ServiceConfig, ...] = field(default=())
+    runtime_override: Path | None = None
+    """The daemons' directory the operator chose during onboarding (None: the default)."""
 
     @property
     def state_dir(self) -> Path:
@@ -84,6 +86,11 @@ class Config:
     @property
     def runtime_root(self) -> Path:
         """``PALYRA_STATE_ROOT`` for the daemons palyra-tui starts."""
+        return self.runtime_override or self.default_runtime_root
+
+    @property
+    def default_runtime_root(self) -> Path:
+        """The daemons' directory unless the operator chose another one."""
         return self.state_dir / "runtime"
 
     def service(self, name: str) -> ServiceConfig | None:

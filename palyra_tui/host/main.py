@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,11 +19,13 @@ from functools import partial
 
 from palyra_tui.client.identity import ClientIdentity
 from palyra_tui.config import Config
+from palyra_tui.host.preflight import preflight_in_host
 from palyra_tui.host.serve import RuntimeService
 from palyra_tui.host.transport import HostServer
 from palyra_tui.models.clock import Clock, SystemClock
 from palyra_tui.state.local_runtime import LocalRuntime
 from palyra_tui.state.persisted import LegacySecrets
+from palyra_tui.state.runtime_root import kept_runtime_root
 from palyra_tui.state.state_file import legacy_tokens, state_path
 from palyra_tui.supervisor import Supervisor
 
@@ -61,12 +64,16 @@ class RuntimeHost:
         self._stop.set()
 
     async def open(self) -> None:
-        """Take the state root, serve the socket, start the enabled services."""
-        supervisor = supervisor_for(self.config)
+        """Take the state root, serve the socket, start the enabled services, then run the
+        onboarding's checks (with the services started, the ports they hold are theirs)."""
+        supervisor = await asyncio.to_thread(supervisor_for, self.config)
+        self.config = supervisor.config
         await asyncio.to_thread(supervisor.open)
         self.supervisor = supervisor
         await self.serve(supervisor, lambda: self.request_stop("stopped: palyra-tui down"))
         await supervisor.start_all()
+        if self.runtime is not None:
+            self.runtime.onboarding.check_soon()
 
     async def serve(self, supervisor: Supervisor, on_shutdown: Callable[[], None]) -> None:
         """Serve the runtime over ``supervisor`` (already open) on the host socket;
@@ -84,6 +91,7 @@ class RuntimeHost:
             clock=self.clock,
             interval=self.options.interval,
             adopt_secrets=_taken_at_open,
+            preflight=preflight_in_host(self.config, os.environ),
         )
         self._service = RuntimeService(self.runtime, on_shutdown)
         self.server = HostServer(self.config.state_root, clock=self.clock)
@@ -153,6 +161,7 @@ async def _taken_at_open(_legacy: LegacySecrets) -> None:
 
 def supervisor_for(config: Config) -> Supervisor:
     """The supervisor a runtime host serves: its tokens come from the secret store, which
-    takes those an older state file kept in plaintext when it has none of its own."""
+    takes those an older state file kept in plaintext when it has none of its own; its
+    daemons use the directory chosen during onboarding (reads the state file: blocking)."""
     kept = state_path(config.state_dir)
-    return Supervisor(config, legacy_tokens=partial(legacy_tokens, kept))
+    return Supervisor(kept_runtime_root(config), legacy_tokens=partial(legacy_tokens, kept))

@@ -32,15 +32,24 @@ from palyra_tui.host.preflight_ports import (
     gateway_ports,
     token_accepted,
 )
-from palyra_tui.models import ServiceKind, ServiceSnapshot
+from palyra_tui.models import ServiceKind, ServiceSnapshot, SupervisorSnapshot
 from palyra_tui.secrets import RuntimeSecrets, SecretName, SecretStore, StoreReport
+from palyra_tui.state.onboarding_driver import RunPreflight
 from palyra_tui.supervisor.binaries import BINARY_NAMES, OVERRIDE_ENV, resolve_builtin
 from palyra_tui.supervisor.definitions import LOOPBACK, ServiceDefinition, define_services
 
 LOW_SPACE = 64 * 1024 * 1024
 """Free bytes under which the state root's disk gets a warning."""
 
-__all__ = ["Check", "CheckStatus", "HostFacts", "Preflight", "run_preflight"]
+__all__ = [
+    "Check",
+    "CheckStatus",
+    "HostFacts",
+    "Preflight",
+    "preflight_in_host",
+    "run_checks",
+    "run_preflight",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +73,28 @@ async def run_preflight(
 ) -> Preflight:
     """Run every check for ``config``; ``config_problem`` is why the config file could not
     be used (``config`` then holds the built-in defaults)."""
+    return await run_checks(config, environ, await host_facts(config), config_problem)
+
+
+def preflight_in_host(config: Config, environ: Mapping[str, str]) -> RunPreflight:
+    """The checks as the runtime host runs them for onboarding: it knows its own services
+    and asks nobody over the socket."""
+
+    async def run(services: SupervisorSnapshot, dashboard_url: str) -> Preflight:
+        facts = HostFacts({s.name: s for s in services.services}, dashboard_url)
+        return await run_checks(config, environ, facts)
+
+    return run
+
+
+async def run_checks(
+    config: Config,
+    environ: Mapping[str, str] | None,
+    host: HostFacts | None,
+    config_problem: str = "",
+) -> Preflight:
+    """Every check, with ``host`` as what the state root's runtime host reports."""
     env = dict(os.environ if environ is None else environ)
-    host = await host_facts(config)
     store = SecretStore.for_config(config, env)
     definitions, report, state_root = await asyncio.gather(
         asyncio.to_thread(define_services, config),

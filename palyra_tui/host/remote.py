@@ -28,6 +28,7 @@ from palyra_tui.models import LogLine, LogStream, SupervisorSnapshot
 from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
 from palyra_tui.models.handoff import Handoff, HandoffScope
 from palyra_tui.state.feeds import Feed, Subscribers
+from palyra_tui.state.onboarding import OnboardingAction, OnboardingStatus
 from palyra_tui.state.persisted import Place
 from palyra_tui.state.runtime_api import (
     AlreadyDecided,
@@ -39,6 +40,8 @@ from palyra_tui.state.runtime_api import (
     LinkChanged,
     MessageNotSent,
     NotificationsChanged,
+    OnboardingChanged,
+    OnboardingRefused,
     PlaceChanged,
     RuntimeApi,
     RuntimeMessage,
@@ -185,6 +188,8 @@ class SocketRuntime:
                 ClientsChanged(view.clients),
             ):
                 self._push(change)
+            if view.onboarding is not None:
+                self._push(OnboardingChanged(view.onboarding))
             if message.behind:
                 self._push(LinkChanged(True, resynced=True))
             return
@@ -204,6 +209,8 @@ class SocketRuntime:
             self._view = replace(self._view, state_notice=message.text)
         elif isinstance(message, NotificationsChanged):
             self._view = replace(self._view, notifications=message.notifications)
+        elif isinstance(message, OnboardingChanged):
+            self._view = replace(self._view, onboarding=message.status)
         self._push(message)
 
     def _lose(self, reason: str) -> None:
@@ -347,6 +354,31 @@ class SocketRuntime:
             raise ClientError("the runtime host gave no dashboard handoff")
         return reply.handoff
 
+    # Onboarding ---------------------------------------------------------------------
+
+    async def onboarding_step(self, action: OnboardingAction) -> OnboardingStatus:
+        request = wire.OnboardingRequest(action)
+        return _status(await self._onboarding(wire.ONBOARDING_STEP, request))
+
+    async def confirm_state_root(self, runtime_root: str = "") -> OnboardingStatus:
+        request = wire.StateRootRequest(runtime_root)
+        return _status(await self._onboarding(wire.CONFIRM_STATE_ROOT, request))
+
+    async def connect_openai(self, api_key: str) -> OnboardingStatus:
+        request = wire.ApiKeyRequest(api_key)
+        return _status(await self._onboarding(wire.CONNECT_OPENAI, request))
+
+    async def _onboarding(self, method: str, request: object) -> wire.OnboardingOutcome:
+        """Starting the runtime may take each service's start: no short deadline."""
+        return await self.client.call(method, request, wire.OnboardingOutcome, COMMAND_DEADLINE)
+
+
+def _status(reply: wire.OnboardingOutcome) -> OnboardingStatus:
+    _raise(reply.outcome)
+    if reply.status is None:
+        raise OnboardingRefused("the runtime host answered without the onboarding status")
+    return reply.status
+
 
 def _raise(outcome: wire.Outcome) -> None:
     """Turn a refusal back into the exception the caller would get in-process."""
@@ -360,6 +392,7 @@ def _raise(outcome: wire.Outcome) -> None:
         wire.Failure.DECISION_REFUSED: DecisionRefused,
         wire.Failure.ALREADY_DECIDED: AlreadyDecided,
         wire.Failure.NOT_SENT: MessageNotSent,
+        wire.Failure.ONBOARDING: OnboardingRefused,
     }
     raise errors.get(failure, PalyraError)(outcome.message)
 

@@ -24,12 +24,14 @@ from palyra_tui.host.transport import HostServer
 from palyra_tui.models.feeds import LogFeed
 from palyra_tui.models.handoff import HandoffScope
 from palyra_tui.state.local_runtime import LocalRuntime
+from palyra_tui.state.onboarding import OnboardingStatus
 from palyra_tui.state.persisted import Place
 from palyra_tui.state.runtime_api import (
     AlreadyDecided,
     DecisionError,
     DecisionRefused,
     MessageNotSent,
+    OnboardingRefused,
     RuntimeView,
 )
 
@@ -73,6 +75,10 @@ class RuntimeService:
         unary(wire.MARK_READ, wire.MarkReadRequest, wire.Outcome, self._mark_read)
         unary(wire.SHUTDOWN, wire.Empty, wire.Outcome, self._shutdown)
         unary(wire.DASHBOARD_HANDOFF, HandoffScope, wire.HandoffOutcome, self._dashboard_handoff)
+        onboarding = wire.OnboardingOutcome
+        unary(wire.ONBOARDING_STEP, wire.OnboardingRequest, onboarding, self._onboarding_step)
+        unary(wire.CONFIRM_STATE_ROOT, wire.StateRootRequest, onboarding, self._state_root)
+        unary(wire.CONNECT_OPENAI, wire.ApiKeyRequest, onboarding, self._connect_openai)
         server.add_stream(wire.SUBSCRIBE, wire.Empty, wire.Envelope, self._subscribe)
         server.add_stream(wire.LOGS, wire.LogsRequest, wire.Lines, self._logs)
 
@@ -240,6 +246,28 @@ class RuntimeService:
         self._on_shutdown()
         return wire.Outcome()
 
+    async def _onboarding_step(self, request: wire.OnboardingRequest) -> wire.OnboardingOutcome:
+        return await self._onboarding(self.runtime.onboarding_step(request.action))
+
+    async def _state_root(self, request: wire.StateRootRequest) -> wire.OnboardingOutcome:
+        return await self._onboarding(self.runtime.confirm_state_root(request.runtime_root))
+
+    async def _connect_openai(self, request: wire.ApiKeyRequest) -> wire.OnboardingOutcome:
+        return await self._onboarding(self.runtime.connect_openai(request.api_key))
+
+    async def _onboarding(
+        self, step: Coroutine[Any, Any, OnboardingStatus]
+    ) -> wire.OnboardingOutcome:
+        """Run an onboarding step as the host's: a client that detaches mid-step (a start
+        of the runtime, a key on its way) cancels its call, never the step."""
+        answer: asyncio.Future[wire.OnboardingOutcome] = asyncio.get_running_loop().create_future()
+
+        async def run() -> None:
+            answer.set_result(await _onboarding(step))
+
+        await asyncio.shield(self._own(run()))
+        return answer.result()
+
     def _own(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """Run ``work`` as the host's, past the call that asked for it: a client that
         detaches, or whose deadline passes, cancels its call, never the work."""
@@ -269,6 +297,13 @@ async def _settled(waiting: Awaitable[str]) -> wire.Outcome:
     if problem:
         return wire.Outcome(wire.Failure.SUPERVISOR, problem)
     return wire.Outcome()
+
+
+async def _onboarding(action: Awaitable[OnboardingStatus]) -> wire.OnboardingOutcome:
+    try:
+        return wire.OnboardingOutcome(await action)
+    except OnboardingRefused as refused:
+        return wire.OnboardingOutcome(None, wire.Outcome(wire.Failure.ONBOARDING, str(refused)))
 
 
 async def _outcome(action: Awaitable[None]) -> wire.Outcome:

@@ -15,6 +15,7 @@ from palyra_tui.models import LogLine, LogStream
 from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
 from palyra_tui.models.handoff import Handoff
 from palyra_tui.state.chat import ChatItem
+from palyra_tui.state.onboarding import OnboardingAction, OnboardingStatus
 from palyra_tui.state.runtime_api import RuntimeMessage, RuntimeView
 
 VIEW = "View"
@@ -44,6 +45,11 @@ class MarkReadRequest:
 
     ids: tuple[str, ...] = ()
     every: bool = False
+
+
+ONBOARDING_STEP = "OnboardingStep"
+CONFIRM_STATE_ROOT = "ConfirmStateRoot"
+CONNECT_OPENAI = "ConnectOpenAi"
 
 
 class Verb(enum.Enum):
@@ -79,6 +85,7 @@ class Failure(enum.Enum):
     DECISION_REFUSED = "decision_refused"
     ALREADY_DECIDED = "already_decided"
     NOT_SENT = "not_sent"
+    ONBOARDING = "onboarding"
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +203,38 @@ class HandoffOutcome:
     """A dashboard handoff (its URL is a one-time credential), or why there is none."""
 
     handoff: Handoff | None = None
+    outcome: Outcome = field(default_factory=Outcome)
+
+
+@dataclass(frozen=True, slots=True)
+class OnboardingRequest:
+    """One onboarding action."""
+
+    action: OnboardingAction
+
+
+@dataclass(frozen=True, slots=True)
+class StateRootRequest:
+    """Confirm the state root with the daemons' directory ("" for the default)."""
+
+    runtime_root: str = ""
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class ApiKeyRequest:
+    """An OpenAI API key on its way to the gateway; its repr never shows it."""
+
+    api_key: str
+
+    def __repr__(self) -> str:
+        return "ApiKeyRequest(api_key=<redacted>)"
+
+
+@dataclass(frozen=True, slots=True)
+class OnboardingOutcome:
+    """Onboarding after an action, or why the action was refused."""
+
+    status: OnboardingStatus | None = None
     outcome: Outcome = field(default_factory=Outcome)
 
 

@@ -16,6 +16,7 @@ from palyra_tui.sim.auth import AuthFailure, FailureKind, authorize
 from palyra_tui.sim.grpc_service import health_fields
 from palyra_tui.sim.http_server import HttpServer, Request, Response, Router
 from palyra_tui.sim.logs import now_ms
+from palyra_tui.sim.providers import OpenAiAuth
 from palyra_tui.sim.store import (
     CONSOLE_TTL_MS,
     ConsoleLogin,
@@ -96,6 +97,7 @@ class ConsoleApi:
         self._window_start = 0.0
         self._window_counts: dict[str, int] = {}
         self.base_url = ""
+        self.openai = OpenAiAuth(store.settings.openai_base_url)
 
     def server(self) -> HttpServer:
         """An HTTP server with every route."""
@@ -115,6 +117,8 @@ class ConsoleApi:
         router.add("GET", "/console/v1/diagnostics", self.diagnostics)
         router.add("GET", "/console/v1/sessions", self.catalog)
         router.add("GET", "/console/v1/chat/sessions/{session_id}/transcript", self.transcript)
+        router.add("GET", "/console/v1/auth/providers/openai", self.openai_state)
+        router.add("POST", "/console/v1/auth/providers/openai/api-key", self.openai_api_key)
         return HttpServer(
             router,
             not_found=lambda request: error(404, f"no route for {request.method} {request.path}"),
@@ -408,6 +412,20 @@ class ConsoleApi:
         if session.owner != login.identity:
             return error(403, "session belongs to another context")
         return Response.json(200, console_chat.transcript(self.store, session))
+
+    async def openai_state(self, request: Request) -> Response:
+        """``GET /console/v1/auth/providers/openai``."""
+        login = self._console(request, csrf=False)
+        if isinstance(login, Response):
+            return login
+        return Response.json(200, self.openai.state())
+
+    async def openai_api_key(self, request: Request) -> Response:
+        """``POST /console/v1/auth/providers/openai/api-key`` (see :mod:`.providers`)."""
+        login = self._console(request, csrf=True)
+        if isinstance(login, Response):
+            return login
+        return await self.openai.connect(request)
 
     # Internals -------------------------------------------------------------------
 

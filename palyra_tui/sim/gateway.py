@@ -3,7 +3,8 @@
 Flags and environment as palyrad's (interfaces §4.1, §4.4): ``--bind``,
 ``--port``, ``--grpc-bind``, ``--grpc-port``; ``PALYRA_ADMIN_TOKEN``,
 ``PALYRA_ADMIN_REQUIRE_AUTH``, ``PALYRA_ADMIN_BOUND_PRINCIPAL``,
-``PALYRA_ORCHESTRATOR_RUNLOOP_V1_ENABLED``, ``PALYRA_DAEMON_*`` and
+``PALYRA_ORCHESTRATOR_RUNLOOP_V1_ENABLED``, ``PALYRA_MODEL_PROVIDER_OPENAI_BASE_URL``
+(where OpenAI API keys are checked), ``PALYRA_DAEMON_*`` and
 ``PALYRA_GATEWAY_GRPC_*`` (flags win over environment).  Port 0 binds a free
 port and the bound addresses appear in the ``daemon listening`` and
 ``gateway gRPC listening`` log lines.  SIGINT shuts down gracefully; SIGTERM is
@@ -103,6 +104,7 @@ class _Options:
         settings.admin_token = env.get("PALYRA_ADMIN_TOKEN", "").strip()
         settings.require_auth = _bool(env, "PALYRA_ADMIN_REQUIRE_AUTH", True)
         settings.bound_principal = env.get("PALYRA_ADMIN_BOUND_PRINCIPAL", "").strip()
+        settings.openai_base_url = env.get("PALYRA_MODEL_PROVIDER_OPENAI_BASE_URL", "").strip()
         settings.runloop_enabled = _bool(env, "PALYRA_ORCHESTRATOR_RUNLOOP_V1_ENABLED", False)
         settings.approval_timeout_s = (
             _number(args.approval_timeout_ms, env, "PALYRA_SIM_APPROVAL_TIMEOUT_MS", 60_000) / 1000

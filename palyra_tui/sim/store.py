@@ -43,6 +43,8 @@ class Settings:
     tool_followup: bool = True
     admin_port: int = 0
     grpc_port: int = 0
+    openai_base_url: str = ""
+    """Where API keys are checked (``PALYRA_MODEL_PROVIDER_OPENAI_BASE_URL``)."""
 
 
 @dataclass(slots=True)

@@ -76,6 +76,11 @@ class KeptState:
             return False
         return True
 
+    @property
+    def opened(self) -> bool:
+        """True once the file has been read."""
+        return self._opened
+
     def profile(self) -> ProfileState:
         """The active profile's state."""
         return self.state.profile()

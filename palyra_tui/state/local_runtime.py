@@ -34,6 +34,8 @@ from palyra_tui.state.gateway_link import GatewayLink, preload
 from palyra_tui.state.handoff import NOT_HEALTHY, loopback_base, scope_redirect
 from palyra_tui.state.inbox import merge
 from palyra_tui.state.kept import AdoptSecrets, KeptState
+from palyra_tui.state.onboarding import OnboardingAction, OnboardingStatus
+from palyra_tui.state.onboarding_driver import OnboardingDriver, RunPreflight
 from palyra_tui.state.persisted import Notification, Place, mark_read
 from palyra_tui.state.runs import RunManager
 from palyra_tui.state.runtime_api import (
@@ -44,6 +46,7 @@ from palyra_tui.state.runtime_api import (
     DecisionRefused,
     InboxChanged,
     NotificationsChanged,
+    OnboardingChanged,
     PlaceChanged,
     RunFinished,
     RuntimeApi,
@@ -76,9 +79,11 @@ class LocalRuntime:
         interval: float = 1.0,
         collect: Callable[[], Awaitable[AppSnapshot]] | None = None,
         adopt_secrets: AdoptSecrets | None = None,
+        preflight: RunPreflight | None = None,
     ) -> None:
         """``adopt_secrets`` takes plaintext tokens an older state file held (for the
-        secret store) before the file is rewritten without them."""
+        secret store) before the file is rewritten without them; ``preflight`` runs the
+        checks of onboarding's Environment step (none: nothing to check)."""
         self.supervisor = supervisor
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.interval = interval
@@ -118,6 +123,15 @@ class LocalRuntime:
             on_notice=self._state_notice,
             adopt_secrets=adopt_secrets,
         )
+        self.onboarding = OnboardingDriver(
+            supervisor,
+            self.link,
+            self.kept,
+            self.clock,
+            current=lambda: (self._view.snapshot, self._view.dashboard_url),
+            publish=self._onboarding_changed,
+            preflight=preflight,
+        )
 
     # Lifecycle -------------------------------------------------------------------
 
@@ -143,6 +157,7 @@ class LocalRuntime:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await self.onboarding.close()
         self._subscribers.close()
         await self.link.close()
         await self.kept.close()
@@ -161,6 +176,7 @@ class LocalRuntime:
             self._push(NotificationsChanged(profile.notifications))
         self._chat_changed()
         self._restored = True
+        self.onboarding.update()
 
     # Reads -------------------------------------------------------------------------
 
@@ -334,11 +350,23 @@ class LocalRuntime:
             raise ClientError(str(error)) from None
         now = self.clock.time()
         expires = granted.expires_at_ms / 1000 if granted.expires_at_ms > 0 else now + HANDOFF_TTL
-        profile = self.kept.profile()
-        if profile.onboarding.dashboard_handoff_at is None:
-            onboarding = replace(profile.onboarding, dashboard_handoff_at=now)
-            self.kept.keep(replace(profile, onboarding=onboarding))
+        await self.onboarding.act(OnboardingAction.DASHBOARD_OPENED, self.start_all)
         return Handoff(granted.url, min(expires, now + HANDOFF_TTL), redirect, scope)
+
+    # Onboarding ---------------------------------------------------------------------------
+
+    async def onboarding_step(self, action: OnboardingAction) -> OnboardingStatus:
+        return await self.onboarding.act(action, self.start_all)
+
+    async def confirm_state_root(self, runtime_root: str = "") -> OnboardingStatus:
+        return await self.onboarding.confirm_state_root(runtime_root)
+
+    async def connect_openai(self, api_key: str) -> OnboardingStatus:
+        return await self.onboarding.connect_openai(api_key)
+
+    def _onboarding_changed(self, status: OnboardingStatus) -> None:
+        self._view = replace(self._view, onboarding=status)
+        self._push(OnboardingChanged(status))
 
     # Producers --------------------------------------------------------------------------
 
@@ -401,6 +429,8 @@ class LocalRuntime:
                 self._view.notifications, self._noticed, snapshot.connection, self.clock.time()
             )
             self._notify(notes)
+            if self.kept.opened:
+                self.onboarding.update()
         self._inbox_changed()
 
     def _renamed(self, session_id: str, session: SessionSummary | None) -> None:

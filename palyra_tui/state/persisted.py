@@ -96,6 +96,13 @@ class Onboarding:
     state_root_confirmed_at: float | None = None
     dashboard_handoff_at: float | None = None
     completed_at: float | None = None
+    discord_skipped_at: float | None = None
+    """Discord is optional: when the operator skipped it."""
+    dashboard_handoff_skipped_at: float | None = None
+    """When the operator skipped opening the dashboard."""
+    openai_profile_id: str = ""
+    """The auth profile the last OpenAI connect made (an id, never the key)."""
+    openai_connected_at: float | None = None
     last_failure: OnboardingFailure | None = None
     recent_events: tuple[OnboardingEvent, ...] = ()
     failure_step_counts: tuple[tuple[str, int], ...] = ()
@@ -131,6 +138,8 @@ class ProfileState:
     drafts: tuple[OfflineDraft, ...] = ()
     notifications: tuple[Notification, ...] = ()
     onboarding: Onboarding = field(default_factory=Onboarding)
+    runtime_root: str = ""
+    """The daemons' directory chosen during onboarding ("" for the default)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,7 +289,9 @@ def _normalise_profile(state: ProfileState) -> ProfileState:
         for n in state.notifications
     )[-MAX_NOTIFICATIONS:]
     place = replace(state.place, session_id=sanitize_line(state.place.session_id).strip())
-    return ProfileState(place, drafts, notifications, _normalise_onboarding(state.onboarding))
+    onboarding = _normalise_onboarding(state.onboarding)
+    runtime_root = sanitize_line(state.runtime_root).strip()
+    return ProfileState(place, drafts, notifications, onboarding, runtime_root)
 
 
 def _normalise_onboarding(onboarding: Onboarding) -> Onboarding:
@@ -301,6 +312,7 @@ def _normalise_onboarding(onboarding: Onboarding) -> Onboarding:
     return replace(
         onboarding,
         flow_id=sanitize_line(onboarding.flow_id).strip() or new_ulid(),
+        openai_profile_id=sanitize_line(onboarding.openai_profile_id).strip(),
         last_failure=failure,
         recent_events=events[-MAX_ONBOARDING_EVENTS:],
         failure_step_counts=tuple(sorted(counts.items())),

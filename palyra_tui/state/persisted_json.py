@@ -292,7 +292,8 @@ def _profile(fields: _Fields) -> ProfileState:
         for item in fields.items("notifications")
         if (notification := _notification(item)) is not None
     )
-    return ProfileState(place, drafts, notifications, _onboarding(fields.child("onboarding")))
+    onboarding = _onboarding(fields.child("onboarding"))
+    return ProfileState(place, drafts, notifications, onboarding, fields.text("runtime_state_root"))
 
 
 _SECTIONS = frozenset(section.value for section in Section)
@@ -320,12 +321,17 @@ def _onboarding(fields: _Fields) -> Onboarding:
             last.text("step"), last.text("message"), last.time("recorded_at_unix_ms") or 0.0
         )
     counts = fields.child("failure_step_counts")
+    openai = fields.child("openai")
     return Onboarding(
         flow_id=fields.text("flow_id"),
         welcome_acknowledged_at=fields.time("welcome_acknowledged_at_unix_ms"),
         state_root_confirmed_at=fields.time("state_root_confirmed_at_unix_ms"),
         dashboard_handoff_at=fields.time("dashboard_handoff_at_unix_ms"),
         completed_at=fields.time("completed_at_unix_ms"),
+        discord_skipped_at=fields.time("discord_skipped_at_unix_ms"),
+        dashboard_handoff_skipped_at=fields.time("dashboard_handoff_skipped_at_unix_ms"),
+        openai_profile_id=openai.text("last_profile_id"),
+        openai_connected_at=openai.time("last_connected_at_unix_ms"),
         last_failure=failure,
         recent_events=tuple(
             OnboardingEvent(
@@ -382,6 +388,7 @@ def _profile_document(state: ProfileState) -> Document:
     return {
         "active_section": state.place.section.value,
         "active_session_id": _null(state.place.session_id),
+        "runtime_state_root": _null(state.runtime_root),
         "offline_drafts": [
             {
                 "draft_id": d.draft_id,
@@ -409,6 +416,13 @@ def _profile_document(state: ProfileState) -> Document:
             "state_root_confirmed_at_unix_ms": _ms(onboarding.state_root_confirmed_at),
             "dashboard_handoff_at_unix_ms": _ms(onboarding.dashboard_handoff_at),
             "completed_at_unix_ms": _ms(onboarding.completed_at),
+            "discord_skipped_at_unix_ms": _ms(onboarding.discord_skipped_at),
+            "dashboard_handoff_skipped_at_unix_ms": _ms(onboarding.dashboard_handoff_skipped_at),
+            "openai": {
+                "preferred_method": "api_key" if onboarding.openai_profile_id else None,
+                "last_profile_id": _null(onboarding.openai_profile_id),
+                "last_connected_at_unix_ms": _ms(onboarding.openai_connected_at),
+            },
             "last_failure": None
             if failure is None
             else {

@@ -24,6 +24,7 @@ from palyra_tui.models.handoff import Handoff, HandoffScope
 from palyra_tui.state.chat import ChatItem
 from palyra_tui.state.chat_view import ChatView
 from palyra_tui.state.inbox import InboxEntry
+from palyra_tui.state.onboarding import OnboardingAction, OnboardingStatus
 from palyra_tui.state.persisted import Notification, Place
 from palyra_tui.state.snapshot import AppSnapshot
 
@@ -49,6 +50,8 @@ class RuntimeView:
     """One sentence about the state file when it could not be used ("" while all is well)."""
     notifications: tuple[Notification, ...] = ()
     """What the operator was told, oldest first, the newest 40 kept (read or not)."""
+    onboarding: OnboardingStatus | None = None
+    """Where onboarding stands (None until the runtime has read its state file)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +164,13 @@ class LinkChanged:
     resynced: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class OnboardingChanged:
+    """Onboarding moved: a step was done, a fact changed, or a check ran."""
+
+    status: OnboardingStatus
+
+
 RuntimeMessage = (
     SnapshotChanged
     | InboxChanged
@@ -174,6 +184,7 @@ RuntimeMessage = (
     | NotificationsChanged
     | StateNotice
     | LinkChanged
+    | OnboardingChanged
 )
 
 
@@ -201,6 +212,10 @@ class AlreadyDecided(DecisionError):
 
 class MessageNotSent(ClientError):
     """The gateway never took a message and offline drafts are off: nothing was kept."""
+
+
+class OnboardingRefused(Exception):
+    """An onboarding step could not be done; the message says why in one sentence."""
 
 
 class RuntimeApi(Protocol):
@@ -334,6 +349,21 @@ class RuntimeApi(Protocol):
         once, for 60 s, in a browser on the gateway's host.  Raises ClientError with the
         reason when there is none (the gateway is not healthy, or refused).  The caller
         keeps it only while it shows it: never in a log, a notice or a file."""
+
+    # Onboarding -----------------------------------------------------------------
+
+    async def onboarding_step(self, action: OnboardingAction) -> OnboardingStatus:
+        """Do one onboarding action; raises OnboardingRefused with why it cannot be done."""
+        ...
+
+    async def confirm_state_root(self, runtime_root: str = "") -> OnboardingStatus:
+        """Confirm the state root, with the daemons' directory ("" for the default);
+        raises OnboardingRefused when the directory breaks the rules."""
+        ...
+
+    async def connect_openai(self, api_key: str) -> OnboardingStatus:
+        """Send an OpenAI API key to the gateway once (it is kept nowhere else); raises
+        OnboardingRefused with one sentence when the gateway or OpenAI refuse it."""
         ...
 
 
@@ -349,6 +379,8 @@ __all__ = [
     "MessageFeed",
     "MessageNotSent",
     "NotificationsChanged",
+    "OnboardingChanged",
+    "OnboardingRefused",
     "PlaceChanged",
     "RunFinished",
     "RuntimeApi",

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from palyra_tui.state.chat import ChatItem
     from palyra_tui.state.inbox import InboxEntry
     from palyra_tui.state.mirror import TranscriptMirror
+    from palyra_tui.state.onboarding import OnboardingStatus
     from palyra_tui.state.persisted import Notification
     from palyra_tui.state.runtime_api import RuntimeApi
     from palyra_tui.ui.browser import Browser
@@ -74,6 +75,7 @@ class PalyraApp(App[None]):
         "styles/logs.tcss",
         "styles/chat.tcss",
         "styles/approvals.tcss",
+        "styles/onboarding.tcss",
     ]
     BINDINGS = [
         Binding("f1", "show_pane('health')", "Health", show=False, priority=True),
@@ -87,6 +89,7 @@ class PalyraApp(App[None]):
         Binding("f10", "stop_runtime", "Stop all and quit", show=False, priority=True),
         Binding("ctrl+o", "toggle_notifications", "Notifications", show=False),
         Binding("f5", "show_notifications", "Notifications", show=False, priority=True),
+        Binding("f6", "show_onboarding", "Onboarding", show=False),
     ]
 
     snapshot: var[AppSnapshot | None] = var(None)
@@ -103,6 +106,8 @@ class PalyraApp(App[None]):
     """The newest notice, shown in the screen's key line until it expires."""
     notifications: var[tuple[Notification, ...]] = var(())
     """What the runtime told the operator and kept, read or not, oldest first."""
+    onboarding: var[OnboardingStatus | None] = var(None)
+    """Where onboarding stands (None until the runtime said)."""
 
     def __init__(
         self,
@@ -115,7 +120,9 @@ class PalyraApp(App[None]):
         startup_error: str = "",
         clock: Clock | None = None,
         environ: Mapping[str, str] | None = None,
+        onboarding_at_start: bool = False,
     ) -> None:
+        """``onboarding_at_start``: show onboarding first while it is not complete."""
         super().__init__()
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.environ: Mapping[str, str] = os.environ if environ is None else environ
@@ -158,6 +165,7 @@ class PalyraApp(App[None]):
         and log budgets."""
         self.host_gone: asyncio.Event | None = None
         """Set once the host this app asked to stop has gone."""
+        self._onboarding_at_start = onboarding_at_start
 
     @property
     def runtime(self) -> RuntimeApi:
@@ -446,6 +454,46 @@ class PalyraApp(App[None]):
         from palyra_tui.ui.screens.notifications import NotificationsScreen
 
         self.push_screen(NotificationsScreen())
+
+    def watch_onboarding(self, status: OnboardingStatus | None) -> None:
+        """Show onboarding once at start while the runtime does not work yet (a step up to
+        operator auth is current).  Past that, what is left (a provider, Discord, the
+        dashboard) is F6 away and does not stand between an operator and the screens."""
+        if status is None or not self._onboarding_at_start:
+            return
+        self._onboarding_at_start = False
+        from palyra_tui.state.onboarding import Phase, StepKey
+
+        first_steps = (
+            StepKey.WELCOME,
+            StepKey.ENVIRONMENT,
+            StepKey.STATE_ROOT,
+            StepKey.GATEWAY_INIT,
+            StepKey.OPERATOR_AUTH,
+        )
+        needed = status.phase is Phase.ONBOARDING and status.current in first_steps
+        if needed and len(self.screen_stack) == 1:
+            self.run_worker(self.action_show_onboarding(), exit_on_error=False)
+
+    def action_open_dashboard(self) -> None:
+        """The dashboard's overview, signed in (onboarding's dashboard step uses it)."""
+        from palyra_tui.models.handoff import HandoffScope
+        from palyra_tui.ui.screens.handoff import offer_dashboard
+
+        offer_dashboard(self, HandoffScope.overview())
+
+    async def action_show_onboarding(self) -> None:
+        """Onboarding over the control center (F6, or the palette)."""
+        from palyra_tui.ui.screens.onboarding import NAME, OnboardingScreen
+
+        if isinstance(self.screen, OnboardingScreen):
+            return
+        if len(self.screen_stack) > 1:
+            self.notify("answer or close the dialog first (Esc closes it)", timeout=2)
+            return
+        if not self.is_screen_installed(NAME):
+            self.install_screen(OnboardingScreen(), NAME)
+        await self.push_screen(NAME)
 
     def action_show_notices(self) -> None:
         """Every recent notice, whole, newest first: the key line shows one, cut to fit."""

@@ -61,7 +61,7 @@ async def _attach(config: Config, config_path: Path | None) -> PalyraApp:
 
         return SocketRuntime(prepare=started)
 
-    app = PalyraApp(connect, attached=True, owns_services=False)
+    app = PalyraApp(connect, attached=True, owns_services=False, onboarding_at_start=True)
     try:
         await app.run_async()
     finally:

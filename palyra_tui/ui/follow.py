@@ -24,6 +24,7 @@ from palyra_tui.state.runtime_api import (
     InboxChanged,
     LinkChanged,
     NotificationsChanged,
+    OnboardingChanged,
     PlaceChanged,
     RunFinished,
     RuntimeMessage,
@@ -86,6 +87,8 @@ class RuntimeFollower:
             if first:
                 self._place = view.place
                 app.run_worker(self._return_to(view.place), exit_on_error=False)
+            if view.onboarding is not None:
+                self.apply(OnboardingChanged(view.onboarding))
             async for message in feed:
                 self.apply(message)
         finally:
@@ -121,6 +124,8 @@ class RuntimeFollower:
         elif isinstance(message, NotificationsChanged):
             app.notifications = message.notifications
             app.update_title()
+        elif isinstance(message, OnboardingChanged):
+            app.onboarding = message.status
 
     def _link_changed(self, change: LinkChanged) -> None:
         app = self.app

@@ -8,6 +8,7 @@ supervisor behind that screen can open does the sentence go to stderr.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -16,7 +17,9 @@ from pathlib import Path
 from palyra_tui.client.identity import ClientIdentity
 from palyra_tui.config import Config, parse_config
 from palyra_tui.errors import ConfigError, InstanceLocked, PalyraError, SupervisorError
+from palyra_tui.models import SupervisorSnapshot
 from palyra_tui.models.clock import Clock, SystemClock
+from palyra_tui.models.preflight import Preflight
 from palyra_tui.secrets import RuntimeSecrets
 from palyra_tui.state.local_runtime import LocalRuntime
 from palyra_tui.supervisor import Supervisor
@@ -75,7 +78,23 @@ def build_app(
         device_id=config.runtime.device_id,
     )
     clock = clock if clock is not None else SystemClock()
-    runtime = LocalRuntime(supervisor, identity, config.runtime, clock=clock, interval=interval)
+    checked = config
+    environment = dict(os.environ if environ is None else environ)
+
+    async def preflight(services: SupervisorSnapshot, dashboard_url: str) -> Preflight:
+        """The onboarding's checks, loaded when first asked for (not before the first frame)."""
+        from palyra_tui.host.preflight import preflight_in_host
+
+        return await preflight_in_host(checked, environment)(services, dashboard_url)
+
+    runtime = LocalRuntime(
+        supervisor,
+        identity,
+        config.runtime,
+        clock=clock,
+        interval=interval,
+        preflight=preflight,
+    )
     app = PalyraApp(
         runtime,
         startup_error=error,

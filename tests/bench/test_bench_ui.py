@@ -21,6 +21,7 @@ import psutil
 import pytest
 
 from tests.bench.conftest import median, percentile, report
+from tests.onboarded import mark_onboarded
 
 pytestmark = pytest.mark.bench
 
@@ -146,6 +147,7 @@ command = {toml_list([*sim, "node", "run", "--json"])}
 enabled = true
 """
     tmp_path.mkdir(parents=True, exist_ok=True)
+    mark_onboarded(tmp_path / "state")
     if flood_rate:
         script = tmp_path / "flood.py"
         script.write_text(FLOOD)

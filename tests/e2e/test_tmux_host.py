@@ -33,6 +33,7 @@ from palyra_tui.host.protocol import ClientInfo, HostInfo
 from palyra_tui.state.runtime_api import RuntimeView
 from tests.conftest import child, pids_alive
 from tests.e2e.test_tmux_demo import DEADLINE, START_DEADLINE, TMUX, Terminal
+from tests.onboarded import mark_onboarded
 
 pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
 
@@ -70,9 +71,12 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = DEADLINE
 class Rig:
     """One state root, the UIs attached to it in tmux, and every process they cause."""
 
-    def __init__(self, root: Path, document: Mapping[str, Any]) -> None:
+    def __init__(self, root: Path, document: Mapping[str, Any], *, onboarded: bool = True) -> None:
+        """``onboarded``: the operator completed onboarding, so the UI opens on Health."""
         self.root = root
         self.state_root = Path(str(document["state_root"]))
+        if onboarded:
+            mark_onboarded(self.state_root)
         self.config = root / "tui.toml"
         self.config.write_text(tomli_w.dumps(dict(document)))
         self.mark = uuid.uuid4().hex

@@ -31,19 +31,40 @@ from palyra_tui.models.gateway import (
     SessionSummary,
 )
 from palyra_tui.models.handoff import Handoff, HandoffScope
+from palyra_tui.models.preflight import Check, CheckStatus, Preflight
 from palyra_tui.models.run_events import ApprovalRequestEvent, TokenEvent, ToolProposalEvent
 from palyra_tui.state.chat import ChatItem, Transcript
 from palyra_tui.state.chat_view import ChatView
 from palyra_tui.state.drafts import OfflineDraft
 from palyra_tui.state.handoff import scope_redirect
 from palyra_tui.state.inbox import InboxEntry, from_stream
-from palyra_tui.state.persisted import NotificationKind, Place, add_notification, mark_read
+from palyra_tui.state.onboarding import (
+    OnboardingAction,
+    OnboardingFacts,
+    OnboardingStatus,
+    OpenAiReadiness,
+    Readiness,
+    StepKey,
+    onboarding_status,
+    stamp_completion,
+)
+from palyra_tui.state.persisted import (
+    NotificationKind,
+    Onboarding,
+    Place,
+    add_notification,
+    mark_read,
+    record_event,
+    record_failure,
+)
 from palyra_tui.state.runtime_api import (
     ChatChanged,
     InboxChanged,
     LinkChanged,
     MessageNotSent,
     NotificationsChanged,
+    OnboardingChanged,
+    OnboardingRefused,
     RuntimeApi,
     RuntimeMessage,
     RuntimeView,
@@ -221,6 +242,64 @@ def transcript_items() -> tuple[ChatItem, ...]:
 
 
 HANDOFF_BASE = "http://127.0.0.1:7142/console/v1/auth/browser-handoff/consume?token="
+FIXED_KEY = "sk-fixed-accepted-0123456789"
+"""The one OpenAI API key the fixed runtime accepts."""
+
+
+def preflight() -> Preflight:
+    """The fixed machine's checks: palyrad is missing, everything else is fine."""
+    return Preflight(
+        (
+            Check(
+                "gateway_binary",
+                "Gateway binary",
+                CheckStatus.BLOCKED,
+                "cannot find 'palyrad': install Palyra or set PALYRA_DESKTOP_PALYRAD_BIN",
+                "install Palyra so that 'palyrad' is on PATH or next to palyra-tui",
+            ),
+            Check("state_root", "Writable state root", CheckStatus.OK, "/srv/palyra is writable"),
+            Check(
+                "cli_binary",
+                "Support CLI",
+                CheckStatus.WARNING,
+                "cannot find 'palyra'",
+                "install Palyra",
+            ),
+        )
+    )
+
+
+def onboarding_facts(*, completed: bool = True) -> OnboardingFacts:
+    """Facts of a machine where every gate holds, with onboarding completed or not yet
+    begun (no step acknowledged, palyrad missing)."""
+    if completed:
+        return OnboardingFacts(
+            progress=Onboarding(
+                flow_id="01JQ7P4NQ2T7K5XG0C9M3E8FFF",
+                welcome_acknowledged_at=NOW - 600,
+                state_root_confirmed_at=NOW - 590,
+                dashboard_handoff_at=NOW - 60,
+                discord_skipped_at=NOW - 70,
+                openai_profile_id="openai-01jq7p4nq2t7k5xg0c9m3e8ggg",
+                completed_at=NOW - 50,
+            ),
+            preflight=Preflight(()),
+            state_root="/srv/palyra",
+            runtime_root="/srv/palyra/tui/runtime",
+            gateway_version="0.1.0",
+            gateway_down=False,
+            operator_auth=Readiness(True, "The console login with the admin token works."),
+            openai=OpenAiReadiness(
+                True, "openai-01jq7p4nq2t7k5xg0c9m3e8ggg", ("openai-01jq7p4nq2t7k5xg0c9m3e8ggg",)
+            ),
+        )
+    return OnboardingFacts(
+        progress=Onboarding(flow_id="01JQ7P4NQ2T7K5XG0C9M3E8FFF"),
+        preflight=preflight(),
+        state_root="/srv/palyra",
+        runtime_root="/srv/palyra/tui/runtime",
+        gateway_missing=preflight().checks[0].detail,
+    )
 
 
 class FixedRuntime:
@@ -257,6 +336,13 @@ class FixedRuntime:
         """The scopes dashboard handoffs were asked for, in order."""
         self.handoff_failure: ClientError | None = None
         """Raised by :meth:`dashboard_handoff` when set."""
+        self.facts = onboarding_facts()
+        self._view = replace(self._view, onboarding=onboarding_status(self.facts))
+        self.onboarding_calls: list[str] = []
+        """Onboarding actions, by value; a state root confirmation as ``state_root:<dir>``,
+        an OpenAI connect as ``connect_openai`` (never the key)."""
+        self.keys_received = 0
+        """API keys that reached the runtime."""
 
     def set_place(self, place: Place) -> None:
         """The place the runtime remembers from an earlier run."""
@@ -283,6 +369,21 @@ class FixedRuntime:
     def _set_chat(self, chat: ChatView) -> None:
         self._view = replace(self._view, chat=chat)
         self.push(ChatChanged(chat))
+
+    def set_onboarding(self, facts: OnboardingFacts) -> OnboardingStatus:
+        """Onboarding decided from ``facts`` (completion stamped as a runtime would)."""
+        status = onboarding_status(facts)
+        stamped = stamp_completion(facts.progress, status, NOW)
+        if stamped is not facts.progress:
+            facts = replace(facts, progress=stamped)
+            status = onboarding_status(facts)
+        self.facts = facts
+        self._view = replace(self._view, onboarding=status)
+        self.push(OnboardingChanged(status))
+        return status
+
+    def _progress(self, progress: Onboarding) -> OnboardingStatus:
+        return self.set_onboarding(replace(self.facts, progress=progress))
 
     def push(self, message: RuntimeMessage) -> None:
         """Send ``message`` to every subscriber, as a runtime would."""
@@ -406,16 +507,68 @@ class FixedRuntime:
         url = f"{HANDOFF_BASE}fixed-token-{len(self.handoffs)}"
         return Handoff(url, self.clock.time() + 60, scope_redirect(scope), scope)
 
+    async def onboarding_step(self, action: OnboardingAction) -> OnboardingStatus:
+        self.onboarding_calls.append(action.value)
+        progress = self.facts.progress
+        if action is OnboardingAction.ACKNOWLEDGE_WELCOME:
+            progress = replace(progress, welcome_acknowledged_at=NOW)
+        elif action is OnboardingAction.CHECK:
+            return self.set_onboarding(self.facts)
+        elif action is OnboardingAction.START_GATEWAY:
+            return self.set_onboarding(replace(self.facts, gateway_problem="cannot find 'palyrad'"))
+        elif action is OnboardingAction.SKIP_DISCORD:
+            progress = replace(progress, discord_skipped_at=NOW)
+        elif action is OnboardingAction.SKIP_DASHBOARD:
+            progress = replace(progress, dashboard_handoff_skipped_at=NOW)
+        elif action is OnboardingAction.DASHBOARD_OPENED:
+            progress = replace(progress, dashboard_handoff_at=NOW)
+        elif action is OnboardingAction.COMPLETE:
+            status = self.set_onboarding(self.facts)
+            if status.current is not StepKey.COMPLETION:
+                step = status.current_step
+                raise OnboardingRefused(f"{step.title} is not done yet: {step.detail}")
+            return status
+        return self._progress(record_event(progress, action.value, "", NOW))
 
-def fixed_app(*, attached: bool = False) -> PalyraApp:
-    """The app over fixed data, with a clock that never moves; ``attached`` as to a host."""
+    async def confirm_state_root(self, runtime_root: str = "") -> OnboardingStatus:
+        self.onboarding_calls.append(f"state_root:{runtime_root}")
+        if runtime_root and not runtime_root.startswith("/srv/palyra/tui/"):
+            message = "the daemons' directory must stay within /srv/palyra/tui"
+            self._progress(record_failure(self.facts.progress, "state_root", message, NOW))
+            raise OnboardingRefused(message)
+        progress = replace(self.facts.progress, state_root_confirmed_at=NOW, last_failure=None)
+        return self._progress(progress)
+
+    async def connect_openai(self, api_key: str) -> OnboardingStatus:
+        self.onboarding_calls.append("connect_openai")
+        self.keys_received += 1
+        if api_key != FIXED_KEY:
+            message = "The gateway did not take the key: OpenAI credential is invalid."
+            self._progress(record_failure(self.facts.progress, "openai_connect", message, NOW))
+            raise OnboardingRefused(message)
+        profile = "openai-01jq7p4nq2t7k5xg0c9m3e8ggg"
+        progress = replace(self.facts.progress, openai_profile_id=profile, last_failure=None)
+        return self.set_onboarding(
+            replace(
+                self.facts, progress=progress, openai=OpenAiReadiness(True, profile, (profile,))
+            )
+        )
+
+
+def fixed_app(*, attached: bool = False, onboarding: bool = False) -> PalyraApp:
+    """The app over fixed data, with a clock that never moves; ``attached`` as to a host;
+    ``onboarding``: onboarding not begun yet, and shown at start."""
     clock = ManualClock(NOW)
+    runtime = FixedRuntime(clock)
+    if onboarding:
+        runtime.set_onboarding(onboarding_facts(completed=False))
     return PalyraApp(
-        FixedRuntime(clock),
+        runtime,
         owns_services=False,
         attached=attached,
         notifications=False,
         clock=clock,
+        onboarding_at_start=onboarding,
     )
 
 

@@ -66,3 +66,10 @@ def test_chat_screen(snap_compare: SnapCompare) -> None:
 
 def test_approvals_screen(snap_compare: SnapCompare) -> None:
     assert snap_compare(fixed_app(), terminal_size=SIZE, press=["4"], run_before=_settle)
+
+
+def test_onboarding_screen(snap_compare: SnapCompare) -> None:
+    """The Environment step of a machine without palyrad: the checks and what to do."""
+    assert snap_compare(
+        fixed_app(onboarding=True), terminal_size=(110, 34), press=["enter"], run_before=_settle
+    )

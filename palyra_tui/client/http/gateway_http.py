@@ -320,6 +320,19 @@ class GatewayHttp:
             ),
         )
 
+    async def console(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        params: Mapping[str, str] | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """One console call with the session (and CSRF for a mutating one); the JSON
+        object it answers (for calls kept in their own modules, such as providers)."""
+        return await self._console(method, path, what=what, params=params, body=body)
+
     # Internals -------------------------------------------------------------
 
     async def _console(
