@@ -37,6 +37,7 @@ from palyra_tui.state.kept import AdoptSecrets, KeptState
 from palyra_tui.state.onboarding import OnboardingAction, OnboardingStatus
 from palyra_tui.state.onboarding_driver import OnboardingDriver, RunPreflight
 from palyra_tui.state.persisted import Notification, Place, mark_read
+from palyra_tui.state.renames import Renames
 from palyra_tui.state.runs import RunManager
 from palyra_tui.state.runtime_api import (
     AlreadyDecided,
@@ -107,8 +108,7 @@ class LocalRuntime:
         self._decisions: dict[str, tuple[ApprovalAnswer, float]] = {}
         self._deciders: dict[str, str] = {}
         self._transcripts = TranscriptPublisher()
-        self._polls = 0
-        self._renames: dict[str, tuple[int, SessionSummary]] = {}
+        self._renames = Renames()
         """Sessions as the gateway renamed them, with the number of polls begun by then."""
         self._subscribers = Subscribers()
         self._wake: asyncio.Event | None = None
@@ -398,15 +398,14 @@ class LocalRuntime:
         collect = self._collect or SnapshotCollector(self.supervisor, self.link, self.clock).collect
         assert self._wake is not None
         while not self._closing:
-            self._polls += 1
-            begun = self._polls
+            begun = self._renames.poll_begins()
             try:
                 collected = await collect()
             except Exception:  # a collector bug must not end the runtime's gateway view
                 log.exception("collecting the gateway's facts failed")
                 collected = self._view.snapshot
             snapshot = replace(collected, supervisor=self.supervisor.snapshot())
-            self._publish_snapshot(self._with_renames(snapshot, begun))
+            self._publish_snapshot(self._renames.apply(snapshot, begun))
             waiting = snapshot.connection is not ConnectionState.CONNECTED
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.interval / 4 if waiting else self.interval):
@@ -437,28 +436,10 @@ class LocalRuntime:
         """A session was renamed after its first message: every client sees the new name
         now, not after the next poll."""
         if session is not None:
-            self._renames[session_id] = (self._polls, session)
-            self._publish_snapshot(self._with_renames(self._view.snapshot))
+            self._renames.renamed(session)
+            self._publish_snapshot(self._renames.apply(self._view.snapshot))
         self._chat_changed()
         self.refresh()
-
-    def _with_renames(self, snapshot: AppSnapshot, begun: int | None = None) -> AppSnapshot:
-        """``snapshot`` with the sessions renamed since the poll that collected it began
-        (``begun``; None for the view itself, which then gains a session not listed yet).
-
-        A poll that began before a rename may bring the old name back after the new one
-        went out; one that began after it has seen it, and the rename is forgotten.
-        """
-        if begun is not None:
-            self._renames = {k: v for k, v in self._renames.items() if v[0] >= begun}
-        if not self._renames:
-            return snapshot
-        renamed = {session_id: session for session_id, (_, session) in self._renames.items()}
-        sessions = [renamed.pop(s.session_id, s) for s in snapshot.sessions]
-        if begun is None and renamed:
-            sessions.extend(renamed.values())
-            sessions.sort(key=lambda s: s.updated_at_ms, reverse=True)
-        return replace(snapshot, sessions=tuple(sessions))
 
     def _inbox_changed(self) -> None:
         inbox = merge(

@@ -462,3 +462,22 @@ def _step_key(value: str) -> StepKey | None:
         return StepKey(value)
     except ValueError:
         return None
+
+
+FIRST_STEPS = frozenset(
+    {
+        StepKey.WELCOME,
+        StepKey.ENVIRONMENT,
+        StepKey.STATE_ROOT,
+        StepKey.GATEWAY_INIT,
+        StepKey.OPERATOR_AUTH,
+    }
+)
+"""The steps without which the runtime does not work."""
+
+
+def opens_first(status: OnboardingStatus) -> bool:
+    """True when the control center should open on onboarding: a step the runtime needs
+    is still to do.  Past those, what is left (a provider, Discord, the dashboard) waits
+    for the operator to ask."""
+    return status.phase is Phase.ONBOARDING and status.current in FIRST_STEPS

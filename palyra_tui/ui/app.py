@@ -16,7 +16,6 @@ import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -41,7 +40,8 @@ from palyra_tui.ui import notify
 from palyra_tui.ui.collector import CollectorPacing
 from palyra_tui.ui.keyguard import KeyGuard
 from palyra_tui.ui.leaving import Leaving
-from palyra_tui.ui.screens.base import ControlPane, key_label
+from palyra_tui.ui.palette import palette_commands
+from palyra_tui.ui.screens.base import ControlPane
 from palyra_tui.ui.screens.main import MainScreen
 from palyra_tui.ui.screens.pager import PagerScreen
 from palyra_tui.ui.widgets.status_bar import Notice, StatusFacts
@@ -404,34 +404,11 @@ class PalyraApp(App[None]):
     # Actions -------------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        """The command palette offers the actions of the pane it was opened from.
+        """The command palette offers the actions of the pane it was opened from, and
+        Textual's own commands but its Quit (ours asks first)."""
+        return palette_commands(self, screen, super().get_system_commands(screen))
 
-        Textual's own Quit exits at once; it is replaced by ours, which asks and
-        stops the services this program started.
-        """
-        titles: set[str] = set()
-        owners = (screen, self, self.pane)
-        for active in screen.active_bindings.values():
-            binding = active.binding
-            if (
-                active.node not in owners
-                or not binding.description
-                or not active.enabled
-                or binding.action == "command_palette"
-                or binding.description in titles
-            ):
-                continue
-            titles.add(binding.description)
-            yield SystemCommand(
-                binding.description,
-                f"key {key_label(binding.key)}",
-                partial(self._run_chosen, binding.action, active.node),
-            )
-        for command in super().get_system_commands(screen):
-            if command.title not in titles and command.title != "Quit":
-                yield command
-
-    async def _run_chosen(self, action: str, node: DOMNode) -> None:
+    async def run_chosen(self, action: str, node: DOMNode) -> None:
         """Run a command picked in the palette: what was typed there to find it is no
         typed text aimed at the screen, so a key that must stand alone still acts."""
         self.keys.chosen()
@@ -456,23 +433,13 @@ class PalyraApp(App[None]):
         self.push_screen(NotificationsScreen())
 
     def watch_onboarding(self, status: OnboardingStatus | None) -> None:
-        """Show onboarding once at start while the runtime does not work yet (a step up to
-        operator auth is current).  Past that, what is left (a provider, Discord, the
-        dashboard) is F6 away and does not stand between an operator and the screens."""
+        """Show onboarding once at start, while the runtime does not work yet."""
         if status is None or not self._onboarding_at_start:
             return
         self._onboarding_at_start = False
-        from palyra_tui.state.onboarding import Phase, StepKey
+        from palyra_tui.state.onboarding import opens_first
 
-        first_steps = (
-            StepKey.WELCOME,
-            StepKey.ENVIRONMENT,
-            StepKey.STATE_ROOT,
-            StepKey.GATEWAY_INIT,
-            StepKey.OPERATOR_AUTH,
-        )
-        needed = status.phase is Phase.ONBOARDING and status.current in first_steps
-        if needed and len(self.screen_stack) == 1:
+        if opens_first(status) and len(self.screen_stack) == 1:
             self.run_worker(self.action_show_onboarding(), exit_on_error=False)
 
     def action_open_dashboard(self) -> None:
