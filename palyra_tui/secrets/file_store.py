@@ -13,7 +13,6 @@ symbolic link is refused rather than repaired, with the command that fixes it.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import json
 import os
@@ -21,6 +20,7 @@ import stat
 from collections.abc import Mapping
 from pathlib import Path
 
+from palyra_tui.config.atomic import write_atomic
 from palyra_tui.config.dirs import private_dir
 from palyra_tui.errors import SecretStoreError
 
@@ -126,28 +126,9 @@ class FileStore:
 
 
 def write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically as a 0600 file, synced before and after the
-    rename so that a crash leaves the old file or the new one, never a part."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    """Write ``data`` to ``path`` atomically as a 0600 file: a crash leaves the old file or
+    the new one, never a part."""
     try:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        fd = os.open(temporary, flags, PRIVATE_FILE)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temporary, path)
-        directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+        write_atomic(path, data, PRIVATE_FILE)
     except OSError as error:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
         raise SecretStoreError(f"cannot write {path}: {error.strerror}") from None

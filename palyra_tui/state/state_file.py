@@ -22,12 +22,11 @@ import contextlib
 import errno
 import os
 import stat
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from palyra_tui.config.dirs import private_dir
+from palyra_tui.config.atomic import fsync_directory, write_atomic
 from palyra_tui.secrets import SecretName
 from palyra_tui.state.persisted import SCHEMA_VERSION, LegacySecrets, PersistedState, normalise
 from palyra_tui.state.persisted_json import (
@@ -40,7 +39,6 @@ from palyra_tui.state.persisted_json import (
 
 STATE_NAME = "state.json"
 TEMP_PREFIX = f".{STATE_NAME}.tmp-"
-FILE_MODE = 0o600
 MAX_STATE_BYTES = 16 * 1024 * 1024
 """A larger file is not one palyra-tui wrote (20 drafts and 40 notifications are far less)."""
 
@@ -202,34 +200,3 @@ def sweep_temps(path: Path) -> int:
 def write_state(path: Path, state: PersistedState) -> None:
     """Replace the state file with ``state``, atomically; raises OSError."""
     write_atomic(path, encode_state(state))
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temp file beside ``path``, fsync it, rename it over ``path``,
-    fsync the directory.  On failure the temp file is removed and ``path`` is untouched."""
-    private_dir(path.parent)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
-    try:
-        try:
-            os.fchmod(fd, FILE_MODE)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.rename(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-    fsync_directory(path.parent)
-
-
-def fsync_directory(directory: Path) -> None:
-    """Make a rename in ``directory`` durable."""
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from palyra_tui.config.atomic import write_atomic
 from palyra_tui.state.drafts import OfflineDraft
 from palyra_tui.state.persisted import PersistedState, ProfileState, normalise
 from palyra_tui.state.persisted_json import encode_state
@@ -23,7 +24,6 @@ from palyra_tui.state.state_file import (
     move_aside,
     state_path,
     sweep_temps,
-    write_atomic,
     write_state,
 )
 from tests.filesystems import tmpfs
