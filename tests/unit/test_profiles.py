@@ -1,0 +1,120 @@
+"""The profile catalog: parsing, derived values, which profile is active, safe switches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from palyra_tui.config.profiles import (
+    CATALOG_ENV,
+    LOCAL,
+    Catalog,
+    ProfileMode,
+    RiskLevel,
+    SwitchRefused,
+    check_switch,
+    load_catalog,
+)
+from palyra_tui.errors import ConfigError
+
+CATALOG = """
+default_profile = "staging"
+
+[profiles.staging]
+daemon_url = "https://gw.example.net:7443"
+strict_mode = true
+
+[profiles.lab]
+daemon_url = "http://127.0.0.1:7142"
+
+[profiles.shared]
+daemon_url = "https://shared.example.net"
+label = "Shared box"
+color = "violet"
+risk_level = "medium"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "state" / "cli" / "profiles.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text(text)
+    return tmp_path / "state"
+
+
+def test_values_left_out_are_derived_as_the_palyra_cli_derives_them(tmp_path: Path) -> None:
+    catalog = load_catalog(write(tmp_path, CATALOG), {})
+    assert [p.name for p in catalog.profiles] == [LOCAL, "staging", "lab", "shared"]
+    staging, lab, shared = (catalog.get(n) for n in ("staging", "lab", "shared"))
+    assert staging is not None and lab is not None and shared is not None
+    assert staging.mode is ProfileMode.REMOTE and staging.risk_level is RiskLevel.HIGH
+    assert (staging.environment, staging.color, staging.label) == ("production", "red", "staging")
+    assert lab.mode is ProfileMode.LOCAL and lab.risk_level is RiskLevel.LOW
+    assert (lab.environment, lab.color) == ("local", "emerald")
+    assert shared.risk_level is RiskLevel.MEDIUM and shared.color == "violet"
+    assert shared.label == "Shared box" and shared.environment == "production"
+
+
+def test_the_active_profile_is_the_remembered_one_else_the_default_else_local(
+    tmp_path: Path,
+) -> None:
+    catalog = load_catalog(write(tmp_path, CATALOG), {})
+    assert catalog.active("lab").name == "lab"
+    assert catalog.active("gone").name == "staging"
+    assert Catalog().active("anything").name == LOCAL
+
+
+def test_no_catalog_is_the_built_in_profile_alone(tmp_path: Path) -> None:
+    assert load_catalog(tmp_path, {}) == Catalog()
+    assert load_catalog(write(tmp_path, CATALOG), {CATALOG_ENV: " "}) == Catalog()
+
+
+def test_the_environment_names_the_catalog_and_a_missing_one_is_an_error(
+    tmp_path: Path,
+) -> None:
+    other = tmp_path / "elsewhere.toml"
+    other.write_text('[profiles.x]\ndaemon_url = "http://localhost:7142"\n')
+    assert [p.name for p in load_catalog(tmp_path, {CATALOG_ENV: str(other)}).profiles] == [
+        LOCAL,
+        "x",
+    ]
+    with pytest.raises(ConfigError, match="the profile catalog does not exist"):
+        load_catalog(tmp_path, {CATALOG_ENV: str(tmp_path / "nope.toml")})
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("version = 2\n", "version must be 1, not 2"),
+        ("[profiles.x]\nstrict = true\n", "unknown key profiles.x.strict"),
+        ("colour = 'red'\n", "unknown key colour"),
+        ("[profiles.x]\nstrict_mode = 'yes'\n", "profiles.x.strict_mode must be true or false"),
+        ("[profiles.x]\nrisk_level = 'extreme'\n", "risk_level must be one of low, medium"),
+        ("[profiles.local]\n", "the name 'local' is the built-in profile"),
+        ("[profiles.x]\ndaemon_url = 7\n", "profiles.x.daemon_url must be text, not 7"),
+        ("[profiles]\nx = 1\n", "profiles.x must be a table"),
+    ],
+)
+def test_a_bad_catalog_is_one_sentence_naming_the_key(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_catalog(write(tmp_path, text), {})
+
+
+def test_a_switch_names_an_available_other_profile_and_a_strict_one_its_name(
+    tmp_path: Path,
+) -> None:
+    catalog = load_catalog(write(tmp_path, CATALOG), {})
+    assert check_switch(catalog, LOCAL, "lab").name == "lab"
+    for target, current, typed, message in (
+        ("", LOCAL, "", "name the profile to switch to"),
+        ("prod", LOCAL, "", "the profile 'prod' is not available"),
+        ("lab", "lab", "", "already using the profile 'lab'"),
+        ("staging", LOCAL, "", "is strict: type its name to confirm"),
+        ("staging", LOCAL, "stagin", "is strict: type its name to confirm"),
+    ):
+        with pytest.raises(SwitchRefused, match=message):
+            check_switch(catalog, current, target, typed)
+    assert check_switch(catalog, LOCAL, "staging", "staging").strict_mode
