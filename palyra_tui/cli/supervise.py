@@ -69,7 +69,7 @@ async def run_supervise(
     received: list[str] = []
     stop = asyncio.Event()
     notifier = Notifier.take()
-    supervisor = supervisor_for(config)
+    supervisor = await asyncio.to_thread(supervisor_for, config)
     for signum in STOP_SIGNALS:
         loop.add_signal_handler(signum, _on_signal, signum, received, stop, supervisor)
     try:

@@ -314,9 +314,21 @@ async def check_operator_auth(
             CheckStatus.OK,
             "the admin token is stored; no gateway of this state root runs to confirm it",
         )
-    port = config.runtime.admin_port or _bound_port(gateway)
-    if port is None:
+    # Only a port the supervised gateway itself listens on is asked with the token: a
+    # gateway in trouble may not hold the configured one, and whoever does must not get it.
+    port = _bound_port(gateway) or config.runtime.admin_port
+    if not port:
         return Check(key, label, CheckStatus.OK, "the admin token is stored")
+    pid = gateway.pid
+    if pid is None or not await asyncio.to_thread(_listens, pid, port):
+        return Check(
+            key,
+            label,
+            CheckStatus.WARNING,
+            f"the admin token is stored, but the gateway (pid {pid}) does not listen on "
+            f"{LOOPBACK}:{port}",
+            "see palyra-tui status and palyra-tui logs gateway",
+        )
     accepted = await token_accepted(port, tokens, config.runtime)
     if accepted is None:
         return Check(
@@ -337,6 +349,21 @@ async def check_operator_auth(
         )
     return Check(
         key, label, CheckStatus.OK, f"the running gateway (pid {gateway.pid}) accepts the token"
+    )
+
+
+def _listens(pid: int, port: int) -> bool:
+    """True when process ``pid`` (or a child of it) listens on TCP ``port`` (blocking)."""
+    import psutil
+
+    try:
+        family = {pid, *(child.pid for child in psutil.Process(pid).children(recursive=True))}
+        sockets = psutil.net_connections("tcp")
+    except psutil.Error:
+        return False
+    return any(
+        s.pid in family and s.status == psutil.CONN_LISTEN and s.laddr and s.laddr.port == port
+        for s in sockets
     )
 
 

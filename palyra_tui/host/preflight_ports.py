@@ -77,30 +77,17 @@ async def gateway_ports(config: Config, facts: PortFacts, enabled: bool) -> Chec
     admin = config.runtime.admin_port
     answer = await _health(admin) if admin and _includes(busy, admin, Transport.TCP) else None
     if answer is not None:
-        accepted = (
-            await token_accepted(admin, facts.tokens, facts.runtime)
-            if facts.tokens is not None
-            else None
-        )
-        if accepted:
-            return Check(
-                key,
-                label,
-                CheckStatus.WARNING,
-                f"A Palyra runtime ({answer}) is already responding on {held}. It accepts this "
-                "state root's admin token, so palyra-tui reaches it, but no runtime host "
-                "supervises it and the host cannot start its own gateway on these ports",
-                "stop that gateway (palyra-tui down, then end the leftover palyrad) so that "
-                "the runtime host supervises its own",
-            )
+        # Whoever listens here is not this state root's supervised gateway: it is asked
+        # nothing that carries the admin token (any local user may bind a free port).
         return Check(
             key,
             label,
             CheckStatus.BLOCKED,
-            f"A Palyra runtime ({answer}) is already responding on {held}, and it does not "
-            "accept this state root's admin token (it belongs to another state root or "
-            "another installation)",
-            "stop it, or " + _CHECK_FROM_HINT.split("; ", 1)[1],
+            f"A Palyra runtime ({answer}) is already responding on {held}, and no runtime "
+            "host of this state root supervises it, so the host cannot start its own gateway "
+            "there (palyra-tui sends it no token)",
+            "stop that gateway (a leftover of this state root: palyra-tui down, then end the "
+            "leftover palyrad), or " + _CHECK_FROM_HINT.split("; ", 1)[1],
         )
     return Check(key, label, CheckStatus.BLOCKED, _busy_detail(busy), _CHECK_FROM_HINT)
 

@@ -186,6 +186,9 @@ class SocketRuntime:
                 InboxChanged(view.inbox),
                 ChatChanged(view.chat),
                 ClientsChanged(view.clients),
+                NotificationsChanged(view.notifications),
+                PlaceChanged(view.place),
+                StateNotice(view.state_notice),
             ):
                 self._push(change)
             if view.onboarding is not None:

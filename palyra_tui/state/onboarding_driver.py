@@ -98,7 +98,7 @@ class OnboardingDriver:
         snapshot, _ = self._current()
         config = self.supervisor.config
         profile = self.kept.profile()
-        chosen = Path(profile.runtime_root) if profile.runtime_root else config.runtime_root
+        chosen = Path(profile.runtime_root) if profile.runtime_root else config.default_runtime_root
         health = snapshot.gateway_health
         preflight = self._preflight
         missing = ""

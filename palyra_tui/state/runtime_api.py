@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from palyra_tui.client.errors import ClientError
+from palyra_tui.errors import PalyraError
 from palyra_tui.models import LogLine, LogStream, ServiceEvent, SupervisorSnapshot
 from palyra_tui.models.feeds import LogFeed
 from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
@@ -214,7 +215,7 @@ class MessageNotSent(ClientError):
     """The gateway never took a message and offline drafts are off: nothing was kept."""
 
 
-class OnboardingRefused(Exception):
+class OnboardingRefused(PalyraError):
     """An onboarding step could not be done; the message says why in one sentence."""
 
 

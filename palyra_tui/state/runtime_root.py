@@ -23,7 +23,7 @@ from palyra_tui.config import Config
 from palyra_tui.config.dirs import private_dir
 from palyra_tui.errors import PalyraError
 from palyra_tui.state.persisted_json import decode_state
-from palyra_tui.state.state_file import MAX_STATE_BYTES, state_path
+from palyra_tui.state.state_file import read_state_file, state_path
 from palyra_tui.text import sanitize_line
 
 log = logging.getLogger(__name__)
@@ -81,8 +81,7 @@ def kept_runtime_root(config: Config) -> Config:
     """``config`` with the daemons' directory the state file keeps for the active profile,
     when there is one and it still passes the rules; read only."""
     try:
-        with open(state_path(config.state_dir), "rb") as file:
-            data = file.read(MAX_STATE_BYTES + 1)
+        data = read_state_file(state_path(config.state_dir))
         chosen = decode_state(data).state.profile().runtime_root
     except (OSError, ValueError):  # unreadable, corrupt or newer: no choice kept
         return config

@@ -88,7 +88,7 @@ def load_state(path: Path, now: float) -> Loaded:
     """
     sweep_temps(path)
     try:
-        data = _read(path)
+        data = read_state_file(path)
     except FileNotFoundError:
         return Loaded()
     except CorruptState as corrupt:
@@ -121,7 +121,7 @@ def legacy_tokens(path: Path) -> dict[SecretName, str]:
     """Plaintext tokens an older state file at ``path`` holds, for the secret store to
     take when it has none yet; reads only (:func:`load_state` rewrites the file)."""
     try:
-        legacy = legacy_in(_read(path))
+        legacy = legacy_in(read_state_file(path))
     except (OSError, CorruptState):
         return {}
     found = {
@@ -131,7 +131,10 @@ def legacy_tokens(path: Path) -> dict[SecretName, str]:
     return {name: value for name, value in found.items() if value}
 
 
-def _read(path: Path) -> bytes:
+def read_state_file(path: Path) -> bytes:
+    """The bytes of the state file: a regular file only, never through a symbolic link,
+    never blocking on a FIFO, at most a little over ``MAX_STATE_BYTES``; raises OSError or
+    CorruptState."""
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
     try:
         if not _is_regular(fd):

@@ -58,6 +58,8 @@ class RuntimeFollower:
         """True once the operator chose a pane or a session: a remembered place
         arriving later does not take them elsewhere."""
         self._place: Place | None = None
+        self.returned = False
+        """True once the remembered place was shown, or left alone."""
 
     async def follow(self) -> None:
         """Open the runtime and apply its messages as they come."""
@@ -162,12 +164,15 @@ class RuntimeFollower:
         """Show the pane and session the runtime remembers, unless the operator has
         already gone somewhere."""
         app = self.app
-        if self.moved or not app.screen_stack:
-            return
-        await app.main.show_pane(place.section.value)
-        chat = app.main.mounted_pane("chat")
-        if place.section is Section.CHAT and place.session_id and isinstance(chat, ChatPane):
-            chat.open_session(place.session_id)
+        try:
+            if self.moved or not app.screen_stack:
+                return
+            await app.main.show_pane(place.section.value)
+            chat = app.main.mounted_pane("chat")
+            if place.section is Section.CHAT and place.session_id and isinstance(chat, ChatPane):
+                chat.open_session(place.session_id)
+        finally:
+            self.returned = True
 
     def remember_place(self) -> None:
         """Tell the runtime which pane and session are on show, so a restart returns there."""

@@ -139,11 +139,3 @@ class Leaving:
         elif app.owns_services:
             await app.runtime.stop_all("stopped: palyra-tui quit")
         app.exit()
-
-
-DETACHED = (
-    "palyra-tui detached: the services keep running in the runtime host. "
-    "`palyra-tui` attaches again; `palyra-tui down` stops them."
-)
-STOPPED = "palyra-tui stopped the runtime host and every service."
-HOST_LOST = "the runtime host is gone, and its services with it: `palyra-tui` starts a new one."

@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -152,18 +153,79 @@ async def test_our_own_gateway_may_use_its_ports_and_a_leftover_one_is_named(
     assert tokens is not None
     async with leftover_gateway(tmp_path, admin, grpc, tokens.admin_token):
         ran = await run_cli(host.path, "doctor", "--json")
-        assert ran.code == 0, ran.out + ran.err
-        gateway = checks(ran)["gateway_ports"]
-        assert gateway["status"] == "warning"
-        assert gateway["detail"].startswith("A Palyra runtime (palyra-tui-sim ")
-        assert f"already responding on admin tcp:{admin}, gRPC tcp:{grpc}." in gateway["detail"]
-        assert "It accepts this state root's admin token" in gateway["detail"]
-    async with leftover_gateway(tmp_path, admin, grpc, "another-installations-token"):
-        ran = await run_cli(host.path, "doctor", "--json")
-        assert ran.code == 1
+        assert ran.code == 1, ran.out + ran.err
         gateway = checks(ran)["gateway_ports"]
         assert gateway["status"] == "blocked"
-        assert "does not accept this state root's admin token" in gateway["detail"]
+        assert gateway["detail"].startswith("A Palyra runtime (palyra-tui-sim ")
+        assert (
+            f"already responding on admin tcp:{admin}, gRPC tcp:{grpc}, and no "
+            in (gateway["detail"])
+        )
+
+
+async def test_a_daemon_on_our_port_is_never_sent_the_admin_token(
+    cli_host: StartHost, tmp_path: Path
+) -> None:
+    """Any local user may bind the admin port and answer /healthz: doctor names what holds
+    it and asks it nothing with the token, on every check (ports and operator auth)."""
+    admin, grpc = free_port(), free_port()
+    command = sim_command("gateway", "--port", str(admin), "--grpc-port", str(grpc))
+    host = await cli_host({"gateway": {"command": command}}, runtime=runtime(admin, grpc))
+    assert (await host.cli("down")).code == 0
+    tokens = SecretStore.for_config(host.config).read()
+    assert tokens is not None
+    heard: list[bytes] = []
+    with squatter(admin, heard):
+        ran = await run_cli(host.path, "doctor", "--json")
+    assert ran.code == 1, ran.out + ran.err
+    assert checks(ran)["gateway_ports"]["status"] == "blocked"
+    assert heard, "the squatter was not asked anything"
+    assert not [request for request in heard if tokens.admin_token.encode() in request]
+
+
+@contextlib.contextmanager
+def squatter(port: int, heard: list[bytes]) -> Iterator[None]:
+    """A listener on ``port`` that answers every request as a healthy Palyra daemon and
+    keeps each request's bytes."""
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", port))
+    server.listen()
+    server.settimeout(0.1)
+    stop = threading.Event()
+    body = b'{"status":"ok","service":"not-palyra","version":"6.6.6"}'
+    reply = (
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+        b"content-length: " + str(len(body)).encode() + b"\r\nconnection: close\r\n\r\n" + body
+    )
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                continue
+            with connection:
+                connection.settimeout(5)
+                data = b""
+                with contextlib.suppress(OSError):
+                    while b"\r\n\r\n" not in data:
+                        chunk = connection.recv(65536)
+                        if not chunk:
+                            break
+                        data += chunk
+                heard.append(data)
+                with contextlib.suppress(OSError):
+                    connection.sendall(reply)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        server.close()
 
 
 @contextlib.asynccontextmanager

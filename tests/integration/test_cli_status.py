@@ -24,7 +24,10 @@ async def test_status_json_of_a_healthy_runtime(cli_host: StartHost) -> None:
     host = await cli_host()
 
     def settled(ran: Ran) -> bool:
-        return ran.code == 0 and _service(ran.json(), "gateway")["state"] == "running"
+        if ran.code != 0:
+            return False
+        gateway = _service(ran.json(), "gateway")
+        return bool(gateway["state"] == "running" and gateway["health"]["state"] == "healthy")
 
     ran = await until_cli(host.path, ("status", "--json"), settled)
     assert ran.code == 0, ran.err

@@ -43,6 +43,7 @@ async def test_up_waits_for_a_healthy_gateway_and_down_stops_everything(
     assert document["gateway"]["connection"] == "connected" and document["gateway"]["version"]
     host_pid = document["host"]["pid"]
     status = await run_cli(path, "status", "--json")
+    assert status.code == 0, status.err
     assert status.json()["gateway"]["connection"] == "connected"
     assert status.json()["host"]["pid"] == host_pid
     service_pids = [s["pid"] for s in status.json()["services"] if s["pid"] is not None]

@@ -34,8 +34,7 @@ async def test_a_pane_chosen_before_the_runtime_opens_is_not_taken_away() -> Non
         await pilot.press("f2")
         await until(pilot, lambda: isinstance(app.pane, LogsPane))
         runtime.opening.set()
-        await until(pilot, lambda: app.snapshot is not None)
-        await pilot.pause(0.2)
+        await until(pilot, lambda: app.follower.returned)
         assert isinstance(app.pane, LogsPane)
 
 
@@ -50,8 +49,8 @@ async def test_each_pane_and_session_shown_is_remembered_once() -> None:
         )
         await pilot.press("f3")
         await until(pilot, lambda: runtime.places[-1] == Place(Section.CHAT, SESSION))
-        await pilot.press("f3")
-        await pilot.pause(0.2)
+        await pilot.press("f3", "f1")
+        await until(pilot, lambda: runtime.places[-1].section is Section.HEALTH)
     assert [place.section for place in runtime.places].count(Section.CHAT) == 1
 
 

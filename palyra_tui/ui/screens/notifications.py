@@ -76,6 +76,12 @@ class NotificationsScreen(ModalScreen[None]):
         if chosen is not None:
             self._mark((chosen,))
 
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        """Enter on a notification (the list takes Enter before the screen's binding)."""
+        event.stop()
+        if event.option.id is not None:
+            self._mark((event.option.id,))
+
     def action_mark_all_read(self) -> None:
         self._mark(None)
 

@@ -41,7 +41,6 @@ from palyra_tui.state.onboarding import (
     StepKey,
     StepStatus,
 )
-from palyra_tui.state.runtime_api import OnboardingRefused
 from palyra_tui.ui.safe import block, plain
 from palyra_tui.ui.screens.base import key_label
 from palyra_tui.ui.widgets.steady import SteadyStatic
@@ -375,7 +374,7 @@ class OnboardingScreen(Screen[None]):
     async def _finish_work(self, call: Awaitable[OnboardingStatus], keep_busy: bool) -> None:
         try:
             status = await call
-        except (OnboardingRefused, PalyraError) as refused:
+        except PalyraError as refused:
             self.problem = str(refused)
             self._waiting_for_gateway = False
             self.busy = ""
