@@ -450,10 +450,11 @@ class LocalRuntime:
         if inbox != self._view.inbox:
             self._view = replace(self._view, inbox=inbox)
             self._push(InboxChanged(inbox))
-            notes, self._noticed = rules.approvals_changed(
-                self._view.notifications, self._noticed, len(inbox), self.clock.time()
-            )
-            self._notify(notes)
+        connected = self._view.snapshot.connection is ConnectionState.CONNECTED
+        notes, self._noticed = rules.approvals_changed(
+            self._view.notifications, self._noticed, len(inbox), self.clock.time(), connected
+        )
+        self._notify(notes)
 
     def _chat_changed(self) -> None:
         chat = self.runs.chat_view()

@@ -6,7 +6,8 @@ two is told the same things:
 - a connection change once the gateway has been connected ("Gateway reconnected"
   when it is connected again, else "Gateway connection changed"): the way up at
   start is not news;
-- the number of approvals waiting rises (a drop is silent);
+- the number of approvals waiting rises (a drop is silent, and so is the first count
+  after a start: approvals that waited before it were told of before it);
 - a run finishes;
 - a message is kept as an offline draft, with the reason.
 
@@ -26,10 +27,10 @@ from palyra_tui.state.snapshot import ConnectionState
 @dataclass(frozen=True, slots=True)
 class Noticed:
     """What the rules remember between two events: the last connection state (None
-    until the gateway was first connected) and approval count seen."""
+    until the gateway was first connected) and approval count (None until first seen)."""
 
     connection: ConnectionState | None = None
-    approvals: int = 0
+    approvals: int | None = None
 
 
 def connection_changed(
@@ -52,10 +53,13 @@ def connection_changed(
 
 
 def approvals_changed(
-    notes: tuple[Notification, ...], seen: Noticed, count: int, at: float
+    notes: tuple[Notification, ...], seen: Noticed, count: int, at: float, connected: bool = True
 ) -> tuple[tuple[Notification, ...], Noticed]:
-    """A notification when more approvals wait than before."""
-    rose = count > seen.approvals
+    """A notification when more approvals wait than before; counts taken before the
+    gateway first answered are no baseline (the list is not known yet)."""
+    if seen.approvals is None and not connected:
+        return notes, seen
+    rose = seen.approvals is not None and count > seen.approvals
     seen = Noticed(seen.connection, count)
     if not rose:
         return notes, seen

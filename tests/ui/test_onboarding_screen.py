@@ -66,7 +66,8 @@ async def test_onboarding_is_shown_first_until_it_is_complete() -> None:
         assert lines[0].startswith("▶ Welcome")
         assert lines[1] == "✖ Environment and binaries (blocked)"
         assert lines[6] == "· Discord connect and verify (optional)"
-        assert "Esc" in text_of(screen, "#ob-keys")
+        app.notice = None  # the fixed runtime's waiting approval is announced first
+        await until(pilot, lambda: "Esc" in text_of(screen, "#ob-keys"))
 
 
 async def test_a_completed_onboarding_opens_the_control_center() -> None:
@@ -273,3 +274,14 @@ async def test_a_working_runtime_opens_on_health_with_the_provider_step_left() -
         assert isinstance(app.screen, MainScreen)
         await pilot.press("f6")
         await onboarding(app, pilot)
+
+
+async def test_a_notice_shows_in_the_onboarding_key_line_and_then_the_keys_again() -> None:
+    """Onboarding covers the control center's key line, so its notices show in its own."""
+    app = fixed_app(onboarding=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await select(app, pilot, StepKey.WELCOME)
+        app.notify("only Discord and the dashboard handoff can be skipped", timeout=30)
+        await until(pilot, lambda: "can be skipped" in text_of(screen, "#ob-keys"))
+        app.notice = None
+        await until(pilot, lambda: "can be skipped" not in text_of(screen, "#ob-keys"))

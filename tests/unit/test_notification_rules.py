@@ -25,7 +25,12 @@ def test_the_way_up_is_not_news_and_a_change_after_it_is() -> None:
 
 
 def test_only_a_rise_in_waiting_approvals_is_news() -> None:
-    notes, seen = rules.approvals_changed((), rules.Noticed(), 1, NOW)
+    notes, seen = rules.approvals_changed((), rules.Noticed(), 0, NOW, connected=False)
+    assert seen.approvals is None, "no baseline before the gateway answered"
+    notes, seen = rules.approvals_changed((), seen, 2, NOW)
+    assert notes == (), "approvals waiting at start were told of before it"
+    notes, seen = rules.approvals_changed(notes, seen, 0, NOW)
+    notes, seen = rules.approvals_changed(notes, seen, 1, NOW)
     assert notes[-1].detail == "1 approval now needs review."
     notes, seen = rules.approvals_changed(notes, seen, 0, NOW)
     notes, seen = rules.approvals_changed(notes, seen, 0, NOW)

@@ -43,6 +43,7 @@ from palyra_tui.state.onboarding import (
 )
 from palyra_tui.ui.safe import block, plain
 from palyra_tui.ui.screens.base import key_label
+from palyra_tui.ui.widgets.status_bar import notice_text
 from palyra_tui.ui.widgets.steady import SteadyStatic
 
 if TYPE_CHECKING:
@@ -132,6 +133,7 @@ class OnboardingScreen(Screen[None]):
         steps = self.query_one("#ob-steps", OptionList)
         steps.add_options([Option(key.value, id=key.value) for key in StepKey])
         self.watch(self.app, "onboarding", self._status_changed)
+        self.watch(self.app, "notice", self._show_keys, init=False)
         known = self.control.onboarding
         if known is None or known.preflight is None:
             self.run_check()
@@ -235,7 +237,16 @@ class OnboardingScreen(Screen[None]):
         text = _recovery(status, self.selected)
         recovery.update(text)
         recovery.display = bool(text.plain)
-        self.query_one("#ob-keys", SteadyStatic).update(self._keys(step))
+        self._show_keys()
+
+    def _show_keys(self, _notice: object = None) -> None:
+        """The key line: the newest notice while one is up (this screen covers the one
+        the control center shows it in), else the keys of the selected step."""
+        notice = self.control.notice
+        status = self.status
+        step = status.step(self.selected) if status is not None else None
+        keys = self.query_one("#ob-keys", SteadyStatic)
+        keys.update(notice_text(notice) if notice is not None else self._keys(step))
 
     def _detail(self, step: Step, status: OnboardingStatus | None) -> Text:
         text = block(step.detail)
