@@ -45,6 +45,21 @@ def daemons() -> Iterator[list[int]]:
         os.kill(pid, signal.SIGKILL)
 
 
+_RUNNING: list[subprocess.Popen[str]] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_supervise_left() -> Iterator[None]:
+    """A failed test must not leave its ``supervise`` running: it would restart its
+    service for ever."""
+    yield
+    while _RUNNING:
+        process = _RUNNING.pop()
+        if process.poll() is None:
+            process.kill()
+            process.wait(30)
+
+
 def supervise_a_daemon(
     tmp_path: Path, stderr: IO[str] | int, daemons: list[int]
 ) -> subprocess.Popen[str]:
@@ -55,6 +70,7 @@ def supervise_a_daemon(
         f"[services.spawner]\ncommand = {toml_list(child('daemonize', str(pid_file)))}\n",
     )
     process = start(config, stderr=stderr)
+    _RUNNING.append(process)
     assert process.stdout is not None
     wait_for(records(process.stdout), "spawner", "running", [])
     assert block_until(lambda: len(daemon_pids(pid_file)) == 1)
