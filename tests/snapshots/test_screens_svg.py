@@ -68,8 +68,20 @@ def test_approvals_screen(snap_compare: SnapCompare) -> None:
     assert snap_compare(fixed_app(), terminal_size=SIZE, press=["4"], run_before=_settle)
 
 
+async def _settle_keys_shown(pilot: Pilot[Any]) -> None:
+    """Settled, with the first notice gone, so the key line shows the keys."""
+    await _settle(pilot)
+    app = pilot.app
+    assert isinstance(app, PalyraApp)
+    app.notice = None
+    await pilot.pause()
+
+
 def test_onboarding_screen(snap_compare: SnapCompare) -> None:
     """The Environment step of a machine without palyrad: the checks and what to do."""
     assert snap_compare(
-        fixed_app(onboarding=True), terminal_size=(110, 34), press=["enter"], run_before=_settle
+        fixed_app(onboarding=True),
+        terminal_size=(110, 34),
+        press=["enter"],
+        run_before=_settle_keys_shown,
     )
