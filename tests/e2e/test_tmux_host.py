@@ -274,8 +274,9 @@ def test_an_approval_survives_the_dropped_session_and_is_answered_later(demo: Ri
 
     demo.drop(first)
 
+    # The next view opens where the last one was: on that chat, its run waiting.
     second = demo.attach(width=80, height=24)
-    demo_ready(demo, second)
+    second.wait_for("approval needed", "palyra.process.run", "alt+3 Chat")
     second.keys("F4")
     second.wait_for("input (complete)", '"command": "ls -la', "more below")
     # Allowing counts once the whole input has been on screen and the prompt is armed;
