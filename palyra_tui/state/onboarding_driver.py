@@ -161,7 +161,7 @@ class OnboardingDriver:
             return
         try:
             http = await self.link.http(dashboard)
-            await http.console("GET", "/console/v1/auth/session", what="the console session")
+            await http.check_session()
             self._auth = Readiness(True, "The console login with the admin token works.")
         except ClientError as error:
             self._auth = Readiness(False, f"The console login failed: {error}")

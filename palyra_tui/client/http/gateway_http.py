@@ -174,7 +174,7 @@ class GatewayHttp:
         """``POST /console/v1/auth/logout``."""
         if self._session is None:
             return
-        await self._console("POST", "/console/v1/auth/logout", body={}, what="logout")
+        await self.console("POST", "/console/v1/auth/logout", body={}, what="logout")
         self._session = None
 
     # Console calls ---------------------------------------------------------
@@ -186,7 +186,7 @@ class GatewayHttp:
         params: dict[str, str] = {"limit": str(limit)}
         if after:
             params["after_approval_id"] = after
-        document = await self._console(
+        document = await self.console(
             "GET", "/console/v1/approvals", params=params, what="the approvals list"
         )
         approvals = tuple(parse_approval(item) for item in _list(document, "approvals"))
@@ -198,7 +198,7 @@ class GatewayHttp:
 
     async def get_approval(self, approval_id: str) -> Approval:
         """``GET /console/v1/approvals/{id}``."""
-        document = await self._console(
+        document = await self.console(
             "GET", f"/console/v1/approvals/{_segment(approval_id)}", what="the approval"
         )
         return parse_approval(_obj(document, "approval"))
@@ -216,7 +216,7 @@ class GatewayHttp:
             body["decision_scope"] = answer.scope.value
         if answer.scope is DecisionScope.TIMEBOXED:
             body["decision_scope_ttl_ms"] = answer.ttl_ms
-        document = await self._console(
+        document = await self.console(
             "POST",
             f"/console/v1/approvals/{_segment(approval_id)}/decision",
             body=body,
@@ -226,7 +226,7 @@ class GatewayHttp:
 
     async def diagnostics(self) -> Diagnostics:
         """``GET /console/v1/diagnostics``, reduced to its errors and counters."""
-        document = await self._console("GET", "/console/v1/diagnostics", what="diagnostics")
+        document = await self.console("GET", "/console/v1/diagnostics", what="diagnostics")
         rate_limits = _obj(document, "rate_limits")
         return Diagnostics(
             generated_at_ms=_int(document, "generated_at_unix_ms"),
@@ -248,7 +248,7 @@ class GatewayHttp:
             or any(char in redirect_path for char in "\\\r\n")
         ):
             raise ValueError("redirect_path must be a local path starting with a single '/'")
-        document = await self._console(
+        document = await self.console(
             "POST",
             "/console/v1/auth/browser-handoff",
             body={"redirect_path": redirect_path},
@@ -278,7 +278,7 @@ class GatewayHttp:
 
     async def session_catalog(self, *, limit: int = 16) -> tuple[CatalogSession, ...]:
         """``GET /console/v1/sessions``, newest first."""
-        document = await self._console(
+        document = await self.console(
             "GET",
             "/console/v1/sessions",
             params={"limit": str(limit), "sort": "updated_desc", "include_archived": "false"},
@@ -301,7 +301,7 @@ class GatewayHttp:
 
     async def transcript(self, session_id: str) -> Transcript:
         """``GET /console/v1/chat/sessions/{id}/transcript``."""
-        document = await self._console(
+        document = await self.console(
             "GET",
             f"/console/v1/chat/sessions/{_segment(session_id)}/transcript",
             what="the transcript",
@@ -320,6 +320,11 @@ class GatewayHttp:
             ),
         )
 
+    async def check_session(self) -> None:
+        """Log in (or reuse the session) and ask the console who we are: raises ClientError
+        when the admin token is not accepted."""
+        await self.console("GET", "/console/v1/auth/session", what="the console session")
+
     async def console(
         self,
         method: str,
@@ -330,20 +335,7 @@ class GatewayHttp:
         body: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """One console call with the session (and CSRF for a mutating one); the JSON
-        object it answers (for calls kept in their own modules, such as providers)."""
-        return await self._console(method, path, what=what, params=params, body=body)
-
-    # Internals -------------------------------------------------------------
-
-    async def _console(
-        self,
-        method: str,
-        path: str,
-        *,
-        what: str,
-        params: Mapping[str, str] | None = None,
-        body: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
+        object it answers, for the calls kept in modules of their own (providers)."""
         for attempt in range(2):
             session = await self._ensure_session()
             headers = {CSRF_HEADER: session.csrf_token} if method != "GET" else None
@@ -356,6 +348,8 @@ class GatewayHttp:
                     raise
                 self._session = None
         raise ConsoleSessionExpired("console session could not be established")
+
+    # Internals -------------------------------------------------------------
 
     async def _ensure_session(self) -> ConsoleSession:
         async with self._login_lock:
