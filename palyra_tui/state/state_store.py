@@ -48,6 +48,8 @@ class StateStore:
         self._latest: PersistedState | None = None
         self._written: PersistedState | None = None
         self._dirty_since: float | None = None
+        self.waiting = False
+        """True while the writer holds a saved state back until the window has passed."""
         self._writable = False
         self._failing = False
         self._closing = False
@@ -129,9 +131,11 @@ class StateStore:
                 and self._dirty_since is not None
                 and (left := self._dirty_since + self._window - self._clock.monotonic()) > 0
             ):
+                self.waiting = True
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(left):
                         await self._wake.wait()
+                self.waiting = False
                 self._wake.clear()
             async with self._lock:
                 await self._write()

@@ -39,6 +39,7 @@ async def test_a_burst_of_changes_is_one_write_after_the_window(tmp_path: Path) 
             store.save(themed(loaded.state, f"theme-{index}"))
         clock.advance(WRITE_WINDOW / 2)
         store.save(themed(loaded.state, "last"))
+        assert await eventually(lambda: store.waiting), "the writer never held the burst back"
         assert store.writes == 0 and not path.exists()
         clock.advance(WRITE_WINDOW)
         assert await eventually(lambda: store.writes == 1)
