@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
+# Before any test module imports grpc: with fork support on, a process started while
+# a grpc poller runs can abort between fork and exec ("epoll_wait error: Bad file
+# descriptor"), which palyra-tui's own entry points already prevent.
+os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
+
 import asyncio
 import sys
 import time

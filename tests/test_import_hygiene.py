@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -67,3 +68,35 @@ def test_the_control_center_draws_before_loading_the_runtime_machinery() -> None
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+GRPC_IMPORTERS = [
+    "palyra_tui.client.grpc.errors",
+    "palyra_tui.client.grpc.run_stream",
+    "palyra_tui.client.grpc.gateway",
+    "palyra_tui.host.channel",
+    "palyra_tui.host.status",
+]
+
+
+@pytest.mark.parametrize("module", GRPC_IMPORTERS)
+def test_grpc_is_imported_with_fork_support_off(module: str) -> None:
+    """With fork support on, a daemon forked while a grpc poller runs can abort before its
+    program starts; whichever module loads grpc first must have turned it off."""
+    code = (
+        "import importlib.abc, os, sys\n"
+        "seen = []\n"
+        "class Watch(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'grpc':\n"
+        "            seen.append(os.environ.get('GRPC_ENABLE_FORK_SUPPORT'))\n"
+        "        return None\n"
+        "sys.meta_path.insert(0, Watch())\n"
+        f"import {module}\n"
+        "print(seen)"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "GRPC_ENABLE_FORK_SUPPORT"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert out.stdout.strip() == "['false']"

@@ -6,15 +6,10 @@
 * Keepalive pings every 60 s (servers refuse more frequent pings), so a gateway
   that vanishes without a RST is noticed on idle streams.
 * 4 MiB messages each way, as palyrad is configured.
-* ``GRPC_ENABLE_FORK_SUPPORT=false``: palyra-tui forks daemons while streams are
-  open; fork support only adds risk for a fork+exec supervisor.
+* Fork support is off (the package sets ``GRPC_ENABLE_FORK_SUPPORT=false``).
 """
 
 from __future__ import annotations
-
-import os
-
-os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
 
 import grpc
 
