@@ -63,7 +63,13 @@ the message or failed to, which may take as long as reaching it."""
 
 
 class _LogFeed:
-    """Batches of log lines from the host, read by a task of their own."""
+    """Batches of log lines from the host, read by a task of their own.
+
+    Each batch the iterator yields holds every line received since the one before, as
+    the supervisor's own subscription does: a reader that takes a batch per frame keeps
+    up with any rate, instead of falling behind by one host message a frame while the
+    rest piles up in memory.
+    """
 
     def __init__(self, client: HostClient, request: wire.LogsRequest) -> None:
         self._queue: asyncio.Queue[tuple[LogLine, ...] | None] = asyncio.Queue()
@@ -80,8 +86,15 @@ class _LogFeed:
             self._queue.put_nowait(None)
 
     async def __aiter__(self) -> AsyncIterator[tuple[LogLine, ...]]:
-        while (batch := await self._queue.get()) is not None:
-            yield batch
+        ended = False
+        while not ended:
+            batches = [await self._queue.get()]
+            while not self._queue.empty():
+                batches.append(self._queue.get_nowait())
+            ended = batches[-1] is None
+            lines = tuple(line for batch in batches if batch is not None for line in batch)
+            if lines:
+                yield lines
 
     def close(self) -> None:
         self._task.cancel()
