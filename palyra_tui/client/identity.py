@@ -12,7 +12,7 @@ class ClientIdentity:
     """The admin token plus the (principal, device, channel) triple.
 
     One fixed triple everywhere: sessions created over gRPC are visible only to
-    console sessions logged in with the same triple (interfaces §2).
+    console sessions logged in with the same triple.
     """
 
     admin_token: str = field(repr=False)

@@ -49,8 +49,8 @@ class AdminStatus:
 class Diagnostics:
     """``GET /console/v1/diagnostics``, reduced to what an operator acts on.
 
-    ``errors`` follows the desktop's collector (spec §2.6): strings under keys
-    that mention error, failure, warning, detail, reason or message, sanitized,
+    ``errors`` follows the desktop's collector: strings under keys that
+    mention error, failure, warning, detail, reason or message, sanitized,
     redacted, de-duplicated, at most 25.
     """
 

@@ -1,4 +1,4 @@
-"""palyrad's request authorization, shared by the gRPC and HTTP servers (interfaces §2, §3.3)."""
+"""palyrad's request authorization, shared by the gRPC and HTTP servers."""
 
 from __future__ import annotations
 

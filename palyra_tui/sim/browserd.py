@@ -1,4 +1,4 @@
-"""``palyra-tui sim browserd``: palyra-browserd's health endpoints (interfaces §5).
+"""``palyra-tui sim browserd``: palyra-browserd's health endpoints.
 
 ``GET /healthz`` without auth; gRPC ``palyra.browser.v1.BrowserService/Health``
 with ``authorization: Bearer <token>`` when a token is set (``--auth-token`` or

@@ -1,7 +1,7 @@
 """The reference gateway's HTTP routes: health, admin, console login and console API.
 
 Status codes, error envelopes, the console cookie, CSRF and the loopback rate
-limit follow palyrad (interfaces §3).
+limit follow palyrad.
 """
 
 from __future__ import annotations

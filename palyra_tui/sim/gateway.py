@@ -1,7 +1,7 @@
 """``palyra-tui sim gateway``: the reference gateway process.
 
-Flags and environment as palyrad's (interfaces §4.1, §4.4): ``--bind``,
-``--port``, ``--grpc-bind``, ``--grpc-port``; ``PALYRA_ADMIN_TOKEN``,
+Flags and environment as palyrad's: ``--bind``, ``--port``, ``--grpc-bind``,
+``--grpc-port``; ``PALYRA_ADMIN_TOKEN``,
 ``PALYRA_ADMIN_REQUIRE_AUTH``, ``PALYRA_ADMIN_BOUND_PRINCIPAL``,
 ``PALYRA_ORCHESTRATOR_RUNLOOP_V1_ENABLED``, ``PALYRA_MODEL_PROVIDER_OPENAI_BASE_URL``
 (where OpenAI API keys are checked), ``PALYRA_DAEMON_*`` and

@@ -1,6 +1,6 @@
 """The reference gateway's gRPC services: ``GatewayService`` and ``ApprovalsService``.
 
-Auth, ``v`` checks, error codes and messages follow palyrad (interfaces §1–§2).
+Auth, ``v`` checks, error codes and messages follow palyrad.
 ``RunStream`` lives in :mod:`palyra_tui.sim.run_stream`.
 """
 

@@ -1,4 +1,4 @@
-"""JSON log lines on stdout in palyrad's ``tracing-subscriber`` layout (interfaces §4.6)."""
+"""JSON log lines on stdout in palyrad's ``tracing-subscriber`` JSON layout."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``palyra-tui sim node``: behaves like ``palyra node run --json`` (interfaces §6).
+"""``palyra-tui sim node``: behaves like ``palyra node run --json``.
 
 Prints one pretty-printed JSON document (``{"action": "run", …}``), then stays
 in the foreground sending nothing more to stdout; SIGINT ends it with exit 0.

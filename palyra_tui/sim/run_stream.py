@@ -1,4 +1,4 @@
-"""``RunStream`` on the reference gateway, step by step as palyrad runs it (interfaces §1.4).
+"""``RunStream`` on the reference gateway, step by step as palyrad runs it.
 
 ACCEPTED, IN_PROGRESS, then per turn the agent's tokens (chunks of at most 16
 words, ``is_final`` on the last of each text part) or, for a tool call:

@@ -178,7 +178,7 @@ class Store:
         require_existing: bool = False,
         reset: bool = False,
     ) -> tuple[SimSession, bool, bool]:
-        """Find or create a session: by id, then key, then label (interfaces §1.3).
+        """Find or create a session: by id, then key, then label.
 
         As in palyrad, a label given for a session that exists renames it.
 

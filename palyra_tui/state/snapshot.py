@@ -21,7 +21,7 @@ from palyra_tui.models.gateway import Approval, GatewayHealth, SessionSummary
 
 
 class ConnectionState(enum.Enum):
-    """The gateway connection as the status bar shows it (spec §4.11)."""
+    """The gateway connection as the status bar shows it."""
 
     CONNECTED = "connected"
     RECONNECTING = "reconnecting"
@@ -29,7 +29,7 @@ class ConnectionState(enum.Enum):
 
 
 class OverallStatus(enum.Enum):
-    """Healthy, degraded or down (spec §2.3)."""
+    """The whole runtime at a glance: healthy, degraded or down."""
 
     HEALTHY = "healthy"
     DEGRADED = "degraded"

@@ -1,8 +1,8 @@
 """When a service that went down is started again.
 
 Pure and clock-free: callers pass the times in, so tests drive it with any
-clock they like.  The schedule is the desktop companion's (spec §1.6): 1, 2, 4,
-8, 16, then 30 s; a run of at least 60 s, or a clean exit, resets it.  Unlike the
+clock they like.  The schedule is the desktop companion's: 1, 2, 4, 8, 16,
+then 30 s; a run of at least 60 s, or a clean exit, resets it.  Unlike the
 desktop, a service may give up after ``max_restarts`` consecutive failures.
 """
 

@@ -1,6 +1,6 @@
 """Find the binaries of the built-in daemons.
 
-Order (issue #2; the desktop companion's order with PATH added, spec §1.2):
+Order (issue #2; the desktop companion's order with PATH added):
 
 1. the ``PALYRA_DESKTOP_*_BIN`` override, which must be an absolute path to a
    regular file (a blank value is ignored);
@@ -8,8 +8,8 @@ Order (issue #2; the desktop companion's order with PATH added, spec §1.2):
 3. a file of that name next to the installed ``palyra-tui``;
 4. ``PATH``.
 
-The node host runs the ``palyra`` CLI (the desktop looks for a file called
-``palyra node host``; spec §8.3 item 1).
+The node host runs the ``palyra`` CLI (the desktop, by mistake, looks for a
+file called ``palyra node host``).
 """
 
 from __future__ import annotations

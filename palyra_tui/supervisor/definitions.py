@@ -1,10 +1,10 @@
 """What each service runs: command line, environment, working directory, health URL.
 
-Built-ins follow the desktop companion (spec §1.3) and palyrad's contract
-(interfaces §0, §4), with two deliberate changes: the browser token reaches
-browserd through ``PALYRA_BROWSERD_AUTH_TOKEN`` instead of argv, where ``ps``
-would show it (spec §8.3 item 10), and the daemons run with the runtime root as
-their working directory, so palyrad's relative journal path lands there.
+Built-ins get the command lines and environment the desktop companion gives
+each daemon, with two deliberate changes: the browser token reaches browserd
+through ``PALYRA_BROWSERD_AUTH_TOKEN`` instead of argv, where ``ps`` would show
+it, and the daemons run with the runtime root as their working directory, so
+palyrad's relative journal path lands there.
 
 The binary is resolved at every start, so installing a missing binary is
 picked up by the next retry without restarting palyra-tui.
@@ -245,8 +245,8 @@ def _seed_vault(vault: Path, environ: Mapping[str, str]) -> None:
     """Pick palyrad's encrypted-file vault where no desktop keyring can answer.
 
     palyrad records its vault backend on first start and picks the Secret
-    Service whenever ``secret-tool`` runs, which fails later on a headless host
-    (interfaces §4.3).  Only a vault that does not exist yet is seeded.
+    Service whenever ``secret-tool`` runs, which fails later on a headless
+    host.  Only a vault that does not exist yet is seeded.
     """
     if vault.exists() or environ.get("DBUS_SESSION_BUS_ADDRESS"):
         return

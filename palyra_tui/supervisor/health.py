@@ -1,10 +1,10 @@
 """Health probes: ``GET /healthz`` over kept-alive HTTP/1.1 connections.
 
 The supervisor probes every service twice a second.  An ``httpx.AsyncClient``
-request costs about 1.5 ms of CPU, a plain asyncio request about 75 µs
-(perf-reliability guide §2.4), and 20 services at 2 Hz must stay under 1 % of a
-core, so the prober speaks the little HTTP it needs itself: one request, a
-status line, headers, a ``Content-Length`` or chunked body of at most 64 KiB.
+request costs about 1.5 ms of CPU, a plain asyncio request about 75 µs, and
+20 services at 2 Hz must stay under 1 % of a core, so the prober speaks the
+little HTTP it needs itself: one request, a status line, headers, a
+``Content-Length`` or chunked body of at most 64 KiB.
 Connections are pooled per origin and reused, like one long-lived client.
 """
 

@@ -1,8 +1,9 @@
 """Structured log lines: palyrad's ``tracing`` JSON, and JSON logs in general.
 
 palyrad writes ``{"timestamp", "level", "fields": {"message", …}, "target"}``
-(interfaces §4.6).  Other JSON loggers put ``msg``/``message`` and the level at
-the top level; both shapes are understood.  Anything else stays plain text.
+lines through ``tracing-subscriber``'s JSON formatter.  Other JSON loggers put
+``msg``/``message`` and the level at the top level; both shapes are understood.
+Anything else stays plain text.
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ class LinePump:
     """Splits, cleans and stores the output of one stream of one process.
 
     ``on_endpoint`` is called with ``(key, address)`` whenever a JSON log line
-    announces a bound address (``listen_addr`` and friends, interfaces §4.6).
+    announces a bound address (``listen_addr``, ``grpc_listen_addr`` and the like).
     """
 
     def __init__(

@@ -1,11 +1,10 @@
 """The embedded supervisor: an engine on its own thread and event loop.
 
 A terminal that stops reading (an SSH stall) blocks Textual's writer and with
-it the UI loop (perf-reliability guide §1).  Exit handling, restarts and health
-checks therefore run on a thread of their own, with their own loop; the UI and
-the headless command talk to it through :class:`Supervisor`, whose coroutines
-can be awaited from any loop and whose :meth:`Supervisor.snapshot` is a plain
-attribute read.
+it the UI loop.  Exit handling, restarts and health checks therefore run on
+a thread of their own, with their own loop; the UI and the headless command
+talk to it through :class:`Supervisor`, whose coroutines can be awaited from
+any loop and whose :meth:`Supervisor.snapshot` is a plain attribute read.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Our .proto files match palyrad's wire contract field for field (interfaces §1.3).
+"""Our .proto files match palyrad's wire contract field for field.
 
 The expected tables are written from the contract, independently of the
 .proto text; a wrong number, type, package or enum value fails here.  The

@@ -1,4 +1,4 @@
-"""One chat turn over ``RunStream``, as the conversation palyrad expects (interfaces §1.4).
+"""One chat turn over ``RunStream``, as the conversation palyrad expects.
 
 palyrad runs the whole turn (model turns and tool calls) and then reads the
 client's side again: another ``input`` starts another turn, a half-close ends

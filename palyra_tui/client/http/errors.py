@@ -1,7 +1,7 @@
 """palyrad's HTTP error envelope → the same typed errors the gRPC client raises.
 
-Envelope: ``{"error", "code", "category", "retryable", "redacted", "validation_errors"?}``
-(interfaces §3.9).
+Envelope: ``{"error", "code", "category", "retryable", "redacted", "validation_errors"?}``,
+the same for every error from the admin and console routes.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """One long-lived ``httpx.AsyncClient`` per gateway: health, admin status, console.
 
-Console calls log in with the admin token on first use (interfaces §3.4); the
-client's cookie jar keeps ``palyra_console_session`` and every mutating call
-sends ``x-palyra-csrf-token``.  A 403 that says the session is missing or
+Console calls log in with the admin token on first use; the client's cookie
+jar keeps ``palyra_console_session`` and every mutating call sends
+``x-palyra-csrf-token``.  A 403 that says the session is missing or
 expired (sessions live in palyrad's memory and vanish when it restarts) leads
 to one new login and one retry.
 """
