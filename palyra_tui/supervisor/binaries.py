@@ -1,6 +1,6 @@
 """Find the binaries of the built-in daemons.
 
-Order (issue #2; the desktop companion's order with PATH added):
+Order (the desktop companion's order, with PATH added):
 
 1. the ``PALYRA_DESKTOP_*_BIN`` override, which must be an absolute path to a
    regular file (a blank value is ignored);
