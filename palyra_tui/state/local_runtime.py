@@ -1,7 +1,7 @@
 """The runtime in this process: supervisor, gateway link, runs, inbox and drafts.
 
 It composes one :class:`RuntimeView` from two producers.  What lasts (the
-offline drafts, the place on show, the rollout flags) is read from the state
+offline drafts, the place on show, the rollout flags, the preferences) is read from the state
 file at :meth:`LocalRuntime.open` and written back on every change.  The supervisor's
 state is pushed the moment a service changes (and its figures, CPU, memory
 and health, once a second); the gateway's facts are polled, and a gateway
@@ -36,7 +36,13 @@ from palyra_tui.state.inbox import merge
 from palyra_tui.state.kept import AdoptSecrets, KeptState
 from palyra_tui.state.onboarding import OnboardingAction, OnboardingStatus
 from palyra_tui.state.onboarding_driver import OnboardingDriver, RunPreflight
-from palyra_tui.state.persisted import Notification, Place, mark_read
+from palyra_tui.state.persisted import (
+    Notification,
+    Place,
+    Preferences,
+    RolloutFlags,
+    mark_read,
+)
 from palyra_tui.state.renames import Renames
 from palyra_tui.state.runs import RunManager
 from palyra_tui.state.runtime_api import (
@@ -49,6 +55,8 @@ from palyra_tui.state.runtime_api import (
     NotificationsChanged,
     OnboardingChanged,
     PlaceChanged,
+    PreferencesChanged,
+    RolloutChanged,
     RunFinished,
     RuntimeApi,
     RuntimeMessage,
@@ -57,6 +65,12 @@ from palyra_tui.state.runtime_api import (
     SnapshotChanged,
     StateNotice,
     TranscriptView,
+)
+from palyra_tui.state.settings import (
+    PreferencesUpdate,
+    RolloutUpdate,
+    apply_preferences,
+    apply_rollout,
 )
 from palyra_tui.state.snapshot import AppSnapshot, ConnectionState
 from palyra_tui.state.state_file import state_path
@@ -166,7 +180,7 @@ class LocalRuntime:
         """Take up the drafts, place and rollout flags the state file kept."""
         state = await self.kept.open()
         profile = state.profile()
-        self.runs.drafts_enabled = state.rollout.offline_drafts_enabled
+        self._settings(state.rollout, state.preferences)
         self.runs.drafts.restore((*profile.drafts, *self.runs.drafts.all()))
         if profile.place != self._view.place:
             self._view = replace(self._view, place=profile.place)
@@ -296,6 +310,25 @@ class LocalRuntime:
         self._view = replace(self._view, place=place)
         self.kept.keep(replace(self.kept.profile(), place=place))
         self._push(PlaceChanged(place))
+
+    async def update_preferences(self, update: PreferencesUpdate) -> Preferences:
+        self._settings(self._view.rollout, apply_preferences(self._view.preferences, update))
+        return self._view.preferences
+
+    async def update_rollout(self, update: RolloutUpdate) -> RolloutFlags:
+        self._settings(apply_rollout(self._view.rollout, update), self._view.preferences)
+        return self._view.rollout
+
+    def _settings(self, rollout: RolloutFlags, preferences: Preferences) -> None:
+        """Take up, publish and keep the operator's rollout flags and preferences."""
+        self.runs.drafts_enabled = rollout.offline_drafts_enabled
+        if rollout != self._view.rollout:
+            self._view = replace(self._view, rollout=rollout)
+            self._push(RolloutChanged(rollout))
+        if preferences != self._view.preferences:
+            self._view = replace(self._view, preferences=preferences)
+            self._push(PreferencesChanged(preferences))
+        self.kept.keep_settings(rollout, preferences)
 
     def _state_notice(self, text: str) -> None:
         """The state file cannot be used, or can again: every client hears it once."""
