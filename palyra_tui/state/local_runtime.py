@@ -26,15 +26,15 @@ from palyra_tui.models import LogLine, LogStream, SupervisorSnapshot
 from palyra_tui.models.clock import Clock, SystemClock
 from palyra_tui.models.feeds import LogFeed
 from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
-from palyra_tui.models.handoff import HANDOFF_TTL, Handoff, HandoffScope
+from palyra_tui.models.handoff import Handoff, HandoffScope
 from palyra_tui.state import notification_rules as rules
 from palyra_tui.state.collector import SnapshotCollector
 from palyra_tui.state.feeds import Feed, Subscribers
 from palyra_tui.state.gateway_link import GatewayLink, preload
-from palyra_tui.state.handoff import NOT_HEALTHY, loopback_base, scope_redirect
+from palyra_tui.state.handoff_grant import grant_handoff
 from palyra_tui.state.inbox import merge
 from palyra_tui.state.kept import AdoptSecrets, KeptState
-from palyra_tui.state.onboarding import OnboardingAction, OnboardingStatus
+from palyra_tui.state.onboarding import OnboardingAction, OnboardingStatus, StepKey
 from palyra_tui.state.onboarding_driver import OnboardingDriver, RunPreflight
 from palyra_tui.state.persisted import (
     Notification,
@@ -368,23 +368,17 @@ class LocalRuntime:
     # Dashboard ------------------------------------------------------------------------
 
     async def dashboard_handoff(self, scope: HandoffScope) -> Handoff:
-        """Ask the gateway for a handoff URL; an approval scope opens on the approval's
-        session and run as the inbox knows them.  The URL is handed back and not kept."""
-        view = self._view
-        if view.snapshot.gateway_health is None or not view.dashboard_url:
-            raise GatewayUnreachable(NOT_HEALTHY)
-        approvals = ((e.approval_id, e.session_id, e.run_id) for e in view.inbox)
-        redirect = scope_redirect(scope, approvals)
+        """Ask the gateway for a handoff URL, handed back and not kept.  Onboarding records
+        each link handed out as ``dashboard_opened``, and a refusal as a failure of its
+        dashboard handoff step."""
         try:
-            loopback_base(view.dashboard_url)
-            http = await self.link.http(view.dashboard_url)
-            granted = await http.browser_handoff(redirect)
-        except ValueError as error:
-            raise ClientError(str(error)) from None
-        now = self.clock.time()
-        expires = granted.expires_at_ms / 1000 if granted.expires_at_ms > 0 else now + HANDOFF_TTL
-        await self.onboarding.act(OnboardingAction.DASHBOARD_OPENED, self.start_all)
-        return Handoff(granted.url, min(expires, now + HANDOFF_TTL), redirect, scope)
+            handoff = await grant_handoff(self._view, self.link, self.clock, scope)
+        except ClientError as error:
+            self.onboarding.failed(StepKey.DASHBOARD, str(error))
+            raise
+        opened = OnboardingAction.DASHBOARD_OPENED
+        await self.onboarding.act(opened, self.start_all, detail=scope.section.value)
+        return handoff
 
     # Onboarding ---------------------------------------------------------------------------
 

@@ -263,10 +263,22 @@ class OnboardingDriver:
 
     # Actions -----------------------------------------------------------------------
 
+    def failed(self, step: StepKey, message: str) -> None:
+        """A step failed outside onboarding's own actions (a dashboard handoff refused):
+        it becomes the last failure and is counted."""
+        progress = self.kept.profile().onboarding
+        self._keep(record_failure(progress, step.value, message, self.clock.time()))
+        self.update()
+
     async def act(
-        self, action: OnboardingAction, start_all: Callable[[], Awaitable[None]]
+        self,
+        action: OnboardingAction,
+        start_all: Callable[[], Awaitable[None]],
+        *,
+        detail: str = "",
     ) -> OnboardingStatus:
-        """Do ``action``; raises :class:`OnboardingRefused` when it cannot be done."""
+        """Do ``action``; raises :class:`OnboardingRefused` when it cannot be done.
+        ``detail`` goes with the event it records (a dashboard link: its section)."""
         now = self.clock.time()
         progress = self.kept.profile().onboarding
         if action is OnboardingAction.CHECK:
@@ -286,7 +298,7 @@ class OnboardingDriver:
             progress = record_event(progress, "discord_skipped", "", now)
         elif action is OnboardingAction.DASHBOARD_OPENED:
             progress = _first(progress, "dashboard_handoff_at", now)
-            progress = _cleared(record_event(progress, "dashboard_opened", "", now))
+            progress = _cleared(record_event(progress, "dashboard_opened", detail, now))
         elif action is OnboardingAction.SKIP_DASHBOARD:
             progress = _first(progress, "dashboard_handoff_skipped_at", now)
             progress = record_event(progress, "dashboard_handoff_skipped", "", now)

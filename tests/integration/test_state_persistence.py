@@ -10,11 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from palyra_tui.client.errors import ClientError
 from palyra_tui.client.identity import ClientIdentity
 from palyra_tui.config import Config
 from palyra_tui.host.client import HostClient
 from palyra_tui.host.protocol import ClientInfo
 from palyra_tui.host.remote import SocketRuntime
+from palyra_tui.models.handoff import HandoffScope
+from palyra_tui.state.handoff import NOT_HEALTHY
 from palyra_tui.state.kept import AdoptSecrets
 from palyra_tui.state.local_runtime import LocalRuntime
 from palyra_tui.state.persisted import LegacySecrets, Place, Preferences, RolloutFlags, Section
@@ -340,3 +343,19 @@ async def test_rollout_set_reaches_an_attached_ui_and_the_next_host(hosts: Start
         assert not second.view().rollout.desktop_notifications_enabled
     finally:
         await second.close()
+
+
+async def test_a_refused_dashboard_handoff_is_an_onboarding_failure(runtimes: Build) -> None:
+    runtime = await runtimes()
+    await runtime.open()
+    for _ in range(2):
+        with pytest.raises(ClientError, match=NOT_HEALTHY):
+            await runtime.dashboard_handoff(HandoffScope.overview())
+    onboarding = runtime.kept.profile().onboarding
+    assert onboarding.last_failure is not None
+    assert onboarding.last_failure.step == "dashboard_handoff"
+    assert onboarding.last_failure.message == NOT_HEALTHY
+    assert onboarding.failure_step_counts == (("dashboard_handoff", 2),)
+    assert onboarding.dashboard_handoff_at is None
+    path = state_path(runtime.supervisor.config.state_dir)
+    assert await eventually(lambda: path.exists() and '"dashboard_handoff": 2' in path.read_text())
