@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 
@@ -29,6 +28,7 @@ from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
 from palyra_tui.models.handoff import Handoff, HandoffScope
 from palyra_tui.state import notification_rules as rules
 from palyra_tui.state.collector import SnapshotCollector
+from palyra_tui.state.decisions import Decisions
 from palyra_tui.state.feeds import Feed, Subscribers
 from palyra_tui.state.gateway_link import GatewayLink, preload
 from palyra_tui.state.handoff_grant import grant_handoff
@@ -46,7 +46,6 @@ from palyra_tui.state.persisted import (
 from palyra_tui.state.renames import Renames
 from palyra_tui.state.runs import RunManager
 from palyra_tui.state.runtime_api import (
-    AlreadyDecided,
     ChatChanged,
     ClientsChanged,
     DecisionError,
@@ -119,8 +118,7 @@ class LocalRuntime:
             log_service_bytes=supervisor.config.log_mib * MIB,
         )
         self._grpc_target = ""
-        self._decisions: dict[str, tuple[ApprovalAnswer, float]] = {}
-        self._deciders: dict[str, str] = {}
+        self._decisions = Decisions()
         self._transcripts = TranscriptPublisher()
         self._renames = Renames()
         """Sessions as the gateway renamed them, with the number of polls begun by then."""
@@ -341,20 +339,11 @@ class LocalRuntime:
     async def decide(self, approval_id: str, answer: ApprovalAnswer, by: str = "") -> None:
         """Send one decision; whoever comes second hears what was decided, when, and by
         whom (``by``: the client that decides, when it says)."""
-        earlier = self._decisions.get(approval_id)
-        if earlier is not None:
-            said, at = earlier
-            when = time.strftime("%H:%M:%S", time.localtime(at))
-            who = self._deciders.get(approval_id, "")
-            raise AlreadyDecided(
-                f"approval {approval_id} was already decided by another client: "
-                f"{describe_answer(said)} at {when}" + (f" ({who})" if who else "")
-            )
+        self._decisions.refuse_second(approval_id)
         entry = next((e for e in self._view.inbox if e.approval_id == approval_id), None)
         if entry is None:
             raise DecisionError(f"approval {approval_id} is no longer pending")
-        self._decisions[approval_id] = (answer, self.clock.time())
-        self._deciders[approval_id] = by
+        self._decisions.record(approval_id, answer, self.clock.time(), by)
         try:
             await self.runs.decide(entry, answer, self._view.dashboard_url)
         except DecisionRefused:
@@ -362,7 +351,7 @@ class LocalRuntime:
         except (DecisionError, ClientError):
             # Not sent: another client may decide. A cancelled call keeps the record:
             # its decision may have gone out.
-            del self._decisions[approval_id]
+            self._decisions.forget(approval_id)
             raise
 
     # Dashboard ------------------------------------------------------------------------
@@ -517,11 +506,3 @@ class LocalRuntime:
 
 def _implements_the_api(runtime: LocalRuntime) -> RuntimeApi:
     return runtime
-
-
-def describe_answer(answer: ApprovalAnswer) -> str:
-    """A decision in a few words: "allowed once", "denied (not now)"."""
-    if not answer.approved:
-        return f"denied ({answer.reason})" if answer.reason else "denied"
-    scope = {"once": "once", "session": "for the session", "timeboxed": "for a time"}
-    return f"allowed {scope.get(answer.scope.value, answer.scope.value)}"

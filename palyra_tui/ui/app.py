@@ -165,6 +165,8 @@ class PalyraApp(App[None]):
         self._shown_theme = ""
         """The theme the kept preference asked for and the app shows (the default when the
         kept one is unknown): only a theme the operator picks after it is saved."""
+        self._preferences: Preferences | None = None
+        """The preferences last applied, as the runtime sent them."""
         self.startup_error = startup_error
         self.dashboard_url = ""
         """The gateway's console address, once known."""
@@ -498,6 +500,9 @@ class PalyraApp(App[None]):
     def preferences_changed(self, preferences: Preferences) -> None:
         """Show what the operator's kept preferences say; a theme this version does not
         know falls back to the default, with a notice."""
+        if preferences == self._preferences:
+            return
+        self._preferences = preferences
         self.terminal_notifications = preferences.notifications
         wanted = preferences.theme or self.default_theme
         if wanted not in self.available_themes:
