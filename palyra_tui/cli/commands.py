@@ -32,6 +32,7 @@ NAMES = frozenset(
         "service",
         "doctor",
         "dashboard",
+        "rollout",
     }
 )
 """The commands this module runs."""
@@ -125,6 +126,7 @@ def add_commands(commands: Any, config_help: str) -> None:
     )
     _common(doctor, config_help)
     _dashboard_command(commands, config_help)
+    _rollout_command(commands, config_help)
     service = commands.add_parser(
         "service",
         prog="palyra-tui service",
@@ -234,6 +236,32 @@ def _dashboard_command(commands: Any, config_help: str) -> None:
     _common(dashboard, config_help)
 
 
+def _rollout_command(commands: Any, config_help: str) -> None:
+    rollout = commands.add_parser(
+        "rollout",
+        prog="palyra-tui rollout",
+        help="print the rollout flags; rollout set NAME=VALUE changes them",
+        description="Print the rollout flags the runtime host keeps in the state file "
+        "(companion_shell_enabled, ambient_companion_enabled, desktop_notifications_enabled, "
+        "offline_drafts_enabled, voice_capture_enabled, voice_overlay_enabled, "
+        "voice_silence_detection_enabled, tts_playback_enabled, release_channel). Exits 4 "
+        "when no runtime host runs.",
+    )
+    _common(rollout, config_help)
+    actions = rollout.add_subparsers(dest="action", metavar="ACTION")
+    change = actions.add_parser(
+        "set",
+        prog="palyra-tui rollout set",
+        help="change some rollout flags",
+        description="Set each NAME to VALUE (true, false, on or off; release_channel takes "
+        "a word, and a blank one is ignored) through the runtime host, so attached UIs see "
+        "the change at once, then print every flag. An unknown name or a bad value changes "
+        "nothing (exit 2).",
+    )
+    change.add_argument("assignments", nargs="+", metavar="NAME=VALUE")
+    _common(change, config_help)
+
+
 def _service_commands(commands: Any, config_help: str) -> None:
     for verb in SERVICE_VERBS:
         short, description = _SERVICE_HELP[verb]
@@ -322,6 +350,11 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
 
         scope = scope_of(args.scope, args.session, args.approval, args.run)
         return await run_dashboard(config, scope, as_json=args.json)
+    if command == "rollout":
+        from palyra_tui.cli.rollout_cmd import run_rollout
+
+        changes = tuple(args.assignments) if args.action == "set" else None
+        return await run_rollout(config, changes, as_json=args.json)
     if command == "service":
         from palyra_tui.cli.service_unit import run_install
 

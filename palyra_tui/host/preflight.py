@@ -76,13 +76,17 @@ async def run_preflight(
     return await run_checks(config, environ, await host_facts(config), config_problem)
 
 
-def preflight_in_host(config: Config, environ: Mapping[str, str]) -> RunPreflight:
+def preflight_in_host(
+    config: Config, environ: Mapping[str, str], secrets: RuntimeSecrets | None = None
+) -> RunPreflight:
     """The checks as the runtime host runs them for onboarding: it knows its own services
-    and asks nobody over the socket."""
+    and asks nobody over the socket.  ``secrets``: the tokens this runtime holds in memory
+    (the demo's), checked instead of the state root's secret store, so that the operator's
+    keyring is never asked."""
 
     async def run(services: SupervisorSnapshot, dashboard_url: str) -> Preflight:
         facts = HostFacts({s.name: s for s in services.services}, dashboard_url)
-        return await run_checks(config, environ, facts)
+        return await run_checks(config, environ, facts, secrets=secrets)
 
     return run
 
@@ -92,16 +96,25 @@ async def run_checks(
     environ: Mapping[str, str] | None,
     host: HostFacts | None,
     config_problem: str = "",
+    *,
+    secrets: RuntimeSecrets | None = None,
 ) -> Preflight:
-    """Every check, with ``host`` as what the state root's runtime host reports."""
+    """Every check, with ``host`` as what the state root's runtime host reports, and
+    ``secrets`` as the tokens when they live in memory (no secret store is read then)."""
     env = dict(os.environ if environ is None else environ)
-    store = SecretStore.for_config(config, env)
-    definitions, report, state_root = await asyncio.gather(
+    definitions, state_root = await asyncio.gather(
         asyncio.to_thread(define_services, config),
-        asyncio.to_thread(store.inspect),
         asyncio.to_thread(check_state_root, config),
     )
-    tokens = await asyncio.to_thread(_stored_tokens, store, report)
+    if secrets is None:
+        store = SecretStore.for_config(config, env)
+        report = await asyncio.to_thread(store.inspect)
+        tokens = await asyncio.to_thread(_stored_tokens, store, report)
+        secret_check = check_secret_store(report)
+    else:
+        report = StoreReport(None, True, present=frozenset(SecretName))
+        tokens = secrets
+        secret_check = check_memory_secrets()
     enabled = {definition.kind: definition.enabled for definition in definitions}
     binaries = await asyncio.gather(
         *(
@@ -122,7 +135,7 @@ async def run_checks(
             check_config(config, config_problem, env),
             gateway,
             browser,
-            check_secret_store(report),
+            secret_check,
             auth,
             check_dashboard(config, host),
         )
@@ -284,6 +297,17 @@ def check_secret_store(report: StoreReport) -> Check:
     else:
         detail = f"the tokens are kept in {backend.name}{where}: {backend.protects}"
     return Check(key, label, CheckStatus.OK, detail)
+
+
+def check_memory_secrets() -> Check:
+    """Tokens held in this process only (the demo's): no store, no keyring is asked."""
+    return Check(
+        "secret_store",
+        "Secret store",
+        CheckStatus.OK,
+        "the tokens live in this process's memory only, for this run; no keyring or file "
+        "holds them",
+    )
 
 
 async def check_operator_auth(

@@ -29,7 +29,7 @@ from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
 from palyra_tui.models.handoff import Handoff, HandoffScope
 from palyra_tui.state.feeds import Feed, Subscribers
 from palyra_tui.state.onboarding import OnboardingAction, OnboardingStatus
-from palyra_tui.state.persisted import Place
+from palyra_tui.state.persisted import Place, Preferences, RolloutFlags
 from palyra_tui.state.runtime_api import (
     AlreadyDecided,
     ChatChanged,
@@ -43,6 +43,8 @@ from palyra_tui.state.runtime_api import (
     OnboardingChanged,
     OnboardingRefused,
     PlaceChanged,
+    PreferencesChanged,
+    RolloutChanged,
     RuntimeApi,
     RuntimeMessage,
     RuntimeView,
@@ -50,6 +52,7 @@ from palyra_tui.state.runtime_api import (
     StateNotice,
     TranscriptView,
 )
+from palyra_tui.state.settings import PreferencesUpdate, RolloutUpdate
 
 if TYPE_CHECKING:
     from palyra_tui.host.client import HostClient
@@ -202,6 +205,8 @@ class SocketRuntime:
                 NotificationsChanged(view.notifications),
                 PlaceChanged(view.place),
                 StateNotice(view.state_notice),
+                RolloutChanged(view.rollout),
+                PreferencesChanged(view.preferences),
             ):
                 self._push(change)
             if view.onboarding is not None:
@@ -227,6 +232,10 @@ class SocketRuntime:
             self._view = replace(self._view, notifications=message.notifications)
         elif isinstance(message, OnboardingChanged):
             self._view = replace(self._view, onboarding=message.status)
+        elif isinstance(message, RolloutChanged):
+            self._view = replace(self._view, rollout=message.rollout)
+        elif isinstance(message, PreferencesChanged):
+            self._view = replace(self._view, preferences=message.preferences)
         self._push(message)
 
     def _lose(self, reason: str) -> None:
@@ -352,6 +361,12 @@ class SocketRuntime:
     async def mark_read(self, ids: tuple[str, ...] | None = None) -> None:
         request = wire.MarkReadRequest(ids or (), every=ids is None)
         _raise(await self.client.call(wire.MARK_READ, request, wire.Outcome))
+
+    async def update_preferences(self, update: PreferencesUpdate) -> Preferences:
+        return await self.client.call(wire.UPDATE_PREFERENCES, update, Preferences)
+
+    async def update_rollout(self, update: RolloutUpdate) -> RolloutFlags:
+        return await self.client.call(wire.UPDATE_ROLLOUT, update, RolloutFlags)
 
     # Approvals ------------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from palyra_tui.models.feeds import LogFeed
 from palyra_tui.models.handoff import HandoffScope
 from palyra_tui.state.local_runtime import LocalRuntime
 from palyra_tui.state.onboarding import OnboardingStatus
-from palyra_tui.state.persisted import Place
+from palyra_tui.state.persisted import Place, Preferences, RolloutFlags
 from palyra_tui.state.runtime_api import (
     AlreadyDecided,
     DecisionError,
@@ -34,6 +34,7 @@ from palyra_tui.state.runtime_api import (
     OnboardingRefused,
     RuntimeView,
 )
+from palyra_tui.state.settings import PreferencesUpdate, RolloutUpdate
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,8 @@ class RuntimeService:
         unary(wire.MARK_READ, wire.MarkReadRequest, wire.Outcome, self._mark_read)
         unary(wire.SHUTDOWN, wire.Empty, wire.Outcome, self._shutdown)
         unary(wire.DASHBOARD_HANDOFF, HandoffScope, wire.HandoffOutcome, self._dashboard_handoff)
+        unary(wire.UPDATE_PREFERENCES, PreferencesUpdate, Preferences, self._preferences)
+        unary(wire.UPDATE_ROLLOUT, RolloutUpdate, RolloutFlags, self._rollout)
         onboarding = wire.OnboardingOutcome
         unary(wire.ONBOARDING_STEP, wire.OnboardingRequest, onboarding, self._onboarding_step)
         unary(wire.CONFIRM_STATE_ROOT, wire.StateRootRequest, onboarding, self._state_root)
@@ -234,6 +237,12 @@ class RuntimeService:
     async def _mark_read(self, request: wire.MarkReadRequest) -> wire.Outcome:
         await self.runtime.mark_read(None if request.every else request.ids)
         return wire.Outcome()
+
+    async def _preferences(self, update: PreferencesUpdate) -> Preferences:
+        return await self.runtime.update_preferences(update)
+
+    async def _rollout(self, update: RolloutUpdate) -> RolloutFlags:
+        return await self.runtime.update_rollout(update)
 
     async def _dashboard_handoff(self, scope: HandoffScope) -> wire.HandoffOutcome:
         """A handoff for the client that asked; the host keeps nothing of it."""

@@ -37,6 +37,8 @@ REMEMBER_PLACE = "RememberPlace"
 MARK_READ = "MarkRead"
 SHUTDOWN = "Shutdown"
 DASHBOARD_HANDOFF = "DashboardHandoff"
+UPDATE_PREFERENCES = "UpdatePreferences"
+UPDATE_ROLLOUT = "UpdateRollout"
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,11 +11,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 
 from palyra_tui.errors import PalyraError
 from palyra_tui.models.clock import Clock
-from palyra_tui.state.persisted import LegacySecrets, PersistedState, ProfileState, normalise
+from palyra_tui.state.persisted import (
+    LegacySecrets,
+    PersistedState,
+    Preferences,
+    ProfileState,
+    RolloutFlags,
+    normalise,
+)
 from palyra_tui.state.state_store import StateStore
 from palyra_tui.text import sanitize_line
 
@@ -88,6 +96,15 @@ class KeptState:
     def keep(self, profile: ProfileState) -> None:
         """The active profile is now ``profile``; written within the store's window."""
         changed = self.state.with_profile(profile)
+        if changed == self.state:
+            return
+        self.state = changed
+        if self._opened:
+            self.store.save(changed)
+
+    def keep_settings(self, rollout: RolloutFlags, preferences: Preferences) -> None:
+        """The operator's rollout flags and preferences are now these (not per profile)."""
+        changed = replace(self.state, rollout=rollout, preferences=preferences)
         if changed == self.state:
             return
         self.state = changed

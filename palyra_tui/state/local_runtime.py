@@ -1,7 +1,7 @@
 """The runtime in this process: supervisor, gateway link, runs, inbox and drafts.
 
 It composes one :class:`RuntimeView` from two producers.  What lasts (the
-offline drafts, the place on show, the rollout flags) is read from the state
+offline drafts, the place on show, the rollout flags, the preferences) is read from the state
 file at :meth:`LocalRuntime.open` and written back on every change.  The supervisor's
 state is pushed the moment a service changes (and its figures, CPU, memory
 and health, once a second); the gateway's facts are polled, and a gateway
@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 
@@ -26,21 +25,27 @@ from palyra_tui.models import LogLine, LogStream, SupervisorSnapshot
 from palyra_tui.models.clock import Clock, SystemClock
 from palyra_tui.models.feeds import LogFeed
 from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
-from palyra_tui.models.handoff import HANDOFF_TTL, Handoff, HandoffScope
+from palyra_tui.models.handoff import Handoff, HandoffScope
 from palyra_tui.state import notification_rules as rules
 from palyra_tui.state.collector import SnapshotCollector
+from palyra_tui.state.decisions import Decisions
 from palyra_tui.state.feeds import Feed, Subscribers
 from palyra_tui.state.gateway_link import GatewayLink, preload
-from palyra_tui.state.handoff import NOT_HEALTHY, loopback_base, scope_redirect
+from palyra_tui.state.handoff_grant import grant_handoff
 from palyra_tui.state.inbox import merge
 from palyra_tui.state.kept import AdoptSecrets, KeptState
-from palyra_tui.state.onboarding import OnboardingAction, OnboardingStatus
+from palyra_tui.state.onboarding import OnboardingAction, OnboardingStatus, StepKey
 from palyra_tui.state.onboarding_driver import OnboardingDriver, RunPreflight
-from palyra_tui.state.persisted import Notification, Place, mark_read
+from palyra_tui.state.persisted import (
+    Notification,
+    Place,
+    Preferences,
+    RolloutFlags,
+    mark_read,
+)
 from palyra_tui.state.renames import Renames
 from palyra_tui.state.runs import RunManager
 from palyra_tui.state.runtime_api import (
-    AlreadyDecided,
     ChatChanged,
     ClientsChanged,
     DecisionError,
@@ -49,6 +54,8 @@ from palyra_tui.state.runtime_api import (
     NotificationsChanged,
     OnboardingChanged,
     PlaceChanged,
+    PreferencesChanged,
+    RolloutChanged,
     RunFinished,
     RuntimeApi,
     RuntimeMessage,
@@ -57,6 +64,12 @@ from palyra_tui.state.runtime_api import (
     SnapshotChanged,
     StateNotice,
     TranscriptView,
+)
+from palyra_tui.state.settings import (
+    PreferencesUpdate,
+    RolloutUpdate,
+    apply_preferences,
+    apply_rollout,
 )
 from palyra_tui.state.snapshot import AppSnapshot, ConnectionState
 from palyra_tui.state.state_file import state_path
@@ -105,8 +118,7 @@ class LocalRuntime:
             log_service_bytes=supervisor.config.log_mib * MIB,
         )
         self._grpc_target = ""
-        self._decisions: dict[str, tuple[ApprovalAnswer, float]] = {}
-        self._deciders: dict[str, str] = {}
+        self._decisions = Decisions()
         self._transcripts = TranscriptPublisher()
         self._renames = Renames()
         """Sessions as the gateway renamed them, with the number of polls begun by then."""
@@ -166,7 +178,7 @@ class LocalRuntime:
         """Take up the drafts, place and rollout flags the state file kept."""
         state = await self.kept.open()
         profile = state.profile()
-        self.runs.drafts_enabled = state.rollout.offline_drafts_enabled
+        self._settings(state.rollout, state.preferences)
         self.runs.drafts.restore((*profile.drafts, *self.runs.drafts.all()))
         if profile.place != self._view.place:
             self._view = replace(self._view, place=profile.place)
@@ -297,6 +309,25 @@ class LocalRuntime:
         self.kept.keep(replace(self.kept.profile(), place=place))
         self._push(PlaceChanged(place))
 
+    async def update_preferences(self, update: PreferencesUpdate) -> Preferences:
+        self._settings(self._view.rollout, apply_preferences(self._view.preferences, update))
+        return self._view.preferences
+
+    async def update_rollout(self, update: RolloutUpdate) -> RolloutFlags:
+        self._settings(apply_rollout(self._view.rollout, update), self._view.preferences)
+        return self._view.rollout
+
+    def _settings(self, rollout: RolloutFlags, preferences: Preferences) -> None:
+        """Take up, publish and keep the operator's rollout flags and preferences."""
+        self.runs.drafts_enabled = rollout.offline_drafts_enabled
+        if rollout != self._view.rollout:
+            self._view = replace(self._view, rollout=rollout)
+            self._push(RolloutChanged(rollout))
+        if preferences != self._view.preferences:
+            self._view = replace(self._view, preferences=preferences)
+            self._push(PreferencesChanged(preferences))
+        self.kept.keep_settings(rollout, preferences)
+
     def _state_notice(self, text: str) -> None:
         """The state file cannot be used, or can again: every client hears it once."""
         if text != self._view.state_notice:
@@ -308,20 +339,11 @@ class LocalRuntime:
     async def decide(self, approval_id: str, answer: ApprovalAnswer, by: str = "") -> None:
         """Send one decision; whoever comes second hears what was decided, when, and by
         whom (``by``: the client that decides, when it says)."""
-        earlier = self._decisions.get(approval_id)
-        if earlier is not None:
-            said, at = earlier
-            when = time.strftime("%H:%M:%S", time.localtime(at))
-            who = self._deciders.get(approval_id, "")
-            raise AlreadyDecided(
-                f"approval {approval_id} was already decided by another client: "
-                f"{describe_answer(said)} at {when}" + (f" ({who})" if who else "")
-            )
+        self._decisions.refuse_second(approval_id)
         entry = next((e for e in self._view.inbox if e.approval_id == approval_id), None)
         if entry is None:
             raise DecisionError(f"approval {approval_id} is no longer pending")
-        self._decisions[approval_id] = (answer, self.clock.time())
-        self._deciders[approval_id] = by
+        self._decisions.record(approval_id, answer, self.clock.time(), by)
         try:
             await self.runs.decide(entry, answer, self._view.dashboard_url)
         except DecisionRefused:
@@ -329,29 +351,23 @@ class LocalRuntime:
         except (DecisionError, ClientError):
             # Not sent: another client may decide. A cancelled call keeps the record:
             # its decision may have gone out.
-            del self._decisions[approval_id]
+            self._decisions.forget(approval_id)
             raise
 
     # Dashboard ------------------------------------------------------------------------
 
     async def dashboard_handoff(self, scope: HandoffScope) -> Handoff:
-        """Ask the gateway for a handoff URL; an approval scope opens on the approval's
-        session and run as the inbox knows them.  The URL is handed back and not kept."""
-        view = self._view
-        if view.snapshot.gateway_health is None or not view.dashboard_url:
-            raise GatewayUnreachable(NOT_HEALTHY)
-        approvals = ((e.approval_id, e.session_id, e.run_id) for e in view.inbox)
-        redirect = scope_redirect(scope, approvals)
+        """Ask the gateway for a handoff URL, handed back and not kept.  Onboarding records
+        each link handed out as ``dashboard_opened``, and a refusal as a failure of its
+        dashboard handoff step."""
         try:
-            loopback_base(view.dashboard_url)
-            http = await self.link.http(view.dashboard_url)
-            granted = await http.browser_handoff(redirect)
-        except ValueError as error:
-            raise ClientError(str(error)) from None
-        now = self.clock.time()
-        expires = granted.expires_at_ms / 1000 if granted.expires_at_ms > 0 else now + HANDOFF_TTL
-        await self.onboarding.act(OnboardingAction.DASHBOARD_OPENED, self.start_all)
-        return Handoff(granted.url, min(expires, now + HANDOFF_TTL), redirect, scope)
+            handoff = await grant_handoff(self._view, self.link, self.clock, scope)
+        except ClientError as error:
+            self.onboarding.failed(StepKey.DASHBOARD, str(error))
+            raise
+        opened = OnboardingAction.DASHBOARD_OPENED
+        await self.onboarding.act(opened, self.start_all, detail=scope.section.value)
+        return handoff
 
     # Onboarding ---------------------------------------------------------------------------
 
@@ -490,11 +506,3 @@ class LocalRuntime:
 
 def _implements_the_api(runtime: LocalRuntime) -> RuntimeApi:
     return runtime
-
-
-def describe_answer(answer: ApprovalAnswer) -> str:
-    """A decision in a few words: "allowed once", "denied (not now)"."""
-    if not answer.approved:
-        return f"denied ({answer.reason})" if answer.reason else "denied"
-    scope = {"once": "once", "session": "for the session", "timeboxed": "for a time"}
-    return f"allowed {scope.get(answer.scope.value, answer.scope.value)}"

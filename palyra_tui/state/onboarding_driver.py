@@ -88,7 +88,11 @@ class OnboardingDriver:
         self._probed_for: tuple[str, int | None] | None = None
         """The gateway (address and pid) the probes last ran for."""
         self._probe: asyncio.Task[None] | None = None
+        self._generation = 0
+        """Counts the probes started: only the newest one's answer is taken."""
         self._checking: asyncio.Task[OnboardingStatus] | None = None
+        self._queued: asyncio.Task[OnboardingStatus] | None = None
+        """A check asked for while another ran; it runs when that one ends."""
         self.status: OnboardingStatus | None = None
 
     # Facts -------------------------------------------------------------------------
@@ -145,34 +149,44 @@ class OnboardingDriver:
 
     # Probes ------------------------------------------------------------------------
 
-    def _start_probe(self) -> None:
-        if self._probe is not None and not self._probe.done():
+    def _start_probe(self, *, fresh: bool = False) -> None:
+        """Start a probe unless one runs; ``fresh``: replace one that runs, since it began
+        before what the operator just fixed and would report the old cause."""
+        running = self._probe is not None and not self._probe.done()
+        if running and not fresh:
             return
-        self._probe = asyncio.get_running_loop().create_task(self._probe_gateway())
+        if running and self._probe is not None:
+            self._probe.cancel()
+        self._generation += 1
+        self._probe = asyncio.get_running_loop().create_task(self._probe_gateway(self._generation))
 
-    async def _probe_gateway(self) -> None:
+    async def _probe_gateway(self, generation: int) -> None:
         """Check the console session (logging in with the admin token when there is none, or
         when this gateway does not know it), then ask for the OpenAI status; once per gateway
-        process: a restarted palyrad has forgotten every session."""
+        process: a restarted palyrad has forgotten every session.  The answer replaces the
+        last one only while no newer probe has started."""
         key = self._gateway_key()
         dashboard = key[0]
-        if not dashboard:
-            self._probed_for = key
+        auth, openai = self._auth, self._openai
+        if dashboard:
+            try:
+                http = await self.link.http(dashboard)
+                await http.check_session()
+                auth = Readiness(True, "The console login with the admin token works.")
+            except ClientError as error:
+                auth = Readiness(False, f"The console login failed: {error}")
+                openai = OpenAiReadiness()
+            except Exception:  # a probe bug must not end the runtime
+                log.exception("checking operator auth failed")
+                auth = Readiness(False, "Operator auth could not be checked (see the log).")
+            else:
+                openai = await self._ask_openai(dashboard)
+        if generation != self._generation:
             return
-        try:
-            http = await self.link.http(dashboard)
-            await http.check_session()
-            self._auth = Readiness(True, "The console login with the admin token works.")
-        except ClientError as error:
-            self._auth = Readiness(False, f"The console login failed: {error}")
-            self._openai = OpenAiReadiness()
-        except Exception:  # a probe bug must not end the runtime
-            log.exception("checking operator auth failed")
-            self._auth = Readiness(False, "Operator auth could not be checked (see the log).")
-        else:
-            self._openai = await self._ask_openai(dashboard)
+        self._auth, self._openai = auth, openai
         self._probed_for = key
-        self.update()
+        if dashboard:
+            self.update()
 
     async def _ask_openai(self, dashboard: str) -> OpenAiReadiness:
         from palyra_tui.client.http.providers import openai_auth_state
@@ -192,10 +206,25 @@ class OnboardingDriver:
         )
 
     async def check(self) -> OnboardingStatus:
-        """Run the preflight and ask the gateway again (joining a check under way)."""
-        if self._checking is None or self._checking.done():
-            self._checking = asyncio.get_running_loop().create_task(self._check())
-        return await asyncio.shield(self._checking)
+        """Run the preflight and ask the gateway again; a check under way began before this
+        ask, so a fresh one follows it (asks meanwhile join that one)."""
+        loop = asyncio.get_running_loop()
+        running = self._checking
+        if running is None or running.done():
+            self._checking = joined = loop.create_task(self._check())
+        else:
+            if self._queued is None or self._queued.done():
+                self._queued = loop.create_task(self._check_after(running))
+            joined = self._queued
+        return await asyncio.shield(joined)
+
+    async def _check_after(self, running: asyncio.Task[OnboardingStatus]) -> OnboardingStatus:
+        """A check asked for while one runs: that one began before the ask, so this one
+        runs once it ends (every ask meanwhile joins it)."""
+        with contextlib.suppress(Exception):
+            await asyncio.shield(running)
+        self._checking, self._queued = asyncio.current_task(), None
+        return await self._check()
 
     def check_soon(self) -> None:
         """Run the checks in the background (the runtime host, once its services started)."""
@@ -203,6 +232,8 @@ class OnboardingDriver:
             self._checking = asyncio.get_running_loop().create_task(self._check())
 
     async def _check(self) -> OnboardingStatus:
+        """Run every check again from scratch: a result from before the check (a probe
+        still under way, a failure since fixed) never stands for this one."""
         self._probed_for = None
         if self._run_preflight is not None:
             snapshot, dashboard = self._current()
@@ -210,6 +241,8 @@ class OnboardingDriver:
                 self._preflight = await self._run_preflight(snapshot.supervisor, dashboard)
             except Exception:  # a check that fails to run must not end onboarding
                 log.exception("the preflight checks failed to run")
+        if not self.facts().gateway_down:
+            self._start_probe(fresh=True)
         status = self.update()
         probe = self._probe
         if probe is not None and not probe.done():
@@ -220,7 +253,8 @@ class OnboardingDriver:
 
     async def close(self) -> None:
         """Stop the probes and checks under way."""
-        tasks = [t for t in (self._probe, self._checking) if t is not None and not t.done()]
+        running = (self._probe, self._checking, self._queued)
+        tasks = [t for t in running if t is not None and not t.done()]
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -229,10 +263,22 @@ class OnboardingDriver:
 
     # Actions -----------------------------------------------------------------------
 
+    def failed(self, step: StepKey, message: str) -> None:
+        """A step failed outside onboarding's own actions (a dashboard handoff refused):
+        it becomes the last failure and is counted."""
+        progress = self.kept.profile().onboarding
+        self._keep(record_failure(progress, step.value, message, self.clock.time()))
+        self.update()
+
     async def act(
-        self, action: OnboardingAction, start_all: Callable[[], Awaitable[None]]
+        self,
+        action: OnboardingAction,
+        start_all: Callable[[], Awaitable[None]],
+        *,
+        detail: str = "",
     ) -> OnboardingStatus:
-        """Do ``action``; raises :class:`OnboardingRefused` when it cannot be done."""
+        """Do ``action``; raises :class:`OnboardingRefused` when it cannot be done.
+        ``detail`` goes with the event it records (a dashboard link: its section)."""
         now = self.clock.time()
         progress = self.kept.profile().onboarding
         if action is OnboardingAction.CHECK:
@@ -252,7 +298,7 @@ class OnboardingDriver:
             progress = record_event(progress, "discord_skipped", "", now)
         elif action is OnboardingAction.DASHBOARD_OPENED:
             progress = _first(progress, "dashboard_handoff_at", now)
-            progress = _cleared(record_event(progress, "dashboard_opened", "", now))
+            progress = _cleared(record_event(progress, "dashboard_opened", detail, now))
         elif action is OnboardingAction.SKIP_DASHBOARD:
             progress = _first(progress, "dashboard_handoff_skipped_at", now)
             progress = record_event(progress, "dashboard_handoff_skipped", "", now)

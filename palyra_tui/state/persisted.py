@@ -111,13 +111,36 @@ class Onboarding:
 
 @dataclass(frozen=True, slots=True)
 class RolloutFlags:
-    """Features that can be switched off (the desktop companion's defaults)."""
+    """Features that can be switched off, with the desktop companion's defaults.
 
+    The voice, ambient and shell flags have no effect in a terminal; they are
+    kept so that the file holds what the desktop companion's does.
+    """
+
+    companion_shell_enabled: bool = True
+    ambient_companion_enabled: bool = True
+    desktop_notifications_enabled: bool = True
+    """Off: no terminal notifications (bell, OSC), whatever the preference says."""
     offline_drafts_enabled: bool = True
     """Off: a message the gateway never took is an error instead of a draft."""
-    notifications_enabled: bool = True
-    """Off: no terminal notifications, whatever the preference says."""
+    voice_capture_enabled: bool = False
+    voice_overlay_enabled: bool = True
+    voice_silence_detection_enabled: bool = False
+    tts_playback_enabled: bool = False
     release_channel: str = DEFAULT_RELEASE_CHANNEL
+
+
+ROLLOUT_FLAGS = (
+    "companion_shell_enabled",
+    "ambient_companion_enabled",
+    "desktop_notifications_enabled",
+    "offline_drafts_enabled",
+    "voice_capture_enabled",
+    "voice_overlay_enabled",
+    "voice_silence_detection_enabled",
+    "tts_playback_enabled",
+)
+"""The boolean rollout flags, in the desktop companion's order (``release_channel`` is text)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 from palyra_tui.state.drafts import OfflineDraft
 from palyra_tui.state.persisted import (
     DEFAULT_PROFILE,
+    ROLLOUT_FLAGS,
     SCHEMA_VERSION,
     LegacySecrets,
     Notification,
@@ -259,16 +260,26 @@ def _state(fields: _Fields, *, flat: bool) -> PersistedState:
     return PersistedState(
         active_profile=fields.text("active_profile", DEFAULT_PROFILE),
         profiles=tuple(kept),
-        rollout=RolloutFlags(
-            offline_drafts_enabled=rollout.flag("offline_drafts_enabled", True),
-            notifications_enabled=rollout.flag("notifications_enabled", True),
-            release_channel=rollout.text("release_channel", RolloutFlags().release_channel),
-        ),
+        rollout=_rollout(rollout),
         preferences=Preferences(
             notifications=preferences.flag("notifications", True),
             theme=preferences.text("theme"),
         ),
     )
+
+
+def _rollout(fields: _Fields) -> RolloutFlags:
+    """The flags the file holds, each missing one at its default.  ``notifications_enabled``
+    is what an earlier version called ``desktop_notifications_enabled``."""
+    defaults = RolloutFlags()
+    flags: dict[str, bool] = {}
+    for name in ROLLOUT_FLAGS:
+        default = getattr(defaults, name)
+        if name == "desktop_notifications_enabled":
+            default = fields.flag("notifications_enabled", default)
+        flags[name] = fields.flag(name, default)
+    channel = fields.text("release_channel", defaults.release_channel)
+    return RolloutFlags(**flags, release_channel=channel)
 
 
 def _profile(fields: _Fields) -> ProfileState:
@@ -358,8 +369,7 @@ def encode_state(state: PersistedState) -> bytes:
         "schema_version": SCHEMA_VERSION,
         "active_profile": state.active_profile,
         "rollout": {
-            "offline_drafts_enabled": state.rollout.offline_drafts_enabled,
-            "notifications_enabled": state.rollout.notifications_enabled,
+            **{name: getattr(state.rollout, name) for name in ROLLOUT_FLAGS},
             "release_channel": state.rollout.release_channel,
         },
         "preferences": {

@@ -26,7 +26,8 @@ from palyra_tui.state.chat import ChatItem
 from palyra_tui.state.chat_view import ChatView
 from palyra_tui.state.inbox import InboxEntry
 from palyra_tui.state.onboarding import OnboardingAction, OnboardingStatus
-from palyra_tui.state.persisted import Notification, Place
+from palyra_tui.state.persisted import Notification, Place, Preferences, RolloutFlags
+from palyra_tui.state.settings import PreferencesUpdate, RolloutUpdate
 from palyra_tui.state.snapshot import AppSnapshot
 
 
@@ -53,6 +54,10 @@ class RuntimeView:
     """What the operator was told, oldest first, the newest 40 kept (read or not)."""
     onboarding: OnboardingStatus | None = None
     """Where onboarding stands (None until the runtime has read its state file)."""
+    rollout: RolloutFlags = field(default_factory=RolloutFlags)
+    """The rollout flags the state file keeps."""
+    preferences: Preferences = field(default_factory=Preferences)
+    """The operator's preferences (theme, terminal notifications), for every UI."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +177,20 @@ class OnboardingChanged:
     status: OnboardingStatus
 
 
+@dataclass(frozen=True, slots=True)
+class RolloutChanged:
+    """The rollout flags changed (a client set them)."""
+
+    rollout: RolloutFlags
+
+
+@dataclass(frozen=True, slots=True)
+class PreferencesChanged:
+    """The operator's preferences changed (a UI set them)."""
+
+    preferences: Preferences
+
+
 RuntimeMessage = (
     SnapshotChanged
     | InboxChanged
@@ -186,6 +205,8 @@ RuntimeMessage = (
     | StateNotice
     | LinkChanged
     | OnboardingChanged
+    | RolloutChanged
+    | PreferencesChanged
 )
 
 
@@ -337,6 +358,15 @@ class RuntimeApi(Protocol):
         """Mark the notifications ``ids`` read, or all of them (None)."""
         ...
 
+    async def update_preferences(self, update: PreferencesUpdate) -> Preferences:
+        """Change some preferences (the rest stay); every UI hears it, and it lasts."""
+        ...
+
+    async def update_rollout(self, update: RolloutUpdate) -> RolloutFlags:
+        """Change some rollout flags (the rest stay; a blank release channel is ignored);
+        every client hears it, and it lasts."""
+        ...
+
     # Approvals ------------------------------------------------------------------
 
     async def decide(self, approval_id: str, answer: ApprovalAnswer) -> None:
@@ -383,6 +413,8 @@ __all__ = [
     "OnboardingChanged",
     "OnboardingRefused",
     "PlaceChanged",
+    "PreferencesChanged",
+    "RolloutChanged",
     "RunFinished",
     "RuntimeApi",
     "RuntimeMessage",

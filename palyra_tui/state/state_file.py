@@ -9,7 +9,10 @@ or the new one, whole.  A temp file a killed writer left behind
 
 A file this version cannot read (not JSON, a field of the wrong type, too
 large) is renamed to ``state.json.corrupt-<UTC time>``; one from a newer
-palyra-tui to ``state.json.newer-v<N>-<UTC time>``.  Either way palyra-tui
+palyra-tui to ``state.json.newer-v<N>-<UTC time>``.  The renamed copy keeps no
+plaintext token an older release wrote into it (they are removed), or, when
+it is no JSON object, is made readable only by its owner and the notice says
+that it may hold some.  Either way palyra-tui
 starts from defaults and says so in one sentence.  A file that cannot be
 read at all, or moved aside, is left exactly as it is and never written
 over: the state then lives in memory only.  Every function here blocks; the
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import stat
 import time
@@ -30,6 +34,7 @@ from palyra_tui.config.atomic import fsync_directory, write_atomic
 from palyra_tui.secrets import SecretName
 from palyra_tui.state.persisted import SCHEMA_VERSION, LegacySecrets, PersistedState, normalise
 from palyra_tui.state.persisted_json import (
+    LEGACY_SECRET_KEYS,
     CorruptState,
     NewerState,
     decode_state,
@@ -166,8 +171,42 @@ def _aside(path: Path, label: str, now: float, problem: str) -> Loaded:
         )
     return Loaded(
         notice=f"The state file {path} {problem}; it was moved to {moved.name} and palyra-tui "
-        "started from defaults."
+        f"started from defaults.{scrub_tokens(moved)}"
     )
+
+
+def scrub_tokens(moved: Path) -> str:
+    """Keep no plaintext token in a file moved aside: the legacy token fields are removed
+    from a JSON object (the runtime host's supervisor took them for the secret store before
+    the file was read).  A file that is no JSON object stays as it is, readable only by
+    its owner; the sentence returned ("" when there is nothing to say) says where it is
+    and that it may hold tokens."""
+    try:
+        if not stat.S_ISREG(os.lstat(moved).st_mode):
+            return ""
+        os.chmod(moved, 0o600)
+        data = read_state_file(moved)
+        document = json.loads(data) if len(data) <= MAX_STATE_BYTES else None
+    except (OSError, CorruptState, ValueError, RecursionError):
+        document = None
+    if not isinstance(document, dict):
+        return (
+            f" It may hold plaintext tokens: it is kept at {moved}, readable only by you; "
+            "delete it once it is of no use."
+        )
+    if not any(key in document for key in LEGACY_SECRET_KEYS):
+        return ""
+    for key in LEGACY_SECRET_KEYS:
+        document.pop(key, None)
+    try:
+        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        write_atomic(moved, text.encode("utf-8", "backslashreplace"))
+    except (OSError, ValueError, RecursionError):
+        return (
+            f" It holds plaintext tokens that could not be removed: it is kept at {moved}, "
+            "readable only by you; delete it once it is of no use."
+        )
+    return " The plaintext tokens it held were removed from it."
 
 
 def move_aside(path: Path, label: str, now: float) -> Path:

@@ -26,6 +26,8 @@ from palyra_tui.state.runtime_api import (
     NotificationsChanged,
     OnboardingChanged,
     PlaceChanged,
+    PreferencesChanged,
+    RolloutChanged,
     RunFinished,
     RuntimeMessage,
     ServiceChanged,
@@ -86,6 +88,8 @@ class RuntimeFollower:
             self.apply(NotificationsChanged(view.notifications))
             if view.state_notice:
                 self.apply(StateNotice(view.state_notice))
+            self.apply(RolloutChanged(view.rollout))
+            self.apply(PreferencesChanged(view.preferences))
             if first:
                 self._place = view.place
                 app.run_worker(self._return_to(view.place), exit_on_error=False)
@@ -128,6 +132,10 @@ class RuntimeFollower:
             app.update_title()
         elif isinstance(message, OnboardingChanged):
             app.onboarding = message.status
+        elif isinstance(message, RolloutChanged):
+            app.desktop_notifications = message.rollout.desktop_notifications_enabled
+        elif isinstance(message, PreferencesChanged):
+            app.preferences_changed(message.preferences)
 
     def _link_changed(self, change: LinkChanged) -> None:
         app = self.app

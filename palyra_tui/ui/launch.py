@@ -63,9 +63,10 @@ def build_app(
             error = startup_reason(failure)
     if supervisor is None:
         config = None
+        tokens = RuntimeSecrets.generate()
         try:
             config = _idle_config()
-            supervisor = Supervisor(config, tokens=RuntimeSecrets.generate()).open()
+            supervisor = Supervisor(config, tokens=tokens).open()
         except (OSError, PalyraError) as failure:
             if config is not None:
                 shutil.rmtree(config.state_root, ignore_errors=True)
@@ -81,11 +82,15 @@ def build_app(
     checked = config
     environment = dict(os.environ if environ is None else environ)
 
+    in_memory = tokens
+
     async def preflight(services: SupervisorSnapshot, dashboard_url: str) -> Preflight:
-        """The onboarding's checks, loaded when first asked for (not before the first frame)."""
+        """The onboarding's checks, loaded when first asked for (not before the first frame);
+        tokens held in memory (the demo's) are checked as such, never in a keyring."""
         from palyra_tui.host.preflight import preflight_in_host
 
-        return await preflight_in_host(checked, environment)(services, dashboard_url)
+        run = preflight_in_host(checked, environment, secrets=in_memory)
+        return await run(services, dashboard_url)
 
     runtime = LocalRuntime(
         supervisor,

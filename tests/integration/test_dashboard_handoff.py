@@ -97,6 +97,12 @@ async def test_a_handoff_from_the_host_works_once_and_its_token_is_kept_nowhere(
     state = json.loads(state_path(state_root / "tui").read_text())
     onboarding = json.dumps(state)
     assert '"dashboard_handoff_at_unix_ms": null' not in onboarding
+    kept = state["profile_states"]["local"]["onboarding"]
+    opened = [e["detail"] for e in kept["recent_events"] if e["kind"] == "dashboard_opened"]
+    assert opened == ["overview", "chat"], "one event for each link handed out"
+    assert kept["last_failure"]["step"] == "dashboard_handoff"
+    assert kept["last_failure"]["message"] == NOT_HEALTHY
+    assert kept["failure_step_counts"] == {"dashboard_handoff": 1}
 
 
 async def test_the_dashboard_command_prints_the_link_on_stdout_only(

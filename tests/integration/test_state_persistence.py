@@ -10,15 +10,24 @@ from pathlib import Path
 
 import pytest
 
+from palyra_tui.client.errors import ClientError
 from palyra_tui.client.identity import ClientIdentity
 from palyra_tui.config import Config
 from palyra_tui.host.client import HostClient
 from palyra_tui.host.protocol import ClientInfo
 from palyra_tui.host.remote import SocketRuntime
+from palyra_tui.models.handoff import HandoffScope
+from palyra_tui.state.handoff import NOT_HEALTHY
 from palyra_tui.state.kept import AdoptSecrets
 from palyra_tui.state.local_runtime import LocalRuntime
-from palyra_tui.state.persisted import LegacySecrets, Place, Section
-from palyra_tui.state.runtime_api import MessageNotSent, StateNotice
+from palyra_tui.state.persisted import LegacySecrets, Place, Preferences, RolloutFlags, Section
+from palyra_tui.state.runtime_api import (
+    MessageNotSent,
+    PreferencesChanged,
+    RolloutChanged,
+    StateNotice,
+)
+from palyra_tui.state.settings import PreferencesUpdate, RolloutUpdate
 from palyra_tui.state.snapshot import AppSnapshot
 from palyra_tui.state.state_file import state_path
 from palyra_tui.supervisor import Supervisor
@@ -263,3 +272,90 @@ async def test_notifications_are_kept_read_or_not_across_a_restart(runtimes: Bui
     await third.open()
     assert third.view().notifications[0].read
     assert [d.text for d in third.view().chat.drafts] == ["no gateway to take it"]
+
+
+# The operator's settings ---------------------------------------------------------------
+
+
+async def test_preferences_and_rollout_flags_outlive_the_runtime(runtimes: Build) -> None:
+    first = await runtimes()
+    await first.open()
+    feed = first.subscribe()
+    await first.update_preferences(PreferencesUpdate(theme="nord"))
+    await first.update_preferences(PreferencesUpdate(notifications=False))
+    await first.update_rollout(RolloutUpdate(voice_capture_enabled=True, release_channel=" "))
+    feed.close()
+    changes = [m async for m in feed if isinstance(m, PreferencesChanged | RolloutChanged)]
+    assert changes[-1] == RolloutChanged(RolloutFlags(voice_capture_enabled=True))
+    assert changes[-2] == PreferencesChanged(Preferences(notifications=False, theme="nord"))
+    second = await runtimes()
+    await second.open()
+    assert second.view().preferences == Preferences(notifications=False, theme="nord")
+    assert second.view().rollout == RolloutFlags(voice_capture_enabled=True)
+
+
+async def test_offline_drafts_switched_off_at_run_time_make_a_failed_send_an_error(
+    runtimes: Build,
+) -> None:
+    runtime = await runtimes()
+    await runtime.open()
+    await runtime.update_rollout(RolloutUpdate(offline_drafts_enabled=False))
+    with pytest.raises(MessageNotSent, match="offline drafts are off"):
+        await runtime.send(SESSION, "nowhere to go")
+    assert runtime.view().chat.drafts == ()
+
+
+async def test_rollout_set_reaches_an_attached_ui_and_the_next_host(hosts: StartHost) -> None:
+    host = await hosts(NO_GATEWAY)
+    ui = await attach(host.config)
+    try:
+        await ui.update_preferences(PreferencesUpdate(theme="dracula"))
+        ran = await host.cli(
+            "rollout", "set", "desktop_notifications_enabled=off", "tts_playback_enabled=ON"
+        )
+        assert ran.code == 0, ran.err
+        assert "desktop_notifications_enabled    false\n" in ran.out
+        assert await eventually(lambda: not ui.view().rollout.desktop_notifications_enabled)
+        assert ui.view().rollout.tts_playback_enabled
+
+        path = state_path(host.config.state_dir)
+        assert await eventually(lambda: b'"tts_playback_enabled": true' in path.read_bytes())
+        before = path.read_bytes()
+        for bad, said in (
+            (("voice=on",), "'voice' is not a rollout flag"),
+            (("tts_playback_enabled=maybe",), "takes true, false, on or off"),
+        ):
+            refused = await host.cli("rollout", "set", "offline_drafts_enabled=off", *bad)
+            assert refused.code == 2 and said in refused.err and refused.out == ""
+        listed = await host.cli("rollout", "--json")
+        assert listed.code == 0, listed.err
+        assert listed.json()["offline_drafts_enabled"] is True
+        assert listed.json()["release_channel"] == "preview"
+        assert path.read_bytes() == before
+        await ui.shutdown()
+    finally:
+        await ui.close()
+    assert await eventually(lambda: not pids_alive([host.pid]))
+    again = await hosts(NO_GATEWAY)
+    second = await attach(again.config)
+    try:
+        assert second.view().preferences.theme == "dracula"
+        assert not second.view().rollout.desktop_notifications_enabled
+    finally:
+        await second.close()
+
+
+async def test_a_refused_dashboard_handoff_is_an_onboarding_failure(runtimes: Build) -> None:
+    runtime = await runtimes()
+    await runtime.open()
+    for _ in range(2):
+        with pytest.raises(ClientError, match=NOT_HEALTHY):
+            await runtime.dashboard_handoff(HandoffScope.overview())
+    onboarding = runtime.kept.profile().onboarding
+    assert onboarding.last_failure is not None
+    assert onboarding.last_failure.step == "dashboard_handoff"
+    assert onboarding.last_failure.message == NOT_HEALTHY
+    assert onboarding.failure_step_counts == (("dashboard_handoff", 2),)
+    assert onboarding.dashboard_handoff_at is None
+    path = state_path(runtime.supervisor.config.state_dir)
+    assert await eventually(lambda: path.exists() and '"dashboard_handoff": 2' in path.read_text())

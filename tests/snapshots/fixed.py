@@ -52,6 +52,8 @@ from palyra_tui.state.persisted import (
     NotificationKind,
     Onboarding,
     Place,
+    Preferences,
+    RolloutFlags,
     add_notification,
     mark_read,
     record_event,
@@ -65,11 +67,19 @@ from palyra_tui.state.runtime_api import (
     NotificationsChanged,
     OnboardingChanged,
     OnboardingRefused,
+    PreferencesChanged,
+    RolloutChanged,
     RuntimeApi,
     RuntimeMessage,
     RuntimeView,
     TranscriptChanged,
     TranscriptView,
+)
+from palyra_tui.state.settings import (
+    PreferencesUpdate,
+    RolloutUpdate,
+    apply_preferences,
+    apply_rollout,
 )
 from palyra_tui.state.snapshot import AppSnapshot, ConnectionState
 from palyra_tui.ui.app import PalyraApp
@@ -343,6 +353,19 @@ class FixedRuntime:
         an OpenAI connect as ``connect_openai`` (never the key)."""
         self.keys_received = 0
         """API keys that reached the runtime."""
+        self.preference_updates: list[PreferencesUpdate] = []
+        """Every preferences update asked for, in order."""
+
+    def set_settings(
+        self, preferences: Preferences | None = None, rollout: RolloutFlags | None = None
+    ) -> None:
+        """The preferences and rollout flags the runtime keeps, told to every subscriber."""
+        if preferences is not None:
+            self._view = replace(self._view, preferences=preferences)
+            self.push(PreferencesChanged(preferences))
+        if rollout is not None:
+            self._view = replace(self._view, rollout=rollout)
+            self.push(RolloutChanged(rollout))
 
     def set_place(self, place: Place) -> None:
         """The place the runtime remembers from an earlier run."""
@@ -495,6 +518,21 @@ class FixedRuntime:
         notes = mark_read(self._view.notifications, ids)
         self._view = replace(self._view, notifications=notes)
         self.push(NotificationsChanged(notes))
+
+    async def update_preferences(self, update: PreferencesUpdate) -> Preferences:
+        self.preference_updates.append(update)
+        preferences = apply_preferences(self._view.preferences, update)
+        if preferences != self._view.preferences:
+            self._view = replace(self._view, preferences=preferences)
+            self.push(PreferencesChanged(preferences))
+        return preferences
+
+    async def update_rollout(self, update: RolloutUpdate) -> RolloutFlags:
+        rollout = apply_rollout(self._view.rollout, update)
+        if rollout != self._view.rollout:
+            self._view = replace(self._view, rollout=rollout)
+            self.push(RolloutChanged(rollout))
+        return rollout
 
     async def decide(self, approval_id: str, answer: ApprovalAnswer) -> None:
         self.decisions.append((approval_id, answer))

@@ -105,7 +105,7 @@ def test_missing_fields_take_defaults_and_unknown_ones_are_ignored() -> None:
     empty = decode({})
     assert empty.active_profile == DEFAULT_PROFILE
     assert [name for name, _ in empty.profiles] == [DEFAULT_PROFILE]
-    assert empty.rollout.offline_drafts_enabled and empty.rollout.notifications_enabled
+    assert empty.rollout.offline_drafts_enabled and empty.rollout.desktop_notifications_enabled
     assert empty.rollout.release_channel == "preview"
     assert empty.preferences.notifications and empty.preferences.theme == ""
     assert empty.profile().onboarding.flow_id  # a flow id is made up
@@ -113,8 +113,8 @@ def test_missing_fields_take_defaults_and_unknown_ones_are_ignored() -> None:
         {"schema_version": 2, "rollout": None, "profile_states": {"local": {"onboarding": None}}}
     )
     assert nulls.rollout.offline_drafts_enabled
-    odd = decode({"schema_version": 2, "wallpaper": "blue", "rollout": {"voice": True}})
-    assert b"wallpaper" not in encode_state(odd) and b"voice" not in encode_state(odd)
+    odd = decode({"schema_version": 2, "wallpaper": "blue", "rollout": {"hologram": True}})
+    assert b"wallpaper" not in encode_state(odd) and b"hologram" not in encode_state(odd)
 
 
 def test_an_unknown_section_falls_back_and_an_unknown_kind_is_dropped() -> None:

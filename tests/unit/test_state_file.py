@@ -91,10 +91,54 @@ def test_a_corrupt_file_is_moved_aside_and_kept(
     assert loaded.writable and loaded.rewrite
     assert loaded.state.profile().drafts == ()
     assert loaded.notice.startswith(f"The state file {path} cannot be read: {reason}")
-    assert loaded.notice.endswith(
-        f"it was moved to {aside.name} and palyra-tui started from defaults."
-    )
+    moved = f"it was moved to {aside.name} and palyra-tui started from defaults."
+    if content.startswith(b'{"offline'):
+        assert loaded.notice.endswith(moved)
+    else:
+        assert loaded.notice.endswith(
+            f"{moved} It may hold plaintext tokens: it is kept at {aside}, readable only by "
+            "you; delete it once it is of no use."
+        )
     assert "\n" not in loaded.notice and "Traceback" not in loaded.notice
+
+
+def test_a_corrupt_file_moved_aside_keeps_no_plaintext_token(tmp_path: Path) -> None:
+    path = state_path(tmp_path)
+    document = {
+        "admin_token": "plain-admin-token-0123",
+        "browser_auth_token": "plain-browser-token-4567",
+        "browser_token": "plain-browser-token-89ab",
+        "offline_drafts": [{"text": 5}],
+    }
+    path.write_text(json.dumps(document))
+    path.chmod(0o644)
+    loaded = load_state(path, NOW)
+    aside = tmp_path / f"state.json.corrupt-{STAMP}"
+    kept = aside.read_text()
+    assert "plain-" not in kept
+    assert json.loads(kept) == {"offline_drafts": [{"text": 5}]}, "what was bad is kept"
+    assert stat.S_IMODE(aside.stat().st_mode) == 0o600
+    assert loaded.notice.endswith("The plaintext tokens it held were removed from it.")
+    assert names(tmp_path) == [aside.name]
+
+
+def test_a_moved_file_that_cannot_be_parsed_is_private_and_named(tmp_path: Path) -> None:
+    path = state_path(tmp_path)
+    path.write_bytes(b'{"admin_token": "plain-admin-token-0123", "offl')
+    path.chmod(0o644)
+    loaded = load_state(path, NOW)
+    aside = tmp_path / f"state.json.corrupt-{STAMP}"
+    assert stat.S_IMODE(aside.stat().st_mode) == 0o600
+    assert f"It may hold plaintext tokens: it is kept at {aside}" in loaded.notice
+    assert "plain-admin" not in loaded.notice
+
+
+def test_a_newer_file_moved_aside_keeps_no_plaintext_token(tmp_path: Path) -> None:
+    path = state_path(tmp_path)
+    path.write_text(json.dumps({"schema_version": 9, "admin_token": "plain-admin-token-0123"}))
+    load_state(path, NOW)
+    aside = tmp_path / f"state.json.newer-v9-{STAMP}"
+    assert json.loads(aside.read_text()) == {"schema_version": 9}
 
 
 def test_a_second_bad_file_in_the_same_second_gets_its_own_name(tmp_path: Path) -> None:
