@@ -7,6 +7,8 @@
   that often (its default answers the third ping within five minutes with
   GOAWAY).
 * Reconnect backoff 100–400 ms: a restarted host is reachable again at once.
+* Each channel has subchannels of its own: a client that attaches just after a
+  probe failed to connect (a host still starting) must not inherit that failure.
 * ``GRPC_ENABLE_FORK_SUPPORT=false``: the host forks daemons while streams are
   open; fork support only adds risk for a fork+exec supervisor.
 """
@@ -36,6 +38,7 @@ CHANNEL_OPTIONS = (
     ("grpc.min_reconnect_backoff_ms", 100),
     ("grpc.max_reconnect_backoff_ms", 400),
     ("grpc.enable_http_proxy", 0),
+    ("grpc.use_local_subchannel_pool", 1),
 )
 
 __all__ = [

@@ -6,6 +6,10 @@
 * Keepalive pings every 60 s (servers refuse more frequent pings), so a gateway
   that vanishes without a RST is noticed on idle streams.
 * 4 MiB messages each way, as palyrad is configured.
+* Each channel has subchannels of its own (``grpc.use_local_subchannel_pool``).
+  grpc otherwise shares them between channels to one address, so a new channel
+  made just after another failed to connect inherits that failure and its
+  backoff: its first call fails at once with the old error.
 * Fork support is off (the package sets ``GRPC_ENABLE_FORK_SUPPORT=false``).
 """
 
@@ -24,6 +28,7 @@ CHANNEL_OPTIONS: tuple[tuple[str, int], ...] = (
     ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
     ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
     ("grpc.enable_http_proxy", 0),
+    ("grpc.use_local_subchannel_pool", 1),
 )
 
 
