@@ -30,6 +30,7 @@ from palyra_tui.models.handoff import Handoff, HandoffScope
 from palyra_tui.state.feeds import Feed, Subscribers
 from palyra_tui.state.onboarding import OnboardingAction, OnboardingStatus
 from palyra_tui.state.persisted import Place
+from palyra_tui.state.profiles import ProfileRefused
 from palyra_tui.state.runtime_api import (
     AlreadyDecided,
     ChatChanged,
@@ -43,6 +44,7 @@ from palyra_tui.state.runtime_api import (
     OnboardingChanged,
     OnboardingRefused,
     PlaceChanged,
+    ProfileChanged,
     RuntimeApi,
     RuntimeMessage,
     RuntimeView,
@@ -189,6 +191,7 @@ class SocketRuntime:
                 NotificationsChanged(view.notifications),
                 PlaceChanged(view.place),
                 StateNotice(view.state_notice),
+                ProfileChanged(view.profile, view.profiles),
             ):
                 self._push(change)
             if view.onboarding is not None:
@@ -214,6 +217,8 @@ class SocketRuntime:
             self._view = replace(self._view, notifications=message.notifications)
         elif isinstance(message, OnboardingChanged):
             self._view = replace(self._view, onboarding=message.status)
+        elif isinstance(message, ProfileChanged):
+            self._view = replace(self._view, profile=message.profile, profiles=message.profiles)
         self._push(message)
 
     def _lose(self, reason: str) -> None:
@@ -340,6 +345,17 @@ class SocketRuntime:
         request = wire.MarkReadRequest(ids or (), every=ids is None)
         _raise(await self.client.call(wire.MARK_READ, request, wire.Outcome))
 
+    # Profiles -------------------------------------------------------------------------
+
+    async def switch_profile(self, name: str, confirmation: str = "") -> str:
+        """Stopping the services may take each one's stop timeout: no short deadline."""
+        request = wire.ProfileRequest(name, confirmation)
+        reply = await self.client.call(
+            wire.SWITCH_PROFILE, request, wire.SentenceOutcome, COMMAND_DEADLINE
+        )
+        _raise(reply.outcome)
+        return reply.sentence
+
     # Approvals ------------------------------------------------------------------------
 
     async def decide(self, approval_id: str, answer: ApprovalAnswer) -> None:
@@ -396,6 +412,7 @@ def _raise(outcome: wire.Outcome) -> None:
         wire.Failure.ALREADY_DECIDED: AlreadyDecided,
         wire.Failure.NOT_SENT: MessageNotSent,
         wire.Failure.ONBOARDING: OnboardingRefused,
+        wire.Failure.PROFILE: ProfileRefused,
     }
     raise errors.get(failure, PalyraError)(outcome.message)
 

@@ -28,6 +28,7 @@ from palyra_tui.models.feeds import LogFeed
 from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
 from palyra_tui.models.handoff import HANDOFF_TTL, Handoff, HandoffScope
 from palyra_tui.state import notification_rules as rules
+from palyra_tui.state import profile_switch
 from palyra_tui.state.collector import SnapshotCollector
 from palyra_tui.state.feeds import Feed, Subscribers
 from palyra_tui.state.gateway_link import GatewayLink, preload
@@ -37,6 +38,7 @@ from palyra_tui.state.kept import AdoptSecrets, KeptState
 from palyra_tui.state.onboarding import OnboardingAction, OnboardingStatus
 from palyra_tui.state.onboarding_driver import OnboardingDriver, RunPreflight
 from palyra_tui.state.persisted import Notification, Place, mark_read
+from palyra_tui.state.profile_book import ProfileBook
 from palyra_tui.state.renames import Renames
 from palyra_tui.state.runs import RunManager
 from palyra_tui.state.runtime_api import (
@@ -117,6 +119,8 @@ class LocalRuntime:
         self._noticed = rules.Noticed()
         self._restored = False
         """True once the kept drafts are back: drafts restored are not news."""
+        self.book = ProfileBook(supervisor.config.state_root)
+        self._switching = asyncio.Lock()
         self.kept = KeptState(
             state_path(supervisor.config.state_dir),
             self.clock,
@@ -163,18 +167,17 @@ class LocalRuntime:
         await self.kept.close()
 
     async def _restore(self) -> None:
-        """Take up the drafts, place and rollout flags the state file kept."""
+        """Resolve the active profile, then take up its drafts, place and notifications
+        and the rollout flags the state file kept."""
         state = await self.kept.open()
-        profile = state.profile()
+        active = await self.book.open("" if self.kept.first_run else state.active_profile)
+        if active.name != state.active_profile:
+            self.kept.activate(active.name)
+        profile_switch.profile_changed(self)
+        profile = self.kept.profile()
         self.runs.drafts_enabled = state.rollout.offline_drafts_enabled
         self.runs.drafts.restore((*profile.drafts, *self.runs.drafts.all()))
-        if profile.place != self._view.place:
-            self._view = replace(self._view, place=profile.place)
-            self._push(PlaceChanged(profile.place))
-        if profile.notifications:
-            self._view = replace(self._view, notifications=profile.notifications)
-            self._push(NotificationsChanged(profile.notifications))
-        self._chat_changed()
+        profile_switch.take_up(self, profile)
         self._restored = True
         self.onboarding.update()
 
@@ -302,6 +305,11 @@ class LocalRuntime:
         if text != self._view.state_notice:
             self._view = replace(self._view, state_notice=text)
             self._push(StateNotice(text))
+
+    # Profiles -------------------------------------------------------------------------
+
+    async def switch_profile(self, name: str, confirmation: str = "") -> str:
+        return await profile_switch.switch_profile(self, name, confirmation)
 
     # Approvals ------------------------------------------------------------------------
 

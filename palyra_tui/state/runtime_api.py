@@ -27,6 +27,7 @@ from palyra_tui.state.chat_view import ChatView
 from palyra_tui.state.inbox import InboxEntry
 from palyra_tui.state.onboarding import OnboardingAction, OnboardingStatus
 from palyra_tui.state.persisted import Notification, Place
+from palyra_tui.state.profiles import ProfileInfo
 from palyra_tui.state.snapshot import AppSnapshot
 
 
@@ -53,6 +54,10 @@ class RuntimeView:
     """What the operator was told, oldest first, the newest 40 kept (read or not)."""
     onboarding: OnboardingStatus | None = None
     """Where onboarding stands (None until the runtime has read its state file)."""
+    profile: ProfileInfo = field(default_factory=ProfileInfo)
+    """The active profile: drafts, notifications, onboarding and place are its own."""
+    profiles: tuple[ProfileInfo, ...] = (ProfileInfo(),)
+    """Every profile of the catalog, the built-in one first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +177,14 @@ class OnboardingChanged:
     status: OnboardingStatus
 
 
+@dataclass(frozen=True, slots=True)
+class ProfileChanged:
+    """Another profile is active, or the catalog changed."""
+
+    profile: ProfileInfo
+    profiles: tuple[ProfileInfo, ...]
+
+
 RuntimeMessage = (
     SnapshotChanged
     | InboxChanged
@@ -186,6 +199,7 @@ RuntimeMessage = (
     | StateNotice
     | LinkChanged
     | OnboardingChanged
+    | ProfileChanged
 )
 
 
@@ -337,6 +351,16 @@ class RuntimeApi(Protocol):
         """Mark the notifications ``ids`` read, or all of them (None)."""
         ...
 
+    # Profiles -------------------------------------------------------------------
+
+    async def switch_profile(self, name: str, confirmation: str = "") -> str:
+        """Make ``name`` the active profile: stop the local services (they are not started
+        again), drop the gateway session and what was cached from it, and take up the
+        profile's drafts, notifications, onboarding and place.  A strict profile needs its
+        name typed as ``confirmation``.  Returns the sentence for the operator ("already
+        using …" when nothing changed); raises ProfileRefused saying why not."""
+        ...
+
     # Approvals ------------------------------------------------------------------
 
     async def decide(self, approval_id: str, answer: ApprovalAnswer) -> None:
@@ -383,6 +407,7 @@ __all__ = [
     "OnboardingChanged",
     "OnboardingRefused",
     "PlaceChanged",
+    "ProfileChanged",
     "RunFinished",
     "RuntimeApi",
     "RuntimeMessage",

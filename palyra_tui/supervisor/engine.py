@@ -151,6 +151,21 @@ class Engine:
             if service.definition.enabled:
                 service.start()
 
+    def forget_history(self) -> None:
+        """Forget every service's logs, restart count and last exit (a profile switch, once
+        every service is stopped: what one profile's daemons did is not shown under another)."""
+        for service in self.services.values():
+            if service.child is not None:
+                continue
+            self.store.clear(service.name)
+            service.restarts = 0
+            service.attempt = 0
+            service.last_exit = None
+            service.spawn_error = ""
+            service.next_attempt_mono = None
+            service.next_attempt_at = None
+        self.publish()
+
     async def stop_all(self, reason: str = "stopped by operator") -> None:
         """Stop services in waves: custom, node host, browserd, then the gateway."""
         for kinds in _STOP_WAVES:

@@ -181,6 +181,10 @@ class Supervisor:
         """Stop every service, the gateway last."""
         await self._call(lambda engine: engine.stop_all(reason))
 
+    async def forget_history(self) -> None:
+        """Forget the stopped services' logs, restart counts and last exits."""
+        await self._call(lambda engine: _now(engine.forget_history))
+
     async def tick(self) -> None:
         """Run one reconcile pass now (the periodic tick does this every 500 ms)."""
         await self._call(lambda engine: _now(engine.tick))

@@ -1,0 +1,76 @@
+"""How the in-process runtime switches profiles, and takes up a profile's kept state.
+
+A switch keeps the profiles apart: the local services stop (and are not
+started again), their logs and restart counts are forgotten, the gateway
+clients close (their session was the old gateway's), runs, transcripts and
+approvals are dropped, and the drafts, notifications, onboarding and place
+become the new profile's.  The state file is written before the call returns,
+so the next start opens on the new profile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from palyra_tui.state import notification_rules as rules
+from palyra_tui.state.persisted import ProfileState
+from palyra_tui.state.profile_book import running
+from palyra_tui.state.profiles import switched_message
+from palyra_tui.state.renames import Renames
+from palyra_tui.state.runtime_api import NotificationsChanged, PlaceChanged, ProfileChanged
+from palyra_tui.state.snapshot import AppSnapshot
+
+if TYPE_CHECKING:
+    from palyra_tui.state.local_runtime import LocalRuntime
+
+
+async def switch_profile(runtime: LocalRuntime, name: str, confirmation: str = "") -> str:
+    """Switch ``runtime`` to the profile ``name`` (see LocalRuntime.switch_profile)."""
+    async with runtime._switching:
+        target = await runtime.book.check(name, confirmation)
+        if target is None:
+            profile_changed(runtime)
+            return f"already using the profile {runtime.book.active.name!r}"
+        paused = running(runtime.supervisor.snapshot())
+        await runtime.supervisor.stop_all(f"stopped: switching to the profile {target.name}")
+        await runtime.supervisor.forget_history()
+        await runtime.link.close()
+        sessions = await runtime.runs.forget()
+        runtime._decisions.clear()
+        runtime._deciders.clear()
+        runtime._renames = Renames()
+        runtime._noticed = rules.Noticed()
+        profile = runtime.kept.activate(target.name)
+        runtime.book.activate(target)
+        profile_changed(runtime)
+        runtime._restored = False  # the new profile's drafts are not news
+        runtime.runs.drafts.restore(profile.drafts)
+        take_up(runtime, profile)
+        runtime._restored = True
+        for session_id in sessions:
+            runtime._publish_transcript(session_id)
+        runtime._publish_snapshot(AppSnapshot(supervisor=runtime.supervisor.snapshot()))
+        runtime.onboarding.update()
+        await runtime.kept.flush()
+        runtime.refresh()
+        return switched_message(runtime.book.info, paused)
+
+
+def take_up(runtime: LocalRuntime, profile: ProfileState) -> None:
+    """Show the place, notifications and drafts the active profile kept."""
+    if profile.place != runtime._view.place:
+        runtime._view = replace(runtime._view, place=profile.place)
+        runtime._push(PlaceChanged(profile.place))
+    if profile.notifications != runtime._view.notifications:
+        runtime._view = replace(runtime._view, notifications=profile.notifications)
+        runtime._push(NotificationsChanged(profile.notifications))
+    runtime._chat_changed()
+
+
+def profile_changed(runtime: LocalRuntime) -> None:
+    """Publish the active profile and the catalog when they changed."""
+    profile, profiles = runtime.book.info, runtime.book.infos
+    if (profile, profiles) != (runtime._view.profile, runtime._view.profiles):
+        runtime._view = replace(runtime._view, profile=profile, profiles=profiles)
+        runtime._push(ProfileChanged(profile, profiles))
