@@ -26,6 +26,7 @@ from palyra_tui.state.runtime_api import (
     NotificationsChanged,
     OnboardingChanged,
     PlaceChanged,
+    ProfileChanged,
     RunFinished,
     RuntimeMessage,
     ServiceChanged,
@@ -84,6 +85,7 @@ class RuntimeFollower:
             self.apply(ChatChanged(view.chat))
             self.apply(ClientsChanged(view.clients))
             self.apply(NotificationsChanged(view.notifications))
+            self.apply(ProfileChanged(view.profile, view.profiles))
             if view.state_notice:
                 self.apply(StateNotice(view.state_notice))
             if first:
@@ -128,6 +130,8 @@ class RuntimeFollower:
             app.update_title()
         elif isinstance(message, OnboardingChanged):
             app.onboarding = message.status
+        elif isinstance(message, ProfileChanged):
+            app.profile = message.profile
 
     def _link_changed(self, change: LinkChanged) -> None:
         app = self.app
