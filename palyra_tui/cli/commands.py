@@ -32,6 +32,7 @@ NAMES = frozenset(
         "service",
         "doctor",
         "dashboard",
+        "profile",
     }
 )
 """The commands this module runs."""
@@ -125,6 +126,9 @@ def add_commands(commands: Any, config_help: str) -> None:
     )
     _common(doctor, config_help)
     _dashboard_command(commands, config_help)
+    from palyra_tui.cli.profile_cmd import add_profile_command
+
+    add_profile_command(commands, config_help)
     service = commands.add_parser(
         "service",
         prog="palyra-tui service",
@@ -322,6 +326,10 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
 
         scope = scope_of(args.scope, args.session, args.approval, args.run)
         return await run_dashboard(config, scope, as_json=args.json)
+    if command == "profile":
+        from palyra_tui.cli.profile_cmd import run_profile
+
+        return await run_profile(config, args)
     if command == "service":
         from palyra_tui.cli.service_unit import run_install
 

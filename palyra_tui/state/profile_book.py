@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from palyra_tui.config.profiles import Catalog, Profile, SwitchRefused, check_switch, load_catalog
 from palyra_tui.errors import ConfigError
 from palyra_tui.models import ServiceState, SupervisorSnapshot
+from palyra_tui.state.persisted import DEFAULT_PROFILE, normalise
+from palyra_tui.state.persisted_json import decode_state
 from palyra_tui.state.profiles import ProfileInfo, ProfileRefused, catalog_infos
+from palyra_tui.state.state_file import load_state, read_state_file, reason, state_path, write_state
+from palyra_tui.supervisor.lock import InstanceLock
 
 log = logging.getLogger(__name__)
 
@@ -78,3 +84,63 @@ class ProfileBook:
 def running(snapshot: SupervisorSnapshot) -> bool:
     """True when a local service runs or is wanted (a switch then pauses the runtime)."""
     return any(s.desired or s.state not in _AT_REST for s in snapshot.services)
+
+
+@dataclass(frozen=True, slots=True)
+class AtRest:
+    """The profiles of a state root no runtime serves, as its next start would see them."""
+
+    profile: ProfileInfo
+    profiles: tuple[ProfileInfo, ...]
+
+
+def profiles_at_rest(state_root: Path, state_dir: Path) -> AtRest:
+    """The catalog and the profile the next runtime would open on (blocking: reads files;
+    raises ConfigError for a catalog that cannot be used)."""
+    catalog = load_catalog(state_root)
+    active = catalog.active(_remembered(state_dir))
+    return AtRest(ProfileInfo.of(active), catalog_infos(catalog))
+
+
+def switch_at_rest(state_root: Path, state_dir: Path, name: str, confirmation: str) -> str:
+    """Make ``name`` the profile the next runtime opens on, with the state root's instance
+    lock held so that none starts meanwhile (blocking).  Raises ProfileRefused, or
+    InstanceLocked when something supervises the state root."""
+    try:
+        catalog = load_catalog(state_root)
+    except ConfigError as error:
+        raise ProfileRefused(f"cannot switch profiles: {error}") from None
+    with InstanceLock(state_dir):
+        path = state_path(state_dir)
+        current = catalog.active(_remembered(state_dir))
+        loaded = load_state(path, time.time())
+        if name.strip() and name.strip() == current.name:
+            return f"already using the profile {current.name!r}"
+        try:
+            target = check_switch(catalog, current.name, name, confirmation)
+        except SwitchRefused as refused:
+            raise ProfileRefused(str(refused)) from None
+        if not loaded.writable:
+            raise ProfileRefused(loaded.notice or f"the state file {path} cannot be written")
+        state = normalise(replace(loaded.state, active_profile=target.name))
+        try:
+            write_state(path, state)
+        except OSError as error:
+            raise ProfileRefused(
+                f"the state file {path} cannot be written: {reason(error)}"
+            ) from None
+    return (
+        f"switched to the profile {target.name!r}: {ProfileInfo.of(target).describe()}; "
+        "no runtime is running, and the next start opens on it"
+    )
+
+
+def _remembered(state_dir: Path) -> str:
+    """The active profile the state file keeps ("" when there is no file or it is unreadable)."""
+    try:
+        data = read_state_file(state_path(state_dir))
+        return decode_state(data).state.active_profile
+    except FileNotFoundError:
+        return ""
+    except (OSError, ValueError):
+        return DEFAULT_PROFILE
