@@ -10,15 +10,18 @@ so the next start opens on the new profile.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from palyra_tui.errors import SupervisorError
 from palyra_tui.state import notification_rules as rules
 from palyra_tui.state.persisted import ProfileState
 from palyra_tui.state.profile_book import running
 from palyra_tui.state.profiles import switched_message
 from palyra_tui.state.renames import Renames
 from palyra_tui.state.runtime_api import NotificationsChanged, PlaceChanged, ProfileChanged
+from palyra_tui.state.runtime_root import runtime_for
 from palyra_tui.state.snapshot import AppSnapshot
 
 if TYPE_CHECKING:
@@ -32,9 +35,18 @@ async def switch_profile(runtime: LocalRuntime, name: str, confirmation: str = "
         if target is None:
             profile_changed(runtime)
             return f"already using the profile {runtime.book.active.name!r}"
-        paused = running(runtime.supervisor.snapshot())
-        await runtime.supervisor.stop_all(f"stopped: switching to the profile {target.name}")
-        await runtime.supervisor.forget_history()
+        supervisor = runtime.supervisor
+        paused = running(supervisor.snapshot())
+        kept = runtime.kept.state.profile(target.name)
+        config = await asyncio.to_thread(runtime_for, supervisor.config, target, kept.runtime_root)
+        reason = f"stopped: switching to the profile {target.name}"
+        await supervisor.stop_all(reason)
+        try:
+            await supervisor.redefine(config)
+        except SupervisorError:  # a client started a service meanwhile
+            await supervisor.stop_all(reason)
+            await supervisor.redefine(config)
+        await supervisor.forget_history()
         await runtime.link.close()
         sessions = await runtime.runs.forget()
         runtime._decisions.clear()

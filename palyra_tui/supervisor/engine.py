@@ -17,6 +17,7 @@ import threading
 from collections.abc import Mapping
 
 from palyra_tui.config import Config
+from palyra_tui.errors import SupervisorError
 from palyra_tui.models import (
     HealthStatus,
     ServiceEvent,
@@ -150,6 +151,20 @@ class Engine:
         for service in self.services.values():
             if service.definition.enabled:
                 service.start()
+
+    def redefine(self, config: Config, definitions: tuple[ServiceDefinition, ...]) -> None:
+        """Start the services as ``definitions`` say from now on (a profile switch: the
+        daemons' directory moves); every service must have stopped."""
+        if any(s.child is not None for s in self.services.values()):
+            raise SupervisorError("the services must be stopped before they are redefined")
+        self.config = config
+        for definition in definitions:
+            service = self.services.get(definition.name)
+            if service is not None:
+                service.definition = definition
+                if not definition.enabled:
+                    service.reason = definition.disabled_reason
+        self.publish()
 
     def forget_history(self) -> None:
         """Forget every service's logs, restart count and last exit (a profile switch, once

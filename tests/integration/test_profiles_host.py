@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -192,3 +193,34 @@ async def test_a_remembered_profile_gone_from_the_catalog_falls_back(
         assert second.view().profile.name == "lab"
     finally:
         await second.close()
+
+
+def cwd_of(runtime: SocketRuntime, name: str) -> str:
+    service = runtime.view().snapshot.supervisor.get(name)
+    if service is None or service.pid is None or service.state is not ServiceState.RUNNING:
+        return ""
+    try:
+        return os.readlink(f"/proc/{service.pid}/cwd")
+    except OSError:
+        return ""
+
+
+async def test_each_profile_runs_its_daemons_in_a_directory_of_its_own(
+    hosts: StartHost,
+) -> None:
+    host = await hosts()
+    state_dir = host.config.state_dir
+    lab = str(state_dir / "profiles" / "lab" / "runtime")
+    runtime = await attach(host.config)
+    try:
+        assert await eventually(lambda: cwd_of(runtime, "gateway") == lab)
+        await runtime.switch_profile("local")
+        await runtime.start("gateway")
+        assert await eventually(lambda: cwd_of(runtime, "gateway") == str(state_dir / "runtime"))
+        await runtime.switch_profile("lab")
+        await runtime.start("gateway")
+        assert await eventually(lambda: cwd_of(runtime, "gateway") == lab)
+        status = runtime.view().onboarding
+        assert status is not None and status.runtime_root == lab
+    finally:
+        await runtime.close()
