@@ -71,7 +71,8 @@ class RuntimeHost:
         await asyncio.to_thread(supervisor.open)
         self.supervisor = supervisor
         await self.serve(supervisor, lambda: self.request_stop("stopped: palyra-tui down"))
-        await supervisor.start_all()
+        if self.runtime is None or not self.runtime.view().profile.remote:
+            await supervisor.start_all()
         if self.runtime is not None:
             self.runtime.onboarding.check_soon()
 

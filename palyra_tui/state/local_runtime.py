@@ -22,6 +22,7 @@ from dataclasses import replace
 from palyra_tui.client.errors import ClientError, GatewayUnreachable
 from palyra_tui.client.identity import ClientIdentity
 from palyra_tui.config import RuntimeConfig
+from palyra_tui.errors import SupervisorError
 from palyra_tui.models import LogLine, LogStream, SupervisorSnapshot
 from palyra_tui.models.clock import Clock, SystemClock
 from palyra_tui.models.feeds import LogFeed
@@ -33,12 +34,13 @@ from palyra_tui.state.collector import SnapshotCollector
 from palyra_tui.state.feeds import Feed, Subscribers
 from palyra_tui.state.gateway_link import GatewayLink, preload
 from palyra_tui.state.handoff import NOT_HEALTHY, loopback_base, scope_redirect
-from palyra_tui.state.inbox import merge
+from palyra_tui.state.inbox import describe_answer, merge
 from palyra_tui.state.kept import AdoptSecrets, KeptState
 from palyra_tui.state.onboarding import OnboardingAction, OnboardingStatus
 from palyra_tui.state.onboarding_driver import OnboardingDriver, RunPreflight
 from palyra_tui.state.persisted import Notification, Place, mark_read
 from palyra_tui.state.profile_book import ProfileBook
+from palyra_tui.state.profiles import not_supervised
 from palyra_tui.state.renames import Renames
 from palyra_tui.state.runs import RunManager
 from palyra_tui.state.runtime_api import (
@@ -210,19 +212,27 @@ class LocalRuntime:
 
     # Services -----------------------------------------------------------------------
 
+    def _supervised(self) -> None:
+        """Refuse to start anything for a remote profile: its services run elsewhere."""
+        if self.book.info.remote:
+            raise SupervisorError(not_supervised(self.book.info))
+
     async def start(self, name: str) -> None:
+        self._supervised()
         await self.supervisor.start(name)
 
     async def stop(self, name: str) -> None:
         await self.supervisor.stop(name)
 
     async def restart(self, name: str) -> None:
+        self._supervised()
         await self.supervisor.restart(name)
 
     async def hold(self, name: str, held: bool) -> None:
         await self.supervisor.hold(name, held)
 
     async def start_all(self) -> None:
+        self._supervised()
         await self.supervisor.start_all()
 
     async def stop_all(self, reason: str = "stopped by operator") -> None:
@@ -498,11 +508,3 @@ class LocalRuntime:
 
 def _implements_the_api(runtime: LocalRuntime) -> RuntimeApi:
     return runtime
-
-
-def describe_answer(answer: ApprovalAnswer) -> str:
-    """A decision in a few words: "allowed once", "denied (not now)"."""
-    if not answer.approved:
-        return f"denied ({answer.reason})" if answer.reason else "denied"
-    scope = {"once": "once", "session": "for the session", "timeboxed": "for a time"}
-    return f"allowed {scope.get(answer.scope.value, answer.scope.value)}"

@@ -10,6 +10,7 @@ does, once sure of where they are.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from palyra_tui.config.profiles import (
     LOCAL_PROFILE,
@@ -40,6 +41,8 @@ class ProfileInfo:
     color: str = LOCAL_PROFILE.color
     strict: bool = False
     """Switching to it asks for its name, typed."""
+    address: str = ""
+    """Where a remote profile's gateway is (scheme, host and port of its URL)."""
 
     @classmethod
     def of(cls, profile: Profile) -> ProfileInfo:
@@ -56,6 +59,7 @@ class ProfileInfo:
             risk_level=profile.risk_level,
             color=clean(profile.color),
             strict=profile.strict_mode,
+            address=url_address(profile.daemon_url),
         )
 
     @property
@@ -71,6 +75,29 @@ class ProfileInfo:
         if self.strict:
             facts.append("strict")
         return f"{self.label} ({', '.join(f for f in facts if f)})"
+
+
+def url_address(url: str) -> str:
+    """``https://gw.example.net:7443`` of a URL: no user name, password, path or query."""
+    try:
+        parts = urlsplit(url.strip())
+        host, port = parts.hostname or "", parts.port
+    except ValueError:
+        return ""
+    if not host:
+        return ""
+    shown = f"[{host}]" if ":" in host else host
+    scheme = f"{parts.scheme}://" if parts.scheme else ""
+    return sanitize_line(f"{scheme}{shown}" + (f":{port}" if port else ""))
+
+
+def not_supervised(info: ProfileInfo) -> str:
+    """Why nothing starts for a remote profile, in one sentence."""
+    where = f" at {info.address}" if info.address else " elsewhere"
+    return (
+        f"remote, not supervised: the profile {info.name!r} uses the gateway{where}; "
+        "no local service starts for it"
+    )
 
 
 def catalog_infos(catalog: Catalog) -> tuple[ProfileInfo, ...]:

@@ -80,12 +80,12 @@ class RuntimeFollower:
             first = not self.opened
             self.opened = True
             view = app.runtime.view()
+            self.apply(ProfileChanged(view.profile, view.profiles))
             self.apply(SnapshotChanged(view.snapshot, view.dashboard_url))
             self.apply(InboxChanged(view.inbox))
             self.apply(ChatChanged(view.chat))
             self.apply(ClientsChanged(view.clients))
             self.apply(NotificationsChanged(view.notifications))
-            self.apply(ProfileChanged(view.profile, view.profiles))
             if view.state_notice:
                 self.apply(StateNotice(view.state_notice))
             if first:

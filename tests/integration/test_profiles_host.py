@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from palyra_tui.config import Config
+from palyra_tui.errors import SupervisorError
 from palyra_tui.host.client import HostClient
 from palyra_tui.host.protocol import ClientInfo
 from palyra_tui.host.remote import SocketRuntime
@@ -222,5 +223,43 @@ async def test_each_profile_runs_its_daemons_in_a_directory_of_its_own(
         assert await eventually(lambda: cwd_of(runtime, "gateway") == lab)
         status = runtime.view().onboarding
         assert status is not None and status.runtime_root == lab
+    finally:
+        await runtime.close()
+
+
+REMOTE_CATALOG = """
+default_profile = "far"
+
+[profiles.far]
+daemon_url = "https://gw.example.invalid:7443"
+label = "Far away"
+"""
+
+
+@pytest.fixture
+async def remote_hosts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[StartHost]:
+    catalog = tmp_path / "remote.toml"
+    catalog.write_text(REMOTE_CATALOG)
+    monkeypatch.setenv("PALYRA_CLI_PROFILES_PATH", str(catalog))
+    async for start in start_hosts(tmp_path):
+        yield start
+
+
+async def test_nothing_starts_for_a_remote_profile(remote_hosts: StartHost) -> None:
+    host = await remote_hosts()
+    runtime = await attach(host.config)
+    try:
+        view = runtime.view()
+        assert view.profile.remote and view.profile.address == "https://gw.example.invalid:7443"
+        services = runtime.services().services
+        assert services and all(not s.desired and s.pid is None for s in services)
+        with pytest.raises(SupervisorError, match="remote, not supervised"):
+            await runtime.start("gateway")
+        with pytest.raises(SupervisorError, match="remote, not supervised"):
+            await runtime.start_all()
+        said = await runtime.switch_profile("local")
+        assert PAUSED not in said
+        await runtime.start("gateway")
+        assert await eventually(lambda: gateway_pid(runtime) is not None)
     finally:
         await runtime.close()

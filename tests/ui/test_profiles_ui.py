@@ -9,7 +9,9 @@ from palyra_tui.config.profiles import parse_catalog
 from palyra_tui.ui.app import PalyraApp
 from palyra_tui.ui.palette import palette_commands
 from palyra_tui.ui.screens.confirm import ConfirmScreen
+from palyra_tui.ui.screens.health import HealthPane
 from palyra_tui.ui.screens.profiles import ProfilePicker, TypedNameScreen
+from palyra_tui.ui.widgets.process_table import ProcessTable
 from palyra_tui.ui.widgets.steady import SteadyStatic
 from tests.snapshots.fixed import FixedRuntime, fixed_app, fixed_runtime
 from tests.ui.conftest import HUMAN_PAUSE, advance, notices, until
@@ -104,3 +106,27 @@ async def test_another_profile_is_switched_to_only_once_confirmed() -> None:
         await until(pilot, lambda: runtime.switches == ["lab"])
         await until(pilot, lambda: "Lab · elevated risk" not in header(app))
         await until(pilot, lambda: "Lab · low risk" in header(app))
+
+
+async def test_a_remote_profile_shows_no_local_service() -> None:
+    app = fixed_app()
+    runtime = fixed_runtime(app)
+    remote = parse_catalog(
+        {"profiles": {"far": {"daemon_url": "https://ops:secret@gw.example.net:7443/x"}}},
+        "profiles.toml",
+    )
+    runtime.set_catalog(remote, "far")
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.pane
+        assert isinstance(pane, HealthPane)
+        facts = pane.query_one("#facts", SteadyStatic)
+
+        def shown() -> str:
+            rendered = facts.render()
+            assert isinstance(rendered, Content | Text)
+            return rendered.plain
+
+        await until(pilot, lambda: "remote, not supervised" in shown())
+        assert "https://gw.example.net:7443" in shown() and "secret" not in shown()
+        assert pane.query_one(ProcessTable).selected_service is None
+        assert "far · elevated risk · remote" in header(app)

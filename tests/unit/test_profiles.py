@@ -15,6 +15,7 @@ from palyra_tui.config.profiles import (
     SwitchRefused,
     check_switch,
     load_catalog,
+    parse_catalog,
 )
 from palyra_tui.errors import ConfigError
 
@@ -118,3 +119,43 @@ def test_a_switch_names_an_available_other_profile_and_a_strict_one_its_name(
         with pytest.raises(SwitchRefused, match=message):
             check_switch(catalog, current, target, typed)
     assert check_switch(catalog, LOCAL, "staging", "staging").strict_mode
+
+
+@pytest.mark.parametrize(
+    ("url", "mode"),
+    [
+        ("http://127.0.0.1:7142", ProfileMode.LOCAL),
+        ("http://localhost:7142", ProfileMode.LOCAL),
+        ("http://[::1]:7142", ProfileMode.LOCAL),
+        ("127.0.0.2:7142", ProfileMode.LOCAL),
+        ("https://127.0.0.1.example.net:7443", ProfileMode.REMOTE),
+        ("https://localhost.example.net", ProfileMode.REMOTE),
+        ("https://gw.example.net/127.0.0.1", ProfileMode.REMOTE),
+    ],
+)
+def test_the_mode_comes_from_the_url_host_not_its_text(url: str, mode: ProfileMode) -> None:
+    catalog = parse_catalog({"profiles": {"x": {"daemon_url": url}}}, "p.toml")
+    profile = catalog.get("x")
+    assert profile is not None and profile.mode is mode
+
+
+def test_the_palyra_cli_keys_are_accepted_and_its_token_is_not_kept() -> None:
+    table = {
+        "daemon_url": "https://gw.example.net:7142",
+        "grpc_url": "https://gw.example.net:7443",
+        "admin_token": "never-read-from-here",
+        "admin_token_env": "STAGING_TOKEN",
+        "principal": "admin:ops",
+        "device_id": "ops-laptop",
+        "channel": "cli",
+        "created_at_unix_ms": 1,
+        "updated_at_unix_ms": 2,
+    }
+    profile = parse_catalog({"profiles": {"x": table}}, "p.toml").get("x")
+    assert profile is not None
+    assert (profile.grpc_url, profile.principal, profile.device_id) == (
+        "https://gw.example.net:7443",
+        "admin:ops",
+        "ops-laptop",
+    )
+    assert "never-read-from-here" not in repr(profile)

@@ -93,7 +93,7 @@ class MainScreen(Screen[None]):
         self.watch(self.app, "clients", self._refresh_status, init=False)
         self.watch(self.app, "notifications", self._refresh_status, init=False)
         self.watch(self.app, "notice", self._notice_changed)
-        self.watch(self.app, "profile", self._show_tabs, init=False)
+        self.watch(self.app, "profile", self._profile_changed, init=False)
         self._shown()
 
     async def mount_panes(self) -> None:
@@ -146,6 +146,12 @@ class MainScreen(Screen[None]):
             pane.show_snapshot(snapshot)
         pane.show_inbox()
         pane.on_shown()
+
+    def _profile_changed(self) -> None:
+        self._show_tabs()
+        snapshot = self.control.snapshot
+        if snapshot is not None:
+            self.pane.show_snapshot(snapshot)
 
     def _show_tabs(self) -> None:
         tabs = _tabs(self.pane)
