@@ -1,11 +1,13 @@
-"""``palyra-tui profile list|use``: the profiles of the catalog, and which one is active.
+"""``palyra-tui profile list|use|token``: the catalog's profiles, the active one, tokens.
 
 With a runtime host running, both ask it: it knows the active profile, and a
 switch stops its local services (and does not start them again).  With none,
 ``list`` reads the catalog and the state file as the next start would, and
 ``use`` writes the state file under the state root's instance lock, so no
 runtime starts meanwhile.  A refused switch (a blank or unknown name, a strict
-profile without ``--confirm NAME``) is a usage error, exit 2.
+profile without ``--confirm NAME``) is a usage error, exit 2.  ``token`` keeps
+a remote profile's admin token in the secret store; it is read from stdin,
+never from the command line, and never printed.
 """
 
 from __future__ import annotations
@@ -24,13 +26,16 @@ from palyra_tui.config import Config
 from palyra_tui.errors import HostNotRunning
 from palyra_tui.state.profiles import ProfileInfo, ProfileRefused
 
+MAX_TOKEN_LINE = 8192
+"""Characters of stdin read for a token (the store takes at most 4096 bytes)."""
+
 
 def add_profile_command(commands: Any, config_help: str) -> None:
     """Add ``profile`` and its actions to ``palyra-tui``'s subparsers."""
     profile = commands.add_parser(
         "profile",
         prog="palyra-tui profile",
-        help="list the profiles of the catalog, or switch to another",
+        help="list the catalog's profiles, switch to another, keep a remote one's token",
         description="The Palyra profiles of the catalog ($PALYRA_CLI_PROFILES_PATH, else "
         "<state_root>/cli/profiles.toml) and the one the runtime serves.",
     )
@@ -61,6 +66,17 @@ def add_profile_command(commands: Any, config_help: str) -> None:
         help="the profile's name again: a strict profile is switched to only with it",
     )
     _options(use, config_help)
+    token = actions.add_parser(
+        "token",
+        prog="palyra-tui profile token",
+        help="keep a remote profile's admin token in the secret store (read from stdin)",
+        description="Read the admin token of the remote profile NAME from stdin (typed "
+        "without echo on a terminal, else the first line) and keep it in the state root's "
+        "secret store, under a key of its own. It never goes to the state file, the command "
+        "line or a log. A runtime host takes it up at its next start, or the next switch to NAME.",
+    )
+    token.add_argument("name", metavar="NAME")
+    _options(token, config_help)
 
 
 def _options(command: argparse.ArgumentParser, config_help: str) -> None:
@@ -72,6 +88,8 @@ async def run_profile(config: Config, args: argparse.Namespace) -> int:
     """Run ``profile list`` or ``profile use``."""
     if args.action == "list":
         return await _list(config, as_json=args.json)
+    if args.action == "token":
+        return await _token(config, args.name, as_json=args.json)
     return await _use(config, args.name, args.confirm, as_json=args.json)
 
 
@@ -148,3 +166,36 @@ async def _use(config: Config, name: str, confirmation: str, *, as_json: bool) -
     else:
         sys.stdout.write(clean(said) + "\n")
     return EXIT_OK
+
+
+async def _token(config: Config, name: str, *, as_json: bool) -> int:
+    from palyra_tui.config.profiles import load_catalog
+    from palyra_tui.secrets import SecretStore
+
+    catalog = await asyncio.to_thread(load_catalog, config.state_root)
+    profile = catalog.get(name.strip())
+    if profile is None:
+        raise CommandFailed(f"the profile {clean(name)!r} is not available", EXIT_USAGE)
+    if profile.builtin:
+        raise CommandFailed(
+            f"the built-in profile {profile.name!r} uses the state root's own admin token",
+            EXIT_USAGE,
+        )
+    token = await asyncio.to_thread(_read_token, profile.name)
+    store = SecretStore.for_config(config)
+    await asyncio.to_thread(store.keep_profile_token, profile.name, token)
+    said = f"kept the admin token of the profile {profile.name!r} in the secret store"
+    sys.stdout.write(dump({"message": said}) if as_json else said + "\n")
+    return EXIT_OK
+
+
+def _read_token(name: str) -> str:
+    """The token from stdin: typed without echo on a terminal, else its first line."""
+    if sys.stdin is None:
+        raise CommandFailed("no admin token: stdin is closed", EXIT_USAGE)
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass(f"admin token of the profile {name}: ").strip()
+    line = sys.stdin.readline(MAX_TOKEN_LINE)
+    return line.rstrip("\r\n").strip()

@@ -22,7 +22,6 @@ from dataclasses import replace
 from palyra_tui.client.errors import ClientError, GatewayUnreachable
 from palyra_tui.client.identity import ClientIdentity
 from palyra_tui.config import RuntimeConfig
-from palyra_tui.errors import SupervisorError
 from palyra_tui.models import LogLine, LogStream, SupervisorSnapshot
 from palyra_tui.models.clock import Clock, SystemClock
 from palyra_tui.models.feeds import LogFeed
@@ -40,7 +39,6 @@ from palyra_tui.state.onboarding import OnboardingAction, OnboardingStatus
 from palyra_tui.state.onboarding_driver import OnboardingDriver, RunPreflight
 from palyra_tui.state.persisted import Notification, Place, mark_read
 from palyra_tui.state.profile_book import ProfileBook
-from palyra_tui.state.profiles import not_supervised
 from palyra_tui.state.renames import Renames
 from palyra_tui.state.runs import RunManager
 from palyra_tui.state.runtime_api import (
@@ -85,10 +83,13 @@ class LocalRuntime:
         collect: Callable[[], Awaitable[AppSnapshot]] | None = None,
         adopt_secrets: AdoptSecrets | None = None,
         preflight: RunPreflight | None = None,
+        profile_token: Callable[[str], str | None] | None = None,
     ) -> None:
         """``adopt_secrets`` takes plaintext tokens an older state file held (for the
         secret store) before the file is rewritten without them; ``preflight`` runs the
-        checks of onboarding's Environment step (none: nothing to check)."""
+        checks of onboarding's Environment step (none: nothing to check);
+        ``profile_token`` reads a remote profile's admin token (blocking)."""
+        self.profile_token = profile_token
         self.supervisor = supervisor
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.interval = interval
@@ -172,10 +173,7 @@ class LocalRuntime:
         """Resolve the active profile, then take up its drafts, place and notifications
         and the rollout flags the state file kept."""
         state = await self.kept.open()
-        active = await self.book.open("" if self.kept.first_run else state.active_profile)
-        if active.name != state.active_profile:
-            self.kept.activate(active.name)
-        profile_switch.profile_changed(self)
+        await profile_switch.open_profile(self, "" if self.kept.first_run else state.active_profile)
         profile = self.kept.profile()
         self.runs.drafts_enabled = state.rollout.offline_drafts_enabled
         self.runs.drafts.restore((*profile.drafts, *self.runs.drafts.all()))
@@ -212,27 +210,22 @@ class LocalRuntime:
 
     # Services -----------------------------------------------------------------------
 
-    def _supervised(self) -> None:
-        """Refuse to start anything for a remote profile: its services run elsewhere."""
-        if self.book.info.remote:
-            raise SupervisorError(not_supervised(self.book.info))
-
     async def start(self, name: str) -> None:
-        self._supervised()
+        profile_switch.refuse_remote(self)
         await self.supervisor.start(name)
 
     async def stop(self, name: str) -> None:
         await self.supervisor.stop(name)
 
     async def restart(self, name: str) -> None:
-        self._supervised()
+        profile_switch.refuse_remote(self)
         await self.supervisor.restart(name)
 
     async def hold(self, name: str, held: bool) -> None:
         await self.supervisor.hold(name, held)
 
     async def start_all(self) -> None:
-        self._supervised()
+        profile_switch.refuse_remote(self)
         await self.supervisor.start_all()
 
     async def stop_all(self, reason: str = "stopped by operator") -> None:

@@ -11,18 +11,24 @@ so the next start opens on the new profile.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from palyra_tui.errors import SupervisorError
+from palyra_tui.client.identity import ClientIdentity
+from palyra_tui.config.profiles import ProfileMode
+from palyra_tui.errors import PalyraError, SupervisorError
 from palyra_tui.state import notification_rules as rules
+from palyra_tui.state.gateway_link import remote_gateway
 from palyra_tui.state.persisted import ProfileState
 from palyra_tui.state.profile_book import running
-from palyra_tui.state.profiles import switched_message
+from palyra_tui.state.profiles import not_supervised, switched_message
 from palyra_tui.state.renames import Renames
 from palyra_tui.state.runtime_api import NotificationsChanged, PlaceChanged, ProfileChanged
 from palyra_tui.state.runtime_root import runtime_for
 from palyra_tui.state.snapshot import AppSnapshot
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from palyra_tui.state.local_runtime import LocalRuntime
@@ -48,13 +54,14 @@ async def switch_profile(runtime: LocalRuntime, name: str, confirmation: str = "
             await supervisor.redefine(config)
         await supervisor.forget_history()
         await runtime.link.close()
+        runtime.book.activate(target)
+        missing = await use_gateway(runtime)
         sessions = await runtime.runs.forget()
         runtime._decisions.clear()
         runtime._deciders.clear()
         runtime._renames = Renames()
         runtime._noticed = rules.Noticed()
         profile = runtime.kept.activate(target.name)
-        runtime.book.activate(target)
         profile_changed(runtime)
         runtime._restored = False  # the new profile's drafts are not news
         runtime.runs.drafts.restore(profile.drafts)
@@ -66,7 +73,58 @@ async def switch_profile(runtime: LocalRuntime, name: str, confirmation: str = "
         runtime.onboarding.update()
         await runtime.kept.flush()
         runtime.refresh()
-        return switched_message(runtime.book.info, paused)
+        said = switched_message(runtime.book.info, paused)
+        return f"{said}; {missing}" if missing else said
+
+
+async def open_profile(runtime: LocalRuntime, remembered: str) -> None:
+    """Resolve the active profile at open (``remembered``: "" on a first run) and point the
+    gateway link at its gateway."""
+    active = await runtime.book.open(remembered)
+    if active.name != runtime.kept.state.active_profile:
+        runtime.kept.activate(active.name)
+    missing = await use_gateway(runtime)
+    if missing:
+        log.warning("%s", missing)
+    profile_changed(runtime)
+
+
+def refuse_remote(runtime: LocalRuntime) -> None:
+    """Refuse to start anything for a remote profile: its services run elsewhere."""
+    if runtime.book.info.remote:
+        raise SupervisorError(not_supervised(runtime.book.info))
+
+
+async def use_gateway(runtime: LocalRuntime) -> str:
+    """Point the gateway link at the active profile's gateway (the caller closed its
+    clients); returns a sentence when a remote profile has no admin token kept."""
+    profile = runtime.book.active
+    if profile.mode is not ProfileMode.REMOTE:
+        runtime.link.remote = None
+        return ""
+    token = ""
+    if runtime.profile_token is not None:
+        try:
+            found = await asyncio.to_thread(runtime.profile_token, profile.name)
+            token = found or ""
+        except PalyraError as error:
+            log.warning("the admin token of the profile %s cannot be read: %s", profile.name, error)
+    if token:
+        runtime.supervisor.redactor.add_secret(token)
+    local = runtime.link.identity
+    identity = ClientIdentity(
+        admin_token=token,
+        principal=profile.principal or local.principal,
+        device_id=profile.device_id or local.device_id,
+        channel=local.channel,
+    )
+    runtime.link.remote = remote_gateway(profile, identity)
+    if token:
+        return ""
+    return (
+        f"no admin token is kept for the profile {profile.name!r}: "
+        f"palyra-tui profile token {profile.name} keeps one"
+    )
 
 
 def take_up(runtime: LocalRuntime, profile: ProfileState) -> None:

@@ -261,5 +261,9 @@ async def test_nothing_starts_for_a_remote_profile(remote_hosts: StartHost) -> N
         assert PAUSED not in said
         await runtime.start("gateway")
         assert await eventually(lambda: gateway_pid(runtime) is not None)
+        back = await runtime.switch_profile("far")
+        assert PAUSED in back
+        assert "no admin token is kept for the profile 'far': palyra-tui profile token far" in back
+        assert gateway_pid(runtime) is None
     finally:
         await runtime.close()
