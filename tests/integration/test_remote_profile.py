@@ -113,6 +113,13 @@ async def test_a_remote_profile_reaches_the_gateway_with_its_own_token(
             )
             listed = await run_cli(path_b, "profile", "list", "--json")
             assert listed.json()["active"] == "far"
+            status = await run_cli(path_b, "status")
+            assert "profile far" in status.out
+            assert "remote, not supervised: the profile 'far' uses the gateway at" in status.out
+            assert "SERVICE" not in status.out
+            document = (await run_cli(path_b, "status", "--json")).json()
+            assert document["profile"] == {"name": "far", "supervised": False}
+            assert document["gateway"]["connection"] == "connected"
         finally:
             await remote.close()
         state_b = tmp_path / "b" / "state"
