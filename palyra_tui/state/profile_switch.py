@@ -20,7 +20,7 @@ from palyra_tui.config.profiles import ProfileMode
 from palyra_tui.errors import PalyraError, SupervisorError
 from palyra_tui.state import notification_rules as rules
 from palyra_tui.state.gateway_link import remote_gateway
-from palyra_tui.state.persisted import ProfileState
+from palyra_tui.state.persisted import ProfileState, record_event
 from palyra_tui.state.profile_book import running
 from palyra_tui.state.profiles import not_supervised, switched_message
 from palyra_tui.state.renames import Renames
@@ -42,6 +42,7 @@ async def switch_profile(runtime: LocalRuntime, name: str, confirmation: str = "
             profile_changed(runtime)
             return f"already using the profile {runtime.book.active.name!r}"
         supervisor = runtime.supervisor
+        now = runtime.clock.time()
         paused = running(supervisor.snapshot())
         kept = runtime.kept.state.profile(target.name)
         config = await asyncio.to_thread(runtime_for, supervisor.config, target, kept.runtime_root)
@@ -54,6 +55,7 @@ async def switch_profile(runtime: LocalRuntime, name: str, confirmation: str = "
             await supervisor.redefine(config)
         await supervisor.forget_history()
         await runtime.link.close()
+        previous = runtime.book.active.name
         runtime.book.activate(target)
         missing = await use_gateway(runtime)
         sessions = await runtime.runs.forget()
@@ -62,6 +64,10 @@ async def switch_profile(runtime: LocalRuntime, name: str, confirmation: str = "
         runtime._renames = Renames()
         runtime._noticed = rules.Noticed()
         profile = runtime.kept.activate(target.name)
+        switched = f"from {previous} to {target.name}"
+        onboarding = record_event(profile.onboarding, "profile_switched", switched, now)
+        profile = replace(profile, onboarding=onboarding)
+        runtime.kept.keep(profile)
         profile_changed(runtime)
         runtime._restored = False  # the new profile's drafts are not news
         runtime.runs.drafts.restore(profile.drafts)
@@ -70,6 +76,7 @@ async def switch_profile(runtime: LocalRuntime, name: str, confirmation: str = "
         for session_id in sessions:
             runtime._publish_transcript(session_id)
         runtime._publish_snapshot(AppSnapshot(supervisor=runtime.supervisor.snapshot()))
+        runtime.onboarding.forget_gateway()
         runtime.onboarding.update()
         await runtime.kept.flush()
         runtime.refresh()

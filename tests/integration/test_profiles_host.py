@@ -131,6 +131,13 @@ async def test_a_switch_stops_the_services_and_does_not_start_them(hosts: StartH
         assert all(s.restarts == 0 and s.last_exit is None for s in services)
         assert await runtime.tail("gateway", 100) == ()
         assert kept_active(host.config) == "staging"
+
+        def switched() -> bool:
+            status = runtime.view().onboarding
+            events = [] if status is None else [(e.kind, e.detail) for e in status.recent_events]
+            return ("profile_switched", "from lab to staging") in events
+
+        assert await eventually(switched)
         again = await runtime.switch_profile("local")
         assert PAUSED not in again
     finally:
