@@ -73,7 +73,8 @@ def add_profile_command(commands: Any, config_help: str) -> None:
         description="Read the admin token of the remote profile NAME from stdin (typed "
         "without echo on a terminal, else the first line) and keep it in the state root's "
         "secret store, under a key of its own. It never goes to the state file, the command "
-        "line or a log. A runtime host takes it up at its next start, or the next switch to NAME.",
+        "line or a log. A runtime host takes it up at its next start or switch to NAME; one "
+        "that serves NAME now, with palyra-tui profile use NAME.",
     )
     token.add_argument("name", metavar="NAME")
     _options(token, config_help)
@@ -184,7 +185,10 @@ async def _token(config: Config, name: str, *, as_json: bool) -> int:
     token = await asyncio.to_thread(_read_token, profile.name)
     store = SecretStore.for_config(config)
     await asyncio.to_thread(store.keep_profile_token, profile.name, token)
-    said = f"kept the admin token of the profile {profile.name!r} in the secret store"
+    said = (
+        f"kept the admin token of the profile {profile.name!r} in the secret store; a runtime "
+        f"host serving it now takes it up with palyra-tui profile use {profile.name}"
+    )
     sys.stdout.write(dump({"message": said}) if as_json else said + "\n")
     return EXIT_OK
 

@@ -40,7 +40,13 @@ async def switch_profile(runtime: LocalRuntime, name: str, confirmation: str = "
         target = await runtime.book.check(name, confirmation)
         if target is None:
             profile_changed(runtime)
-            return f"already using the profile {runtime.book.active.name!r}"
+            already = f"already using the profile {runtime.book.active.name!r}"
+            if not runtime.book.info.remote:
+                return already
+            await runtime.link.close()  # a token kept since is taken up now
+            missing = await use_gateway(runtime)
+            runtime.refresh()
+            return f"{already}; {missing or 'its admin token was read again'}"
         supervisor = runtime.supervisor
         now = runtime.clock.time()
         paused = running(supervisor.snapshot())

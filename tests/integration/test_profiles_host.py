@@ -271,6 +271,8 @@ async def test_nothing_starts_for_a_remote_profile(remote_hosts: StartHost) -> N
         back = await runtime.switch_profile("far")
         assert PAUSED in back
         assert "no admin token is kept for the profile 'far': palyra-tui profile token far" in back
+        same = await runtime.switch_profile("far")
+        assert same.startswith("already using the profile 'far'; no admin token is kept")
         assert gateway_pid(runtime) is None
     finally:
         await runtime.close()

@@ -111,6 +111,8 @@ async def test_a_remote_profile_reaches_the_gateway_with_its_own_token(
             assert await eventually(
                 lambda: session.session_id in {s.session_id for s in local.view().snapshot.sessions}
             )
+            again = await run_cli(path_b, "profile", "use", "far")
+            assert "already using the profile 'far'; its admin token was read again" in again.out
             listed = await run_cli(path_b, "profile", "list", "--json")
             assert listed.json()["active"] == "far"
             status = await run_cli(path_b, "status")
