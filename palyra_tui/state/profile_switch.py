@@ -94,6 +94,11 @@ async def open_profile(runtime: LocalRuntime, remembered: str) -> None:
     """Resolve the active profile at open (``remembered``: "" on a first run) and point the
     gateway link at its gateway."""
     active = await runtime.book.open(remembered)
+    if runtime.book.problem:
+        runtime._state_notice(
+            f"The profile catalog cannot be used ({runtime.book.problem}): palyra-tui runs "
+            "the built-in profile 'local' until it is fixed."
+        )
     if active.name != runtime.kept.state.active_profile:
         runtime.kept.activate(active.name)
     missing = await use_gateway(runtime)

@@ -276,3 +276,19 @@ async def test_nothing_starts_for_a_remote_profile(remote_hosts: StartHost) -> N
         assert gateway_pid(runtime) is None
     finally:
         await runtime.close()
+
+
+async def test_a_broken_catalog_leaves_the_runtime_on_the_built_in_profile_and_says_why(
+    hosts: StartHost, tmp_path: Path
+) -> None:
+    (tmp_path / "profiles.toml").write_text("[profiles.lab]\nstrict_mod = true\n")
+    host = await hosts({"gateway": {"enabled": False}})
+    runtime = await attach(host.config)
+    try:
+        view = runtime.view()
+        assert view.profile.name == "local"
+        assert "unknown key profiles.lab.strict_mod" in view.state_notice
+        with pytest.raises(ProfileRefused, match=r"cannot switch profiles: .*strict_mod"):
+            await runtime.switch_profile("lab")
+    finally:
+        await runtime.close()
