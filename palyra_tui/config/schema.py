@@ -80,6 +80,9 @@ class Config:
     profile_runtime_root: Path | None = None
     """The active profile's default directory for the daemons (None: the built-in
     profile's, ``<state_root>/tui/runtime``)."""
+    profile_env: tuple[tuple[str, str], ...] = ()
+    """What every service's environment says of the active catalog profile
+    (``PALYRA_CLI_PROFILE``, and ``PALYRA_CONFIG`` when it names a config file)."""
 
     @property
     def state_dir(self) -> Path:

@@ -112,7 +112,10 @@ def runtime_for(config: Config, profile: Profile, chosen: str) -> Config:
     """``config`` with the daemons' directory of ``profile``: ``chosen`` (the operator's
     choice during onboarding) when it passes the rules, else the profile's default."""
     base = replace(
-        config, profile_runtime_root=profile_default_root(config, profile), runtime_override=None
+        config,
+        profile_runtime_root=profile_default_root(config, profile),
+        runtime_override=None,
+        profile_env=profile_env(profile),
     )
     if not chosen:
         return base
@@ -124,6 +127,18 @@ def runtime_for(config: Config, profile: Profile, chosen: str) -> Config:
     if path == base.default_runtime_root:
         return base
     return replace(base, runtime_override=path)
+
+
+def profile_env(profile: Profile) -> tuple[tuple[str, str], ...]:
+    """What the services are told of a catalog profile: its name (``PALYRA_CLI_PROFILE``,
+    which the ``palyra`` CLI reads) and its config file (``PALYRA_CONFIG``).  The built-in
+    profile adds nothing, so a ``PALYRA_CONFIG`` set by the operator is kept."""
+    if profile.builtin:
+        return ()
+    env = [("PALYRA_CLI_PROFILE", profile.name)]
+    if profile.config_path:
+        env.append(("PALYRA_CONFIG", os.path.expanduser(profile.config_path)))
+    return tuple(env)
 
 
 def profile_default_root(config: Config, profile: Profile) -> Path | None:

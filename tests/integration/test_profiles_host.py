@@ -27,6 +27,7 @@ default_profile = "lab"
 [profiles.lab]
 daemon_url = "http://127.0.0.1:7142"
 label = "Lab bench"
+config_path = "/srv/lab/palyra.toml"
 
 [profiles.staging]
 daemon_url = "http://127.0.0.1:7142"
@@ -213,6 +214,18 @@ def cwd_of(runtime: SocketRuntime, name: str) -> str:
         return ""
 
 
+def environ_of(runtime: SocketRuntime, name: str) -> dict[str, str]:
+    service = runtime.view().snapshot.supervisor.get(name)
+    if service is None or service.pid is None:
+        return {}
+    try:
+        raw = Path(f"/proc/{service.pid}/environ").read_bytes()
+    except OSError:
+        return {}
+    pairs = (item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
+    return {key.decode(): value.decode() for key, value in pairs}
+
+
 async def test_each_profile_runs_its_daemons_in_a_directory_of_its_own(
     hosts: StartHost,
 ) -> None:
@@ -222,9 +235,12 @@ async def test_each_profile_runs_its_daemons_in_a_directory_of_its_own(
     runtime = await attach(host.config)
     try:
         assert await eventually(lambda: cwd_of(runtime, "gateway") == lab)
+        assert environ_of(runtime, "gateway")["PALYRA_CLI_PROFILE"] == "lab"
+        assert environ_of(runtime, "gateway")["PALYRA_CONFIG"] == "/srv/lab/palyra.toml"
         await runtime.switch_profile("local")
         await runtime.start("gateway")
         assert await eventually(lambda: cwd_of(runtime, "gateway") == str(state_dir / "runtime"))
+        assert "PALYRA_CLI_PROFILE" not in environ_of(runtime, "gateway")
         await runtime.switch_profile("lab")
         await runtime.start("gateway")
         assert await eventually(lambda: cwd_of(runtime, "gateway") == lab)
