@@ -22,6 +22,7 @@ from dataclasses import replace
 from palyra_tui.client.errors import ClientError, GatewayUnreachable
 from palyra_tui.client.identity import ClientIdentity
 from palyra_tui.config import RuntimeConfig
+from palyra_tui.config.profiles import CATALOG_ENV
 from palyra_tui.models import LogLine, LogStream, SupervisorSnapshot
 from palyra_tui.models.clock import Clock, SystemClock
 from palyra_tui.models.feeds import LogFeed
@@ -84,11 +85,13 @@ class LocalRuntime:
         adopt_secrets: AdoptSecrets | None = None,
         preflight: RunPreflight | None = None,
         profile_token: Callable[[str], str | None] | None = None,
+        catalog: bool = True,
     ) -> None:
         """``adopt_secrets`` takes plaintext tokens an older state file held (for the
         secret store) before the file is rewritten without them; ``preflight`` runs the
         checks of onboarding's Environment step (none: nothing to check);
-        ``profile_token`` reads a remote profile's admin token (blocking)."""
+        ``profile_token`` reads a remote profile's admin token (blocking); without
+        ``catalog`` only the built-in profile exists (the demo's throw-away state root)."""
         self.profile_token = profile_token
         self.supervisor = supervisor
         self.clock: Clock = clock if clock is not None else SystemClock()
@@ -122,7 +125,8 @@ class LocalRuntime:
         self._noticed = rules.Noticed()
         self._restored = False
         """True once the kept drafts are back: drafts restored are not news."""
-        self.book = ProfileBook(supervisor.config.state_root)
+        no_catalog = None if catalog else {CATALOG_ENV: ""}
+        self.book = ProfileBook(supervisor.config.state_root, no_catalog)
         self._switching = asyncio.Lock()
         self.kept = KeptState(
             state_path(supervisor.config.state_dir),

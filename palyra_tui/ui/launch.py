@@ -94,6 +94,7 @@ def build_app(
         clock=clock,
         interval=interval,
         preflight=preflight,
+        catalog=False,
     )
     app = PalyraApp(
         runtime,
