@@ -45,6 +45,7 @@ def no_discovered_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     for name in (
         "PALYRA_TUI_CONFIG",
         "PALYRA_STATE_ROOT",
+        "PALYRA_CLI_PROFILES_PATH",
         "PALYRA_DESKTOP_PALYRAD_BIN",
         "PALYRA_DESKTOP_BROWSERD_BIN",
         "PALYRA_DESKTOP_PALYRA_BIN",

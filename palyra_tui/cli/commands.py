@@ -33,6 +33,7 @@ NAMES = frozenset(
         "doctor",
         "dashboard",
         "rollout",
+        "profile",
     }
 )
 """The commands this module runs."""
@@ -127,6 +128,9 @@ def add_commands(commands: Any, config_help: str) -> None:
     _common(doctor, config_help)
     _dashboard_command(commands, config_help)
     _rollout_command(commands, config_help)
+    from palyra_tui.cli.profile_cmd import add_profile_command
+
+    add_profile_command(commands, config_help)
     service = commands.add_parser(
         "service",
         prog="palyra-tui service",
@@ -355,6 +359,10 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
 
         changes = tuple(args.assignments) if args.action == "set" else None
         return await run_rollout(config, changes, as_json=args.json)
+    if command == "profile":
+        from palyra_tui.cli.profile_cmd import run_profile
+
+        return await run_profile(config, args)
     if command == "service":
         from palyra_tui.cli.service_unit import run_install
 

@@ -58,6 +58,7 @@ def status_document(found: HostStatus, now: float) -> dict[str, Any]:
             for run in report.runs
         ],
         "drafts": report.drafts,
+        "profile": {"name": report.profile, "supervised": not report.not_supervised},
     }
 
 
@@ -156,6 +157,7 @@ def render_status(found: HostStatus, now: float) -> str:
     ]
     if report.drafts:
         summary.append(plural(report.drafts, "offline draft"))
+    summary.append(f"profile {clean(report.profile)}")
     host = found.host
     lines = [
         " · ".join(summary),
@@ -164,9 +166,12 @@ def render_status(found: HostStatus, now: float) -> str:
         f"{clean(host.state_root)}",
         "",
     ]
-    rows = [_service_row(service, now) for service in report.services]
-    header = ("SERVICE", "STATE", "PID", "UPTIME", "RESTARTS", "NEXT", "HEALTH", "CPU", "MEM")
-    lines += table(header, rows)
+    if report.not_supervised:
+        lines.append(clean(report.not_supervised))
+    else:
+        rows = [_service_row(service, now) for service in report.services]
+        header = ("SERVICE", "STATE", "PID", "UPTIME", "RESTARTS", "NEXT", "HEALTH", "CPU", "MEM")
+        lines += table(header, rows)
     unwell = frozenset(report.unwell)
     notes = [
         f"{clean(s.name)}: {clean(s.reason)}"

@@ -23,11 +23,13 @@ built-in profile ``local`` (this machine's runtime) is always there.
 from __future__ import annotations
 
 import enum
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from palyra_tui.config.document import parse_toml, shown, shown_key
 from palyra_tui.errors import ConfigError
@@ -48,6 +50,16 @@ PROFILE_KEYS = frozenset(
         "strict_mode",
         "mode",
         "last_used_at_unix_ms",
+        # Written by the ``palyra`` CLI; the admin token is never taken from the catalog
+        # (palyra-tui keeps it in its secret store: ``palyra-tui profile token NAME``).
+        "grpc_url",
+        "admin_token",
+        "admin_token_env",
+        "principal",
+        "device_id",
+        "channel",
+        "created_at_unix_ms",
+        "updated_at_unix_ms",
     }
 )
 TOP_KEYS = frozenset({"version", "default_profile", "profiles"})
@@ -88,6 +100,10 @@ class Profile:
     daemon_url: str = ""
     config_path: str = ""
     state_root: str = ""
+    grpc_url: str = ""
+    """The gateway's gRPC endpoint, when it is not at ``daemon_url``."""
+    principal: str = ""
+    device_id: str = ""
 
     @property
     def builtin(self) -> bool:
@@ -190,7 +206,7 @@ def _profile(name: str, table: Mapping[str, Any], source: str, where: str) -> Pr
     strict = table.get("strict_mode", False)
     if not isinstance(strict, bool):
         raise ConfigError(f"{source}: {where}.strict_mode must be true or false")
-    local_url = not daemon_url or "127.0.0.1" in daemon_url or "localhost" in daemon_url
+    local_url = not daemon_url or is_loopback_url(daemon_url)
     mode = _choice(table, "mode", ProfileMode, source, where)
     if mode is None:
         mode = ProfileMode.LOCAL if local_url else ProfileMode.REMOTE
@@ -218,7 +234,25 @@ def _profile(name: str, table: Mapping[str, Any], source: str, where: str) -> Pr
         daemon_url=daemon_url,
         config_path=_text(table, "config_path", source, where),
         state_root=_text(table, "state_root", source, where),
+        grpc_url=_text(table, "grpc_url", source, where),
+        principal=_text(table, "principal", source, where),
+        device_id=_text(table, "device_id", source, where),
     )
+
+
+def is_loopback_url(url: str) -> bool:
+    """True when ``url``'s host is ``localhost`` or a loopback address.  The host is parsed:
+    ``https://127.0.0.1.example.net`` is another machine, whatever its name contains."""
+    try:
+        host = urlsplit(url if "//" in url else f"//{url}").hostname or ""
+    except ValueError:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _color(risk: RiskLevel) -> str:

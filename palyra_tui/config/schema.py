@@ -77,6 +77,12 @@ class Config:
     services: tuple[ServiceConfig, ...] = field(default=())
     runtime_override: Path | None = None
     """The daemons' directory the operator chose during onboarding (None: the default)."""
+    profile_runtime_root: Path | None = None
+    """The active profile's default directory for the daemons (None: the built-in
+    profile's, ``<state_root>/tui/runtime``)."""
+    profile_env: tuple[tuple[str, str], ...] = ()
+    """What every service's environment says of the active catalog profile
+    (``PALYRA_CLI_PROFILE``, and ``PALYRA_CONFIG`` when it names a config file)."""
 
     @property
     def state_dir(self) -> Path:
@@ -91,7 +97,7 @@ class Config:
     @property
     def default_runtime_root(self) -> Path:
         """The daemons' directory unless the operator chose another one."""
-        return self.state_dir / "runtime"
+        return self.profile_runtime_root or self.state_dir / "runtime"
 
     def service(self, name: str) -> ServiceConfig | None:
         """The service called ``name``, if configured."""

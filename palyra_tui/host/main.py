@@ -23,6 +23,7 @@ from palyra_tui.host.preflight import preflight_in_host
 from palyra_tui.host.serve import RuntimeService
 from palyra_tui.host.transport import HostServer
 from palyra_tui.models.clock import Clock, SystemClock
+from palyra_tui.secrets import SecretStore
 from palyra_tui.state.local_runtime import LocalRuntime
 from palyra_tui.state.persisted import LegacySecrets
 from palyra_tui.state.runtime_root import kept_runtime_root
@@ -71,7 +72,8 @@ class RuntimeHost:
         await asyncio.to_thread(supervisor.open)
         self.supervisor = supervisor
         await self.serve(supervisor, lambda: self.request_stop("stopped: palyra-tui down"))
-        await supervisor.start_all()
+        if self.runtime is None or not self.runtime.view().profile.remote:
+            await supervisor.start_all()
         if self.runtime is not None:
             self.runtime.onboarding.check_soon()
 
@@ -92,6 +94,7 @@ class RuntimeHost:
             interval=self.options.interval,
             adopt_secrets=_taken_at_open,
             preflight=preflight_in_host(self.config, os.environ),
+            profile_token=SecretStore.for_config(self.config, os.environ).profile_token,
         )
         self._service = RuntimeService(self.runtime, on_shutdown)
         self.server = HostServer(self.config.state_root, clock=self.clock)

@@ -30,6 +30,8 @@ from palyra_tui.models.handoff import Handoff, HandoffScope
 from palyra_tui.state.feeds import Feed, Subscribers
 from palyra_tui.state.onboarding import OnboardingAction, OnboardingStatus
 from palyra_tui.state.persisted import Place, Preferences, RolloutFlags
+from palyra_tui.state.persisted import Place
+from palyra_tui.state.profiles import ProfileRefused
 from palyra_tui.state.runtime_api import (
     AlreadyDecided,
     ChatChanged,
@@ -45,6 +47,7 @@ from palyra_tui.state.runtime_api import (
     PlaceChanged,
     PreferencesChanged,
     RolloutChanged,
+    ProfileChanged,
     RuntimeApi,
     RuntimeMessage,
     RuntimeView,
@@ -207,6 +210,7 @@ class SocketRuntime:
                 StateNotice(view.state_notice),
                 RolloutChanged(view.rollout),
                 PreferencesChanged(view.preferences),
+                ProfileChanged(view.profile, view.profiles),
             ):
                 self._push(change)
             if view.onboarding is not None:
@@ -236,6 +240,8 @@ class SocketRuntime:
             self._view = replace(self._view, rollout=message.rollout)
         elif isinstance(message, PreferencesChanged):
             self._view = replace(self._view, preferences=message.preferences)
+        elif isinstance(message, ProfileChanged):
+            self._view = replace(self._view, profile=message.profile, profiles=message.profiles)
         self._push(message)
 
     def _lose(self, reason: str) -> None:
@@ -368,6 +374,17 @@ class SocketRuntime:
     async def update_rollout(self, update: RolloutUpdate) -> RolloutFlags:
         return await self.client.call(wire.UPDATE_ROLLOUT, update, RolloutFlags)
 
+    # Profiles -------------------------------------------------------------------------
+
+    async def switch_profile(self, name: str, confirmation: str = "") -> str:
+        """Stopping the services may take each one's stop timeout: no short deadline."""
+        request = wire.ProfileRequest(name, confirmation)
+        reply = await self.client.call(
+            wire.SWITCH_PROFILE, request, wire.SentenceOutcome, COMMAND_DEADLINE
+        )
+        _raise(reply.outcome)
+        return reply.sentence
+
     # Approvals ------------------------------------------------------------------------
 
     async def decide(self, approval_id: str, answer: ApprovalAnswer) -> None:
@@ -424,6 +441,7 @@ def _raise(outcome: wire.Outcome) -> None:
         wire.Failure.ALREADY_DECIDED: AlreadyDecided,
         wire.Failure.NOT_SENT: MessageNotSent,
         wire.Failure.ONBOARDING: OnboardingRefused,
+        wire.Failure.PROFILE: ProfileRefused,
     }
     raise errors.get(failure, PalyraError)(outcome.message)
 

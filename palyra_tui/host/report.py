@@ -95,3 +95,7 @@ class StatusReport:
     runs: tuple[RunBrief, ...] = ()
     drafts: int = 0
     clients: int = 0
+    profile: str = "local"
+    """The active profile's name."""
+    not_supervised: str = ""
+    """For a remote profile, why no local service runs ("" for a local one)."""

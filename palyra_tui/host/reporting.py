@@ -14,6 +14,7 @@ from palyra_tui.host.report import (
     StatusReport,
 )
 from palyra_tui.models import SupervisorSnapshot
+from palyra_tui.state.profiles import not_supervised
 from palyra_tui.state.runtime_api import RuntimeView
 from palyra_tui.state.snapshot import service_unwell
 
@@ -51,4 +52,6 @@ def build_report(view: RuntimeView, supervised: SupervisorSnapshot) -> StatusRep
         runs=tuple(RunBrief(r.run_id, r.session_id, r.aborting) for r in view.chat.active),
         drafts=len(view.chat.drafts),
         clients=view.clients,
+        profile=view.profile.name,
+        not_supervised=not_supervised(view.profile) if view.profile.remote else "",
     )

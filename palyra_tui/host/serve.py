@@ -26,6 +26,8 @@ from palyra_tui.models.handoff import HandoffScope
 from palyra_tui.state.local_runtime import LocalRuntime
 from palyra_tui.state.onboarding import OnboardingStatus
 from palyra_tui.state.persisted import Place, Preferences, RolloutFlags
+from palyra_tui.state.persisted import Place
+from palyra_tui.state.profiles import ProfileRefused
 from palyra_tui.state.runtime_api import (
     AlreadyDecided,
     DecisionError,
@@ -82,6 +84,7 @@ class RuntimeService:
         unary(wire.ONBOARDING_STEP, wire.OnboardingRequest, onboarding, self._onboarding_step)
         unary(wire.CONFIRM_STATE_ROOT, wire.StateRootRequest, onboarding, self._state_root)
         unary(wire.CONNECT_OPENAI, wire.ApiKeyRequest, onboarding, self._connect_openai)
+        unary(wire.SWITCH_PROFILE, wire.ProfileRequest, wire.SentenceOutcome, self._switch)
         server.add_stream(wire.SUBSCRIBE, wire.Empty, wire.Envelope, self._subscribe)
         server.add_stream(wire.LOGS, wire.LogsRequest, wire.Lines, self._logs)
 
@@ -250,6 +253,26 @@ class RuntimeService:
             return wire.HandoffOutcome(await self.runtime.dashboard_handoff(scope))
         except ClientError as error:
             return wire.HandoffOutcome(None, wire.Outcome(wire.Failure.CLIENT, str(error)))
+
+    async def _switch(self, request: wire.ProfileRequest) -> wire.SentenceOutcome:
+        """A switch runs as the host's: a client that leaves mid-switch (the services take
+        their stop timeouts) does not leave it half done."""
+        work = self.runtime.switch_profile(request.name, request.confirmation)
+        answer: asyncio.Future[wire.SentenceOutcome] = asyncio.get_running_loop().create_future()
+
+        async def run() -> None:
+            try:
+                answer.set_result(wire.SentenceOutcome(await work))
+            except ProfileRefused as refused:
+                failure = wire.Outcome(wire.Failure.PROFILE, str(refused))
+                answer.set_result(wire.SentenceOutcome("", failure))
+            except PalyraError as error:
+                answer.set_result(
+                    wire.SentenceOutcome("", wire.Outcome(wire.Failure.SUPERVISOR, str(error)))
+                )
+
+        await asyncio.shield(self._own(run()))
+        return answer.result()
 
     async def _shutdown(self, _: wire.Empty) -> wire.Outcome:
         self._on_shutdown()

@@ -52,6 +52,7 @@ class MarkReadRequest:
 ONBOARDING_STEP = "OnboardingStep"
 CONFIRM_STATE_ROOT = "ConfirmStateRoot"
 CONNECT_OPENAI = "ConnectOpenAi"
+SWITCH_PROFILE = "SwitchProfile"
 
 
 class Verb(enum.Enum):
@@ -88,6 +89,7 @@ class Failure(enum.Enum):
     ALREADY_DECIDED = "already_decided"
     NOT_SENT = "not_sent"
     ONBOARDING = "onboarding"
+    PROFILE = "profile"
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +239,22 @@ class OnboardingOutcome:
     """Onboarding after an action, or why the action was refused."""
 
     status: OnboardingStatus | None = None
+    outcome: Outcome = field(default_factory=Outcome)
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileRequest:
+    """Switch to the profile ``name``; a strict one needs its name typed as ``confirmation``."""
+
+    name: str
+    confirmation: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceOutcome:
+    """Done, with the sentence for the operator, or why not."""
+
+    sentence: str = ""
     outcome: Outcome = field(default_factory=Outcome)
 
 

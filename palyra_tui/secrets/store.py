@@ -65,6 +65,11 @@ LOCK_TIMEOUT = 60.0
 """Seconds to wait while another process of the state root creates or reads the tokens."""
 
 
+def profile_key(profile: str) -> str:
+    """The name a remote profile's admin token is kept under."""
+    return f"profile_admin_token:{profile}"
+
+
 class BackendKind(enum.Enum):
     """Where the tokens are kept."""
 
@@ -138,6 +143,8 @@ class _Side(Protocol):
 
     def read(self) -> dict[str, str | None]: ...
 
+    def get(self, key: str) -> str | None: ...
+
     def store(self, updates: Mapping[str, str]) -> None: ...
 
 
@@ -153,6 +160,9 @@ class _KeyringSide:
     def read(self) -> dict[str, str | None]:
         return {name.value: self.keyring.get(name.value) for name in SecretName}
 
+    def get(self, key: str) -> str | None:
+        return self.keyring.get(key)
+
     def store(self, updates: Mapping[str, str]) -> None:
         for name, value in updates.items():
             self.keyring.set(name, value)
@@ -166,6 +176,9 @@ class _FileSide:
     def read(self) -> dict[str, str | None]:
         stored = self.file.read()
         return {name.value: stored.get(name.value) for name in SecretName}
+
+    def get(self, key: str) -> str | None:
+        return self.file.read().get(key)
 
     def store(self, updates: Mapping[str, str]) -> None:
         self.file.write({**self.file.read(), **updates})
@@ -237,6 +250,30 @@ class SecretStore:
         if admin is None or browser is None or is_blank(admin) or is_blank(browser):
             return None
         return RuntimeSecrets(admin_token=admin, browser_token=browser)
+
+    def profile_token(self, profile: str) -> str | None:
+        """The admin token kept for the remote profile ``profile`` (None when none is);
+        creates nothing (blocking)."""
+        recorded = self._read_marker()
+        if recorded is None:
+            return None
+        value = self._open(recorded).get(profile_key(profile))
+        return None if value is None or is_blank(value) or problem_with(value) else value
+
+    def keep_profile_token(self, profile: str, token: str) -> None:
+        """Keep ``token`` as the admin token of the remote profile ``profile``, in the state
+        root's backend (chosen now, as :meth:`load_or_create` chooses it, when none is yet);
+        raises SecretStoreError for a token that cannot be one (blocking)."""
+        problem = "it is blank" if is_blank(token) else problem_with(token)
+        if problem:
+            raise SecretStoreError(f"the admin token was not kept: {problem}")
+        with self._locked():
+            recorded = self._read_marker()
+            if recorded is None:
+                self._first(self.requested(), None)
+                recorded = self._read_marker()
+                assert recorded is not None
+            self._open(recorded).store({profile_key(profile): token})
 
     def inspect(self) -> StoreReport:
         """Which backend holds (or would hold) the tokens, whether it answers, and which

@@ -73,7 +73,10 @@ class SnapshotCollector:
             supervisor=supervised,
             gateway_target=target,
             gateway_health=health,
-            connection=connection_state(health is not None, _gateway_expected(supervised)),
+            connection=connection_state(
+                health is not None,
+                self.link.remote is not None or _gateway_expected(supervised),
+            ),
             sessions=sessions,
             approvals=approvals,
             errors=tuple(errors),

@@ -9,17 +9,25 @@ address moves.  Clients are created on the loop that calls :meth:`grpc` (a
 grpc and httpx take about a tenth of a second to import, so they are imported
 when the first client is made, not when the UI starts; :func:`preload` does it
 in a worker thread while the first frame is drawn.
+
+A remote profile's gateway is where the catalog says (:func:`remote_gateway`),
+never an address a log line names; the link then speaks to it with that
+profile's admin token, over TLS when its URL is ``https``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from palyra_tui.client.identity import ClientIdentity
 from palyra_tui.config import RuntimeConfig
+from palyra_tui.config.profiles import Profile
 from palyra_tui.models import ServiceKind, SupervisorSnapshot
+from palyra_tui.state.profiles import url_address
 
 if TYPE_CHECKING:
     from palyra_tui.client.grpc import GatewayClient
@@ -29,12 +37,42 @@ LOOPBACK = "127.0.0.1"
 RETIRE_AFTER = 30.0
 
 
+@dataclass(frozen=True, slots=True)
+class RemoteGateway:
+    """A remote profile's gateway: where it is, and who palyra-tui is to it."""
+
+    grpc_target: str
+    """``host:port`` of its gRPC endpoint."""
+    tls: bool
+    """gRPC over TLS (its URL is ``https``)."""
+    http_base: str
+    """``scheme://host:port`` of its HTTP API (no user name, password or path)."""
+    identity: ClientIdentity
+
+
+def remote_gateway(profile: Profile, identity: ClientIdentity) -> RemoteGateway:
+    """The gateway a remote profile names: gRPC at its ``grpc_url``, else at its
+    ``daemon_url``; TLS when that URL is ``https``."""
+    grpc_url = profile.grpc_url or profile.daemon_url
+    parts = urlsplit(grpc_url if "//" in grpc_url else f"//{grpc_url}")
+    tls = parts.scheme == "https"
+    try:
+        port = parts.port or (443 if tls else 80)
+    except ValueError:
+        port = 443 if tls else 80
+    host = parts.hostname or ""
+    target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}" if host else ""
+    return RemoteGateway(target, tls, url_address(profile.daemon_url), identity)
+
+
 class GatewayLink:
     """Finds the gateway and keeps one gRPC and one HTTP client for it."""
 
     def __init__(self, identity: ClientIdentity, runtime: RuntimeConfig) -> None:
         self.identity = identity
         self.runtime = runtime
+        self.remote: RemoteGateway | None = None
+        """The active profile's remote gateway (None: this machine's)."""
         self._grpc: GatewayClient | None = None
         self._http: GatewayHttp | None = None
         self._retiring: set[asyncio.Task[None]] = set()
@@ -42,6 +80,8 @@ class GatewayLink:
 
     def targets(self, snapshot: SupervisorSnapshot) -> tuple[str, str]:
         """``(grpc host:port, http base URL)``; empty strings while unknown."""
+        if self.remote is not None:
+            return self.remote.grpc_target, self.remote.http_base
         endpoints: dict[str, str] = {}
         for service in snapshot.services:
             if service.kind is ServiceKind.GATEWAY:
@@ -66,7 +106,9 @@ class GatewayLink:
         if self._grpc is None:
             from palyra_tui.client.grpc import GatewayClient
 
-            self._grpc = GatewayClient(target, self.identity)
+            remote = self.remote
+            identity = remote.identity if remote is not None else self.identity
+            self._grpc = GatewayClient(target, identity, tls=remote is not None and remote.tls)
         return self._grpc
 
     async def http(self, base_url: str) -> GatewayHttp:
@@ -77,7 +119,8 @@ class GatewayLink:
         if self._http is None:
             from palyra_tui.client.http import GatewayHttp
 
-            self._http = GatewayHttp(base_url, self.identity)
+            remote = self.remote
+            self._http = GatewayHttp(base_url, remote.identity if remote else self.identity)
         return self._http
 
     def _retire(self, client: GatewayClient | GatewayHttp) -> None:

@@ -9,7 +9,9 @@ file is left as it is for this run.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -47,11 +49,14 @@ class KeptState:
         self.state = normalise(PersistedState())
         self._adopt = adopt_secrets
         self._opened = False
+        self.first_run = False
+        """True when there was no state file: no profile was chosen yet."""
 
     async def open(self) -> PersistedState:
         """Read the file (once); returns the state to start from."""
         if self._opened:
             return self.state
+        self.first_run = not await asyncio.to_thread(os.path.lexists, self.store.path)
         loaded = await self.store.open()
         self.state = loaded.state
         self._opened = True
@@ -110,6 +115,20 @@ class KeptState:
         self.state = changed
         if self._opened:
             self.store.save(changed)
+
+    def activate(self, name: str) -> ProfileState:
+        """Make ``name`` the active profile (kept at the next write); returns its state,
+        empty for a profile never used."""
+        changed = normalise(replace(self.state, active_profile=name))
+        if changed != self.state:
+            self.state = changed
+            if self._opened:
+                self.store.save(changed)
+        return self.state.profile()
+
+    async def flush(self) -> None:
+        """Write the newest state now (a profile switch must outlive a crash right after)."""
+        await self.store.flush()
 
     async def close(self) -> None:
         """Write what is left."""

@@ -21,12 +21,14 @@ from dataclasses import replace
 from palyra_tui.client.errors import ClientError, GatewayUnreachable
 from palyra_tui.client.identity import ClientIdentity
 from palyra_tui.config import RuntimeConfig
+from palyra_tui.config.profiles import CATALOG_ENV
 from palyra_tui.models import LogLine, LogStream, SupervisorSnapshot
 from palyra_tui.models.clock import Clock, SystemClock
 from palyra_tui.models.feeds import LogFeed
 from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
 from palyra_tui.models.handoff import Handoff, HandoffScope
 from palyra_tui.state import notification_rules as rules
+from palyra_tui.state import profile_switch
 from palyra_tui.state.collector import SnapshotCollector
 from palyra_tui.state.decisions import Decisions
 from palyra_tui.state.feeds import Feed, Subscribers
@@ -43,6 +45,7 @@ from palyra_tui.state.persisted import (
     RolloutFlags,
     mark_read,
 )
+from palyra_tui.state.profile_book import ProfileBook
 from palyra_tui.state.renames import Renames
 from palyra_tui.state.runs import RunManager
 from palyra_tui.state.runtime_api import (
@@ -94,10 +97,15 @@ class LocalRuntime:
         collect: Callable[[], Awaitable[AppSnapshot]] | None = None,
         adopt_secrets: AdoptSecrets | None = None,
         preflight: RunPreflight | None = None,
+        profile_token: Callable[[str], str | None] | None = None,
+        catalog: bool = True,
     ) -> None:
         """``adopt_secrets`` takes plaintext tokens an older state file held (for the
         secret store) before the file is rewritten without them; ``preflight`` runs the
-        checks of onboarding's Environment step (none: nothing to check)."""
+        checks of onboarding's Environment step (none: nothing to check);
+        ``profile_token`` reads a remote profile's admin token (blocking); without
+        ``catalog`` only the built-in profile exists (the demo's throw-away state root)."""
+        self.profile_token = profile_token
         self.supervisor = supervisor
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.interval = interval
@@ -129,6 +137,9 @@ class LocalRuntime:
         self._noticed = rules.Noticed()
         self._restored = False
         """True once the kept drafts are back: drafts restored are not news."""
+        no_catalog = None if catalog else {CATALOG_ENV: ""}
+        self.book = ProfileBook(supervisor.config.state_root, no_catalog)
+        self._switching = asyncio.Lock()
         self.kept = KeptState(
             state_path(supervisor.config.state_dir),
             self.clock,
@@ -175,18 +186,14 @@ class LocalRuntime:
         await self.kept.close()
 
     async def _restore(self) -> None:
-        """Take up the drafts, place and rollout flags the state file kept."""
+        """Resolve the active profile, then take up its drafts, place and notifications
+        and the rollout flags the state file kept."""
         state = await self.kept.open()
-        profile = state.profile()
+        await profile_switch.open_profile(self, "" if self.kept.first_run else state.active_profile)
+        profile = self.kept.profile()
         self._settings(state.rollout, state.preferences)
         self.runs.drafts.restore((*profile.drafts, *self.runs.drafts.all()))
-        if profile.place != self._view.place:
-            self._view = replace(self._view, place=profile.place)
-            self._push(PlaceChanged(profile.place))
-        if profile.notifications:
-            self._view = replace(self._view, notifications=profile.notifications)
-            self._push(NotificationsChanged(profile.notifications))
-        self._chat_changed()
+        profile_switch.take_up(self, profile)
         self._restored = True
         self.onboarding.update()
 
@@ -220,18 +227,21 @@ class LocalRuntime:
     # Services -----------------------------------------------------------------------
 
     async def start(self, name: str) -> None:
+        profile_switch.refuse_remote(self)
         await self.supervisor.start(name)
 
     async def stop(self, name: str) -> None:
         await self.supervisor.stop(name)
 
     async def restart(self, name: str) -> None:
+        profile_switch.refuse_remote(self)
         await self.supervisor.restart(name)
 
     async def hold(self, name: str, held: bool) -> None:
         await self.supervisor.hold(name, held)
 
     async def start_all(self) -> None:
+        profile_switch.refuse_remote(self)
         await self.supervisor.start_all()
 
     async def stop_all(self, reason: str = "stopped by operator") -> None:
@@ -333,6 +343,11 @@ class LocalRuntime:
         if text != self._view.state_notice:
             self._view = replace(self._view, state_notice=text)
             self._push(StateNotice(text))
+
+    # Profiles -------------------------------------------------------------------------
+
+    async def switch_profile(self, name: str, confirmation: str = "") -> str:
+        return await profile_switch.switch_profile(self, name, confirmation)
 
     # Approvals ------------------------------------------------------------------------
 

@@ -142,6 +142,13 @@ class OnboardingDriver:
             self._start_probe()
         return status
 
+    def forget_gateway(self) -> None:
+        """What the probes learnt belonged to another profile's gateway: ask again (a probe
+        under way finishes, and the gateway it asked is no longer the one on show)."""
+        self._auth = Readiness()
+        self._openai = OpenAiReadiness()
+        self._probed_for = None
+
     def _gateway_key(self) -> tuple[str, int | None]:
         snapshot, dashboard = self._current()
         gateway = _gateway(snapshot)

@@ -409,6 +409,25 @@ class RunManager:
                 f"the message was not sent and offline drafts are off: {sanitize_line(reason)}"
             )
 
+    async def forget(self) -> tuple[str, ...]:
+        """Drop every run, transcript, approval and name (a profile switch: none of them
+        belongs to the next profile's gateway); returns the sessions that had a transcript.
+        The drafts are the caller's to replace."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        sessions = tuple(self.transcripts)
+        self.transcripts.clear()
+        self.active.clear()
+        self._stream.clear()
+        self.decided.clear()
+        self._sent.clear()
+        self._unnamed.clear()
+        self._names.clear()
+        self._resending.clear()
+        return sessions
+
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)

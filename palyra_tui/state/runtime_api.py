@@ -28,6 +28,8 @@ from palyra_tui.state.inbox import InboxEntry
 from palyra_tui.state.onboarding import OnboardingAction, OnboardingStatus
 from palyra_tui.state.persisted import Notification, Place, Preferences, RolloutFlags
 from palyra_tui.state.settings import PreferencesUpdate, RolloutUpdate
+from palyra_tui.state.persisted import Notification, Place
+from palyra_tui.state.profiles import ProfileInfo
 from palyra_tui.state.snapshot import AppSnapshot
 
 
@@ -58,6 +60,10 @@ class RuntimeView:
     """The rollout flags the state file keeps."""
     preferences: Preferences = field(default_factory=Preferences)
     """The operator's preferences (theme, terminal notifications), for every UI."""
+    profile: ProfileInfo = field(default_factory=ProfileInfo)
+    """The active profile: drafts, notifications, onboarding and place are its own."""
+    profiles: tuple[ProfileInfo, ...] = (ProfileInfo(),)
+    """Every profile of the catalog, the built-in one first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +197,14 @@ class PreferencesChanged:
     preferences: Preferences
 
 
+@dataclass(frozen=True, slots=True)
+class ProfileChanged:
+    """Another profile is active, or the catalog changed."""
+
+    profile: ProfileInfo
+    profiles: tuple[ProfileInfo, ...]
+
+
 RuntimeMessage = (
     SnapshotChanged
     | InboxChanged
@@ -207,6 +221,7 @@ RuntimeMessage = (
     | OnboardingChanged
     | RolloutChanged
     | PreferencesChanged
+    | ProfileChanged
 )
 
 
@@ -367,6 +382,16 @@ class RuntimeApi(Protocol):
         every client hears it, and it lasts."""
         ...
 
+    # Profiles -------------------------------------------------------------------
+
+    async def switch_profile(self, name: str, confirmation: str = "") -> str:
+        """Make ``name`` the active profile: stop the local services (they are not started
+        again), drop the gateway session and what was cached from it, and take up the
+        profile's drafts, notifications, onboarding and place.  A strict profile needs its
+        name typed as ``confirmation``.  Returns the sentence for the operator ("already
+        using …" when nothing changed); raises ProfileRefused saying why not."""
+        ...
+
     # Approvals ------------------------------------------------------------------
 
     async def decide(self, approval_id: str, answer: ApprovalAnswer) -> None:
@@ -415,6 +440,7 @@ __all__ = [
     "PlaceChanged",
     "PreferencesChanged",
     "RolloutChanged",
+    "ProfileChanged",
     "RunFinished",
     "RuntimeApi",
     "RuntimeMessage",

@@ -7,13 +7,16 @@ path without ``..``, and must stay inside palyra-tui's state directory
 links resolved, lies there.  A choice equal to the default is kept as no
 choice.  The runtime host reads the kept choice when it starts, so the
 daemons move with the next host; a kept choice that no longer passes these
-rules is ignored.
+rules is ignored.  The choice is kept per profile, and each profile has its own
+default: the built-in profile's is ``<state root>/tui/runtime``; another's is its
+catalog ``state_root``, else ``<state root>/tui/profiles/<name>/runtime``.
 
 Everything here touches the file system: run it in a thread.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from dataclasses import replace
@@ -21,7 +24,9 @@ from pathlib import Path
 
 from palyra_tui.config import Config
 from palyra_tui.config.dirs import private_dir
-from palyra_tui.errors import PalyraError
+from palyra_tui.config.profiles import Catalog, Profile, load_catalog
+from palyra_tui.errors import ConfigError, PalyraError
+from palyra_tui.state.persisted import PersistedState
 from palyra_tui.state.persisted_json import decode_state
 from palyra_tui.state.state_file import read_state_file, state_path
 from palyra_tui.text import sanitize_line
@@ -65,7 +70,11 @@ def validate_runtime_root(text: str, default: Path) -> Path:
 
 
 def prepare_runtime_root(text: str, default: Path) -> Path:
-    """Check the directory ``text`` names and create it (mode 0700)."""
+    """Check the directory ``text`` names and create it (mode 0700).  The directory the
+    choice must stay in (a profile's own, ``<state_root>/tui/profiles/<name>``) is created
+    first, when it is missing."""
+    with contextlib.suppress(OSError, PalyraError):
+        private_dir(default.parent)
     path = validate_runtime_root(text, default)
     try:
         private_dir(path)
@@ -78,23 +87,75 @@ def prepare_runtime_root(text: str, default: Path) -> Path:
 
 
 def kept_runtime_root(config: Config) -> Config:
-    """``config`` with the daemons' directory the state file keeps for the active profile,
-    when there is one and it still passes the rules; read only."""
+    """``config`` with the daemons' directory of the active profile (resolved from the
+    catalog and the state file as the runtime resolves it), and the choice the state file
+    keeps for that profile when there is one that still passes the rules; read only."""
     try:
-        data = read_state_file(state_path(config.state_dir))
-        chosen = decode_state(data).state.profile().runtime_root
+        state: PersistedState | None = decode_state(
+            read_state_file(state_path(config.state_dir))
+        ).state
+    except FileNotFoundError:
+        state = None
     except (OSError, ValueError):  # unreadable, corrupt or newer: no choice kept
         return config
-    if not chosen:
-        return config
     try:
-        path = validate_runtime_root(chosen, config.default_runtime_root)
+        catalog = load_catalog(config.state_root)
+    except ConfigError:
+        catalog = Catalog()
+    profile = catalog.active(state.active_profile if state is not None else "")
+    chosen = state.profile(profile.name).runtime_root if state is not None else ""
+    found = runtime_for(config, profile, chosen)
+    return config if found == config else found
+
+
+def runtime_for(config: Config, profile: Profile, chosen: str) -> Config:
+    """``config`` with the daemons' directory of ``profile``: ``chosen`` (the operator's
+    choice during onboarding) when it passes the rules, else the profile's default."""
+    base = replace(
+        config,
+        profile_runtime_root=profile_default_root(config, profile),
+        runtime_override=None,
+        profile_env=profile_env(profile),
+    )
+    if not chosen:
+        return base
+    try:
+        path = validate_runtime_root(chosen, base.default_runtime_root)
     except RuntimeRootRefused as refused:
         log.warning("the kept directory for the daemons is ignored: %s", refused)
-        return config
-    if path == config.default_runtime_root:
-        return config
-    return replace(config, runtime_override=path)
+        return base
+    if path == base.default_runtime_root:
+        return base
+    return replace(base, runtime_override=path)
+
+
+def profile_env(profile: Profile) -> tuple[tuple[str, str], ...]:
+    """What the services are told of a catalog profile: its name (``PALYRA_CLI_PROFILE``,
+    which the ``palyra`` CLI reads) and its config file (``PALYRA_CONFIG``).  The built-in
+    profile adds nothing, so a ``PALYRA_CONFIG`` set by the operator is kept."""
+    if profile.builtin:
+        return ()
+    env = [("PALYRA_CLI_PROFILE", profile.name)]
+    if profile.config_path:
+        env.append(("PALYRA_CONFIG", os.path.expanduser(profile.config_path)))
+    return tuple(env)
+
+
+def profile_default_root(config: Config, profile: Profile) -> Path | None:
+    """A profile's default directory for the daemons: the built-in profile's is
+    ``<state_root>/tui/runtime`` (None); another's is its catalog ``state_root`` when that
+    is absolute, else ``<state_root>/tui/profiles/<name>/runtime``."""
+    if profile.builtin:
+        return None
+    if profile.state_root:
+        given = Path(os.path.expanduser(profile.state_root))
+        if given.is_absolute() and ".." not in given.parts:
+            return given
+        log.warning(
+            "the profile %s: its state_root must be an absolute path; the default is used",
+            profile.name,
+        )
+    return config.state_dir / "profiles" / profile.name / "runtime"
 
 
 def _nearest_existing(path: Path) -> Path:

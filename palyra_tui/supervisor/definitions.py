@@ -172,6 +172,7 @@ def plan_launch(
         env.update(_builtin_env(kind, config, tokens, environ))
         cwd = Path(service.cwd) if service.cwd else config.runtime_root
         private_dir(cwd)
+    env.update(dict(config.profile_env))
     env.update(dict(service.env))
     return LaunchPlan(argv=argv, env=env, cwd=cwd, binary=binary)
 

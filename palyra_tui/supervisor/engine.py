@@ -17,6 +17,7 @@ import threading
 from collections.abc import Mapping
 
 from palyra_tui.config import Config
+from palyra_tui.errors import SupervisorError
 from palyra_tui.models import (
     HealthStatus,
     ServiceEvent,
@@ -150,6 +151,35 @@ class Engine:
         for service in self.services.values():
             if service.definition.enabled:
                 service.start()
+
+    def redefine(self, config: Config, definitions: tuple[ServiceDefinition, ...]) -> None:
+        """Start the services as ``definitions`` say from now on (a profile switch: the
+        daemons' directory moves); every service must have stopped."""
+        if any(s.child is not None for s in self.services.values()):
+            raise SupervisorError("the services must be stopped before they are redefined")
+        self.config = config
+        for definition in definitions:
+            service = self.services.get(definition.name)
+            if service is not None:
+                service.definition = definition
+                if not definition.enabled:
+                    service.reason = definition.disabled_reason
+        self.publish()
+
+    def forget_history(self) -> None:
+        """Forget every service's logs, restart count and last exit (a profile switch, once
+        every service is stopped: what one profile's daemons did is not shown under another)."""
+        for service in self.services.values():
+            if service.child is not None:
+                continue
+            self.store.clear(service.name)
+            service.restarts = 0
+            service.attempt = 0
+            service.last_exit = None
+            service.spawn_error = ""
+            service.next_attempt_mono = None
+            service.next_attempt_at = None
+        self.publish()
 
     async def stop_all(self, reason: str = "stopped by operator") -> None:
         """Stop services in waves: custom, node host, browserd, then the gateway."""

@@ -180,6 +180,18 @@ class Supervisor:
         """Stop every service, the gateway last."""
         await self._call(lambda engine: engine.stop_all(reason))
 
+    async def redefine(self, config: Config) -> None:
+        """Run the services as ``config`` says from now on (a profile switch moves the
+        daemons' directory); raises SupervisorError unless every service has stopped."""
+        definitions = await asyncio.to_thread(define_services, config)
+        await self._call(lambda engine: _now(lambda: engine.redefine(config, definitions)))
+        self.config = config
+        self._definitions = definitions
+
+    async def forget_history(self) -> None:
+        """Forget the stopped services' logs, restart counts and last exits."""
+        await self._call(lambda engine: _now(engine.forget_history))
+
     async def tick(self) -> None:
         """Run one reconcile pass now (the periodic tick does this every 500 ms)."""
         await self._call(lambda engine: _now(engine.tick))

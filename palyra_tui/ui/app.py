@@ -34,6 +34,7 @@ from palyra_tui.errors import PalyraError
 from palyra_tui.models.clock import Clock, SystemClock
 from palyra_tui.state.alerts import AlertKey, AlertLimiter
 from palyra_tui.state.chat_view import ChatView
+from palyra_tui.state.profiles import ProfileInfo
 from palyra_tui.state.snapshot import AppSnapshot
 from palyra_tui.text import sanitize_line
 from palyra_tui.ui import notify
@@ -92,6 +93,7 @@ class PalyraApp(App[None]):
         Binding("ctrl+o", "toggle_notifications", "Notifications", show=False),
         Binding("f5", "show_notifications", "Notifications", show=False, priority=True),
         Binding("f6", "show_onboarding", "Onboarding", show=False),
+        Binding("f7", "switch_profile", "Switch profile…", show=False),
     ]
 
     snapshot: var[AppSnapshot | None] = var(None)
@@ -110,6 +112,8 @@ class PalyraApp(App[None]):
     """What the runtime told the operator and kept, read or not, oldest first."""
     onboarding: var[OnboardingStatus | None] = var(None)
     """Where onboarding stands (None until the runtime said)."""
+    profile: var[ProfileInfo] = var(ProfileInfo())
+    """The runtime's active profile (the header names it)."""
 
     def __init__(
         self,
@@ -476,6 +480,15 @@ class PalyraApp(App[None]):
         if not self.is_screen_installed(NAME):
             self.install_screen(OnboardingScreen(), NAME)
         await self.push_screen(NAME)
+
+    def action_switch_profile(self) -> None:
+        """Pick another profile (F7, or the palette); it asks before it switches."""
+        if len(self.screen_stack) > 1:
+            self.notify("answer or close the dialog first (Esc closes it)", timeout=2)
+            return
+        from palyra_tui.ui.screens.profiles import offer_switch
+
+        offer_switch(self)
 
     def action_show_notices(self) -> None:
         """Every recent notice, whole, newest first: the key line shows one, cut to fit."""

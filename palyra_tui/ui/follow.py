@@ -28,6 +28,7 @@ from palyra_tui.state.runtime_api import (
     PlaceChanged,
     PreferencesChanged,
     RolloutChanged,
+    ProfileChanged,
     RunFinished,
     RuntimeMessage,
     ServiceChanged,
@@ -81,6 +82,7 @@ class RuntimeFollower:
             first = not self.opened
             self.opened = True
             view = app.runtime.view()
+            self.apply(ProfileChanged(view.profile, view.profiles))
             self.apply(SnapshotChanged(view.snapshot, view.dashboard_url))
             self.apply(InboxChanged(view.inbox))
             self.apply(ChatChanged(view.chat))
@@ -136,6 +138,8 @@ class RuntimeFollower:
             app.desktop_notifications = message.rollout.desktop_notifications_enabled
         elif isinstance(message, PreferencesChanged):
             app.preferences_changed(message.preferences)
+        elif isinstance(message, ProfileChanged):
+            app.profile = message.profile
 
     def _link_changed(self, change: LinkChanged) -> None:
         app = self.app

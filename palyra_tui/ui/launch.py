@@ -99,6 +99,7 @@ def build_app(
         clock=clock,
         interval=interval,
         preflight=preflight,
+        catalog=False,
     )
     app = PalyraApp(
         runtime,

@@ -53,7 +53,7 @@ def write_config(root: Path, extra: dict[str, object] | None = None, **top: obje
 
 
 def cli_env(path: Path) -> dict[str, str]:
-    keep = ("PALYRA_TUI_SECRET_BACKEND",)
+    keep = ("PALYRA_TUI_SECRET_BACKEND", "PALYRA_CLI_PROFILES_PATH")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PALYRA_") or k in keep}
     env["PALYRA_TUI_CONFIG"] = str(path)
     return env

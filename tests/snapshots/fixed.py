@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import replace
 
 from palyra_tui.client.errors import ClientError
+from palyra_tui.config.profiles import Catalog, SwitchRefused, check_switch
 from palyra_tui.errors import PalyraError
 from palyra_tui.models import (
     ExitInfo,
@@ -59,6 +60,7 @@ from palyra_tui.state.persisted import (
     record_event,
     record_failure,
 )
+from palyra_tui.state.profiles import ProfileInfo, ProfileRefused, catalog_infos
 from palyra_tui.state.runtime_api import (
     ChatChanged,
     InboxChanged,
@@ -68,6 +70,7 @@ from palyra_tui.state.runtime_api import (
     OnboardingChanged,
     OnboardingRefused,
     PreferencesChanged,
+    ProfileChanged,
     RolloutChanged,
     RuntimeApi,
     RuntimeMessage,
@@ -355,6 +358,9 @@ class FixedRuntime:
         """API keys that reached the runtime."""
         self.preference_updates: list[PreferencesUpdate] = []
         """Every preferences update asked for, in order."""
+        self.catalog = Catalog()
+        self.switches: list[str] = []
+        """The profiles switched to, in order."""
 
     def set_settings(
         self, preferences: Preferences | None = None, rollout: RolloutFlags | None = None
@@ -407,6 +413,13 @@ class FixedRuntime:
 
     def _progress(self, progress: Onboarding) -> OnboardingStatus:
         return self.set_onboarding(replace(self.facts, progress=progress))
+
+    def set_catalog(self, catalog: Catalog, active: str = "") -> None:
+        """The profiles the runtime knows, and the active one (default: the built-in)."""
+        self.catalog = catalog
+        info = ProfileInfo.of(catalog.active(active))
+        self._view = replace(self._view, profile=info, profiles=catalog_infos(catalog))
+        self.push(ProfileChanged(info, self._view.profiles))
 
     def push(self, message: RuntimeMessage) -> None:
         """Send ``message`` to every subscriber, as a runtime would."""
@@ -591,6 +604,17 @@ class FixedRuntime:
                 self.facts, progress=progress, openai=OpenAiReadiness(True, profile, (profile,))
             )
         )
+
+    async def switch_profile(self, name: str, confirmation: str = "") -> str:
+        if name == self._view.profile.name:
+            return f"already using the profile {name!r}"
+        try:
+            target = check_switch(self.catalog, self._view.profile.name, name, confirmation)
+        except SwitchRefused as refused:
+            raise ProfileRefused(str(refused)) from None
+        self.switches.append(target.name)
+        self.set_catalog(self.catalog, target.name)
+        return f"switched to the profile {target.name!r}"
 
 
 def fixed_app(*, attached: bool = False, onboarding: bool = False) -> PalyraApp:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import subprocess
 from pathlib import Path
 
+import grpc
 import pytest
 
+from palyra_tui.client.errors import ClientError
+from palyra_tui.client.grpc import GatewayClient
+from palyra_tui.client.identity import ClientIdentity
 from palyra_tui.config.profiles import (
     CATALOG_ENV,
     LOCAL,
@@ -15,8 +21,13 @@ from palyra_tui.config.profiles import (
     SwitchRefused,
     check_switch,
     load_catalog,
+    parse_catalog,
 )
 from palyra_tui.errors import ConfigError
+from palyra_tui.sim.grpc_service import GatewayServices
+from palyra_tui.sim.logs import JsonLog
+from palyra_tui.sim.store import Settings, Store
+from palyra_tui.state.gateway_link import remote_gateway
 
 CATALOG = """
 default_profile = "staging"
@@ -118,3 +129,125 @@ def test_a_switch_names_an_available_other_profile_and_a_strict_one_its_name(
         with pytest.raises(SwitchRefused, match=message):
             check_switch(catalog, current, target, typed)
     assert check_switch(catalog, LOCAL, "staging", "staging").strict_mode
+
+
+@pytest.mark.parametrize(
+    ("url", "mode"),
+    [
+        ("http://127.0.0.1:7142", ProfileMode.LOCAL),
+        ("http://localhost:7142", ProfileMode.LOCAL),
+        ("http://[::1]:7142", ProfileMode.LOCAL),
+        ("127.0.0.2:7142", ProfileMode.LOCAL),
+        ("https://127.0.0.1.example.net:7443", ProfileMode.REMOTE),
+        ("https://localhost.example.net", ProfileMode.REMOTE),
+        ("https://gw.example.net/127.0.0.1", ProfileMode.REMOTE),
+    ],
+)
+def test_the_mode_comes_from_the_url_host_not_its_text(url: str, mode: ProfileMode) -> None:
+    catalog = parse_catalog({"profiles": {"x": {"daemon_url": url}}}, "p.toml")
+    profile = catalog.get("x")
+    assert profile is not None and profile.mode is mode
+
+
+def test_the_palyra_cli_keys_are_accepted_and_its_token_is_not_kept() -> None:
+    table = {
+        "daemon_url": "https://gw.example.net:7142",
+        "grpc_url": "https://gw.example.net:7443",
+        "admin_token": "never-read-from-here",
+        "admin_token_env": "STAGING_TOKEN",
+        "principal": "admin:ops",
+        "device_id": "ops-laptop",
+        "channel": "cli",
+        "created_at_unix_ms": 1,
+        "updated_at_unix_ms": 2,
+    }
+    profile = parse_catalog({"profiles": {"x": table}}, "p.toml").get("x")
+    assert profile is not None
+    assert (profile.grpc_url, profile.principal, profile.device_id) == (
+        "https://gw.example.net:7443",
+        "admin:ops",
+        "ops-laptop",
+    )
+    assert "never-read-from-here" not in repr(profile)
+
+
+@pytest.mark.parametrize(
+    ("table", "target", "tls", "base"),
+    [
+        (
+            {"daemon_url": "https://gw.example.net"},
+            "gw.example.net:443",
+            True,
+            "https://gw.example.net",
+        ),
+        (
+            {"daemon_url": "https://ops:pw@gw.example.net:7142/", "grpc_url": "http://gw:7443"},
+            "gw:7443",
+            False,
+            "https://gw.example.net:7142",
+        ),
+        (
+            {"daemon_url": "https://[2001:db8::1]:7142"},
+            "[2001:db8::1]:7142",
+            True,
+            "https://[2001:db8::1]:7142",
+        ),
+    ],
+)
+def test_a_remote_gateway_is_where_the_catalog_says(
+    table: dict[str, str], target: str, tls: bool, base: str
+) -> None:
+    profile = parse_catalog({"profiles": {"far": table}}, "p.toml").get("far")
+    assert profile is not None
+    gateway = remote_gateway(profile, ClientIdentity(admin_token="t"))
+    assert (gateway.grpc_target, gateway.tls, gateway.http_base) == (target, tls, base)
+
+
+async def test_an_https_gateway_is_reached_over_tls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reference gateway behind TLS with a certificate for localhost, trusted through
+    gRPC's roots file: the client with ``tls`` reaches it, one in the clear does not."""
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    monkeypatch.setenv("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", str(cert))
+    store = Store(Settings(admin_token="t" * 32))
+    server = grpc.aio.server()
+    server.add_generic_rpc_handlers(
+        GatewayServices(store, JsonLog("test", io.StringIO())).handlers()
+    )
+    credentials = grpc.ssl_server_credentials([(key.read_bytes(), cert.read_bytes())])
+    port = server.add_secure_port("localhost:0", credentials)
+    await server.start()
+    identity = ClientIdentity(admin_token="t" * 32)
+    secure = GatewayClient(f"localhost:{port}", identity, tls=True, deadline=10)
+    plain = GatewayClient(f"localhost:{port}", identity, deadline=2)
+    try:
+        assert (await secure.get_health()).version
+        with pytest.raises(ClientError):
+            await plain.get_health()
+    finally:
+        await secure.close()
+        await plain.close()
+        await server.stop(None)

@@ -102,3 +102,37 @@ def test_onboarding_progress_and_the_choice_survive_the_file() -> None:
     data = encode_state(written)
     assert b'"last_profile_id": "openai-01jq7p4nq2t7k5xg0c9m3e8ggg"' in data
     assert decode_state(data).state == written
+
+
+def test_each_profile_has_a_directory_of_its_own(
+    config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "staging-root"
+    catalog = tmp_path / "profiles.toml"
+    catalog.write_text(
+        'default_profile = "lab"\n[profiles.lab]\n'
+        f'[profiles.staging]\nstate_root = "{elsewhere}"\n'
+        '[profiles.odd]\nstate_root = "relative/dir"\n'
+    )
+    monkeypatch.setenv("PALYRA_CLI_PROFILES_PATH", str(catalog))
+    lab = config.state_dir / "profiles" / "lab" / "runtime"
+    assert kept_runtime_root(config).runtime_root == lab
+    chosen = prepare_runtime_root(
+        str(config.state_dir / "profiles" / "lab" / "chosen"),
+        config.state_dir / "profiles" / "lab" / "runtime",
+    )
+    for name, expected in (
+        ("staging", elsewhere),
+        ("odd", config.state_dir / "profiles/odd/runtime"),
+    ):
+        state = normalise(replace(PersistedState(), active_profile=name))
+        write_state(state_path(config.state_dir), state)
+        assert kept_runtime_root(config).runtime_root == expected
+    state = normalise(replace(PersistedState(), active_profile="lab"))
+    state = state.with_profile(replace(state.profile(), runtime_root=str(chosen)))
+    write_state(state_path(config.state_dir), state)
+    kept = kept_runtime_root(config)
+    assert kept.runtime_root == chosen and kept.default_runtime_root == lab
+    state = normalise(replace(PersistedState(), active_profile="local"))
+    write_state(state_path(config.state_dir), state)
+    assert kept_runtime_root(config) is config

@@ -334,3 +334,23 @@ def test_the_tokens_never_show_in_a_repr(tmp_path: Path) -> None:
         assert stored.secrets.admin_token not in text
         assert stored.secrets.browser_token not in text
     assert "<redacted>" in repr(stored.secrets)
+
+
+@pytest.mark.parametrize("backend", ["file", "keyring"])
+def test_a_remote_profile_token_is_kept_apart_from_the_state_roots_tokens(
+    tmp_path: Path, backend: str, memory: MemoryKeyring
+) -> None:
+    kept = store(tmp_path, backend)
+    assert kept.profile_token("staging") is None
+    kept.keep_profile_token("staging", "remote-admin-token-1")
+    assert kept.profile_token("staging") == "remote-admin-token-1"
+    assert kept.profile_token("lab") is None
+    own = kept.load_or_create().secrets
+    assert "remote-admin-token-1" not in (own.admin_token, own.browser_token)
+    kept.keep_profile_token("staging", "remote-admin-token-2")
+    assert kept.profile_token("staging") == "remote-admin-token-2"
+    assert kept.load_or_create().secrets == own
+    for bad in ("", "  ", "with\nnewline"):
+        with pytest.raises(SecretStoreError, match="was not kept"):
+            kept.keep_profile_token("staging", bad)
+    assert kept.profile_token("staging") == "remote-admin-token-2"

@@ -32,6 +32,11 @@ CHANNEL_OPTIONS: tuple[tuple[str, int], ...] = (
 )
 
 
-def open_channel(target: str) -> grpc.aio.Channel:
-    """An insecure channel to ``host:port``; create it on the loop that will use it."""
+def open_channel(target: str, *, tls: bool = False) -> grpc.aio.Channel:
+    """A channel to ``host:port``: over TLS with the system's roots for a remote gateway
+    reached by ``https``, else in the clear (the local gateway's loopback); create it on
+    the loop that will use it."""
+    if tls:
+        credentials = grpc.ssl_channel_credentials()
+        return grpc.aio.secure_channel(target, credentials, options=list(CHANNEL_OPTIONS))
     return grpc.aio.insecure_channel(target, options=list(CHANNEL_OPTIONS))

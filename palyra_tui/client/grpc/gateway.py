@@ -58,11 +58,13 @@ class GatewayClient:
         *,
         deadline: float = DEFAULT_DEADLINE,
         channel: grpc.aio.Channel | None = None,
+        tls: bool = False,
     ) -> None:
+        """``tls``: reach ``target`` over TLS (a remote gateway's ``https`` URL)."""
         self.target = target
         self.identity = identity
         self.deadline = deadline
-        self._channel = channel if channel is not None else open_channel(target)
+        self._channel = channel if channel is not None else open_channel(target, tls=tls)
         self._metadata = identity.grpc_metadata()
         ch = self._channel
         self._get_health = ch.unary_unary(

@@ -13,6 +13,7 @@ from textual.worker import WorkType
 
 from palyra_tui.errors import PalyraError
 from palyra_tui.models import LogStream, ServiceSnapshot, ServiceState
+from palyra_tui.state.profiles import not_supervised
 from palyra_tui.state.snapshot import AppSnapshot, OverallStatus
 from palyra_tui.ui.safe import block, plain
 from palyra_tui.ui.screens.base import ControlPane, switch_keys
@@ -69,6 +70,7 @@ class HealthPane(ControlPane):
                 del self._holding[service.name]
         # A startup error names a file and a key; the facts grow so it is read whole.
         self.set_class(bool(self.control.startup_error), "-startup-error")
+        self.set_class(self.control.profile.remote, "-remote")
         self.query_one("#facts", SteadyStatic).update(self._facts(snapshot))
         self.query_one(ProcessTable).show(self._services(snapshot), self.control.clock.time())
         self._show_detail()
@@ -82,8 +84,11 @@ class HealthPane(ControlPane):
             self.query_one(ProcessTable).show(self._services(snapshot), self.control.clock.time())
 
     def _services(self, snapshot: AppSnapshot) -> tuple[ServiceSnapshot, ...]:
-        """The rows to show: none when the runtime could not be opened."""
-        return () if self.control.startup_error else snapshot.supervisor.services
+        """The rows to show: none when the runtime could not be opened, or its profile is
+        remote (nothing runs here for it)."""
+        if self.control.startup_error or self.control.profile.remote:
+            return ()
+        return snapshot.supervisor.services
 
     # Rendering -------------------------------------------------------------
 
@@ -106,6 +111,9 @@ class HealthPane(ControlPane):
         if self.control.startup_error:
             text.append("\n")
             text.append_text(block(self.control.startup_error, "bold red"))
+        if self.control.profile.remote:
+            text.append("\n")
+            text.append_text(block(not_supervised(self.control.profile), "bold yellow"))
         return text
 
     def _selected(self) -> ServiceSnapshot | None:

@@ -21,6 +21,7 @@ from textual.widgets import ContentSwitcher
 from palyra_tui.state.snapshot import AppSnapshot
 from palyra_tui.ui.screens.base import PANES, ControlPane
 from palyra_tui.ui.screens.health import HealthPane
+from palyra_tui.ui.screens.profiles import profile_chip
 from palyra_tui.ui.widgets.status_bar import Notice, StatusBar, notice_text
 from palyra_tui.ui.widgets.steady import SteadyStatic
 
@@ -92,6 +93,7 @@ class MainScreen(Screen[None]):
         self.watch(self.app, "clients", self._refresh_status, init=False)
         self.watch(self.app, "notifications", self._refresh_status, init=False)
         self.watch(self.app, "notice", self._notice_changed)
+        self.watch(self.app, "profile", self._profile_changed, init=False)
         self._shown()
 
     async def mount_panes(self) -> None:
@@ -136,7 +138,7 @@ class MainScreen(Screen[None]):
 
     def _shown(self) -> None:
         pane = self.pane
-        self.query_one(".tabs", SteadyStatic).update(_tabs(pane))
+        self._show_tabs()
         self._notice_changed(self.control.notice)
         pane.focus_first()
         snapshot = self.control.snapshot
@@ -144,6 +146,18 @@ class MainScreen(Screen[None]):
             pane.show_snapshot(snapshot)
         pane.show_inbox()
         pane.on_shown()
+
+    def _profile_changed(self) -> None:
+        self._show_tabs()
+        snapshot = self.control.snapshot
+        if snapshot is not None:
+            self.pane.show_snapshot(snapshot)
+
+    def _show_tabs(self) -> None:
+        tabs = _tabs(self.pane)
+        tabs.append(" ")
+        tabs.append_text(profile_chip(self.control.profile))
+        self.query_one(".tabs", SteadyStatic).update(tabs)
 
     def _notice_changed(self, notice: Notice | None) -> None:
         keys = self.query_one(".keys", SteadyStatic)
