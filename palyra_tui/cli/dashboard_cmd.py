@@ -61,14 +61,16 @@ async def run_dashboard(
     left = math.ceil(handoff.remaining((clock or SystemClock()).time()))
     session = await asyncio.to_thread(ssh_session, os.environ if environ is None else environ)
     port = urlsplit(url).port
-    tunnel = tunnel_command(session, port) if session is not None and port else None
+    tunnel = None
+    if handoff.one_time and session is not None and port:
+        tunnel = tunnel_command(session, port)
     if as_json:
         sys.stdout.write(
             dump(
                 {
                     "url": url,
-                    "expires_at": seconds(handoff.expires_at),
-                    "expires_in": left,
+                    "expires_at": seconds(handoff.expires_at) if handoff.one_time else None,
+                    "expires_in": left if handoff.one_time else None,
                     "redirect_path": handoff.redirect_path,
                     "scope": scope.section.value,
                     "tunnel": tunnel,
@@ -79,6 +81,9 @@ async def run_dashboard(
         return EXIT_OK
     sys.stdout.write(url + "\n")
     sys.stdout.flush()
+    if not handoff.one_time:
+        say("the remote profile's dashboard: no sign-in token, it asks you to sign in")
+        return EXIT_OK
     say(f"the link works once, within {left} s, in a browser that reaches this gateway")
     if tunnel is not None:
         say(f"over SSH: run on your laptop `{tunnel}`, then open the link there")

@@ -30,7 +30,6 @@ from palyra_tui.models.handoff import Handoff, HandoffScope
 from palyra_tui.state.feeds import Feed, Subscribers
 from palyra_tui.state.onboarding import OnboardingAction, OnboardingStatus
 from palyra_tui.state.persisted import Place, Preferences, RolloutFlags
-from palyra_tui.state.persisted import Place
 from palyra_tui.state.profiles import ProfileRefused
 from palyra_tui.state.runtime_api import (
     AlreadyDecided,
@@ -46,8 +45,8 @@ from palyra_tui.state.runtime_api import (
     OnboardingRefused,
     PlaceChanged,
     PreferencesChanged,
-    RolloutChanged,
     ProfileChanged,
+    RolloutChanged,
     RuntimeApi,
     RuntimeMessage,
     RuntimeView,

@@ -26,7 +26,6 @@ from palyra_tui.models.handoff import HandoffScope
 from palyra_tui.state.local_runtime import LocalRuntime
 from palyra_tui.state.onboarding import OnboardingStatus
 from palyra_tui.state.persisted import Place, Preferences, RolloutFlags
-from palyra_tui.state.persisted import Place
 from palyra_tui.state.profiles import ProfileRefused
 from palyra_tui.state.runtime_api import (
     AlreadyDecided,

@@ -80,9 +80,14 @@ class Handoff:
     expires_at: float
     redirect_path: str
     scope: HandoffScope = field(default_factory=HandoffScope)
+    one_time: bool = True
+    """False for a remote profile's dashboard: its address as it is, without a sign-in
+    token (the dashboard asks the operator to sign in), which does not expire."""
 
     def remaining(self, now: float) -> float:
-        """Seconds left at ``now`` (0 once expired)."""
+        """Seconds left at ``now`` (0 once expired; a link that is not one-time never is)."""
+        if not self.one_time:
+            return HANDOFF_TTL
         return max(0.0, self.expires_at - now)
 
 

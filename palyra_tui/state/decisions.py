@@ -38,6 +38,10 @@ class Decisions:
         """The decision did not go out: another client may decide."""
         self._made.pop(approval_id, None)
 
+    def clear(self) -> None:
+        """Forget every decision (another profile's gateway knows none of them)."""
+        self._made.clear()
+
 
 def describe_answer(answer: ApprovalAnswer) -> str:
     """A decision in a few words: "allowed once", "denied (not now)"."""

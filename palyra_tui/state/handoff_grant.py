@@ -19,10 +19,18 @@ from palyra_tui.state.runtime_api import RuntimeView
 async def grant_handoff(
     view: RuntimeView, link: GatewayLink, clock: Clock, scope: HandoffScope
 ) -> Handoff:
-    """A one-time URL for ``scope``; raises ClientError with the reason there is none."""
+    """A one-time URL for ``scope``; raises ClientError with the reason there is none.
+
+    A remote profile's dashboard is its own address with the scope's route, opened as it
+    is: palyrad names ``127.0.0.1`` in every handoff URL, so a token could only sign in a
+    browser on the gateway's machine.
+    """
+    approvals = ((e.approval_id, e.session_id, e.run_id) for e in view.inbox)
+    if link.remote is not None:
+        redirect = scope_redirect(scope, approvals)
+        return Handoff(link.remote.http_base + redirect, 0.0, redirect, scope, one_time=False)
     if view.snapshot.gateway_health is None or not view.dashboard_url:
         raise GatewayUnreachable(NOT_HEALTHY)
-    approvals = ((e.approval_id, e.session_id, e.run_id) for e in view.inbox)
     redirect = scope_redirect(scope, approvals)
     try:
         loopback_base(view.dashboard_url)

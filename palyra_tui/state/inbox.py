@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from palyra_tui.models.gateway import Approval, ApprovalAnswer, RiskLevel
+from palyra_tui.models.gateway import Approval, RiskLevel
 from palyra_tui.models.ids import is_ulid
 from palyra_tui.models.run_events import ApprovalRequestEvent
 from palyra_tui.text import visible
@@ -206,11 +206,3 @@ def _json(value: Any) -> str:
 
 def _text(value: Any) -> str:
     return visible(value) if isinstance(value, str) else ""
-
-
-def describe_answer(answer: ApprovalAnswer) -> str:
-    """A decision in a few words: "allowed once", "denied (not now)"."""
-    if not answer.approved:
-        return f"denied ({answer.reason})" if answer.reason else "denied"
-    scope = {"once": "once", "session": "for the session", "timeboxed": "for a time"}
-    return f"allowed {scope.get(answer.scope.value, answer.scope.value)}"

@@ -66,7 +66,6 @@ async def switch_profile(runtime: LocalRuntime, name: str, confirmation: str = "
         missing = await use_gateway(runtime)
         sessions = await runtime.runs.forget()
         runtime._decisions.clear()
-        runtime._deciders.clear()
         runtime._renames = Renames()
         runtime._noticed = rules.Noticed()
         profile = runtime.kept.activate(target.name)

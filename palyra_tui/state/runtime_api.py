@@ -27,9 +27,8 @@ from palyra_tui.state.chat_view import ChatView
 from palyra_tui.state.inbox import InboxEntry
 from palyra_tui.state.onboarding import OnboardingAction, OnboardingStatus
 from palyra_tui.state.persisted import Notification, Place, Preferences, RolloutFlags
-from palyra_tui.state.settings import PreferencesUpdate, RolloutUpdate
-from palyra_tui.state.persisted import Notification, Place
 from palyra_tui.state.profiles import ProfileInfo
+from palyra_tui.state.settings import PreferencesUpdate, RolloutUpdate
 from palyra_tui.state.snapshot import AppSnapshot
 
 
@@ -439,8 +438,8 @@ __all__ = [
     "OnboardingRefused",
     "PlaceChanged",
     "PreferencesChanged",
-    "RolloutChanged",
     "ProfileChanged",
+    "RolloutChanged",
     "RunFinished",
     "RuntimeApi",
     "RuntimeMessage",

@@ -15,6 +15,7 @@ from palyra_tui.config import Config
 from palyra_tui.host.client import HostClient
 from palyra_tui.host.protocol import ClientInfo
 from palyra_tui.host.remote import SocketRuntime
+from palyra_tui.models.handoff import HandoffScope
 from palyra_tui.state.snapshot import ConnectionState
 from tests.conftest import eventually
 from tests.integration.cli_support import (
@@ -111,6 +112,14 @@ async def test_a_remote_profile_reaches_the_gateway_with_its_own_token(
             assert await eventually(
                 lambda: session.session_id in {s.session_id for s in local.view().snapshot.sessions}
             )
+            handoff = await remote.dashboard_handoff(HandoffScope.chat(session.session_id))
+            assert not handoff.one_time
+            assert handoff.url == f"{view.dashboard_url}/#/chat?sessionId={session.session_id}" + (
+                "&intent=resume-session"
+            )
+            printed = (await run_cli(path_b, "dashboard", "--json")).json()
+            assert printed["url"] == f"{view.dashboard_url}/#/control/overview"
+            assert printed["expires_in"] is None and printed["tunnel"] is None
             again = await run_cli(path_b, "profile", "use", "far")
             assert "already using the profile 'far'; its admin token was read again" in again.out
             listed = await run_cli(path_b, "profile", "list", "--json")

@@ -359,6 +359,8 @@ class FixedRuntime:
         self.preference_updates: list[PreferencesUpdate] = []
         """Every preferences update asked for, in order."""
         self.catalog = Catalog()
+        self.remote_dashboard = ""
+        """A remote profile's dashboard address: handoffs are that, without a token."""
         self.switches: list[str] = []
         """The profiles switched to, in order."""
 
@@ -555,6 +557,9 @@ class FixedRuntime:
         if self.handoff_failure is not None:
             raise self.handoff_failure
         self.handoffs.append(scope)
+        if self.remote_dashboard:
+            redirect = scope_redirect(scope)
+            return Handoff(self.remote_dashboard + redirect, 0.0, redirect, scope, one_time=False)
         url = f"{HANDOFF_BASE}fixed-token-{len(self.handoffs)}"
         return Handoff(url, self.clock.time() + 60, scope_redirect(scope), scope)
 

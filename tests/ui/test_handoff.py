@@ -174,6 +174,25 @@ async def test_over_ssh_the_dialog_gives_the_link_and_the_exact_tunnel(
         assert runtime.handoffs == [HandoffScope.overview()]
 
 
+async def test_a_remote_profiles_dashboard_is_its_address_without_token_or_tunnel() -> None:
+    """palyrad names 127.0.0.1 in every sign-in link, so a remote profile's dashboard is
+    opened as it is: no countdown, no ssh line, and it does not expire."""
+    app, runtime = handoff_app(SSH_IPV4)
+    runtime.remote_dashboard = "https://gw.example.net:7142"
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_dialog(app, pilot)
+        url = "https://gw.example.net:7142/#/control/overview"
+        assert part(app, "link").plain == url
+        assert part(app, "countdown").plain.startswith("no sign-in token")
+        assert part(app, "ssh").plain == ""
+        assert "remote profile's dashboard" in part(app, "status").plain
+        assert "s copy ssh line" not in part(app, "keys").plain
+        advance(app, 600)
+        await pilot.pause()
+        assert screen._live() is not None
+        assert part(app, "link").plain == url
+
+
 async def test_the_countdown_runs_on_the_app_clock_and_an_expired_link_is_renewed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -192,16 +192,22 @@ class HandoffScreen(ModalScreen[None]):
             self.app.notify("no link to copy: r asks for a new one", severity="warning")
             return
         self.app.copy_to_clipboard(handoff.url)
+        copied = f"copied the dashboard link ({len(handoff.url)} characters, OSC 52)"
+        if not handoff.one_time:
+            self.app.notify(copied)
+            return
         left = math.ceil(handoff.remaining(self.control.clock.time()))
-        self.app.notify(
-            f"copied the dashboard link ({len(handoff.url)} characters, OSC 52): "
-            f"it works once, for {left} s more"
-        )
+        self.app.notify(f"{copied}: it works once, for {left} s more")
 
     def action_copy_ssh(self) -> None:
         line = self._tunnel_line()
         if not line:
-            self.app.notify("not in an SSH session: the link opens in a browser on this machine")
+            why = (
+                "the remote dashboard needs no tunnel: open its address where it is reachable"
+                if self._remote
+                else "not in an SSH session: the link opens in a browser on this machine"
+            )
+            self.app.notify(why)
             return
         self.app.copy_to_clipboard(line)
         self.app.notify("copied the ssh line (OSC 52): run it on your laptop")
@@ -237,10 +243,16 @@ class HandoffScreen(ModalScreen[None]):
             self._show()
 
     def _tunnel_line(self) -> str:
-        """The ``ssh -L`` line for the gateway's port ("" outside SSH or before a link)."""
-        if self.session is None or self._port is None:
+        """The ``ssh -L`` line for the gateway's port ("" outside SSH, before a link, or for
+        a remote profile's dashboard, which is not on this machine's loopback)."""
+        if self.session is None or self._port is None or self._remote:
             return ""
         return tunnel_command(self.session, self._port)
+
+    @property
+    def _remote(self) -> bool:
+        """The link on show is a remote profile's dashboard, without a token."""
+        return self.handoff is not None and not self.handoff.one_time
 
     @property
     def _port(self) -> int | None:
@@ -270,6 +282,8 @@ class HandoffScreen(ModalScreen[None]):
             style = "bold yellow" if self._seconds <= HURRY else "bold"
             countdown.update(
                 Text(f"expires in {self._seconds} s · works once", style=style, no_wrap=True)
+                if handoff.one_time
+                else Text("no sign-in token: the dashboard asks you to sign in", style="dim")
             )
         else:
             self._seconds = None
@@ -288,6 +302,12 @@ class HandoffScreen(ModalScreen[None]):
             text = plain(self._error, "bold red")
             text.append("\nr tries again", style="dim")
             return text
+        if self._remote:
+            where = "" if self.session is None or self.browser is None else " on your laptop"
+            return Text(
+                "The remote profile's dashboard is not on this machine, so no sign-in link "
+                f"can be made for it: open its address in a browser{where} that reaches it."
+            )
         if self.session is not None:
             return Text(
                 "This link signs a browser in to the dashboard. It works only in a browser on "
@@ -321,7 +341,7 @@ class HandoffScreen(ModalScreen[None]):
 
     def _keys(self) -> Text:
         keys = ["c copy link (OSC 52)"]
-        if self.session is not None:
+        if self.session is not None and not self._remote:
             keys.append("s copy ssh line")
         elif self.browser is not None:
             keys.append("o open in browser")
