@@ -63,6 +63,8 @@ PROFILE_KEYS = frozenset(
     }
 )
 TOP_KEYS = frozenset({"version", "default_profile", "profiles"})
+MAX_NAME = 64
+_NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-_")
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -200,8 +202,11 @@ def parse_catalog(document: Mapping[str, Any], source: str) -> Catalog:
 
 def _profile(name: str, table: Mapping[str, Any], source: str, where: str) -> Profile:
     _known(table, PROFILE_KEYS, source, where)
-    if not name.strip() or any(ord(c) < 32 or c.isspace() for c in name):
-        raise ConfigError(f"{source}: {where}: a profile name is one word without controls")
+    if not _valid_name(name):
+        raise ConfigError(
+            f"{source}: {where}: a profile name is 1 to 64 lowercase ASCII letters, digits, "
+            "'.', '-' or '_' (not only dots), as the palyra CLI names them"
+        )
     daemon_url = _text(table, "daemon_url", source, where)
     strict = table.get("strict_mode", False)
     if not isinstance(strict, bool):
@@ -253,6 +258,13 @@ def is_loopback_url(url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _valid_name(name: str) -> bool:
+    """The palyra CLI's rule, and no name of dots only: a name is also a directory
+    (``profiles/<name>/runtime``), which must stay inside the state root."""
+    allowed = all(c in _NAME_CHARACTERS for c in name)
+    return 0 < len(name) <= MAX_NAME and allowed and name.strip(".") != ""
 
 
 def _color(risk: RiskLevel) -> str:

@@ -185,7 +185,12 @@ class RuntimeService:
 
     async def _send(self, request: wire.SendRequest) -> wire.Outcome:
         """Answer at once: a message the gateway does not take becomes a draft.  With
-        offline drafts off, answer once the gateway took it, or with why it did not."""
+        offline drafts off, answer once the gateway took it, or with why it did not.  During
+        a profile switch, refuse at once: the client gives the text back to the operator."""
+        try:
+            self.runtime.check_can_send()
+        except MessageNotSent as refused:
+            return wire.Outcome(wire.Failure.NOT_SENT, str(refused))
         taken = asyncio.get_running_loop().create_future()
 
         def took() -> None:
@@ -204,6 +209,10 @@ class RuntimeService:
         return wire.Outcome()
 
     async def _resend(self, request: wire.DraftRequest) -> wire.Outcome:
+        try:
+            self.runtime.check_can_send()
+        except MessageNotSent as refused:
+            return wire.Outcome(wire.Failure.NOT_SENT, str(refused))
         self._own(self.runtime.resend(request.draft_id))
         return wire.Outcome()
 

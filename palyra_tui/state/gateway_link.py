@@ -139,19 +139,23 @@ class GatewayLink:
         """The gRPC client in use, if any."""
         return self._grpc
 
+    async def use(self, remote: RemoteGateway | None) -> None:
+        """Reach ``remote`` from now on (None: this machine's gateway), closing the clients
+        made for the one before.  The clients are dropped before anything is awaited, so no
+        call made meanwhile gets a client with the old address or the old identity."""
+        self.remote = remote
+        await self.close()
+
     async def close(self) -> None:
         """Close both clients (and any still being retired)."""
+        grpc_client, self._grpc = self._grpc, None
+        http_client, self._http = self._http, None
+        retired, self._retired = self._retired, set()
         for task in list(self._retiring):
             task.cancel()
-        retired, self._retired = self._retired, set()
-        for client in retired:
-            await client.close()
-        if self._grpc is not None:
-            await self._grpc.close()
-            self._grpc = None
-        if self._http is not None:
-            await self._http.close()
-            self._http = None
+        for client in (*retired, grpc_client, http_client):
+            if client is not None:
+                await client.close()
 
 
 def _loopback(address: str) -> str:

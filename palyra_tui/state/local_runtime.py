@@ -54,6 +54,7 @@ from palyra_tui.state.runtime_api import (
     DecisionError,
     DecisionRefused,
     InboxChanged,
+    MessageNotSent,
     NotificationsChanged,
     OnboardingChanged,
     PlaceChanged,
@@ -226,23 +227,30 @@ class LocalRuntime:
 
     # Services -----------------------------------------------------------------------
 
+    # A start waits for a profile switch under way, then asks the profile it left in
+    # place: a start made mid-switch would run the daemons of a profile being left, or
+    # those of a remote one.
+
     async def start(self, name: str) -> None:
-        profile_switch.refuse_remote(self)
-        await self.supervisor.start(name)
+        async with self._switching:
+            profile_switch.refuse_remote(self)
+            await self.supervisor.start(name)
 
     async def stop(self, name: str) -> None:
         await self.supervisor.stop(name)
 
     async def restart(self, name: str) -> None:
-        profile_switch.refuse_remote(self)
-        await self.supervisor.restart(name)
+        async with self._switching:
+            profile_switch.refuse_remote(self)
+            await self.supervisor.restart(name)
 
     async def hold(self, name: str, held: bool) -> None:
         await self.supervisor.hold(name, held)
 
     async def start_all(self) -> None:
-        profile_switch.refuse_remote(self)
-        await self.supervisor.start_all()
+        async with self._switching:
+            profile_switch.refuse_remote(self)
+            await self.supervisor.start_all()
 
     async def stop_all(self, reason: str = "stopped by operator") -> None:
         await self.supervisor.stop_all(reason)
@@ -276,6 +284,7 @@ class LocalRuntime:
         self, session_id: str, text: str, *, on_taken: Callable[[], None] | None = None
     ) -> None:
         """``on_taken`` is called once the gateway took the message."""
+        self.check_can_send()
         try:
             await self.runs.send(self._grpc_target, session_id, text, on_taken=on_taken)
         finally:
@@ -285,10 +294,19 @@ class LocalRuntime:
         draft = next((d for d in self.runs.drafts.all() if d.draft_id == draft_id), None)
         if draft is None:
             return
+        self.check_can_send()
         try:
             await self.runs.resend(self._grpc_target, draft)
         finally:
             self._chat_changed()
+
+    def check_can_send(self) -> None:
+        """Raise MessageNotSent while the profile is being switched: a message sent then
+        would go to the profile being left, or land as a draft of the next one."""
+        if self._switching.locked():
+            raise MessageNotSent(
+                "not sent: the profile is being switched; send it again once the switch is done"
+            )
 
     async def discard_draft(self, draft_id: str) -> None:
         self.runs.drafts.remove(draft_id)

@@ -143,8 +143,11 @@ class OnboardingDriver:
         return status
 
     def forget_gateway(self) -> None:
-        """What the probes learnt belonged to another profile's gateway: ask again (a probe
-        under way finishes, and the gateway it asked is no longer the one on show)."""
+        """What the probes learnt belonged to another profile's gateway: ask again.  A probe
+        under way asked that gateway, so its answer is dropped."""
+        if self._probe is not None and not self._probe.done():
+            self._probe.cancel()
+        self._generation += 1
         self._auth = Readiness()
         self._openai = OpenAiReadiness()
         self._probed_for = None

@@ -16,10 +16,10 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from palyra_tui.client.identity import ClientIdentity
-from palyra_tui.config.profiles import ProfileMode
+from palyra_tui.config.profiles import ProfileMode, is_loopback_url
 from palyra_tui.errors import PalyraError, SupervisorError
 from palyra_tui.state import notification_rules as rules
-from palyra_tui.state.gateway_link import remote_gateway
+from palyra_tui.state.gateway_link import RemoteGateway, remote_gateway
 from palyra_tui.state.persisted import ProfileState, record_event
 from palyra_tui.state.profile_book import running
 from palyra_tui.state.profiles import not_supervised, switched_message
@@ -43,8 +43,7 @@ async def switch_profile(runtime: LocalRuntime, name: str, confirmation: str = "
             already = f"already using the profile {runtime.book.active.name!r}"
             if not runtime.book.info.remote:
                 return already
-            await runtime.link.close()  # a token kept since is taken up now
-            missing = await use_gateway(runtime)
+            missing = await use_gateway(runtime)  # a token kept since is taken up now
             runtime.refresh()
             return f"{already}; {missing or 'its admin token was read again'}"
         supervisor = runtime.supervisor
@@ -61,6 +60,9 @@ async def switch_profile(runtime: LocalRuntime, name: str, confirmation: str = "
             await supervisor.redefine(config)
         await supervisor.forget_history()
         await runtime.link.close()
+        # Messages in flight fail now that their streams are cut: each is kept as a draft,
+        # and its run's notice given, while the profile it was typed in is still active.
+        await runtime.runs.settle()
         previous = runtime.book.active.name
         runtime.book.activate(target)
         missing = await use_gateway(runtime)
@@ -117,7 +119,7 @@ async def use_gateway(runtime: LocalRuntime) -> str:
     clients); returns a sentence when a remote profile has no admin token kept."""
     profile = runtime.book.active
     if profile.mode is not ProfileMode.REMOTE:
-        runtime.link.remote = None
+        await runtime.link.use(None)
         return ""
     token = ""
     if runtime.profile_token is not None:
@@ -135,12 +137,27 @@ async def use_gateway(runtime: LocalRuntime) -> str:
         device_id=profile.device_id or local.device_id,
         channel=local.channel,
     )
-    runtime.link.remote = remote_gateway(profile, identity)
-    if token:
+    gateway = remote_gateway(profile, identity)
+    await runtime.link.use(gateway)
+    if not token:
+        return (
+            f"no admin token is kept for the profile {profile.name!r}: "
+            f"palyra-tui profile token {profile.name} keeps one"
+        )
+    return _in_the_clear(gateway)
+
+
+def _in_the_clear(gateway: RemoteGateway) -> str:
+    """A warning when the admin token would cross the network unencrypted: gRPC or HTTP
+    over plain ``http`` to a host that is not this machine."""
+    grpc_url = "" if gateway.tls else f"http://{gateway.grpc_target}"
+    clear = [url for url in (grpc_url, gateway.http_base) if url.startswith("http://")]
+    exposed = list(dict.fromkeys(url for url in clear if not is_loopback_url(url)))
+    if not exposed:
         return ""
     return (
-        f"no admin token is kept for the profile {profile.name!r}: "
-        f"palyra-tui profile token {profile.name} keeps one"
+        f"the admin token goes unencrypted to {' and '.join(exposed)}: give the profile "
+        "https URLs, or reach the gateway through an SSH tunnel"
     )
 
 

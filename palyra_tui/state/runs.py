@@ -51,6 +51,8 @@ if TYPE_CHECKING:
     from palyra_tui.client.grpc import RunConversation
 
 ABORT_REASON = "aborted by the operator in palyra-tui"
+SETTLE_TIMEOUT = 30.0
+"""Seconds a profile switch waits for cut sends to keep their messages."""
 ABORT_DENIAL = "the operator aborted the run"
 _TERMINAL = (RunStatus.DONE, RunStatus.FAILED)
 PROVIDER_ID_PROBLEM = REFUSED_PREFIX + "tool_approval_response.proposal_id must be a canonical ULID"
@@ -100,6 +102,8 @@ class RunManager:
         self._unnamed: set[str] = set()
         self._names: dict[str, str] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._sending: set[asyncio.Task[Any]] = set()
+        """The tasks sending a message now (each a client's call, or a CLI's)."""
 
     # Reading -------------------------------------------------------------------
 
@@ -200,6 +204,9 @@ class RunManager:
             if draft_id in self._resending:
                 return
             self._resending.add(draft_id)
+        task = asyncio.current_task()
+        if task is not None:
+            self._sending.add(task)
         try:
             if not target:
                 self._keep_draft(session_id, text, "the gateway is not running", draft_id)
@@ -207,6 +214,15 @@ class RunManager:
             await self._run(target, session_id, text, draft_id, on_taken)
         finally:
             self._resending.discard(draft_id)
+            if task is not None:
+                self._sending.discard(task)
+
+    async def settle(self, timeout: float = SETTLE_TIMEOUT) -> None:
+        """Wait until the sends under way have ended (their streams were cut: each ends at
+        once, keeping its message as a draft or recording its run's failure)."""
+        sending = [task for task in self._sending if task is not asyncio.current_task()]
+        if sending:
+            await asyncio.wait(sending, timeout=timeout)
 
     async def resend(self, target: str, draft: OfflineDraft) -> None:
         """Send a draft again (only ever on the operator's word)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import AsyncIterator
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from palyra_tui.cli.demo import sim_command
 from palyra_tui.config import Config
 from palyra_tui.errors import SupervisorError
 from palyra_tui.host.client import HostClient
@@ -17,8 +19,9 @@ from palyra_tui.host.remote import SocketRuntime
 from palyra_tui.models import ServiceState
 from palyra_tui.state.persisted import Place, Section
 from palyra_tui.state.profiles import PAUSED, ProfileRefused
+from palyra_tui.state.runtime_api import MessageNotSent
 from palyra_tui.state.state_file import state_path
-from tests.conftest import eventually, pids_alive
+from tests.conftest import child, eventually, pids_alive
 from tests.integration.cli_support import StartHost, start_hosts
 
 CATALOG = """
@@ -306,5 +309,66 @@ async def test_a_broken_catalog_leaves_the_runtime_on_the_built_in_profile_and_s
         assert "unknown key profiles.lab.strict_mod" in view.state_notice
         with pytest.raises(ProfileRefused, match=r"cannot switch profiles: .*strict_mod"):
             await runtime.switch_profile("lab")
+    finally:
+        await runtime.close()
+
+
+def state_of(runtime: SocketRuntime, name: str) -> ServiceState | None:
+    service = runtime.view().snapshot.supervisor.get(name)
+    return service.state if service is not None else None
+
+
+def kept_drafts(config: Config, profile: str) -> list[str]:
+    """The texts of the drafts the state file keeps for ``profile``."""
+    document = json.loads(state_path(config.state_dir).read_text())
+    kept = document["profile_states"].get(profile, {})
+    return [draft["text"] for draft in kept.get("offline_drafts", [])]
+
+
+async def test_a_message_in_flight_at_a_switch_stays_with_the_profile_it_was_typed_in(
+    hosts: StartHost,
+) -> None:
+    """The switch cuts the send's stream and waits for it to keep its message, before the
+    next profile's drafts are taken up: it must not become a draft of that profile (and
+    be resent to its gateway), nor be lost."""
+    hung = sim_command("gateway", "--port", "0", "--grpc-port", "0", "--hang-after", "0.5")
+    host = await hosts({"gateway": {"command": hung, "health_interval": 0.5}})
+    runtime = await attach(host.config)
+    feed = runtime.subscribe_logs(backlog=True)
+    try:
+        async with asyncio.timeout(60):
+            async for batch in feed:
+                if any("simulated hang" in line.message for line in batch):
+                    break
+        sending = asyncio.create_task(runtime.send(SESSION, "typed for the lab"))
+        assert await eventually(lambda: runtime.view().chat.active != () or sending.done())
+        await runtime.switch_profile("local")
+        await sending
+        assert runtime.view().profile.name == "local"
+        assert runtime.view().chat.drafts == ()
+        assert await eventually(lambda: kept_drafts(host.config, "lab") == ["typed for the lab"])
+        assert kept_drafts(host.config, "local") == []
+    finally:
+        feed.close()
+        await runtime.close()
+
+
+async def test_a_send_during_a_switch_is_refused_and_its_text_given_back(
+    hosts: StartHost,
+) -> None:
+    """A stop that takes its time keeps the switch under way: a message sent meanwhile is
+    refused (the composer gets it back) instead of going to the profile being left."""
+    slow = {"command": child("hang", "--ignore-term"), "stop_timeout": 10.0}
+    host = await hosts({"gateway": {"enabled": False}, "slow": slow})
+    runtime = await attach(host.config)
+    try:
+        assert await eventually(lambda: state_of(runtime, "slow") is ServiceState.RUNNING)
+        switching = asyncio.create_task(runtime.switch_profile("local"))
+        assert await eventually(lambda: state_of(runtime, "slow") is ServiceState.STOPPING)
+        assert not switching.done()
+        with pytest.raises(MessageNotSent, match="the profile is being switched"):
+            await runtime.send(SESSION, "sent mid-switch")
+        await switching
+        assert runtime.view().chat.drafts == ()
     finally:
         await runtime.close()

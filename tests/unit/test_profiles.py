@@ -12,6 +12,7 @@ import pytest
 from palyra_tui.client.errors import ClientError
 from palyra_tui.client.grpc import GatewayClient
 from palyra_tui.client.identity import ClientIdentity
+from palyra_tui.config import RuntimeConfig
 from palyra_tui.config.profiles import (
     CATALOG_ENV,
     LOCAL,
@@ -24,10 +25,12 @@ from palyra_tui.config.profiles import (
     parse_catalog,
 )
 from palyra_tui.errors import ConfigError
+from palyra_tui.models import SupervisorSnapshot
 from palyra_tui.sim.grpc_service import GatewayServices
 from palyra_tui.sim.logs import JsonLog
 from palyra_tui.sim.store import Settings, Store
-from palyra_tui.state.gateway_link import remote_gateway
+from palyra_tui.state.gateway_link import GatewayLink, remote_gateway
+from palyra_tui.state.profile_switch import _in_the_clear
 
 CATALOG = """
 default_profile = "staging"
@@ -112,6 +115,20 @@ def test_a_bad_catalog_is_one_sentence_naming_the_key(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         load_catalog(write(tmp_path, text), {})
+
+
+@pytest.mark.parametrize(
+    "name", ["..", "../../tmp/x", "/tmp/x", "a/b", "Staging", "x y", "a\u007f"]
+)
+def test_a_profile_name_that_is_not_a_palyra_cli_name_is_refused(name: str) -> None:
+    """A name is also a directory under the state root: it must not lead out of it."""
+    with pytest.raises(ConfigError, match="lowercase ASCII letters, digits"):
+        parse_catalog({"profiles": {name: {}}}, "profiles.toml")
+
+
+def test_a_palyra_cli_profile_name_is_accepted() -> None:
+    catalog = parse_catalog({"profiles": {"eu-west_2.staging": {}}}, "profiles.toml")
+    assert [p.name for p in catalog.profiles] == [LOCAL, "eu-west_2.staging"]
 
 
 def test_a_switch_names_an_available_other_profile_and_a_strict_one_its_name(
@@ -201,6 +218,42 @@ def test_a_remote_gateway_is_where_the_catalog_says(
     assert profile is not None
     gateway = remote_gateway(profile, ClientIdentity(admin_token="t"))
     assert (gateway.grpc_target, gateway.tls, gateway.http_base) == (target, tls, base)
+
+
+async def test_a_gateway_taken_up_again_is_reached_with_its_new_token() -> None:
+    """A token kept since (``profile token``) is used at once, even for the same address:
+    the clients made with the old one are dropped with it."""
+    profile = parse_catalog({"profiles": {"far": {"daemon_url": "https://gw"}}}, "p").get("far")
+    assert profile is not None
+    link = GatewayLink(ClientIdentity(admin_token="local"), RuntimeConfig())
+    await link.use(remote_gateway(profile, ClientIdentity(admin_token="old")))
+    target, _ = link.targets(SupervisorSnapshot(services=(), taken_at=0.0))
+    first = await link.grpc(target)
+    assert first.identity.admin_token == "old"
+    await link.use(remote_gateway(profile, ClientIdentity(admin_token="new")))
+    again = await link.grpc(target)
+    assert again is not first and again.identity.admin_token == "new"
+    await link.use(None)
+    assert (await link.grpc("127.0.0.1:7443")).identity.admin_token == "local"
+    await link.close()
+
+
+@pytest.mark.parametrize(
+    ("table", "warned"),
+    [
+        ({"daemon_url": "https://gw.example.net"}, ""),
+        ({"daemon_url": "http://gw.example.net:7142"}, "to http://gw.example.net:7142:"),
+        ({"daemon_url": "https://gw", "grpc_url": "http://gw:7443"}, "http://gw:7443:"),
+        ({"mode": "remote", "daemon_url": "http://127.0.0.1:7142"}, ""),
+    ],
+)
+def test_a_token_that_would_cross_the_network_unencrypted_is_warned_of(
+    table: dict[str, str], warned: str
+) -> None:
+    profile = parse_catalog({"profiles": {"far": table}}, "p.toml").get("far")
+    assert profile is not None
+    said = _in_the_clear(remote_gateway(profile, ClientIdentity(admin_token="t")))
+    assert (warned in said and "unencrypted" in said) if warned else said == ""
 
 
 async def test_an_https_gateway_is_reached_over_tls(
