@@ -123,8 +123,9 @@ async def test_a_host_restarted_with_another_version_refuses_every_call(
         while True:
             try:
                 await client.call("Echo", Echo("x"), Echo)
-            except HostNotRunning:
-                await asyncio.sleep(0.05)  # the channel is still reconnecting
+            except (HostNotRunning, HostDisconnected):
+                # The old host's connection breaks, then the channel reconnects.
+                await asyncio.sleep(0.05)
                 continue
             except PalyraError as error:
                 return error

@@ -12,6 +12,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
 from palyra_tui.ui.app import PalyraApp
+from palyra_tui.ui.screens.health import HealthPane
 from palyra_tui.ui.screens.main import PANE_NAMES
 from tests.snapshots.fixed import fixed_app
 from tests.ui.conftest import until
@@ -33,16 +34,20 @@ def stable_rendering(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 async def _settle(pilot: Pilot[Any]) -> None:
-    """Wait until the frame can no longer change: data shown, every pane mounted, focus
-    given, the notice of the first approval up (no fixed pause: a loaded machine is slow)."""
+    """Wait until the frame can no longer change: data shown, every pane mounted, the Health
+    card's last lines fetched, focus given, the notice of the first approval up (no fixed
+    pause: a loaded machine is slow)."""
     app = pilot.app
     assert isinstance(app, PalyraApp)
 
     def settled() -> bool:
         panes = [app.main.mounted_pane(name) for name in PANE_NAMES]
+        health = app.main.mounted_pane("health")
         return (
             app.snapshot is not None
             and all(pane is not None and pane.is_mounted for pane in panes)
+            and isinstance(health, HealthPane)
+            and health.detail_settled
             and app.focused is not None
             and app.notice is not None
         )

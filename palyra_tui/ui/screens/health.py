@@ -138,6 +138,12 @@ class HealthPane(ControlPane):
             )
         )
 
+    @property
+    def detail_settled(self) -> bool:
+        """The card shows the selected service's last lines as fetched, none on the way."""
+        service = self._selected()
+        return service is None or (service.name in self._lines and not self._fetching)
+
     def _last_lines(self, name: str) -> tuple[str, ...]:
         """The last lines of the service as last fetched; a fetch is started when they
         may have changed (its log counters moved), and redraws the card when it lands."""
