@@ -10,6 +10,7 @@ PalyraError
 ├── CodecError           a message does not match the type it should decode to
 └── HostError            the runtime host's socket cannot be served or used
     ├── HostNotRunning         nothing listens on the host's socket
+    │   └── HostConnectFailed  the connect failed otherwise (a full backlog): retried once
     ├── HostAlreadyRunning     a live host already serves the socket (a new one refuses)
     ├── HostUnsafeDirectory    the socket's directory is not private to this user
     ├── HostPathTooLong        no socket path fits the 107 bytes a Unix socket allows
@@ -68,6 +69,11 @@ class HostError(PalyraError):
 
 class HostNotRunning(HostError):
     """No runtime host listens for this state root."""
+
+
+class HostConnectFailed(HostNotRunning):
+    """Connecting to the host's socket failed for a reason other than nobody listening
+    (a full backlog, say): worth a second try while the socket is there."""
 
 
 class HostAlreadyRunning(HostError):

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from palyra_tui.errors import (
     CodecError,
+    HostConnectFailed,
     HostError,
     HostNotRunning,
     HostPermissionDenied,
@@ -77,10 +78,14 @@ class HostClient:
             self._channel = grpc.aio.insecure_channel(
                 f"unix:{self.socket}", options=list(CHANNEL_OPTIONS)
             )
+        hello = HandshakeRequest(self.protocol, self._client)
         try:
-            host = await self.call(
-                HANDSHAKE, HandshakeRequest(self.protocol, self._client), HostInfo, timeout
-            )
+            try:
+                host = await self.call(HANDSHAKE, hello, HostInfo, timeout)
+            except HostConnectFailed:
+                # Something listens (nobody refused), but this connect failed: try again,
+                # waiting for the channel to connect, within the same deadline.
+                host = await self.call(HANDSHAKE, hello, HostInfo, timeout, wait_for_ready=True)
         except BaseException:
             await self.close()
             raise
@@ -122,15 +127,21 @@ class HostClient:
         request: object,
         response_type: type[Resp],
         timeout: float | None = None,
+        *,
+        wait_for_ready: bool = False,
     ) -> Resp:
-        """One request, one reply of ``response_type``, within ``timeout`` seconds."""
+        """One request, one reply of ``response_type``, within ``timeout`` seconds; with
+        ``wait_for_ready``, a channel that cannot connect yet is waited for, not failed."""
         deadline = self.timeout if timeout is None else timeout
         multi: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = self._open().unary_unary(
             method_path(method)
         )
         try:
             raw = await multi(
-                encode(request), timeout=deadline, metadata=self._metadata, wait_for_ready=False
+                encode(request),
+                timeout=deadline,
+                metadata=self._metadata,
+                wait_for_ready=wait_for_ready,
             )
         except grpc.aio.AioRpcError as error:
             raise self._error(error, method, deadline) from None

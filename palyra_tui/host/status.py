@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from palyra_tui.errors import (
+    HostConnectFailed,
     HostDisconnected,
     HostError,
     HostNotRunning,
@@ -55,7 +56,9 @@ def map_rpc_error(
                 f"no runtime host is listening at {socket}: the socket is left from a host "
                 "that stopped"
             )
-        return HostNotRunning(f"no runtime host is running: nothing listens at {socket}")
+        if "no such file" in lowered:
+            return HostNotRunning(f"no runtime host is running: nothing listens at {socket}")
+        return HostConnectFailed(f"could not connect to the runtime host at {socket}: {detail}")
     if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
         return HostDisconnected(
             f"the runtime host closed the connection during {method} ({detail or code.name}): "

@@ -17,7 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from palyra_tui.errors import HostAlreadyRunning, HostNotRunning, HostUnsafeDirectory
+from palyra_tui.errors import (
+    HostAlreadyRunning,
+    HostNotRunning,
+    HostTimeout,
+    HostUnsafeDirectory,
+)
 from palyra_tui.host.paths import host_paths
 from palyra_tui.host.transport import HostClient, HostServer
 from tests.integration.host_toy import toy_server
@@ -114,6 +119,38 @@ async def test_a_socket_left_by_a_killed_host_is_recovered(
     server = await start(state_root, servers)
     assert server.paths.socket == path
     assert await host_pid(path) == os.getpid()
+
+
+async def test_a_connect_that_fails_while_something_listens_is_tried_again(
+    tmp_path: Path,
+) -> None:
+    """A listener whose backlog is full fails a connect (EAGAIN), which is not "nobody
+    listens": the handshake waits for the channel within its deadline, and says so."""
+    directory = tmp_path / "host"
+    directory.mkdir(mode=0o700)
+    path = directory / "host.sock"
+    with socket.socket(socket.AF_UNIX) as listener:
+        listener.bind(str(path))
+        listener.listen(0)
+        waiting: list[socket.socket] = []
+        try:
+            while True:
+                queued = socket.socket(socket.AF_UNIX)
+                queued.setblocking(False)
+                waiting.append(queued)
+                try:
+                    queued.connect(str(path))
+                except BlockingIOError:
+                    break
+            client = HostClient(path)
+            try:
+                with pytest.raises(HostTimeout, match="did not answer Handshake within 1 s"):
+                    await client.connect(timeout=1.0)
+            finally:
+                await client.close()
+        finally:
+            for queued in waiting:
+                queued.close()
 
 
 async def test_an_abandoned_socket_file_is_recovered(

@@ -8,6 +8,7 @@ import grpc
 import pytest
 
 from palyra_tui.errors import (
+    HostConnectFailed,
     HostDisconnected,
     HostError,
     HostNotRunning,
@@ -54,6 +55,13 @@ def mapped(
             CONNECT.format(SOCKET, "No such file or directory"),
             HostNotRunning,
             f"no runtime host is running: nothing listens at {SOCKET}",
+        ),
+        (
+            grpc.StatusCode.UNAVAILABLE,
+            CONNECT.format(SOCKET, "Resource temporarily unavailable"),
+            HostConnectFailed,
+            f"could not connect to the runtime host at {SOCKET}: "
+            + CONNECT.format(SOCKET, "Resource temporarily unavailable"),
         ),
         (
             grpc.StatusCode.UNAVAILABLE,
