@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 import tomli_w
 
 from palyra_tui.cli.demo import demo_document, sim_command
 from palyra_tui.config import Config, load_config
+from palyra_tui.config.profiles import CATALOG_ENV
 from palyra_tui.errors import HostError
 from palyra_tui.host.launcher import ensure_host, stop_host
 from tests.conftest import pids_alive
@@ -105,6 +107,13 @@ class Host:
 
 
 StartHost = Callable[..., Awaitable[Host]]
+
+
+def use_catalog(monkeypatch: pytest.MonkeyPatch, path: Path, text: str) -> Path:
+    """A profile catalog at ``path`` holding ``text``, the one every host and command reads."""
+    path.write_text(text)
+    monkeypatch.setenv(CATALOG_ENV, str(path))
+    return path
 
 
 async def start_hosts(tmp_path: Path) -> AsyncIterator[StartHost]:

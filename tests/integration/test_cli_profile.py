@@ -10,7 +10,14 @@ import pytest
 
 from palyra_tui.state.state_file import state_path
 from tests.conftest import pids_alive
-from tests.integration.cli_support import StartHost, run_cli, start_hosts, until_cli, write_config
+from tests.integration.cli_support import (
+    StartHost,
+    run_cli,
+    start_hosts,
+    until_cli,
+    use_catalog,
+    write_config,
+)
 
 CATALOG = """
 [profiles.lab]
@@ -25,9 +32,7 @@ strict_mode = true
 
 @pytest.fixture
 async def hosts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[StartHost]:
-    catalog = tmp_path / "profiles.toml"
-    catalog.write_text(CATALOG)
-    monkeypatch.setenv("PALYRA_CLI_PROFILES_PATH", str(catalog))
+    use_catalog(monkeypatch, tmp_path / "profiles.toml", CATALOG)
     async for start in start_hosts(tmp_path):
         yield start
 

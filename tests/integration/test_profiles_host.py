@@ -22,7 +22,7 @@ from palyra_tui.state.profiles import PAUSED, ProfileRefused
 from palyra_tui.state.runtime_api import MessageNotSent
 from palyra_tui.state.state_file import state_path
 from tests.conftest import child, eventually, pids_alive
-from tests.integration.cli_support import StartHost, start_hosts
+from tests.integration.cli_support import StartHost, start_hosts, use_catalog
 
 CATALOG = """
 default_profile = "lab"
@@ -42,9 +42,7 @@ SESSION = "01JQ7P4NQ2T7K5XG0C9M3E8AAA"
 
 @pytest.fixture
 async def hosts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[StartHost]:
-    catalog = tmp_path / "profiles.toml"
-    catalog.write_text(CATALOG)
-    monkeypatch.setenv("PALYRA_CLI_PROFILES_PATH", str(catalog))
+    use_catalog(monkeypatch, tmp_path / "profiles.toml", CATALOG)
     async for start in start_hosts(tmp_path):
         yield start
 
@@ -264,9 +262,7 @@ label = "Far away"
 
 @pytest.fixture
 async def remote_hosts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[StartHost]:
-    catalog = tmp_path / "remote.toml"
-    catalog.write_text(REMOTE_CATALOG)
-    monkeypatch.setenv("PALYRA_CLI_PROFILES_PATH", str(catalog))
+    use_catalog(monkeypatch, tmp_path / "remote.toml", REMOTE_CATALOG)
     async for start in start_hosts(tmp_path):
         yield start
 

@@ -24,6 +24,7 @@ from tests.integration.cli_support import (
     cli_env,
     run_cli,
     start_hosts,
+    use_catalog,
     write_config,
 )
 
@@ -88,13 +89,13 @@ async def test_a_remote_profile_reaches_the_gateway_with_its_own_token(
         view = local.view()
         secrets = tmp_path / "a" / "state" / "tui" / "secrets" / "tokens.json"
         token = json.loads(secrets.read_text())["admin_token"]
-        catalog = tmp_path / "profiles.toml"
-        catalog.write_text(
+        use_catalog(
+            monkeypatch,
+            tmp_path / "profiles.toml",
             'default_profile = "far"\n[profiles.far]\nmode = "remote"\n'
             f'daemon_url = "{view.dashboard_url}"\n'
-            f'grpc_url = "http://{view.snapshot.gateway_target}"\n'
+            f'grpc_url = "http://{view.snapshot.gateway_target}"\n',
         )
-        monkeypatch.setenv("PALYRA_CLI_PROFILES_PATH", str(catalog))
         path_b = write_config(tmp_path / "b")
         refused = await keep_token(path_b, "local", token)
         assert refused.code == 2 and "built-in" in refused.err
