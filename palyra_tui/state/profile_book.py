@@ -69,7 +69,9 @@ class ProfileBook:
         except ConfigError as error:
             raise ProfileRefused(f"cannot switch profiles: {error}") from None
         self.catalog = catalog
-        if name.strip() and name.strip() == self.active.name and catalog.get(name.strip()):
+        again = catalog.get(name.strip()) if name.strip() == self.active.name else None
+        if again is not None:
+            self.active = again  # as the file says now: its addresses may have changed
             return None
         try:
             return check_switch(catalog, self.active.name, name, confirmation)

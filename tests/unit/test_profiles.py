@@ -30,6 +30,7 @@ from palyra_tui.sim.grpc_service import GatewayServices
 from palyra_tui.sim.logs import JsonLog
 from palyra_tui.sim.store import Settings, Store
 from palyra_tui.state.gateway_link import GatewayLink, remote_gateway
+from palyra_tui.state.profile_book import ProfileBook
 from palyra_tui.state.profile_switch import _in_the_clear
 
 CATALOG = """
@@ -304,3 +305,14 @@ async def test_an_https_gateway_is_reached_over_tls(
         await secure.close()
         await plain.close()
         await server.stop(None)
+
+
+async def test_using_the_active_profile_again_takes_up_its_edited_entry(tmp_path: Path) -> None:
+    """``profile use`` on the profile in use reads the catalog again: an address edited
+    since is the one reached from then on."""
+    state_root = write(tmp_path, '[profiles.far]\ndaemon_url = "https://old.example.net"\n')
+    book = ProfileBook(state_root, {})
+    assert (await book.open("far")).daemon_url == "https://old.example.net"
+    (state_root / "cli" / "profiles.toml").write_text('[profiles.far]\ndaemon_url = "https://new.example.net"\n')
+    assert await book.check("far", "") is None
+    assert book.active.daemon_url == "https://new.example.net"
