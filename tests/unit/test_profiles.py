@@ -313,6 +313,8 @@ async def test_using_the_active_profile_again_takes_up_its_edited_entry(tmp_path
     state_root = write(tmp_path, '[profiles.far]\ndaemon_url = "https://old.example.net"\n')
     book = ProfileBook(state_root, {})
     assert (await book.open("far")).daemon_url == "https://old.example.net"
-    (state_root / "cli" / "profiles.toml").write_text('[profiles.far]\ndaemon_url = "https://new.example.net"\n')
+    (state_root / "cli" / "profiles.toml").write_text(
+        '[profiles.far]\ndaemon_url = "https://new.example.net"\n'
+    )
     assert await book.check("far", "") is None
     assert book.active.daemon_url == "https://new.example.net"
