@@ -16,6 +16,7 @@ from palyra_tui.errors import (
     HostNotRunning,
     HostPermissionDenied,
     HostProtocolError,
+    HostTimeout,
     HostVersionMismatch,
 )
 from palyra_tui.host.channel import CHANNEL_OPTIONS, DEFAULT_TIMEOUT, HANDSHAKE_TIMEOUT, grpc
@@ -35,6 +36,10 @@ from palyra_tui.host.status import map_rpc_error
 
 Resp = TypeVar("Resp")
 Item = TypeVar("Item")
+
+
+RETRY_WINDOW = 1.0
+"""Seconds a handshake whose connect failed (not refused) waits for the channel."""
 
 
 class HostClient:
@@ -82,10 +87,14 @@ class HostClient:
         try:
             try:
                 host = await self.call(HANDSHAKE, hello, HostInfo, timeout)
-            except HostConnectFailed:
-                # Something listens (nobody refused), but this connect failed: try again,
-                # waiting for the channel to connect, within the same deadline.
-                host = await self.call(HANDSHAKE, hello, HostInfo, timeout, wait_for_ready=True)
+            except HostConnectFailed as failed:
+                # Nobody refused, but this connect failed: wait a moment for the channel to
+                # connect.  A socket that still answers nothing is no host after all.
+                window = min(timeout, RETRY_WINDOW)
+                try:
+                    host = await self.call(HANDSHAKE, hello, HostInfo, window, wait_for_ready=True)
+                except HostTimeout:
+                    raise failed from None
         except BaseException:
             await self.close()
             raise
