@@ -13,9 +13,11 @@ from urllib.parse import urlencode, urlsplit
 
 from palyra_tui.sim import console_chat, proto
 from palyra_tui.sim.auth import AuthFailure, FailureKind, authorize
+from palyra_tui.sim.console_devices import DeviceRoutes
 from palyra_tui.sim.grpc_service import health_fields
 from palyra_tui.sim.http_server import HttpServer, Request, Response, Router
 from palyra_tui.sim.logs import now_ms
+from palyra_tui.sim.pairing import PairingBook
 from palyra_tui.sim.providers import OpenAiAuth
 from palyra_tui.sim.store import (
     CONSOLE_TTL_MS,
@@ -98,6 +100,10 @@ class ConsoleApi:
         self._window_counts: dict[str, int] = {}
         self.base_url = ""
         self.openai = OpenAiAuth(store.settings.openai_base_url)
+        self.pairing = PairingBook(store)
+        self._devices = DeviceRoutes(
+            self.pairing, lambda request, csrf: self._console(request, csrf=csrf), error
+        )
 
     def server(self) -> HttpServer:
         """An HTTP server with every route."""
@@ -119,6 +125,7 @@ class ConsoleApi:
         router.add("GET", "/console/v1/chat/sessions/{session_id}/transcript", self.transcript)
         router.add("GET", "/console/v1/auth/providers/openai", self.openai_state)
         router.add("POST", "/console/v1/auth/providers/openai/api-key", self.openai_api_key)
+        self._devices.add_to(router)
         return HttpServer(
             router,
             not_found=lambda request: error(404, f"no route for {request.method} {request.path}"),
@@ -364,6 +371,8 @@ class ConsoleApi:
             body.get("reason") or ("approved_by_console" if approved else "denied_by_console")
         )
         self.store.resolve_approval(record, "allow" if approved else "deny", scope, reason, ttl)
+        if record.subject_type == "device_pairing":
+            self.pairing.apply(record.approval_id, approved, reason)
         return Response.json(200, {"approval": proto.approval_json(record), "dm_pairing": None})
 
     async def diagnostics(self, request: Request) -> Response:

@@ -6,8 +6,11 @@ Flags and environment as palyrad's: ``--bind``, ``--port``, ``--grpc-bind``,
 ``PALYRA_ORCHESTRATOR_RUNLOOP_V1_ENABLED``, ``PALYRA_MODEL_PROVIDER_OPENAI_BASE_URL``
 (where OpenAI API keys are checked), ``PALYRA_DAEMON_*`` and
 ``PALYRA_GATEWAY_GRPC_*`` (flags win over environment).  Port 0 binds a free
-port and the bound addresses appear in the ``daemon listening`` and
-``gateway gRPC listening`` log lines.  SIGINT shuts down gracefully; SIGTERM is
+port and the bound addresses appear in the ``daemon listening``,
+``gateway gRPC listening`` and ``node RPC listener initialized`` log lines (the
+node RPC port is the gRPC port + 1, or a free one when that is 0).  The node RPC
+requires a client certificate unless ``PALYRA_ALLOW_INSECURE_NODE_RPC_WITHOUT_MTLS``
+is ``true``.  SIGINT shuts down gracefully; SIGTERM is
 left to its default, so it ends the process at once, as with palyrad.
 
 Test-only fault switches (flag or ``PALYRA_SIM_*`` environment):
@@ -31,6 +34,7 @@ import grpc
 from palyra_tui.sim.console import ConsoleApi, HealthFaults
 from palyra_tui.sim.grpc_service import SERVICE_NAME, VERSION, GatewayServices
 from palyra_tui.sim.logs import JsonLog, fatal
+from palyra_tui.sim.node_rpc import NodeRpc
 from palyra_tui.sim.store import Settings, Store
 
 TARGET = "palyra_tui::sim::gateway"
@@ -88,6 +92,7 @@ class _Options:
         self.crash_after: float | None = None
         self.log_flood = 0
         self.hang_after: float | None = None
+        self.node_mtls_required = True
 
     @classmethod
     def read(cls, args: argparse.Namespace, env: Mapping[str, str]) -> _Options:
@@ -99,6 +104,9 @@ class _Options:
         )
         options.grpc_port = _port(
             args.grpc_port, env.get("PALYRA_GATEWAY_GRPC_PORT"), options.grpc_port
+        )
+        options.node_mtls_required = not _bool(
+            env, "PALYRA_ALLOW_INSECURE_NODE_RPC_WITHOUT_MTLS", False
         )
         settings = options.settings
         settings.admin_token = env.get("PALYRA_ADMIN_TOKEN", "").strip()
@@ -159,6 +167,15 @@ async def _serve(options: _Options) -> int:
     store.settings.admin_port = port
     store.settings.grpc_port = grpc_port
     api.base_url = f"http://{host}:{port}"
+    node_rpc = NodeRpc(api.pairing, log, mtls_required=options.node_mtls_required).server()
+    node_port = options.grpc_port + 1 if options.grpc_port else 0
+    try:
+        node_host, node_port = await node_rpc.start(options.grpc_bind, node_port)
+    except OSError as error:
+        raise _Startup(
+            f"failed to bind palyrad node RPC listener {options.grpc_bind}:{node_port}: "
+            f"{error.strerror}"
+        ) from None
     log.info(
         "gateway startup",
         service=SERVICE_NAME,
@@ -175,12 +192,18 @@ async def _serve(options: _Options) -> int:
     await server.start()
     log.info("daemon listening", listen_addr=f"{host}:{port}")
     log.info("gateway gRPC listening", grpc_listen_addr=f"{options.grpc_bind}:{grpc_port}")
+    log.info(
+        "node RPC listener initialized",
+        node_rpc_listen_addr=f"{node_host}:{node_port}",
+        node_rpc_mtls_required=options.node_mtls_required,
+    )
     tasks = [asyncio.create_task(_faults(options, log))]
     await stop.wait()
     log.info("shutdown signal received; stopping listeners")
     for task in tasks:
         task.cancel()
     await http.close()
+    await node_rpc.close()
     await server.stop(grace=1.0)
     log.info("gateway stopped")
     return 0

@@ -65,6 +65,10 @@ class Response:
         return cls(status, body, [("content-type", "application/json"), *headers])
 
 
+HANG_UP = 0
+"""A response with this status closes the connection unanswered, as a refused TLS
+handshake does."""
+
 Handler = Callable[[Request], Awaitable[Response]]
 
 
@@ -125,6 +129,8 @@ class HttpServer:
                 if request is None:
                     break
                 response = await self._dispatch(request)
+                if response.status == HANG_UP:
+                    break
                 keep = request.headers.get("connection", "").lower() != "close"
                 _write_response(writer, response, keep)
                 await writer.drain()

@@ -28,7 +28,7 @@ DECISIONS = {
     "error": gateway.APPROVAL_DECISION_ERROR,
 }
 DECISION_NAMES = {number: name for name, number in DECISIONS.items()}
-SUBJECT_NAMES = {
+SUBJECT_NAMES: dict[gateway.ApprovalSubjectType, str] = {
     gateway.APPROVAL_SUBJECT_TYPE_TOOL: "tool",
     gateway.APPROVAL_SUBJECT_TYPE_CHANNEL_SEND: "channel_send",
     gateway.APPROVAL_SUBJECT_TYPE_SECRET_ACCESS: "secret_access",
@@ -36,6 +36,7 @@ SUBJECT_NAMES = {
     gateway.APPROVAL_SUBJECT_TYPE_NODE_CAPABILITY: "node_capability",
     gateway.APPROVAL_SUBJECT_TYPE_DEVICE_PAIRING: "device_pairing",
 }
+SUBJECTS = {name: number for number, name in SUBJECT_NAMES.items()}
 POLICY_ID = "sim.tool_approval"
 POLICY_EXPLANATION = "Sensitive tool actions are deny-by-default until explicitly approved"
 SUMMARY_MAX_BYTES = 1024
@@ -94,14 +95,14 @@ def options() -> list[common.ApprovalOption]:
 def prompt(record: SimApproval) -> common.ApprovalPrompt:
     """The approval prompt of a record."""
     return common.ApprovalPrompt(
-        title=f"Approve {record.tool_name}",
+        title=record.title or f"Approve {record.tool_name}",
         risk_level=RISK.get(record.risk, common.APPROVAL_RISK_LEVEL_UNSPECIFIED),
         subject_id=record.subject_id,
-        summary=prompt_summary(record.tool_name),
+        summary=record.summary or prompt_summary(record.tool_name),
         options=options(),
         timeout_seconds=record.timeout_seconds,
         details_json=record.details_json.encode(),
-        policy_explanation=POLICY_EXPLANATION,
+        policy_explanation=record.policy_explanation or POLICY_EXPLANATION,
     )
 
 
@@ -117,7 +118,7 @@ def approval(record: SimApproval) -> gateway.ApprovalRecord:
         channel=record.owner.channel,
         requested_at_unix_ms=record.requested_ms,
         resolved_at_unix_ms=record.resolved_ms,
-        subject_type=gateway.APPROVAL_SUBJECT_TYPE_TOOL,
+        subject_type=SUBJECTS.get(record.subject_type, gateway.APPROVAL_SUBJECT_TYPE_TOOL),
         subject_id=record.subject_id,
         request_summary=record.request_summary,
         decision=DECISIONS.get(record.decision, gateway.APPROVAL_DECISION_UNSPECIFIED),
@@ -142,7 +143,7 @@ def approval_json(record: SimApproval) -> dict[str, Any]:
         "principal": record.owner.principal,
         "device_id": record.owner.device_id,
         "requested_at_unix_ms": record.requested_ms,
-        "subject_type": "tool",
+        "subject_type": record.subject_type,
         "subject_id": record.subject_id,
         "request_summary": record.request_summary,
         "policy_snapshot": {
@@ -151,10 +152,10 @@ def approval_json(record: SimApproval) -> dict[str, Any]:
             "evaluation_summary": "approval required",
         },
         "prompt": {
-            "title": f"Approve {record.tool_name}",
+            "title": record.title or f"Approve {record.tool_name}",
             "risk_level": record.risk,
             "subject_id": record.subject_id,
-            "summary": prompt_summary(record.tool_name),
+            "summary": record.summary or prompt_summary(record.tool_name),
             "options": [
                 {
                     "option_id": option.option_id,
@@ -167,7 +168,7 @@ def approval_json(record: SimApproval) -> dict[str, Any]:
             ],
             "timeout_seconds": record.timeout_seconds,
             "details_json": record.details_json,
-            "policy_explanation": POLICY_EXPLANATION,
+            "policy_explanation": record.policy_explanation or POLICY_EXPLANATION,
         },
         "created_at_unix_ms": record.requested_ms,
         "updated_at_unix_ms": record.resolved_ms or record.requested_ms,

@@ -106,6 +106,13 @@ class SimApproval:
     decision_scope: str = ""
     decision_reason: str = ""
     decision_scope_ttl_ms: int = 0
+    subject_type: str = "tool"
+    title: str = ""
+    """The prompt's title; "" gives a tool approval's."""
+    summary: str = ""
+    """The prompt's summary; "" gives a tool approval's."""
+    policy_explanation: str = ""
+    """The prompt's policy sentence; "" gives a tool approval's."""
 
     @property
     def pending(self) -> bool:
@@ -295,7 +302,7 @@ class Store:
             and (not subject_id or a.subject_id == subject_id)
             and (not principal or a.owner.principal == principal)
             and (not decision or a.decision == decision)
-            and (not subject_type or subject_type == "tool")
+            and (not subject_type or a.subject_type == subject_type)
         ]
         page = selected[:limit]
         cursor = page[-1].approval_id if len(selected) > limit else ""
