@@ -29,6 +29,8 @@ CORE = [
     "palyra_tui.cli.service_unit",
     "palyra_tui.cli.doctor",
     "palyra_tui.cli.dashboard_cmd",
+    "palyra_tui.cli.bundle_cmd",
+    "palyra_tui.state.bundle",
     "palyra_tui.host.preflight",
 ]
 

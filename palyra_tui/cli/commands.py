@@ -34,6 +34,7 @@ NAMES = frozenset(
         "dashboard",
         "rollout",
         "profile",
+        "bundle",
     }
 )
 """The commands this module runs."""
@@ -128,6 +129,7 @@ def add_commands(commands: Any, config_help: str) -> None:
     _common(doctor, config_help)
     _dashboard_command(commands, config_help)
     _rollout_command(commands, config_help)
+    _bundle_command(commands, config_help)
     from palyra_tui.cli.profile_cmd import add_profile_command
 
     add_profile_command(commands, config_help)
@@ -266,6 +268,24 @@ def _rollout_command(commands: Any, config_help: str) -> None:
     _common(change, config_help)
 
 
+def _bundle_command(commands: Any, config_help: str) -> None:
+    bundle = commands.add_parser(
+        "bundle",
+        prog="palyra-tui bundle",
+        help="write a support bundle to attach to a bug report",
+        description="Ask the runtime host to write one archive (tar.gz, mode 0600) for a bug "
+        "report: palyra-tui's and palyrad's versions, the config, the doctor checks, the last "
+        "minutes of every service's logs ([bundle] log_minutes), the services' state changes, "
+        "the health probes, the approval decisions made from this runtime and the chat on "
+        "show, every one redacted. PATH names the new file (or a directory to put it in); "
+        "by default it goes to <state_root>/tui/support-bundles/. Prints the path. Exits 6 "
+        "when PATH exists (a bundle never replaces a file), 1 when nothing could be written, "
+        "4 when no runtime host runs.",
+    )
+    bundle.add_argument("path", nargs="?", type=Path, metavar="PATH", help="where to write it")
+    _common(bundle, config_help)
+
+
 def _service_commands(commands: Any, config_help: str) -> None:
     for verb in SERVICE_VERBS:
         short, description = _SERVICE_HELP[verb]
@@ -359,6 +379,10 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
 
         changes = tuple(args.assignments) if args.action == "set" else None
         return await run_rollout(config, changes, as_json=args.json)
+    if command == "bundle":
+        from palyra_tui.cli.bundle_cmd import run_bundle
+
+        return await run_bundle(config, args.path, as_json=args.json)
     if command == "profile":
         from palyra_tui.cli.profile_cmd import run_profile
 

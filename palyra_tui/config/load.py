@@ -22,6 +22,8 @@ from palyra_tui.config.schema import (
     DEFAULT_LOG_LINES,
     DEFAULT_LOG_MIB,
     DEFAULT_LOG_TOTAL_MIB,
+    MAX_BUNDLE_LOG_MINUTES,
+    BundleConfig,
     Config,
     RuntimeConfig,
     ServiceConfig,
@@ -90,7 +92,7 @@ def parse_config(
     reader.reject_unknown(
         document,
         "",
-        {"state_root", "log_lines", "log_mib", "log_total_mib", "runtime", "services"},
+        {"state_root", "log_lines", "log_mib", "log_total_mib", "runtime", "services", "bundle"},
     )
     state_root_text = reader.optional(document, "", "state_root", str)
     if state_root_text is not None:
@@ -108,6 +110,7 @@ def parse_config(
     log_mib = _mebibytes(reader, document, "log_mib", DEFAULT_LOG_MIB, 1, 4096)
     log_total_mib = _mebibytes(reader, document, "log_total_mib", DEFAULT_LOG_TOTAL_MIB, 1, 65536)
     runtime = _parse_runtime(reader, reader.table(document, "", "runtime"))
+    bundle = _parse_bundle(reader, reader.table(document, "", "bundle"))
     services_table = reader.table(document, "", "services")
     services: list[ServiceConfig] = []
     for name in BUILTIN_NAMES:
@@ -133,7 +136,20 @@ def parse_config(
         log_total_mib=log_total_mib,
         runtime=runtime,
         services=tuple(services),
+        bundle=bundle,
     )
+
+
+def _parse_bundle(reader: _Reader, table: Mapping[str, Any]) -> BundleConfig:
+    reader.reject_unknown(table, "bundle", {"log_minutes"})
+    minutes = reader.optional(table, "bundle", "log_minutes", int)
+    if minutes is None:
+        return BundleConfig()
+    if not 1 <= minutes <= MAX_BUNDLE_LOG_MINUTES:
+        raise reader.error(
+            "bundle.log_minutes", f"must be between 1 and {MAX_BUNDLE_LOG_MINUTES} (minutes)"
+        )
+    return BundleConfig(log_minutes=minutes)
 
 
 def _parse_runtime(reader: _Reader, table: Mapping[str, Any]) -> RuntimeConfig:

@@ -17,6 +17,8 @@ DEFAULT_DEVICE_ID = "01JQ7P4NQ2T7K5XG0C9M3E8VWR"
 DEFAULT_LOG_LINES = 10_000
 DEFAULT_LOG_MIB = 64
 DEFAULT_LOG_TOTAL_MIB = 256
+DEFAULT_BUNDLE_LOG_MINUTES = 15
+MAX_BUNDLE_LOG_MINUTES = 1440
 BUILTIN_NAMES: dict[str, ServiceKind] = {
     "gateway": ServiceKind.GATEWAY,
     "browserd": ServiceKind.BROWSERD,
@@ -36,6 +38,14 @@ class RuntimeConfig:
     browserd_port: int = 7143
     browserd_grpc_port: int = 7543
     browser_service: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class BundleConfig:
+    """What a support bundle holds (``[bundle]``)."""
+
+    log_minutes: int = DEFAULT_BUNDLE_LOG_MINUTES
+    """The last minutes of every service's logs a bundle takes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +85,7 @@ class Config:
     log_total_mib: int = DEFAULT_LOG_TOTAL_MIB
     runtime: RuntimeConfig = RuntimeConfig()
     services: tuple[ServiceConfig, ...] = field(default=())
+    bundle: BundleConfig = BundleConfig()
     runtime_override: Path | None = None
     """The daemons' directory the operator chose during onboarding (None: the default)."""
     profile_runtime_root: Path | None = None

@@ -95,6 +95,7 @@ class RuntimeHost:
             adopt_secrets=_taken_at_open,
             preflight=preflight_in_host(self.config, os.environ),
             profile_token=SecretStore.for_config(self.config, os.environ).profile_token,
+            hosted=True,
         )
         self._service = RuntimeService(self.runtime, on_shutdown)
         self.server = HostServer(self.config.state_root, clock=self.clock)

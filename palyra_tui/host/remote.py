@@ -25,6 +25,7 @@ from palyra_tui.errors import (
 )
 from palyra_tui.host import wire
 from palyra_tui.models import LogLine, LogStream, SupervisorSnapshot
+from palyra_tui.models.bundle import BundleRequest, SupportBundle
 from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
 from palyra_tui.models.handoff import Handoff, HandoffScope
 from palyra_tui.state.feeds import Feed, Subscribers
@@ -33,6 +34,8 @@ from palyra_tui.state.persisted import Place, Preferences, RolloutFlags
 from palyra_tui.state.profiles import ProfileRefused
 from palyra_tui.state.runtime_api import (
     AlreadyDecided,
+    BundleExists,
+    BundleFailed,
     ChatChanged,
     ClientsChanged,
     DecisionError,
@@ -62,6 +65,8 @@ if TYPE_CHECKING:
 ATTACH_TIMEOUT = 10.0
 COMMAND_DEADLINE = 3600.0
 """Seconds a service command may take (stops wait for every service's stop timeout)."""
+BUNDLE_DEADLINE = 600.0
+"""Seconds a support bundle may take: the preflight checks, then minutes of logs to write."""
 SEND_DEADLINE = 300.0
 """Seconds a send may take: with offline drafts off, the host answers once the gateway took
 the message or failed to, which may take as long as reaching it."""
@@ -401,6 +406,19 @@ class SocketRuntime:
             raise ClientError("the runtime host gave no dashboard handoff")
         return reply.handoff
 
+    # Support ------------------------------------------------------------------------
+
+    async def support_bundle(self, path: str = "") -> SupportBundle:
+        """The host writes it: ``path`` must be absolute (the host's working directory is
+        not the caller's)."""
+        reply = await self.client.call(
+            wire.SUPPORT_BUNDLE, BundleRequest(path), wire.BundleOutcome, BUNDLE_DEADLINE
+        )
+        _raise(reply.outcome)
+        if reply.bundle is None:
+            raise BundleFailed("the runtime host answered without the support bundle")
+        return reply.bundle
+
     # Onboarding ---------------------------------------------------------------------
 
     async def onboarding_step(self, action: OnboardingAction) -> OnboardingStatus:
@@ -441,6 +459,8 @@ def _raise(outcome: wire.Outcome) -> None:
         wire.Failure.NOT_SENT: MessageNotSent,
         wire.Failure.ONBOARDING: OnboardingRefused,
         wire.Failure.PROFILE: ProfileRefused,
+        wire.Failure.BUNDLE: BundleFailed,
+        wire.Failure.BUNDLE_EXISTS: BundleExists,
     }
     raise errors.get(failure, PalyraError)(outcome.message)
 

@@ -21,6 +21,7 @@ from palyra_tui.host.report import STATUS, StatusReport, StatusRequest
 from palyra_tui.host.reporting import build_report
 from palyra_tui.host.settle import until_running
 from palyra_tui.host.transport import HostServer
+from palyra_tui.models.bundle import BundleRequest
 from palyra_tui.models.feeds import LogFeed
 from palyra_tui.models.handoff import HandoffScope
 from palyra_tui.state.local_runtime import LocalRuntime
@@ -29,6 +30,7 @@ from palyra_tui.state.persisted import Place, Preferences, RolloutFlags
 from palyra_tui.state.profiles import ProfileRefused
 from palyra_tui.state.runtime_api import (
     AlreadyDecided,
+    BundleExists,
     DecisionError,
     DecisionRefused,
     MessageNotSent,
@@ -84,6 +86,7 @@ class RuntimeService:
         unary(wire.CONFIRM_STATE_ROOT, wire.StateRootRequest, onboarding, self._state_root)
         unary(wire.CONNECT_OPENAI, wire.ApiKeyRequest, onboarding, self._connect_openai)
         unary(wire.SWITCH_PROFILE, wire.ProfileRequest, wire.SentenceOutcome, self._switch)
+        unary(wire.SUPPORT_BUNDLE, BundleRequest, wire.BundleOutcome, self._support_bundle)
         server.add_stream(wire.SUBSCRIBE, wire.Empty, wire.Envelope, self._subscribe)
         server.add_stream(wire.LOGS, wire.LogsRequest, wire.Lines, self._logs)
 
@@ -278,6 +281,31 @@ class RuntimeService:
                 answer.set_result(
                     wire.SentenceOutcome("", wire.Outcome(wire.Failure.SUPERVISOR, str(error)))
                 )
+
+        await asyncio.shield(self._own(run()))
+        return answer.result()
+
+    async def _support_bundle(self, request: BundleRequest) -> wire.BundleOutcome:
+        """A bundle is written as the host's: a client that leaves mid-way leaves no half
+        file, and the bundle it asked for is still written whole."""
+        answer: asyncio.Future[wire.BundleOutcome] = asyncio.get_running_loop().create_future()
+
+        async def run() -> None:
+            try:
+                bundle = await self.runtime.support_bundle(request.path)
+            except BundleExists as exists:
+                failure = wire.Outcome(wire.Failure.BUNDLE_EXISTS, str(exists))
+            except PalyraError as failed:
+                failure = wire.Outcome(wire.Failure.BUNDLE, str(failed))
+            except Exception as error:
+                log.exception("a support bundle failed")
+                kind = type(error).__name__
+                sentence = f"no support bundle was written: unexpected error ({kind})"
+                failure = wire.Outcome(wire.Failure.BUNDLE, sentence)
+            else:
+                answer.set_result(wire.BundleOutcome(bundle))
+                return
+            answer.set_result(wire.BundleOutcome(None, failure))
 
         await asyncio.shield(self._own(run()))
         return answer.result()

@@ -12,6 +12,7 @@ import enum
 from dataclasses import dataclass, field
 
 from palyra_tui.models import LogLine, LogStream
+from palyra_tui.models.bundle import SupportBundle
 from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
 from palyra_tui.models.handoff import Handoff
 from palyra_tui.state.chat import ChatItem
@@ -39,6 +40,7 @@ SHUTDOWN = "Shutdown"
 DASHBOARD_HANDOFF = "DashboardHandoff"
 UPDATE_PREFERENCES = "UpdatePreferences"
 UPDATE_ROLLOUT = "UpdateRollout"
+SUPPORT_BUNDLE = "SupportBundle"
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,8 @@ class Failure(enum.Enum):
     NOT_SENT = "not_sent"
     ONBOARDING = "onboarding"
     PROFILE = "profile"
+    BUNDLE = "bundle"
+    BUNDLE_EXISTS = "bundle_exists"
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +211,14 @@ class HandoffOutcome:
     """A dashboard handoff (its URL is a one-time credential), or why there is none."""
 
     handoff: Handoff | None = None
+    outcome: Outcome = field(default_factory=Outcome)
+
+
+@dataclass(frozen=True, slots=True)
+class BundleOutcome:
+    """A support bundle the host wrote, or why it wrote none."""
+
+    bundle: SupportBundle | None = None
     outcome: Outcome = field(default_factory=Outcome)
 
 

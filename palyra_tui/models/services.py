@@ -195,3 +195,5 @@ class ServiceEvent:
     exit: ExitInfo | None = None
     attempt: int = 0
     next_attempt_at: float | None = None
+    held: bool = False
+    """The operator holds the service's automatic restarts."""

@@ -23,6 +23,7 @@ from palyra_tui.client.identity import ClientIdentity
 from palyra_tui.config import RuntimeConfig
 from palyra_tui.config.profiles import CATALOG_ENV
 from palyra_tui.models import LogLine, LogStream, SupervisorSnapshot
+from palyra_tui.models.bundle import SupportBundle
 from palyra_tui.models.clock import Clock, SystemClock
 from palyra_tui.models.feeds import LogFeed
 from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
@@ -100,13 +101,17 @@ class LocalRuntime:
         preflight: RunPreflight | None = None,
         profile_token: Callable[[str], str | None] | None = None,
         catalog: bool = True,
+        hosted: bool = False,
     ) -> None:
         """``adopt_secrets`` takes plaintext tokens an older state file held (for the
         secret store) before the file is rewritten without them; ``preflight`` runs the
-        checks of onboarding's Environment step (none: nothing to check);
-        ``profile_token`` reads a remote profile's admin token (blocking); without
-        ``catalog`` only the built-in profile exists (the demo's throw-away state root)."""
+        checks of onboarding's Environment step and of a support bundle (none: nothing to
+        check); ``profile_token`` reads a remote profile's admin token (blocking); without
+        ``catalog`` only the built-in profile exists (the demo's throw-away state root);
+        ``hosted``: a runtime host serves this runtime to clients."""
         self.profile_token = profile_token
+        self.preflight = preflight
+        self.in_process = not hosted
         self.supervisor = supervisor
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.interval = interval
@@ -127,7 +132,8 @@ class LocalRuntime:
             log_service_bytes=supervisor.config.log_mib * MIB,
         )
         self._grpc_target = ""
-        self._decisions = Decisions()
+        self.decisions = Decisions()
+        """The approval decisions sent from this runtime (since the last profile switch)."""
         self._transcripts = TranscriptPublisher()
         self._renames = Renames()
         """Sessions as the gateway renamed them, with the number of polls begun by then."""
@@ -372,11 +378,11 @@ class LocalRuntime:
     async def decide(self, approval_id: str, answer: ApprovalAnswer, by: str = "") -> None:
         """Send one decision; whoever comes second hears what was decided, when, and by
         whom (``by``: the client that decides, when it says)."""
-        self._decisions.refuse_second(approval_id)
+        self.decisions.refuse_second(approval_id)
         entry = next((e for e in self._view.inbox if e.approval_id == approval_id), None)
         if entry is None:
             raise DecisionError(f"approval {approval_id} is no longer pending")
-        self._decisions.record(approval_id, answer, self.clock.time(), by)
+        self.decisions.record(entry, answer, self.clock.time(), by)
         try:
             await self.runs.decide(entry, answer, self._view.dashboard_url)
         except DecisionRefused:
@@ -384,7 +390,7 @@ class LocalRuntime:
         except (DecisionError, ClientError):
             # Not sent: another client may decide. A cancelled call keeps the record:
             # its decision may have gone out.
-            self._decisions.forget(approval_id)
+            self.decisions.forget(approval_id)
             raise
 
     # Dashboard ------------------------------------------------------------------------
@@ -402,6 +408,13 @@ class LocalRuntime:
         await self.onboarding.act(opened, self.start_all, detail=scope.section.value)
         return handoff
 
+    # Support ----------------------------------------------------------------------------
+
+    async def support_bundle(self, path: str = "") -> SupportBundle:
+        from palyra_tui.state.bundle import export_bundle
+
+        return await export_bundle(self, path)
+
     # Onboarding ---------------------------------------------------------------------------
 
     async def onboarding_step(self, action: OnboardingAction) -> OnboardingStatus:
@@ -411,6 +424,9 @@ class LocalRuntime:
         return await self.onboarding.confirm_state_root(runtime_root)
 
     async def connect_openai(self, api_key: str) -> OnboardingStatus:
+        """The key is kept by nothing but the redactor, which hides it from the services'
+        logs and from support bundles should a daemon or an error ever repeat it."""
+        self.supervisor.redactor.add_secret(api_key)
         return await self.onboarding.connect_openai(api_key)
 
     def _onboarding_changed(self, status: OnboardingStatus) -> None:

@@ -10,8 +10,9 @@ status; each is asked once per gateway process, again after a check or a
 connect, never on every snapshot.
 
 An OpenAI API key passes through :meth:`OnboardingDriver.connect_openai` once,
-into one request to the gateway.  It is not kept, not logged, and a failure
-sentence that would repeat it has it replaced by ``<redacted>``.
+into one request to the gateway.  It is not kept (the runtime gives it to the redactor,
+which hides it), not logged, and a failure sentence that would repeat it has it replaced
+by ``<redacted>``.
 """
 
 from __future__ import annotations

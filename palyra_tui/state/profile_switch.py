@@ -67,7 +67,7 @@ async def switch_profile(runtime: LocalRuntime, name: str, confirmation: str = "
         runtime.book.activate(target)
         missing = await use_gateway(runtime)
         sessions = await runtime.runs.forget()
-        runtime._decisions.clear()
+        runtime.decisions.clear()
         runtime._renames = Renames()
         runtime._noticed = rules.Noticed()
         profile = runtime.kept.activate(target.name)

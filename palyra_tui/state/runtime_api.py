@@ -19,6 +19,7 @@ from typing import Protocol
 from palyra_tui.client.errors import ClientError
 from palyra_tui.errors import PalyraError
 from palyra_tui.models import LogLine, LogStream, ServiceEvent, SupervisorSnapshot
+from palyra_tui.models.bundle import SupportBundle
 from palyra_tui.models.feeds import LogFeed
 from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
 from palyra_tui.models.handoff import Handoff, HandoffScope
@@ -254,6 +255,14 @@ class OnboardingRefused(PalyraError):
     """An onboarding step could not be done; the message says why in one sentence."""
 
 
+class BundleFailed(PalyraError):
+    """No support bundle was written (and nothing was left behind); the message says why."""
+
+
+class BundleExists(BundleFailed):
+    """The path asked for already exists: a support bundle never replaces a file."""
+
+
 class RuntimeApi(Protocol):
     """Read the view, follow its changes, and command the runtime."""
 
@@ -405,6 +414,17 @@ class RuntimeApi(Protocol):
         reason when there is none (the gateway is not healthy, or refused).  The caller
         keeps it only while it shows it: never in a log, a notice or a file."""
 
+    # Support ----------------------------------------------------------------------
+
+    async def support_bundle(self, path: str = "") -> SupportBundle:
+        """Write one archive for a bug report: versions, the config, the preflight checks,
+        the last minutes of every service's logs, the state changes, the health probes,
+        the approval decisions and the chat on show, all redacted.  ``path`` (absolute)
+        names the file, or an existing directory to put it in; "" writes it under
+        ``<state_dir>/support-bundles/``.  Raises BundleExists for a file that exists and
+        BundleFailed with one sentence when nothing could be written."""
+        ...
+
     # Onboarding -----------------------------------------------------------------
 
     async def onboarding_step(self, action: OnboardingAction) -> OnboardingStatus:
@@ -417,7 +437,8 @@ class RuntimeApi(Protocol):
         ...
 
     async def connect_openai(self, api_key: str) -> OnboardingStatus:
-        """Send an OpenAI API key to the gateway once (it is kept nowhere else); raises
+        """Send an OpenAI API key to the gateway once (nothing else keeps it but the redactor,
+        which hides it from logs and support bundles); raises
         OnboardingRefused with one sentence when the gateway or OpenAI refuse it."""
         ...
 
@@ -425,6 +446,8 @@ class RuntimeApi(Protocol):
 __all__ = [
     "AlreadyDecided",
     "AnswerGrew",
+    "BundleExists",
+    "BundleFailed",
     "ChatChanged",
     "ClientsChanged",
     "DecisionError",

@@ -33,7 +33,8 @@ from palyra_tui.supervisor.definitions import (
     ServiceDefinition,
     plan_launch,
 )
-from palyra_tui.supervisor.health import HealthProber
+from palyra_tui.supervisor.health import HealthProber, ProbeHistory
+from palyra_tui.supervisor.journal import ServiceJournal
 from palyra_tui.supervisor.lineage import LineageTracker, become_subreaper, kill_tracked
 from palyra_tui.supervisor.logbuffer import LogStore
 from palyra_tui.supervisor.reaper import Reaper
@@ -68,6 +69,8 @@ class Engine:
         *,
         stats_interval: float,
         batch_interval: float,
+        journal: ServiceJournal | None = None,
+        probes: ProbeHistory | None = None,
     ) -> None:
         self.loop = loop
         self.config = config
@@ -90,6 +93,11 @@ class Engine:
         self._log_sinks: tuple[LogSubscription, ...] = ()
         self._event_sinks: tuple[EventSubscription, ...] = ()
         self._announced: dict[str, tuple[ServiceState, int | None, int, float | None, str]] = {}
+        self._held: dict[str, bool] = {}
+        self.journal = journal if journal is not None else ServiceJournal()
+        """Every event published, and each hold or release (a support bundle's timeline)."""
+        self.probes = probes if probes is not None else ProbeHistory()
+        """What the health probes said (a support bundle's health history)."""
         hooks = ServiceHooks(
             loop=loop,
             clock=clock,
@@ -268,6 +276,7 @@ class Engine:
             log.exception("health probe of %s failed", service.name)
             result = HealthStatus()
         if service.pid == pid and pid is not None:
+            self.probes.record(service.name, result)
             service.set_health(result)
         else:
             service.probing = False
@@ -297,18 +306,25 @@ class Engine:
             service.next_attempt_at,
             service.reason,
         )
-        if self._announced.get(service.name) != announced:
-            self._announced[service.name] = announced
-            event = ServiceEvent(
-                ts=self.clock.time(),
-                service=service.name,
-                state=service.state,
-                pid=service.pid,
-                reason=service.reason,
-                exit=service.ended if not service.state.is_up else None,
-                attempt=service.attempt,
-                next_attempt_at=service.next_attempt_at,
-            )
+        news = self._announced.get(service.name) != announced
+        if not news and self._held.get(service.name, False) == service.held:
+            return
+        self._announced[service.name] = announced
+        self._held[service.name] = service.held
+        event = ServiceEvent(
+            ts=self.clock.time(),
+            service=service.name,
+            state=service.state,
+            pid=service.pid,
+            reason=service.reason,
+            exit=service.ended if not service.state.is_up else None,
+            attempt=service.attempt,
+            next_attempt_at=service.next_attempt_at,
+            held=service.held,
+        )
+        self.journal.record(event)
+        if news:
+            # A hold or release alone changes no state: it is journaled, not announced.
             for sink in self._event_sinks:
                 sink.push(event)
 

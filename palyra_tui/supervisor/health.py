@@ -15,10 +15,11 @@ import contextlib
 import json
 import ssl
 import statistics
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from palyra_tui.models import HealthState, HealthStatus
@@ -31,6 +32,8 @@ LATENCY_PROBES = 5
 LATENCY_STEP_MS = 2.0
 LATENCY_STEP = 0.25
 """The shown latency moves when the median moves by more than 2 ms and a quarter of it."""
+PROBE_RECORDS = 1_000
+"""Runs of alike probe results kept (:class:`ProbeHistory`)."""
 
 
 class ProbeError(Exception):
@@ -72,6 +75,72 @@ class SteadyLatency:
         if shown is None or abs(median - shown) > max(LATENCY_STEP_MS, shown * LATENCY_STEP):
             self._shown = round(median, 3)
         return self._shown
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeRecord:
+    """A run of alike probe results of one service: the same state, reason and version,
+    from ``first_at`` to ``last_at``, ``count`` probes."""
+
+    service: str
+    state: HealthState
+    reason: str
+    version: str | None
+    first_at: float
+    last_at: float
+    count: int = 1
+    latency_ms: float | None = None
+    """The last probe's latency as measured (not steadied); None without an answer."""
+    max_latency_ms: float | None = None
+
+
+class ProbeHistory:
+    """What the probes said, as runs of alike results: the current run of each service
+    and the newest :data:`PROBE_RECORDS` finished ones.
+
+    A service probed twice a second for a day is one record while nothing changes, so
+    the history reaches back to the changes that matter.  Written on the supervisor's
+    loop, read from any thread.
+    """
+
+    def __init__(self, limit: int = PROBE_RECORDS) -> None:
+        self._finished: deque[ProbeRecord] = deque(maxlen=limit)
+        self._current: dict[str, ProbeRecord] = {}
+        self._lock = threading.Lock()
+
+    def record(self, service: str, result: HealthStatus) -> None:
+        """Add one probe's result for ``service``."""
+        at = result.checked_at if result.checked_at is not None else 0.0
+        latency = result.latency_ms
+        with self._lock:
+            current = self._current.get(service)
+            if current is not None and (current.state, current.reason, current.version) == (
+                result.state,
+                result.reason,
+                result.version,
+            ):
+                highest = current.max_latency_ms
+                if latency is not None and (highest is None or latency > highest):
+                    highest = latency
+                self._current[service] = replace(
+                    current,
+                    last_at=at,
+                    count=current.count + 1,
+                    latency_ms=latency,
+                    max_latency_ms=highest,
+                )
+                return
+            if current is not None:
+                self._finished.append(current)
+            self._current[service] = ProbeRecord(
+                service, result.state, result.reason, result.version, at, at, 1, latency, latency
+            )
+
+    def records(self) -> tuple[ProbeRecord, ...]:
+        """Every record kept, by when its run began (any thread)."""
+        with self._lock:
+            kept = (*self._finished, *self._current.values())
+        return tuple(sorted(kept, key=lambda record: record.first_at))
 
 
 class HealthProber:

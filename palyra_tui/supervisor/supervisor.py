@@ -19,11 +19,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from palyra_tui.config import Config
 from palyra_tui.errors import SupervisorError
-from palyra_tui.models import LogLine, LogStream, SupervisorSnapshot
+from palyra_tui.models import LogLine, LogStream, ServiceEvent, SupervisorSnapshot
 from palyra_tui.models.clock import Clock, SystemClock
 from palyra_tui.secrets import RuntimeSecrets, SecretName, SecretStore
 from palyra_tui.supervisor.definitions import define_services, register_secrets
 from palyra_tui.supervisor.engine import Engine
+from palyra_tui.supervisor.health import ProbeHistory, ProbeRecord
+from palyra_tui.supervisor.journal import ServiceJournal
 from palyra_tui.supervisor.lock import InstanceLock
 from palyra_tui.supervisor.logbuffer import MIB, LogStore
 from palyra_tui.supervisor.subscriptions import MAX_EVENTS, EventSubscription, LogSubscription
@@ -66,6 +68,10 @@ class Supervisor:
             service_bytes=config.log_mib * MIB,
             total_bytes=config.log_total_mib * MIB,
         )
+        self.journal = ServiceJournal()
+        """The services' state changes, the newest 1,000 (written by the engine)."""
+        self.probes = ProbeHistory()
+        """What the health probes said, as runs of alike results (written by the engine)."""
         self._environ = dict(os.environ if environ is None else environ)
         self._clock = clock if clock is not None else SystemClock()
         self._tick_interval = tick_interval
@@ -208,6 +214,14 @@ class Supervisor:
         """Configured services, in order."""
         return tuple(definition.name for definition in self._definitions)
 
+    def events(self) -> tuple[ServiceEvent, ...]:
+        """The state changes kept in the journal, oldest first."""
+        return self.journal.events()
+
+    def probe_history(self) -> tuple[ProbeRecord, ...]:
+        """The health probes' results as runs of alike results, oldest first."""
+        return self.probes.records()
+
     def tail(self, name: str, count: int, stream: LogStream | None = None) -> tuple[LogLine, ...]:
         """The last ``count`` retained lines of ``name``."""
         self._check(name)
@@ -295,6 +309,8 @@ class Supervisor:
                 self._environ,
                 stats_interval=self._stats_interval,
                 batch_interval=self._batch_interval,
+                journal=self.journal,
+                probes=self.probes,
             )
             engine.open()
         except BaseException as exc:

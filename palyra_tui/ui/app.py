@@ -94,6 +94,7 @@ class PalyraApp(App[None]):
         Binding("f5", "show_notifications", "Notifications", show=False, priority=True),
         Binding("f6", "show_onboarding", "Onboarding", show=False),
         Binding("f7", "switch_profile", "Switch profile…", show=False),
+        Binding("f8", "export_bundle", "Export support bundle", show=False),
     ]
 
     snapshot: var[AppSnapshot | None] = var(None)
@@ -489,6 +490,13 @@ class PalyraApp(App[None]):
         from palyra_tui.ui.screens.profiles import offer_switch
 
         offer_switch(self)
+
+    def action_export_bundle(self) -> None:
+        """Have the runtime write a support bundle (F8, or the palette); the key line says
+        where it is."""
+        from palyra_tui.ui.bundle import export_bundle
+
+        export_bundle(self)
 
     def action_show_notices(self) -> None:
         """Every recent notice, whole, newest first: the key line shows one, cut to fit."""

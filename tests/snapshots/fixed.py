@@ -23,6 +23,7 @@ from palyra_tui.models import (
     ServiceState,
     SupervisorSnapshot,
 )
+from palyra_tui.models.bundle import SupportBundle
 from palyra_tui.models.clock import Clock, ManualClock
 from palyra_tui.models.gateway import (
     ApprovalAnswer,
@@ -363,6 +364,10 @@ class FixedRuntime:
         """A remote profile's dashboard address: handoffs are that, without a token."""
         self.switches: list[str] = []
         """The profiles switched to, in order."""
+        self.bundles: list[str] = []
+        """The paths support bundles were asked for ("" for the default), in order."""
+        self.bundle_failure: PalyraError | None = None
+        """Raised by :meth:`support_bundle` when set."""
 
     def set_settings(
         self, preferences: Preferences | None = None, rollout: RolloutFlags | None = None
@@ -562,6 +567,14 @@ class FixedRuntime:
             return Handoff(self.remote_dashboard + redirect, 0.0, redirect, scope, one_time=False)
         url = f"{HANDOFF_BASE}fixed-token-{len(self.handoffs)}"
         return Handoff(url, self.clock.time() + 60, scope_redirect(scope), scope)
+
+    async def support_bundle(self, path: str = "") -> SupportBundle:
+        """Nothing is written: the path a bundle would have, under the fixed state dir."""
+        self.bundles.append(path)
+        if self.bundle_failure is not None:
+            raise self.bundle_failure
+        where = path or f"{self._view.state_dir}/support-bundles/support-bundle-fixed.tar.gz"
+        return SupportBundle(where, 42_000, ("support-bundle-fixed/versions.txt",))
 
     async def onboarding_step(self, action: OnboardingAction) -> OnboardingStatus:
         self.onboarding_calls.append(action.value)

@@ -12,6 +12,7 @@ from typing import Literal, NamedTuple
 
 import pytest
 
+import palyra_tui.models.bundle as bundle
 import palyra_tui.models.console as console
 import palyra_tui.models.gateway as gateway
 import palyra_tui.models.handoff as handoff
@@ -125,6 +126,9 @@ SAMPLES: list[object] = [
     SupervisorSnapshot(services=(SERVICE,), state_root="/srv/palyra", taken_at=77.0),
     SupervisorSnapshot(),
     ServiceEvent(5.0, "gateway", ServiceState.BACKOFF, None, "exited", SERVICE.last_exit, 2, 9.0),
+    ServiceEvent(6.0, "worker", ServiceState.RUNNING, 77, held=True),
+    bundle.SupportBundle("/srv/b.tar.gz", 4096, ("b/versions.txt", "b/logs/gateway.log")),
+    bundle.BundleRequest("/home/ops/report.tar.gz"),
     gateway.GatewayHealth("palyrad", "ok", "0.9.0", "abc123", "release", 42),
     SESSION,
     gateway.SessionPage((SESSION, gateway.SessionSummary("01J0OTHER")), "main"),
@@ -179,7 +183,7 @@ def test_every_model_record_has_a_round_trip_sample() -> None:
     covered = {type(value) for value in SAMPLES}
     records = {
         cls
-        for module in (logs, services, gateway, console, handoff)
+        for module in (logs, services, gateway, console, handoff, bundle)
         for _, cls in inspect.getmembers(module, inspect.isclass)
         if cls.__module__ == module.__name__
         and (dataclasses.is_dataclass(cls) or hasattr(cls, "_fields"))

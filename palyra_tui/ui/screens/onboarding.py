@@ -263,7 +263,8 @@ class OnboardingScreen(Screen[None]):
         if step.key is StepKey.OPENAI and step.status is not StepStatus.COMPLETE:
             text.append(
                 "\n\nThe key goes to the gateway once, which checks it with OpenAI and keeps "
-                "it in its vault; palyra-tui keeps it nowhere.",
+                "it in its vault; palyra-tui stores it nowhere and holds it in memory only to "
+                "hide it from logs.",
                 style="dim",
             )
         return text
