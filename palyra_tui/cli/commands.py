@@ -35,6 +35,8 @@ NAMES = frozenset(
         "rollout",
         "profile",
         "bundle",
+        "node",
+        "devices",
     }
 )
 """The commands this module runs."""
@@ -130,6 +132,9 @@ def add_commands(commands: Any, config_help: str) -> None:
     _dashboard_command(commands, config_help)
     _rollout_command(commands, config_help)
     _bundle_command(commands, config_help)
+    from palyra_tui.cli.node_cmd import add_node_commands
+
+    add_node_commands(commands, _common, config_help)
     from palyra_tui.cli.profile_cmd import add_profile_command
 
     add_profile_command(commands, config_help)
@@ -383,6 +388,14 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
         from palyra_tui.cli.bundle_cmd import run_bundle
 
         return await run_bundle(config, args.path, as_json=args.json)
+    if command == "node":
+        from palyra_tui.cli.node_cmd import run_node
+
+        return await run_node(config, args.action, yes=args.yes, as_json=args.json)
+    if command == "devices":
+        from palyra_tui.cli.node_cmd import run_devices
+
+        return await run_devices(config, as_json=args.json)
     if command == "profile":
         from palyra_tui.cli.profile_cmd import run_profile
 

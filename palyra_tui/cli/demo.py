@@ -48,7 +48,7 @@ def demo_document(root: Path, base: Config | None = None) -> dict[str, object]:
         "services": {
             "gateway": {"command": sim_command("gateway", *ports), "health_interval": 0.5},
             "browserd": {"command": sim_command("browserd", *ports), "health_interval": 1.0},
-            "node_host": {"command": sim_command("node", "run", "--json"), "enabled": True},
+            "node_host": {"command": sim_command("node", "run", "--json")},
         },
     }
     if base is not None:

@@ -26,6 +26,7 @@ from palyra_tui.errors import (
 from palyra_tui.host import wire
 from palyra_tui.models import LogLine, LogStream, SupervisorSnapshot
 from palyra_tui.models.bundle import BundleRequest, SupportBundle
+from palyra_tui.models.devices import Inventory, NodeAction, NodeOutcome
 from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
 from palyra_tui.models.handoff import Handoff, HandoffScope
 from palyra_tui.state.feeds import Feed, Subscribers
@@ -43,6 +44,7 @@ from palyra_tui.state.runtime_api import (
     InboxChanged,
     LinkChanged,
     MessageNotSent,
+    NodeHostRefused,
     NotificationsChanged,
     OnboardingChanged,
     OnboardingRefused,
@@ -419,6 +421,26 @@ class SocketRuntime:
             raise BundleFailed("the runtime host answered without the support bundle")
         return reply.bundle
 
+    # Node host and devices ----------------------------------------------------------
+
+    async def node_host(self, action: NodeAction, restart_confirmed: bool = False) -> NodeOutcome:
+        """Enrolment restarts the gateway (twice, each waiting for it to be healthy)."""
+        request = wire.NodeHostRequest(action, restart_confirmed)
+        reply = await self.client.call(
+            wire.NODE_HOST, request, wire.NodeHostOutcome, COMMAND_DEADLINE
+        )
+        _raise(reply.outcome)
+        if reply.result is None:
+            raise NodeHostRefused("the runtime host answered without the node host's state")
+        return reply.result
+
+    async def devices(self) -> Inventory:
+        reply = await self.client.call(wire.DEVICES, wire.Empty(), wire.DevicesOutcome)
+        _raise(reply.outcome)
+        if reply.inventory is None:
+            raise NodeHostRefused("the runtime host answered without the device inventory")
+        return reply.inventory
+
     # Onboarding ---------------------------------------------------------------------
 
     async def onboarding_step(self, action: OnboardingAction) -> OnboardingStatus:
@@ -461,6 +483,7 @@ def _raise(outcome: wire.Outcome) -> None:
         wire.Failure.PROFILE: ProfileRefused,
         wire.Failure.BUNDLE: BundleFailed,
         wire.Failure.BUNDLE_EXISTS: BundleExists,
+        wire.Failure.NODE_HOST: NodeHostRefused,
     }
     raise errors.get(failure, PalyraError)(outcome.message)
 

@@ -87,6 +87,8 @@ class RuntimeService:
         unary(wire.CONNECT_OPENAI, wire.ApiKeyRequest, onboarding, self._connect_openai)
         unary(wire.SWITCH_PROFILE, wire.ProfileRequest, wire.SentenceOutcome, self._switch)
         unary(wire.SUPPORT_BUNDLE, BundleRequest, wire.BundleOutcome, self._support_bundle)
+        unary(wire.NODE_HOST, wire.NodeHostRequest, wire.NodeHostOutcome, self._node_host)
+        unary(wire.DEVICES, wire.Empty, wire.DevicesOutcome, self._devices)
         server.add_stream(wire.SUBSCRIBE, wire.Empty, wire.Envelope, self._subscribe)
         server.add_stream(wire.LOGS, wire.LogsRequest, wire.Lines, self._logs)
 
@@ -309,6 +311,29 @@ class RuntimeService:
 
         await asyncio.shield(self._own(run()))
         return answer.result()
+
+    async def _node_host(self, request: wire.NodeHostRequest) -> wire.NodeHostOutcome:
+        """Enrolment runs as the host's: a client that leaves mid-way (it restarts the
+        gateway) never leaves the gateway without client certificates required."""
+        answer: asyncio.Future[wire.NodeHostOutcome] = asyncio.get_running_loop().create_future()
+
+        async def run() -> None:
+            try:
+                result = await self.runtime.node_host(request.action, request.restart_confirmed)
+            except PalyraError as refused:
+                failure = wire.Outcome(wire.Failure.NODE_HOST, str(refused))
+                answer.set_result(wire.NodeHostOutcome(None, failure))
+            else:
+                answer.set_result(wire.NodeHostOutcome(result))
+
+        await asyncio.shield(self._own(run()))
+        return answer.result()
+
+    async def _devices(self, _: wire.Empty) -> wire.DevicesOutcome:
+        try:
+            return wire.DevicesOutcome(await self.runtime.devices())
+        except PalyraError as refused:
+            return wire.DevicesOutcome(None, wire.Outcome(wire.Failure.NODE_HOST, str(refused)))
 
     async def _shutdown(self, _: wire.Empty) -> wire.Outcome:
         self._on_shutdown()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from palyra_tui.models import LogLine, LogStream
 from palyra_tui.models.bundle import SupportBundle
+from palyra_tui.models.devices import Inventory, NodeAction, NodeOutcome
 from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
 from palyra_tui.models.handoff import Handoff
 from palyra_tui.state.chat import ChatItem
@@ -41,6 +42,8 @@ DASHBOARD_HANDOFF = "DashboardHandoff"
 UPDATE_PREFERENCES = "UpdatePreferences"
 UPDATE_ROLLOUT = "UpdateRollout"
 SUPPORT_BUNDLE = "SupportBundle"
+NODE_HOST = "NodeHost"
+DEVICES = "Devices"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +97,7 @@ class Failure(enum.Enum):
     PROFILE = "profile"
     BUNDLE = "bundle"
     BUNDLE_EXISTS = "bundle_exists"
+    NODE_HOST = "node_host"
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +223,30 @@ class BundleOutcome:
     """A support bundle the host wrote, or why it wrote none."""
 
     bundle: SupportBundle | None = None
+    outcome: Outcome = field(default_factory=Outcome)
+
+
+@dataclass(frozen=True, slots=True)
+class NodeHostRequest:
+    """An action on the local node host."""
+
+    action: NodeAction
+    restart_confirmed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NodeHostOutcome:
+    """What the action did, or why it was not done."""
+
+    result: NodeOutcome | None = None
+    outcome: Outcome = field(default_factory=Outcome)
+
+
+@dataclass(frozen=True, slots=True)
+class DevicesOutcome:
+    """The gateway's devices, or why they could not be read."""
+
+    inventory: Inventory | None = None
     outcome: Outcome = field(default_factory=Outcome)
 
 

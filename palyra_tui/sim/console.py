@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from palyra_tui.sim import console_chat, proto
@@ -93,14 +94,16 @@ def error(status: int, message: str) -> Response:
 class ConsoleApi:
     """Health, admin and console handlers over one :class:`Store`."""
 
-    def __init__(self, store: Store, faults: HealthFaults) -> None:
+    def __init__(
+        self, store: Store, faults: HealthFaults, pairing_file: Path | None = None
+    ) -> None:
         self.store = store
         self.faults = faults
         self._window_start = 0.0
         self._window_counts: dict[str, int] = {}
         self.base_url = ""
         self.openai = OpenAiAuth(store.settings.openai_base_url)
-        self.pairing = PairingBook(store)
+        self.pairing = PairingBook(store, pairing_file)
         self._devices = DeviceRoutes(
             self.pairing, lambda request, csrf: self._console(request, csrf=csrf), error
         )

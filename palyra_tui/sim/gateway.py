@@ -28,6 +28,7 @@ import os
 import signal
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import grpc
 
@@ -93,6 +94,7 @@ class _Options:
         self.log_flood = 0
         self.hang_after: float | None = None
         self.node_mtls_required = True
+        self.state_root: Path | None = None
 
     @classmethod
     def read(cls, args: argparse.Namespace, env: Mapping[str, str]) -> _Options:
@@ -105,6 +107,8 @@ class _Options:
         options.grpc_port = _port(
             args.grpc_port, env.get("PALYRA_GATEWAY_GRPC_PORT"), options.grpc_port
         )
+        root = env.get("PALYRA_STATE_ROOT", "").strip()
+        options.state_root = Path(root) if root else None
         options.node_mtls_required = not _bool(
             env, "PALYRA_ALLOW_INSECURE_NODE_RPC_WITHOUT_MTLS", False
         )
@@ -148,7 +152,10 @@ async def _serve(options: _Options) -> int:
     log = JsonLog(TARGET)
     store = Store(options.settings)
     services = GatewayServices(store, log)
-    api = ConsoleApi(store, options.faults)
+    root = os.environ.get("PALYRA_STATE_ROOT", "")
+    api = ConsoleApi(
+        store, options.faults, Path(root) / "sim-gateway" / "devices.json" if root else None
+    )
     http = api.server()
     server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
     server.add_generic_rpc_handlers(services.handlers())

@@ -5,16 +5,20 @@ single-use PIN, a node presents it with its device id, the gateway files a
 pairing request and a ``device_pairing`` approval (deny by default), and once
 an operator approves either, the node collects its client certificate and is a
 trusted device.  A node that registers and sends heartbeats is present; one
-whose last heartbeat is old is stale, then offline.
+whose last heartbeat is old is stale, then offline.  Paired devices are kept in
+a file of the gateway's state root, so they survive its restarts as palyrad's do.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import os
 import platform
 import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from palyra_tui.models.ids import new_ulid
 from palyra_tui.sim.logs import now_ms
@@ -105,9 +109,37 @@ class PairingBook:
     """Codes, requests and devices of one gateway, over its approvals journal."""
 
     store: Store
+    path: Path | None = None
+    """Where paired devices are kept (None: in memory only)."""
     codes: dict[str, PairingCode] = field(default_factory=dict)
     requests: dict[str, PairingRequest] = field(default_factory=dict)
     devices: dict[str, Device] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.path is None or not self.path.is_file():
+            return
+        try:
+            kept = json.loads(self.path.read_text(encoding="utf-8"))
+            for record in kept:
+                record.pop("node", None)
+                device = Device(**record)
+                self.devices[device.device_id] = device
+        except (OSError, ValueError, TypeError):
+            self.devices.clear()
+
+    def _keep(self) -> None:
+        if self.path is None:
+            return
+        records = [
+            {k: v for k, v in dataclasses.asdict(d).items() if k != "node"}
+            for d in self.devices.values()
+        ]
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        temp = self.path.with_name(self.path.name + ".tmp")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(records, handle)
+        os.replace(temp, self.path)
 
     def mint(self, method: str, issued_by: str, ttl_ms: int | None) -> PairingCode:
         """A new code for ``method`` (``pin``: six digits; ``qr``: a ULID)."""
@@ -195,6 +227,7 @@ class PairingBook:
             certificate=request.certificate,
             cert_expires_ms=request.cert_expires_ms,
         )
+        self._keep()
         return request
 
     def device_with(self, certificate: str) -> Device | None:

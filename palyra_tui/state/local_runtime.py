@@ -25,6 +25,7 @@ from palyra_tui.config.profiles import CATALOG_ENV
 from palyra_tui.models import LogLine, LogStream, SupervisorSnapshot
 from palyra_tui.models.bundle import SupportBundle
 from palyra_tui.models.clock import Clock, SystemClock
+from palyra_tui.models.devices import Inventory, NodeAction, NodeOutcome
 from palyra_tui.models.feeds import LogFeed
 from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
 from palyra_tui.models.handoff import Handoff, HandoffScope
@@ -37,6 +38,7 @@ from palyra_tui.state.gateway_link import GatewayLink, preload
 from palyra_tui.state.handoff_grant import grant_handoff
 from palyra_tui.state.inbox import merge
 from palyra_tui.state.kept import AdoptSecrets, KeptState
+from palyra_tui.state.node_host import NodeHostControl
 from palyra_tui.state.onboarding import OnboardingAction, OnboardingStatus, StepKey
 from palyra_tui.state.onboarding_driver import OnboardingDriver, RunPreflight
 from palyra_tui.state.persisted import (
@@ -161,6 +163,12 @@ class LocalRuntime:
             current=lambda: (self._view.snapshot, self._view.dashboard_url),
             publish=self._onboarding_changed,
             preflight=preflight,
+        )
+        self.node = NodeHostControl(
+            supervisor,
+            self.link,
+            current=lambda: (self._view.snapshot, self._view.dashboard_url),
+            is_remote=lambda: self.book.info.remote,
         )
 
     # Lifecycle -------------------------------------------------------------------
@@ -407,6 +415,21 @@ class LocalRuntime:
         opened = OnboardingAction.DASHBOARD_OPENED
         await self.onboarding.act(opened, self.start_all, detail=scope.section.value)
         return handoff
+
+    # Node host and devices -------------------------------------------------------------
+
+    async def node_host(self, action: NodeAction, restart_confirmed: bool = False) -> NodeOutcome:
+        if action is NodeAction.STATUS:
+            return await self.node.status()
+        async with self._switching:
+            if action is NodeAction.RESET:
+                return await self.node.reset()
+            return await self.node.enroll(
+                repair=action is NodeAction.REPAIR, restart_confirmed=restart_confirmed
+            )
+
+    async def devices(self) -> Inventory:
+        return await self.node.devices()
 
     # Support ----------------------------------------------------------------------------
 

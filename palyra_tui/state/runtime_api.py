@@ -20,6 +20,7 @@ from palyra_tui.client.errors import ClientError
 from palyra_tui.errors import PalyraError
 from palyra_tui.models import LogLine, LogStream, ServiceEvent, SupervisorSnapshot
 from palyra_tui.models.bundle import SupportBundle
+from palyra_tui.models.devices import Inventory, NodeAction, NodeOutcome
 from palyra_tui.models.feeds import LogFeed
 from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
 from palyra_tui.models.handoff import Handoff, HandoffScope
@@ -255,6 +256,10 @@ class OnboardingRefused(PalyraError):
     """An onboarding step could not be done; the message says why in one sentence."""
 
 
+class NodeHostRefused(PalyraError):
+    """An action on the node host was not done, or failed; the message says why."""
+
+
 class BundleFailed(PalyraError):
     """No support bundle was written (and nothing was left behind); the message says why."""
 
@@ -414,6 +419,20 @@ class RuntimeApi(Protocol):
         reason when there is none (the gateway is not healthy, or refused).  The caller
         keeps it only while it shows it: never in a log, a notice or a file."""
 
+    # Node host and devices ------------------------------------------------------------
+
+    async def node_host(self, action: NodeAction, restart_confirmed: bool = False) -> NodeOutcome:
+        """Read, enrol, repair or reset the local node host.  Enrolment restarts the
+        gateway twice when its node RPC requires client certificates: without
+        ``restart_confirmed`` it is refused with a sentence saying so.  Raises
+        NodeHostRefused with why it was not done."""
+        ...
+
+    async def devices(self) -> Inventory:
+        """The gateway's devices and open pairings; raises NodeHostRefused when the
+        gateway cannot be asked."""
+        ...
+
     # Support ----------------------------------------------------------------------
 
     async def support_bundle(self, path: str = "") -> SupportBundle:
@@ -456,6 +475,7 @@ __all__ = [
     "LinkChanged",
     "MessageFeed",
     "MessageNotSent",
+    "NodeHostRefused",
     "NotificationsChanged",
     "OnboardingChanged",
     "OnboardingRefused",

@@ -177,6 +177,18 @@ def plan_launch(
     return LaunchPlan(argv=argv, env=env, cwd=cwd, binary=binary)
 
 
+def with_node_rpc(argv: tuple[str, ...], address: str) -> tuple[str, ...]:
+    """The node host's command, pointed at the node RPC ``address`` the gateway announced:
+    with port 0 it moves on every gateway start, and the node host's own configuration
+    keeps the address it was installed with.  A command that names ``--grpc-url`` keeps it."""
+    if not address or any(arg == "--grpc-url" or arg.startswith("--grpc-url=") for arg in argv):
+        return argv
+    host, _, port = address.rpartition(":")
+    if host in ("0.0.0.0", "[::]", ""):
+        host = LOOPBACK
+    return (*argv, "--grpc-url", f"https://{host}:{port}")
+
+
 def _default_args(kind: ServiceKind, config: Config) -> tuple[str, ...]:
     runtime = config.runtime
     if kind is ServiceKind.GATEWAY:

@@ -15,6 +15,7 @@ import secrets
 import signal
 import threading
 from collections.abc import Mapping
+from dataclasses import replace
 
 from palyra_tui.config import Config
 from palyra_tui.errors import SupervisorError
@@ -32,6 +33,7 @@ from palyra_tui.supervisor.definitions import (
     RuntimeSecrets,
     ServiceDefinition,
     plan_launch,
+    with_node_rpc,
 )
 from palyra_tui.supervisor.health import HealthProber, ProbeHistory
 from palyra_tui.supervisor.journal import ServiceJournal
@@ -94,6 +96,7 @@ class Engine:
         self._event_sinks: tuple[EventSubscription, ...] = ()
         self._announced: dict[str, tuple[ServiceState, int | None, int, float | None, str]] = {}
         self._held: dict[str, bool] = {}
+        self._overlays: dict[str, dict[str, str]] = {}
         self.journal = journal if journal is not None else ServiceJournal()
         """Every event published, and each hold or release (a support bundle's timeline)."""
         self.probes = probes if probes is not None else ProbeHistory()
@@ -173,6 +176,24 @@ class Engine:
                 if not definition.enabled:
                     service.reason = definition.disabled_reason
         self.publish()
+
+    def reconsider(self, definitions: tuple[ServiceDefinition, ...]) -> None:
+        """Take up ``definitions`` for every stopped service (the node host becomes enabled
+        once it is enrolled); a running one keeps its own until it stops."""
+        for definition in definitions:
+            service = self.services.get(definition.name)
+            if service is None or service.child is not None:
+                continue
+            service.definition = definition
+            service.reason = "" if definition.enabled else definition.disabled_reason
+        self.publish()
+
+    def overlay(self, name: str, env: Mapping[str, str]) -> None:
+        """Add ``env`` to the environment of ``name``'s next starts ({} removes it)."""
+        if env:
+            self._overlays[name] = dict(env)
+        else:
+            self._overlays.pop(name, None)
 
     def forget_history(self) -> None:
         """Forget every service's logs, restart count and last exit (a profile switch, once
@@ -265,7 +286,20 @@ class Engine:
     # Internals -------------------------------------------------------------
 
     def _plan(self, definition: ServiceDefinition) -> LaunchPlan:
-        return plan_launch(definition, self.config, self._tokens, self._environ)
+        plan = plan_launch(definition, self.config, self._tokens, self._environ)
+        overlay = self._overlays.get(definition.name)
+        if overlay:
+            plan = replace(plan, env={**plan.env, **overlay})
+        if definition.config.kind is ServiceKind.NODE_HOST:
+            plan = replace(plan, argv=with_node_rpc(plan.argv, self._node_rpc_address()))
+        return plan
+
+    def _node_rpc_address(self) -> str:
+        """Where the gateway's node RPC listens, as it last announced ("" before it has)."""
+        for service in self.services.values():
+            if service.kind is ServiceKind.GATEWAY and service.child is not None:
+                return service.endpoints.get("node_rpc_listen_addr", "")
+        return ""
 
     async def _probe(self, service: ManagedService, url: str) -> None:
         pid = service.pid

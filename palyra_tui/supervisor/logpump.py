@@ -27,8 +27,16 @@ LINE_CAP = 16 * 1024
 TRUNCATION_MARK = " ... [truncated]"
 """ASCII, so a cut line stays a one-byte-per-character string."""
 ENDPOINT_KEYS = frozenset(
-    {"listen_addr", "grpc_listen_addr", "node_rpc_listen_addr", "quic_listen_addr"}
+    {
+        "listen_addr",
+        "grpc_listen_addr",
+        "node_rpc_listen_addr",
+        "quic_listen_addr",
+        "node_rpc_mtls_required",
+    }
 )
+"""The bound addresses a daemon announces, and whether its node RPC asks for client
+certificates (``true``/``false``)."""
 
 _LEVEL_WORDS: tuple[tuple[str, LogLevel], ...] = (
     (" INFO ", LogLevel.INFO),

@@ -22,7 +22,7 @@ from palyra_tui.errors import SupervisorError
 from palyra_tui.models import LogLine, LogStream, ServiceEvent, SupervisorSnapshot
 from palyra_tui.models.clock import Clock, SystemClock
 from palyra_tui.secrets import RuntimeSecrets, SecretName, SecretStore
-from palyra_tui.supervisor.definitions import define_services, register_secrets
+from palyra_tui.supervisor.definitions import ServiceDefinition, define_services, register_secrets
 from palyra_tui.supervisor.engine import Engine
 from palyra_tui.supervisor.health import ProbeHistory, ProbeRecord
 from palyra_tui.supervisor.journal import ServiceJournal
@@ -194,6 +194,18 @@ class Supervisor:
         self.config = config
         self._definitions = definitions
 
+    async def reconsider(self) -> None:
+        """Define the services again from the config and what is on disk (the node host is
+        enabled once enrolled); a running service keeps its definition until it stops."""
+        definitions = await asyncio.to_thread(define_services, self.config)
+        await self._call(lambda engine: _now(lambda: engine.reconsider(definitions)))
+        self._definitions = definitions
+
+    async def overlay(self, name: str, env: Mapping[str, str]) -> None:
+        """Add ``env`` to the environment of ``name``'s next starts ({} removes it)."""
+        self._check(name)
+        await self._call(lambda engine: _now(lambda: engine.overlay(name, env)))
+
     async def forget_history(self) -> None:
         """Forget the stopped services' logs, restart counts and last exits."""
         await self._call(lambda engine: _now(engine.forget_history))
@@ -209,6 +221,15 @@ class Supervisor:
         if self._engine is None:
             return SupervisorSnapshot(state_root=str(self.config.state_root))
         return self._engine.snapshot
+
+    @property
+    def environ(self) -> Mapping[str, str]:
+        """The environment the services start from (before their own variables)."""
+        return self._environ
+
+    def definitions(self) -> tuple[ServiceDefinition, ...]:
+        """How each service is run, in configuration order."""
+        return self._definitions
 
     def service_names(self) -> tuple[str, ...]:
         """Configured services, in order."""

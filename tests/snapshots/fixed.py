@@ -25,6 +25,7 @@ from palyra_tui.models import (
 )
 from palyra_tui.models.bundle import SupportBundle
 from palyra_tui.models.clock import Clock, ManualClock
+from palyra_tui.models.devices import Inventory, NodeAction, NodeOutcome, NodeStatus
 from palyra_tui.models.gateway import (
     ApprovalAnswer,
     ApprovalPrompt,
@@ -40,6 +41,7 @@ from palyra_tui.state.chat_view import ChatView
 from palyra_tui.state.drafts import OfflineDraft
 from palyra_tui.state.handoff import scope_redirect
 from palyra_tui.state.inbox import InboxEntry, from_stream
+from palyra_tui.state.node_host import restart_warning
 from palyra_tui.state.onboarding import (
     OnboardingAction,
     OnboardingFacts,
@@ -67,6 +69,7 @@ from palyra_tui.state.runtime_api import (
     InboxChanged,
     LinkChanged,
     MessageNotSent,
+    NodeHostRefused,
     NotificationsChanged,
     OnboardingChanged,
     OnboardingRefused,
@@ -368,6 +371,10 @@ class FixedRuntime:
         """The paths support bundles were asked for ("" for the default), in order."""
         self.bundle_failure: PalyraError | None = None
         """Raised by :meth:`support_bundle` when set."""
+        self.node_calls: list[tuple[NodeAction, bool]] = []
+        """Each node host action asked for, with whether the gateway restart was confirmed."""
+        self.node_status = NodeStatus()
+        self.inventory = Inventory()
 
     def set_settings(
         self, preferences: Preferences | None = None, rollout: RolloutFlags | None = None
@@ -567,6 +574,23 @@ class FixedRuntime:
             return Handoff(self.remote_dashboard + redirect, 0.0, redirect, scope, one_time=False)
         url = f"{HANDOFF_BASE}fixed-token-{len(self.handoffs)}"
         return Handoff(url, self.clock.time() + 60, scope_redirect(scope), scope)
+
+    async def node_host(self, action: NodeAction, restart_confirmed: bool = False) -> NodeOutcome:
+        """A reference gateway requires client certificates: enrolment needs the restart
+        confirmed; then the node host is enrolled."""
+        self.node_calls.append((action, restart_confirmed))
+        if action is NodeAction.STATUS:
+            return NodeOutcome(action, self.node_status, "the node host is not enrolled")
+        if action is NodeAction.RESET:
+            self.node_status = NodeStatus()
+            return NodeOutcome(action, self.node_status, "node host stopped and uninstalled")
+        if not restart_confirmed:
+            raise NodeHostRefused(restart_warning())
+        self.node_status = NodeStatus(True, True, "01J0NODE0000000000000000AA")
+        return NodeOutcome(action, self.node_status, "node host enrolled and started", True)
+
+    async def devices(self) -> Inventory:
+        return self.inventory
 
     async def support_bundle(self, path: str = "") -> SupportBundle:
         """Nothing is written: the path a bundle would have, under the fixed state dir."""

@@ -14,7 +14,6 @@ import enum
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any, TypeVar
-from urllib.parse import quote
 
 import httpx
 
@@ -26,6 +25,13 @@ from palyra_tui.client.errors import (
     ProtocolError,
 )
 from palyra_tui.client.http.errors import map_http_error
+from palyra_tui.client.http.fields import choice as _enum
+from palyra_tui.client.http.fields import flag as _bool
+from palyra_tui.client.http.fields import integer as _int
+from palyra_tui.client.http.fields import items as _list
+from palyra_tui.client.http.fields import obj as _obj
+from palyra_tui.client.http.fields import segment as _segment
+from palyra_tui.client.http.fields import text as _str
 from palyra_tui.client.identity import ClientIdentity
 from palyra_tui.models.console import (
     AdminStatus,
@@ -49,7 +55,7 @@ from palyra_tui.models.gateway import (
     SubjectType,
 )
 from palyra_tui.models.handoff import check_openable
-from palyra_tui.text import Redactor, sanitize, sanitize_line
+from palyra_tui.text import Redactor, sanitize_line
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -476,10 +482,6 @@ def _port(url: httpx.URL) -> int | None:
     return url.port if url.port is not None else {"http": 80, "https": 443}.get(url.scheme)
 
 
-def _segment(value: str) -> str:
-    return quote(value, safe="-_.~")
-
-
 def _walk(value: Any, key: str) -> Iterator[tuple[str, str]]:
     """``(key, string)`` pairs of a JSON tree; list items inherit their parent's key."""
     if isinstance(value, dict):
@@ -490,40 +492,6 @@ def _walk(value: Any, key: str) -> Iterator[tuple[str, str]]:
             yield from _walk(item, key)
     elif isinstance(value, str):
         yield key, value
-
-
-def _obj(document: Mapping[str, Any], key: str) -> dict[str, Any]:
-    value = document.get(key)
-    return value if isinstance(value, dict) else {}
-
-
-def _list(document: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
-    value = document.get(key)
-    if not isinstance(value, list):
-        return []
-    return [item for item in value if isinstance(item, dict)]
-
-
-def _str(document: Mapping[str, Any], key: str) -> str:
-    value = document.get(key)
-    return sanitize(value) if isinstance(value, str) else ""
-
-
-def _int(document: Mapping[str, Any], key: str) -> int:
-    value = document.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-def _bool(document: Mapping[str, Any], key: str) -> bool:
-    value = document.get(key)
-    return value if isinstance(value, bool) else False
-
-
-def _enum(kind: type[E], text: str, default: E) -> E:
-    try:
-        return kind(text.strip().lower())
-    except ValueError:
-        return default
 
 
 __all__ = ["ClientError", "GatewayHttp", "parse_approval"]

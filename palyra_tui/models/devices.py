@@ -1,0 +1,141 @@
+"""The gateway's devices and node pairing, and the local node host, as typed values.
+
+The inventory is ``GET /console/v1/inventory``; pairing requests are
+``/console/v1/pairing/requests``; the node host's own state is what
+``palyra node status --json`` prints.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class TrustState(enum.Enum):
+    """Whether the gateway trusts a device."""
+
+    TRUSTED = "trusted"
+    PENDING = "pending"
+    REVOKED = "revoked"
+    REMOVED = "removed"
+    LEGACY = "legacy"
+    UNKNOWN = "unknown"
+
+
+class Presence(enum.Enum):
+    """How recently a device was heard from: ok, stale after 5 minutes, offline after 30."""
+
+    OK = "ok"
+    STALE = "stale"
+    DEGRADED = "degraded"
+    OFFLINE = "offline"
+
+
+class PairingState(enum.Enum):
+    """Where a pairing request stands."""
+
+    PENDING_APPROVAL = "pending_approval"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    COMPLETED = "completed"
+    EXPIRED = "expired"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Capability:
+    """One capability a node offers."""
+
+    name: str
+    available: bool
+    execution_mode: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """One device the gateway knows."""
+
+    device_id: str
+    client_kind: str = ""
+    status: str = ""
+    trust: TrustState = TrustState.UNKNOWN
+    presence: Presence = Presence.OFFLINE
+    paired_at_ms: int = 0
+    last_seen_at_ms: int = 0
+    heartbeat_age_ms: int | None = None
+    platform: str = ""
+    capabilities: tuple[Capability, ...] = ()
+    warnings: tuple[str, ...] = ()
+    pending_pairings: int = 0
+    identity_fingerprint: str = ""
+    cert_expires_at_ms: int = 0
+    last_event: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PairingRequest:
+    """A device's request to pair."""
+
+    request_id: str
+    device_id: str
+    state: PairingState
+    client_kind: str = ""
+    method: str = ""
+    approval_id: str = ""
+    requested_at_ms: int = 0
+    expires_at_ms: int = 0
+    identity_fingerprint: str = ""
+    code_issued_by: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Inventory:
+    """The gateway's devices and the pairings still open, as of ``generated_at_ms``."""
+
+    generated_at_ms: int = 0
+    devices: tuple[Device, ...] = ()
+    pending_pairings: tuple[PairingRequest, ...] = ()
+    trusted_devices: int = 0
+    truncated: int = 0
+    """Devices beyond the first 16, which are not listed."""
+
+
+@dataclass(frozen=True, slots=True)
+class PairingCode:
+    """A single-use pairing code (a secret until used: never logged)."""
+
+    code: str = field(default="", repr=False)
+    method: str = ""
+    expires_at_ms: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class NodeStatus:
+    """``palyra node status --json``: the local node host's configuration and pairing."""
+
+    installed: bool = False
+    paired: bool = False
+    device_id: str = ""
+    grpc_url: str = ""
+    cert_expires_at_ms: int = 0
+    detail: str = ""
+
+
+class NodeAction(enum.Enum):
+    """What an operator asks of the local node host."""
+
+    STATUS = "status"
+    ENROLL = "enroll"
+    REPAIR = "repair"
+    RESET = "reset"
+
+
+@dataclass(frozen=True, slots=True)
+class NodeOutcome:
+    """What an action on the node host did, in one sentence, and where it stands now."""
+
+    action: NodeAction
+    status: NodeStatus
+    detail: str
+    gateway_restarted: bool = False
+    """The gateway was restarted for the pairing window (and again after it)."""
