@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from palyra_tui.client.errors import ClientError
-from palyra_tui.client.http.fields import flag, integer, line
+from palyra_tui.client.json_fields import flag, integer, line
 from palyra_tui.models.devices import NodeStatus
 from palyra_tui.text import Redactor, decode, sanitize_line
 

@@ -162,9 +162,6 @@ class PairingBook:
         if record is None or record.method != method:
             raise PairingRefused(403, "pairing code is invalid, expired or already used")
         del self.codes[code]
-        existing = self.devices.get(device_id)
-        if existing is not None and existing.status == "paired":
-            raise PairingRefused(409, f"device {device_id} is already paired")
         now = now_ms()
         session_id = new_ulid()
         transcript = hashlib.sha256(f"{session_id}:{device_id}:{fingerprint}".encode()).hexdigest()

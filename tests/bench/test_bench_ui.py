@@ -142,9 +142,6 @@ browserd_grpc_port = 0
 command = {toml_list([*sim, "gateway", "--port", "0", "--grpc-port", "0"])}
 [services.browserd]
 command = {toml_list([*sim, "browserd", "--port", "0", "--grpc-port", "0"])}
-[services.node_host]
-command = {toml_list([*sim, "node", "run", "--json"])}
-enabled = true
 """
     tmp_path.mkdir(parents=True, exist_ok=True)
     mark_onboarded(tmp_path / "state")

@@ -35,8 +35,8 @@ async def start(tmp_path: Path) -> AsyncIterator[StartHost]:
 
 
 async def start_all(start: StartHost) -> tuple[Host, dict[str, int]]:
-    """A host running the reference gateway, browserd and node host and a service of our
-    own; returns it and each service's pid once all run and the runtime is healthy."""
+    """A host running the reference gateway, browserd and the node host (enrolled) and a
+    service of our own; returns it and each service's pid once all run."""
     host = await start(
         {
             "browserd": {
@@ -46,6 +46,14 @@ async def start_all(start: StartHost) -> tuple[Host, dict[str, int]]:
             "worker": {"command": child("hang")},
         }
     )
+    gateway = await until_cli(
+        host.path,
+        ("status", "--json"),
+        lambda ran: ran.code == 0 and ran.json()["services"][0]["health"]["state"] == "healthy",
+    )
+    assert gateway.code == 0, gateway.err
+    enrolled = await host.cli("node", "enroll", "--yes", timeout=300)
+    assert enrolled.code == 0, enrolled.err
 
     def settled(ran: Ran) -> bool:
         if ran.code != 0:

@@ -30,6 +30,7 @@ class SimGateway:
     lines: list[dict[str, object]] = field(default_factory=list)
     listen_addr: str = ""
     grpc_addr: str = ""
+    node_rpc_addr: str = ""
     ready_at: float = 0.0
     reader: threading.Thread | None = None
 
@@ -99,6 +100,8 @@ def launch(*args: str, env: dict[str, str] | None = None, wait: bool = True) -> 
                 gateway.listen_addr = fields["listen_addr"]
             if "grpc_listen_addr" in fields:
                 gateway.grpc_addr = fields["grpc_listen_addr"]
+            if "node_rpc_listen_addr" in fields:
+                gateway.node_rpc_addr = fields["node_rpc_listen_addr"]
                 gateway.ready_at = time.monotonic()
                 ready.set()
         ready.set()
@@ -107,7 +110,7 @@ def launch(*args: str, env: dict[str, str] | None = None, wait: bool = True) -> 
     gateway.reader.start()
     if wait:
         ready.wait(60)
-        if not gateway.grpc_addr:
+        if not gateway.node_rpc_addr:
             gateway.stop(signal.SIGKILL)
             err = process.stderr.read() if process.stderr else ""
             raise AssertionError(f"reference gateway did not start: {err}")

@@ -266,28 +266,19 @@ async def test_browserd_health(tmp_path: Path) -> None:
             process.stdout.close()
 
 
-def test_node_prints_one_json_document_and_stops_on_sigint() -> None:
-    process = subprocess.Popen(
+def test_node_run_without_pairing_fails_as_palyra_does(tmp_path: Path) -> None:
+    ran = subprocess.run(
         [sys.executable, "-m", "palyra_tui", "sim", "node", "run", "--json"],
-        stdout=subprocess.PIPE,
+        capture_output=True,
         text=True,
+        env={**os.environ, "PALYRA_STATE_ROOT": str(tmp_path)},
+        timeout=60,
     )
-    try:
-        assert process.stdout is not None
-        text = ""
-        while not text.rstrip().endswith("}"):
-            text += process.stdout.readline()
-        document = json.loads(text)
-        assert document["action"] == "run" and document["paired"] is True
-        assert document["capability_count"] == 5 and "\n" in text.strip()
-        process.send_signal(signal.SIGINT)
-        assert process.wait(10) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(10)
-        if process.stdout is not None:
-            process.stdout.close()
+    assert ran.returncode == 2 and ran.stdout == ""
+    assert ran.stderr.startswith("error[validation_error] trace_id=")
+    assert ran.stderr.rstrip().endswith(
+        "node pairing bootstrap requires --method when local pairing material is absent"
+    )
 
 
 async def test_supervisor_runs_the_reference_gateway_on_port_zero(

@@ -90,14 +90,14 @@ async def test_stopping_a_service_asks_first_and_names_it(demo_app: PalyraApp) -
 async def test_hold_restarts_from_the_keyboard(demo_app: PalyraApp) -> None:
     async with demo_app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: gateway_ready(demo_app))
-        demo_app.screen.query_one(ProcessTable).move_cursor(row=2)
+        demo_app.screen.query_one(ProcessTable).move_cursor(row=1)
         await pilot.press("h")
-        await until(pilot, lambda: demo_app.runtime.services().get("node_host").held)  # type: ignore[union-attr]
+        await until(pilot, lambda: demo_app.runtime.services().get("browserd").held)  # type: ignore[union-attr]
         advance(demo_app, HUMAN_PAUSE)
         await pilot.press("h")
         await until(
             pilot,
-            lambda: not demo_app.runtime.services().get("node_host").held,  # type: ignore[union-attr]
+            lambda: not demo_app.runtime.services().get("browserd").held,  # type: ignore[union-attr]
         )
 
 

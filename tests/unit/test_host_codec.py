@@ -14,6 +14,7 @@ import pytest
 
 import palyra_tui.models.bundle as bundle
 import palyra_tui.models.console as console
+import palyra_tui.models.devices as devices
 import palyra_tui.models.gateway as gateway
 import palyra_tui.models.handoff as handoff
 import palyra_tui.models.logs as logs
@@ -129,6 +130,39 @@ SAMPLES: list[object] = [
     ServiceEvent(6.0, "worker", ServiceState.RUNNING, 77, held=True),
     bundle.SupportBundle("/srv/b.tar.gz", 4096, ("b/versions.txt", "b/logs/gateway.log")),
     bundle.BundleRequest("/home/ops/report.tar.gz"),
+    devices.Inventory(
+        1_700_000_000_000,
+        (
+            devices.Device(
+                "01J0NODE",
+                "node",
+                "paired",
+                devices.TrustState.TRUSTED,
+                devices.Presence.STALE,
+                1,
+                2,
+                400_000,
+                "linux",
+                (devices.Capability("echo", True, "automatic"),),
+                ("last node heartbeat is stale",),
+                1,
+                "sha256:ab",
+                9,
+                "node.heartbeat",
+            ),
+        ),
+        (devices.PairingRequest("01J0REQ", "01J0NODE", devices.PairingState.APPROVED),),
+        1,
+        3,
+    ),
+    devices.Capability("system.health", False),
+    devices.PairingCode("123456", "pin", 99),
+    devices.NodeOutcome(
+        devices.NodeAction.REPAIR,
+        devices.NodeStatus(True, True, "01J0NODE", "https://127.0.0.1:7444", 5, "installed"),
+        "node host repaired and started",
+        gateway_restarted=True,
+    ),
     gateway.GatewayHealth("palyrad", "ok", "0.9.0", "abc123", "release", 42),
     SESSION,
     gateway.SessionPage((SESSION, gateway.SessionSummary("01J0OTHER")), "main"),
@@ -183,7 +217,7 @@ def test_every_model_record_has_a_round_trip_sample() -> None:
     covered = {type(value) for value in SAMPLES}
     records = {
         cls
-        for module in (logs, services, gateway, console, handoff, bundle)
+        for module in (logs, services, gateway, console, handoff, bundle, devices)
         for _, cls in inspect.getmembers(module, inspect.isclass)
         if cls.__module__ == module.__name__
         and (dataclasses.is_dataclass(cls) or hasattr(cls, "_fields"))

@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from palyra_tui.client.http.fields import choice as _enum
-from palyra_tui.client.http.fields import integer as _int
-from palyra_tui.client.http.fields import items as _list
-from palyra_tui.client.http.fields import line as _str
-from palyra_tui.client.http.fields import lines
-from palyra_tui.client.http.fields import obj as _obj
-from palyra_tui.client.http.fields import segment as _segment
 from palyra_tui.client.http.gateway_http import GatewayHttp
+from palyra_tui.client.json_fields import choice as _enum
+from palyra_tui.client.json_fields import integer as _int
+from palyra_tui.client.json_fields import items as _list
+from palyra_tui.client.json_fields import line as _str
+from palyra_tui.client.json_fields import lines
+from palyra_tui.client.json_fields import obj as _obj
+from palyra_tui.client.json_fields import segment as _segment
 from palyra_tui.models.devices import (
     Capability,
     Device,

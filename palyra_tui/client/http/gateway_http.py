@@ -25,14 +25,14 @@ from palyra_tui.client.errors import (
     ProtocolError,
 )
 from palyra_tui.client.http.errors import map_http_error
-from palyra_tui.client.http.fields import choice as _enum
-from palyra_tui.client.http.fields import flag as _bool
-from palyra_tui.client.http.fields import integer as _int
-from palyra_tui.client.http.fields import items as _list
-from palyra_tui.client.http.fields import obj as _obj
-from palyra_tui.client.http.fields import segment as _segment
-from palyra_tui.client.http.fields import text as _str
 from palyra_tui.client.identity import ClientIdentity
+from palyra_tui.client.json_fields import choice as _enum
+from palyra_tui.client.json_fields import flag as _bool
+from palyra_tui.client.json_fields import integer as _int
+from palyra_tui.client.json_fields import items as _list
+from palyra_tui.client.json_fields import obj as _obj
+from palyra_tui.client.json_fields import segment as _segment
+from palyra_tui.client.json_fields import text as _str
 from palyra_tui.models.console import (
     AdminStatus,
     BrowserHandoff,
