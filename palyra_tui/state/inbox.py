@@ -10,6 +10,11 @@ palyrad's ``request_summary`` is JSON, ``{"tool_name", "skill_id",
 followed by ``; backend_requested=…; backend_resolved=…; backend_reason_code=…``.
 An entry carries it parsed (tool name, input, reason) for reading, and whole in
 ``raw_summary``.
+
+Not every approval is a tool call.  A device that asks to pair files one with
+``subject_type`` ``device_pairing``; its prompt's ``details_json`` says which
+device (``device_id``, ``client_kind``, ``method``, ``identity_fingerprint``,
+``transcript_hash_hex``), and deciding it approves or rejects the pairing.
 """
 
 from __future__ import annotations
@@ -17,14 +22,16 @@ from __future__ import annotations
 import enum
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from palyra_tui.models.gateway import Approval, RiskLevel
+from palyra_tui.models.gateway import Approval, RiskLevel, SubjectType
 from palyra_tui.models.ids import is_ulid
 from palyra_tui.models.run_events import ApprovalRequestEvent
 from palyra_tui.text import visible
 
+_SUMMARY_PAIR = re.compile(r"(device_id|client_kind|method)=(\S*)")
+_BREAKS = {ord(c): f"\\u{ord(c):04x}" for c in "\t\n"}
 _BACKEND = re.compile(
     r"; backend_requested=(?P<requested>[^;]*); backend_resolved=(?P<resolved>[^;]*)"
     r"; backend_reason_code=(?P<code>[^;]*)$"
@@ -36,6 +43,17 @@ class Route(enum.Enum):
 
     STREAM = "stream"
     CONSOLE = "console"
+
+
+@dataclass(frozen=True, slots=True)
+class PairingDetails:
+    """The device a pairing approval is about, each field made visible ("" when not said)."""
+
+    device_id: str = ""
+    client_kind: str = ""
+    method: str = ""
+    identity_fingerprint: str = ""
+    transcript_hash: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +75,27 @@ class InboxEntry:
     reason: str = ""
     raw_summary: str = ""
     proposal_id: str = ""
+    subject: SubjectType = SubjectType.TOOL
+    """What the approval is about: a tool call, unless the gateway says otherwise."""
+    pairing: PairingDetails | None = None
+    """The device, for a device pairing (``subject`` ``DEVICE_PAIRING``)."""
+
+    @property
+    def is_pairing(self) -> bool:
+        """True for a device's request to pair: approving it trusts the device."""
+        return self.subject is SubjectType.DEVICE_PAIRING
+
+    @property
+    def what(self) -> str:
+        """What is asked, in a few words: the tool's name, or the device that wants to pair."""
+        if self.pairing is not None:
+            return f"device pairing for {self.pairing.device_id or 'an unnamed device'}"
+        return self.tool_name
+
+    @property
+    def session_scope(self) -> bool:
+        """Whether "allow for the session" means anything: not for a pairing, decided once."""
+        return not self.is_pairing
 
     @property
     def deadline(self) -> float | None:
@@ -139,6 +178,8 @@ def from_stream(event: ApprovalRequestEvent, session_id: str, seen_at: float) ->
 
 def from_record(record: Approval) -> InboxEntry:
     """An approval from the gateway's journal."""
+    if record.subject_type is SubjectType.DEVICE_PAIRING:
+        return _pairing_entry(record)
     parts = parse_summary(record.request_summary)
     tool_name = parts.tool_name or record.subject_id.removeprefix("tool:").split("|", 1)[0]
     return InboxEntry(
@@ -156,6 +197,69 @@ def from_record(record: Approval) -> InboxEntry:
         requested_at=record.requested_at_ms / 1000 if record.requested_at_ms else 0.0,
         reason=_reason(parts, record.prompt.policy_explanation),
         raw_summary=record.request_summary,
+        subject=(
+            SubjectType.TOOL
+            if record.subject_type is SubjectType.UNSPECIFIED
+            else record.subject_type
+        ),
+    )
+
+
+def parse_pairing(details_json: str, subject_id: str = "", summary: str = "") -> PairingDetails:
+    """A pairing prompt's ``details_json``, read; what it lacks is taken from the
+    ``subject_id`` (``device_pairing:<session>:<device>``) and the request summary
+    (``device_id=… client_kind=… method=…``)."""
+    try:
+        details = json.loads(details_json)
+    except (ValueError, RecursionError):
+        details = None
+    if not isinstance(details, dict):
+        details = {}
+    said = dict(_SUMMARY_PAIR.findall(summary))
+    subject_device = ""
+    if subject_id.startswith("device_pairing:"):
+        subject_device = subject_id.rsplit(":", 1)[-1]
+
+    def field(key: str, fallback: str = "") -> str:
+        value = details.get(key)
+        chosen = value if isinstance(value, str) and value else said.get(key, "") or fallback
+        return _one_line(chosen)
+
+    return PairingDetails(
+        device_id=field("device_id", subject_device),
+        client_kind=field("client_kind"),
+        method=field("method"),
+        identity_fingerprint=field("identity_fingerprint"),
+        transcript_hash=field("transcript_hash_hex"),
+    )
+
+
+def _pairing_entry(record: Approval) -> InboxEntry:
+    """A device's request to pair: its device, not a tool and an input."""
+    prompt = record.prompt
+    pairing = parse_pairing(
+        prompt.details_json, prompt.subject_id or record.subject_id, record.request_summary
+    )
+    if not pairing.device_id:
+        pairing = replace(pairing, device_id=_one_line(record.device_id))
+    device = pairing.device_id
+    return InboxEntry(
+        approval_id=record.approval_id,
+        route=Route.CONSOLE,
+        run_id=record.run_id,
+        session_id=record.session_id,
+        tool_name=record.subject_id,
+        title=prompt.title or f"Approve device pairing for {device}",
+        summary=prompt.summary or record.request_summary,
+        input_json=_json(_loaded(prompt.details_json)) if prompt.details_json else "",
+        risk=prompt.risk,
+        policy_explanation=prompt.policy_explanation,
+        timeout_seconds=prompt.timeout_seconds,
+        requested_at=record.requested_at_ms / 1000 if record.requested_at_ms else 0.0,
+        reason=prompt.policy_explanation,
+        raw_summary=record.request_summary,
+        subject=SubjectType.DEVICE_PAIRING,
+        pairing=pairing,
     )
 
 
@@ -197,6 +301,20 @@ def _input_from_details(details_json: str) -> str:
             if key in details:
                 return _json(details[key])
     return details_json
+
+
+def _one_line(text: str) -> str:
+    """A field that is one line (an id, a fingerprint): every control made visible, line
+    breaks and tabs too."""
+    return visible(text).translate(_BREAKS)
+
+
+def _loaded(text: str) -> Any:
+    """``text`` parsed as JSON, or the text itself when it is not JSON."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return text
 
 
 def _json(value: Any) -> str:

@@ -95,6 +95,7 @@ class PalyraApp(App[None]):
         Binding("f6", "show_onboarding", "Onboarding", show=False),
         Binding("f7", "switch_profile", "Switch profile…", show=False),
         Binding("f8", "export_bundle", "Export support bundle", show=False),
+        Binding("f9", "show_devices", "Devices", show=False),
     ]
 
     snapshot: var[AppSnapshot | None] = var(None)
@@ -490,6 +491,20 @@ class PalyraApp(App[None]):
         from palyra_tui.ui.screens.profiles import offer_switch
 
         offer_switch(self)
+
+    async def action_show_devices(self) -> None:
+        """The gateway's devices, on Health (F9, or the palette); F9 on Health hides them."""
+        if len(self.screen_stack) > 1:
+            self.notify("answer or close the dialog first (Esc closes it)", timeout=2)
+            return
+        from palyra_tui.ui.screens.health import HealthPane
+
+        elsewhere = not self.showing("health")
+        if elsewhere:
+            await self.action_show_pane("health")
+        health = self.pane
+        if isinstance(health, HealthPane):
+            health.show_devices(elsewhere or not health.devices_shown)
 
     def action_export_bundle(self) -> None:
         """Have the runtime write a support bundle (F8, or the palette); the key line says

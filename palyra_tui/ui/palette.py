@@ -18,11 +18,18 @@ if TYPE_CHECKING:
 def palette_commands(
     app: PalyraApp, screen: Screen[Any], textual_commands: Iterable[SystemCommand]
 ) -> Iterator[SystemCommand]:
-    """Every enabled, described binding of the screen, the app and the pane on show, each
-    once; then Textual's own commands but its Quit, which exits at once (ours asks first
-    and stops the services this program started)."""
+    """The pane's own commands, then every enabled, described binding of the screen, the
+    app and the pane on show, each once; then Textual's own commands but its Quit, which
+    exits at once (ours asks first and stops the services this program started)."""
     titles: set[str] = set()
-    owners = (screen, app, app.pane)
+    covered: set[str] = set()
+    pane = app.pane
+    if pane is not None and screen is app.main:
+        for own in pane.palette_commands():
+            titles.add(own.title)
+            covered.add(own.covers)
+            yield SystemCommand(own.title, own.help, partial(app.run_chosen, own.action, pane))
+    owners = (screen, app, pane)
     for active in screen.active_bindings.values():
         binding = active.binding
         if (
@@ -31,6 +38,7 @@ def palette_commands(
             or not active.enabled
             or binding.action == "command_palette"
             or binding.description in titles
+            or (active.node is pane and binding.action in covered)
         ):
             continue
         titles.add(binding.description)

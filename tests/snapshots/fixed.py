@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import replace
 
@@ -25,13 +26,26 @@ from palyra_tui.models import (
 )
 from palyra_tui.models.bundle import SupportBundle
 from palyra_tui.models.clock import Clock, ManualClock
-from palyra_tui.models.devices import Inventory, NodeAction, NodeOutcome, NodeStatus
+from palyra_tui.models.devices import (
+    Capability,
+    Device,
+    Inventory,
+    NodeAction,
+    NodeOutcome,
+    NodeStatus,
+    PairingRequest,
+    PairingState,
+    Presence,
+    TrustState,
+)
 from palyra_tui.models.gateway import (
+    Approval,
     ApprovalAnswer,
     ApprovalPrompt,
     GatewayHealth,
     RiskLevel,
     SessionSummary,
+    SubjectType,
 )
 from palyra_tui.models.handoff import Handoff, HandoffScope
 from palyra_tui.models.preflight import Check, CheckStatus, Preflight
@@ -240,6 +254,93 @@ def approval_request() -> ApprovalRequestEvent:
     )
 
 
+PAIRING_DEVICE = "01J0NODE0000000000000000AA"
+PAIRING_SESSION = "01JQ7P4NQ2T7K5XG0C9M3E8SSS"
+FINGERPRINT = "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+
+def pairing_approval(details_json: str | None = None, **fields: object) -> Approval:
+    """A device's request to pair, as palyrad (and the reference gateway) file it;
+    ``fields`` replace entries of its ``details_json``."""
+    if details_json is None:
+        details: dict[str, object] = {
+            "session_id": PAIRING_SESSION,
+            "device_id": PAIRING_DEVICE,
+            "client_kind": "node",
+            "method": "pin",
+            "identity_fingerprint": FINGERPRINT,
+            "transcript_hash_hex": "ab" * 32,
+        }
+        details.update(fields)
+        details_json = json.dumps(details, separators=(",", ":"))
+    return Approval(
+        approval_id="01JQ7P4NQ2T7K5XG0C9M3E8PPP",
+        session_id=PAIRING_SESSION,
+        run_id="01JQ7P4NQ2T7K5XG0C9M3E8RRR",
+        principal="system:node-pairing",
+        device_id=PAIRING_DEVICE,
+        requested_at_ms=int((NOW - 10) * 1000),
+        subject_type=SubjectType.DEVICE_PAIRING,
+        subject_id=f"device_pairing:{PAIRING_SESSION}:{PAIRING_DEVICE}",
+        request_summary=(
+            f"device_id={PAIRING_DEVICE} client_kind=node method=pin approval_required=true"
+        ),
+        prompt=ApprovalPrompt(
+            title=f"Approve device pairing for {PAIRING_DEVICE}",
+            risk=RiskLevel.HIGH,
+            summary=f"Device `{PAIRING_DEVICE}` requested node pairing with method `pin`",
+            timeout_seconds=600,
+            details_json=details_json,
+            policy_explanation="Node/device pairing is deny-by-default until an operator "
+            "explicitly approves the request.",
+        ),
+    )
+
+
+def device_inventory() -> Inventory:
+    """Two devices (one with a hostile warning), a pending pairing, three not listed."""
+    now_ms = int(NOW * 1000)
+    return Inventory(
+        generated_at_ms=now_ms,
+        devices=(
+            Device(
+                device_id="01J0NODE0000000000000000AA",
+                client_kind="node",
+                trust=TrustState.TRUSTED,
+                presence=Presence.OK,
+                last_seen_at_ms=now_ms - 12_000,
+                platform="linux-x86_64",
+                capabilities=(
+                    Capability("system.run", True),
+                    Capability("camera.snap", False),
+                ),
+                warnings=("certificate expires in 3 days \x1b[31m[@click=app.quit]",),
+            ),
+            Device(
+                device_id="01J0NODE0000000000000000BB",
+                client_kind="node",
+                trust=TrustState.PENDING,
+                presence=Presence.OFFLINE,
+                pending_pairings=1,
+            ),
+        ),
+        pending_pairings=(
+            PairingRequest(
+                request_id="01J0REQ00000000000000000CC",
+                device_id="01J0NODE0000000000000000BB",
+                state=PairingState.PENDING_APPROVAL,
+                client_kind="node",
+                method="pin",
+                approval_id="01J0APPROVAL00000000000000",
+                requested_at_ms=now_ms - 40_000,
+                expires_at_ms=now_ms + 560_000,
+            ),
+        ),
+        trusted_devices=1,
+        truncated=3,
+    )
+
+
 def transcript_items() -> tuple[ChatItem, ...]:
     """The fixed session: a question, an answer, and a tool call waiting for approval."""
     transcript = Transcript(SESSION)
@@ -375,6 +476,12 @@ class FixedRuntime:
         """Each node host action asked for, with whether the gateway restart was confirmed."""
         self.node_status = NodeStatus()
         self.inventory = Inventory()
+        self.node_pause: asyncio.Event | None = None
+        """When set, node host actions wait for it (to see one under way)."""
+        self.devices_asked = 0
+        """How many times the devices were asked for."""
+        self.devices_refusal: NodeHostRefused | None = None
+        """Raised by :meth:`devices` when set."""
 
     def set_settings(
         self, preferences: Preferences | None = None, rollout: RolloutFlags | None = None
@@ -579,6 +686,8 @@ class FixedRuntime:
         """A reference gateway requires client certificates: enrolment needs the restart
         confirmed; then the node host is enrolled."""
         self.node_calls.append((action, restart_confirmed))
+        if self.node_pause is not None:
+            await self.node_pause.wait()
         if action is NodeAction.STATUS:
             return NodeOutcome(action, self.node_status, "the node host is not enrolled")
         if action is NodeAction.RESET:
@@ -590,6 +699,9 @@ class FixedRuntime:
         return NodeOutcome(action, self.node_status, "node host enrolled and started", True)
 
     async def devices(self) -> Inventory:
+        self.devices_asked += 1
+        if self.devices_refusal is not None:
+            raise self.devices_refusal
         return self.inventory
 
     async def support_bundle(self, path: str = "") -> SupportBundle:

@@ -11,10 +11,12 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
+from palyra_tui.state.inbox import from_record
 from palyra_tui.ui.app import PalyraApp
 from palyra_tui.ui.screens.health import HealthPane
 from palyra_tui.ui.screens.main import PANE_NAMES
-from tests.snapshots.fixed import fixed_app
+from palyra_tui.ui.widgets.devices_panel import DevicesPanel
+from tests.snapshots.fixed import device_inventory, fixed_app, fixed_runtime, pairing_approval
 from tests.ui.conftest import until
 
 SIZE = (100, 30)
@@ -89,4 +91,43 @@ def test_onboarding_screen(snap_compare: SnapCompare) -> None:
         terminal_size=(110, 34),
         press=["enter"],
         run_before=_settle_keys_shown,
+    )
+
+
+def _devices_app() -> PalyraApp:
+    """The fixed app whose gateway knows two devices (one with a warning), three more not
+    listed, and a pending pairing."""
+    app = fixed_app()
+    fixed_runtime(app).inventory = device_inventory()
+    return app
+
+
+async def _settle_devices(pilot: Pilot[Any]) -> None:
+    """Settled, the devices panel open with the gateway's answer in it."""
+    await _settle_keys_shown(pilot)
+    app = pilot.app
+    assert isinstance(app, PalyraApp)
+    await pilot.press("d")
+    health = app.pane
+    assert isinstance(health, HealthPane)
+    panel = health.query_one(DevicesPanel)
+    await until(pilot, lambda: panel.inventory is not None and not panel.asking)
+    await pilot.pause()
+
+
+def test_health_devices_at_80x24(snap_compare: SnapCompare) -> None:
+    """The smallest terminal the operator is promised: the devices in place of the card."""
+    assert snap_compare(_devices_app(), terminal_size=(80, 24), run_before=_settle_devices)
+
+
+def _pairing_app() -> PalyraApp:
+    app = fixed_app()
+    fixed_runtime(app).set_inbox(from_record(pairing_approval()))
+    return app
+
+
+def test_approvals_device_pairing(snap_compare: SnapCompare) -> None:
+    """A device's request to pair: the device, and no session key."""
+    assert snap_compare(
+        _pairing_app(), terminal_size=SIZE, press=["4"], run_before=_settle_keys_shown
     )

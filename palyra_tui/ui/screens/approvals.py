@@ -11,6 +11,11 @@ session after a confirmation.  A decision key counts only when:
 - for ``y`` and ``s``, the operator has seen the whole input: scrolled the
   detail to its end, or viewed it whole (``v``), so a tail such as
   ``; rm -rf ~`` cannot be allowed unseen.
+
+A device's request to pair is no tool call: the detail names the device (id,
+kind, method, fingerprint) instead of a tool and its input, and it is allowed
+once or denied; there is no session to allow it for, so ``s`` does nothing
+there and the key line says so.  The same rules apply to its keys.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from textual.widgets import DataTable
 from palyra_tui.client.errors import ClientError
 from palyra_tui.models.gateway import ApprovalAnswer, RiskLevel
 from palyra_tui.models.handoff import HandoffScope
-from palyra_tui.state.inbox import InboxEntry, Route
+from palyra_tui.state.inbox import InboxEntry, PairingDetails, Route
 from palyra_tui.state.runtime_api import DecisionError, DecisionRefused
 from palyra_tui.ui.safe import plain, pretty_json, reviewable
 from palyra_tui.ui.screens.base import ControlPane, switch_keys
@@ -86,7 +91,7 @@ class ApprovalsPane(ControlPane):
         detail = next(iter(self.query("#approval-detail").results(VerticalScroll)), None)
         if table is None or detail is None or self.control.exiting:
             return  # the app is closing and takes the pane's widgets one by one
-        for key, label in (("risk", "Risk"), ("tool", "Tool"), ("wait", "Time left")):
+        for key, label in (("risk", "Risk"), ("tool", "Request"), ("wait", "Time left")):
             table.add_column(label, key=key)
         self._arm()
         self.watch(detail, "scroll_y", self._detail_scrolled, init=False)
@@ -117,9 +122,20 @@ class ApprovalsPane(ControlPane):
                 table.add_row(*cells, key=approval_id)
         self._read &= set(entries)
         self._show_detail()
+        self.refresh_keys()
 
     def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
         self._show_detail()
+        self.refresh_keys()
+
+    def hidden_actions(self) -> frozenset[str]:
+        entry = self.selected() if self.is_mounted else None
+        if entry is not None and not entry.session_scope:
+            return frozenset({"decide('session')"})
+        return frozenset()
+
+    def key_notes(self) -> dict[str, str]:
+        return {"decide('session')": "a pairing: allow once or deny only"}
 
     def _tick(self) -> None:
         if not self.shown:
@@ -193,10 +209,11 @@ class ApprovalsPane(ControlPane):
             more.display = False
             return
         more.display = True
+        allowing = "y and s count" if entry.session_scope else "y counts"
         more.update(
             Text(
                 "▼ more below: read to the end (PgDn, Space, End) or view it whole (v); "
-                "y and s count after that",
+                f"{allowing} after that",
                 style="bold reverse yellow",
             )
         )
@@ -215,9 +232,13 @@ class ApprovalsPane(ControlPane):
         if entry is None:
             self.app.notify("no approval selected")
             return
+        title = (
+            f"{entry.what}: complete request"
+            if entry.is_pairing
+            else (f"{entry.tool_name}: complete input")
+        )
         self.app.push_screen(
-            PagerScreen(f"{entry.tool_name}: complete input", review_text(entry)),
-            partial(self._viewed, entry.approval_id),
+            PagerScreen(title, review_text(entry)), partial(self._viewed, entry.approval_id)
         )
 
     def action_view_raw(self) -> None:
@@ -228,7 +249,7 @@ class ApprovalsPane(ControlPane):
             return
         raw = entry.raw_summary or entry.summary
         self.app.push_screen(
-            PagerScreen(f"{entry.tool_name}: request as the gateway sent it", reviewable(raw))
+            PagerScreen(f"{entry.what}: request as the gateway sent it", reviewable(raw))
         )
 
     def _viewed(self, approval_id: str, reached_end: bool | None) -> None:
@@ -260,6 +281,13 @@ class ApprovalsPane(ControlPane):
             self.app.bell()
             self.app.notify("read the request first: keys count after a short pause")
             return
+        if choice == "session" and not entry.session_scope:
+            self.app.bell()
+            self.app.notify(
+                "a device pairing is allowed once or denied: there is no session to allow it for",
+                severity="warning",
+            )
+            return
         if choice in _ALLOWING and not self.read_whole(entry):
             self.app.bell()
             self.app.notify(
@@ -277,7 +305,7 @@ class ApprovalsPane(ControlPane):
             self._send(entry, ApprovalAnswer.deny("denied by operator"))
         elif choice == "reason":
             self.app.push_screen(
-                ReasonScreen(f"Deny {entry.tool_name}: why?"),
+                ReasonScreen(f"Deny {entry.what}: why?"),
                 lambda reason: (
                     self._send(entry, ApprovalAnswer.deny(reason or "denied"))
                     if reason is not None
@@ -306,7 +334,7 @@ class ApprovalsPane(ControlPane):
                 self.app.notify(f"decision not sent: {error}", severity="error", markup=False)
                 return
             verb = "allowed" if answer.approved else "denied"
-            self.app.notify(f"{entry.tool_name} {verb}", markup=False)
+            self.app.notify(f"{entry.what} {verb}", markup=False)
             self.control.request_refresh()
 
         self.run_worker(send(), group="approval-decisions", exit_on_error=False)
@@ -317,14 +345,43 @@ def _cells(entry: InboxEntry, now: float) -> tuple[Text, ...]:
     left = f"{max(0, deadline - now):.0f}s" if deadline else "-"
     return (
         plain(entry.risk.value, _RISK_STYLES[entry.risk]),
-        plain(entry.tool_name, "bold"),
+        _request_cell(entry),
         plain(left, "bold red" if deadline and deadline - now < 15 else ""),
     )
 
 
+def _request_cell(entry: InboxEntry) -> Text:
+    """The tool, or ``pairing`` and the start of the device id (the detail has it whole)."""
+    if entry.pairing is None:
+        return plain(entry.tool_name, "bold")
+    device = entry.pairing.device_id
+    short = device if len(device) <= 13 else f"{device[:12]}…"
+    return plain(f"pairing {short}", "bold magenta")
+
+
 def review_text(entry: InboxEntry) -> Text:
-    """The tool input, whole, with every invisible character shown."""
+    """What is to be approved, whole, with every invisible character shown: the tool
+    input, or the device that asks to pair."""
+    if entry.pairing is not None:
+        return pairing_text(entry.pairing)
     return reviewable(pretty_json(entry.input_json))
+
+
+def pairing_text(pairing: PairingDetails) -> Text:
+    """The device of a pairing request, one field a line."""
+    text = Text()
+    for label, value in (
+        ("device id", pairing.device_id),
+        ("client kind", pairing.client_kind),
+        ("method", pairing.method),
+        ("fingerprint", pairing.identity_fingerprint),
+        ("transcript hash", pairing.transcript_hash),
+    ):
+        text.append(f"{label:<16}", style="dim")
+        text.append_text(reviewable(value) if value else Text("(not given)", style="dim"))
+        text.append("\n")
+    text.rstrip()
+    return text
 
 
 def describe(entry: InboxEntry, now: float, armed: bool) -> Text:
@@ -337,6 +394,9 @@ def describe(entry: InboxEntry, now: float, armed: bool) -> Text:
     deadline = entry.deadline
     if deadline:
         text.append(f"   time left {max(0, deadline - now):.0f} s", style="bold")
+    if entry.is_pairing:
+        text.append("   asked by a device that wants to pair\n", style="dim")
+        return _describe_pairing(text, entry, armed)
     route = "asked on palyra-tui's own run" if entry.route is Route.STREAM else "asked elsewhere"
     text.append(f"   {route}\n", style="dim")
     if entry.route is Route.CONSOLE:
@@ -361,6 +421,35 @@ def describe(entry: InboxEntry, now: float, armed: bool) -> Text:
         text.append(
             "y allow once · n deny · e deny with reason · s allow for session · "
             "v view whole · r raw request",
+            style="bold",
+        )
+    else:
+        text.append("read the request — keys are enabled in a moment", style="bold yellow")
+    return text
+
+
+def _describe_pairing(text: Text, entry: InboxEntry, armed: bool) -> Text:
+    """The rest of a pairing's review: the device, what approving it does, the keys."""
+    text.append("\nDevice pairing", style="bold magenta")
+    text.append(" (not a tool call)\n", style="dim")
+    text.append_text(review_text(entry))
+    text.append("\n\n")
+    text.append(
+        "Allowing it issues this device a certificate: it can then connect to the gateway's "
+        "node RPC and offer its capabilities. Allow only a device you are setting up.\n",
+        style="yellow",
+    )
+    text.append_text(plain(f"summary: {entry.summary}"))
+    text.append("\n")
+    if entry.reason:
+        text.append_text(plain(f"why: {entry.reason}", "dim"))
+        text.append("\n")
+    text.append_text(plain(f"pairing session {entry.session_id}", "dim"))
+    text.append("\n\n")
+    if armed:
+        text.append(
+            "y allow once · n deny · e deny with reason · v view whole · r raw request\n"
+            "no allow for session: a pairing is decided once",
             style="bold",
         )
     else:

@@ -7,7 +7,7 @@ The panes (Health, Logs, Chat, Approvals) live in one screen
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 from rich.text import Text
 from textual.binding import Binding
@@ -32,6 +32,16 @@ def switch_keys(prefix: str = "") -> list[Binding]:
         Binding(f"{prefix}{number}", f"app.show_pane('{name}')", title, show=False)
         for number, (name, title) in enumerate(PANES, start=1)
     ]
+
+
+class PaneCommand(NamedTuple):
+    """A command of a pane in the palette that no key of its own stands for."""
+
+    title: str
+    help: str
+    action: str
+    covers: str = ""
+    """The action of a key this command stands in for in the palette ("" for none)."""
 
 
 class ControlPane(Vertical):
@@ -61,8 +71,22 @@ class ControlPane(Vertical):
         return 0
 
     def hidden_actions(self) -> frozenset[str]:
-        """Actions left out of the key line because they cannot act now."""
+        """Actions left out of the key line because they cannot act now: by name
+        (``settled``) or whole (``decide('session')``)."""
         return frozenset()
+
+    def key_notes(self) -> dict[str, str]:
+        """A few words in the key line in place of a hidden action's key (by whole action)."""
+        return {}
+
+    def palette_commands(self) -> tuple[PaneCommand, ...]:
+        """Commands the palette offers besides the pane's keys."""
+        return ()
+
+    def refresh_keys(self) -> None:
+        """The keys that can act changed: show them, unless a notice holds the key line."""
+        if self.shown and self.control.notice is None and self.control.screen_stack:
+            self.control.main.show_keys()
 
     @property
     def shown(self) -> bool:
@@ -104,15 +128,17 @@ class ControlPane(Vertical):
     def key_hints(self) -> Text:
         """The pane's keys on one line (a Footer costs a widget per key on every switch)."""
         text = Text(no_wrap=True, overflow="ellipsis")
+        hidden = self.hidden_actions()
+        notes = self.key_notes()
         for binding in self.BINDINGS:
-            if (
-                isinstance(binding, Binding)
-                and binding.show
-                and binding.description
-                and binding.action.split("(")[0] not in self.hidden_actions()
-            ):
-                text.append(f" {key_label(binding.key)} ", style="bold reverse")
-                text.append(f" {binding.description} ")
+            if not isinstance(binding, Binding) or not binding.show or not binding.description:
+                continue
+            if binding.action in hidden or binding.action.split("(")[0] in hidden:
+                if binding.action in notes:
+                    text.append(f" {notes[binding.action]} ", style="dim")
+                continue
+            text.append(f" {key_label(binding.key)} ", style="bold reverse")
+            text.append(f" {binding.description} ")
         text.append(" ^q ", style="bold reverse")
         text.append(" Quit ")
         return text

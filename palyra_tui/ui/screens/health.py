@@ -12,12 +12,15 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.worker import WorkType
 
 from palyra_tui.errors import PalyraError
-from palyra_tui.models import LogStream, ServiceSnapshot, ServiceState
+from palyra_tui.models import LogStream, ServiceKind, ServiceSnapshot, ServiceState
+from palyra_tui.models.devices import NodeAction
 from palyra_tui.state.profiles import not_supervised
 from palyra_tui.state.snapshot import AppSnapshot, OverallStatus
+from palyra_tui.ui.node_host import NodeHostFlow
 from palyra_tui.ui.safe import block, plain
-from palyra_tui.ui.screens.base import ControlPane, switch_keys
+from palyra_tui.ui.screens.base import ControlPane, PaneCommand, switch_keys
 from palyra_tui.ui.screens.confirm import ConfirmScreen
+from palyra_tui.ui.widgets.devices_panel import DevicesPanel
 from palyra_tui.ui.widgets.process_table import ProcessTable, duration
 from palyra_tui.ui.widgets.steady import SteadyStatic
 
@@ -38,17 +41,25 @@ class HealthPane(ControlPane):
         Binding("x", "settled('stop')", "Stop", priority=True),
         Binding("r", "settled('restart')", "Restart", priority=True),
         Binding("h", "settled('hold')", "Hold restarts", priority=True),
+        Binding("e", "enroll_key", "Enrol", priority=True),
+        Binding("d", "toggle_devices", "Devices"),
         Binding("o", "dashboard", "Dashboard", priority=True),
         Binding("A", "settled('start_all')", "Start all", show=False, priority=True),
         Binding("X", "settled('stop_all')", "Stop all", show=False, priority=True),
         Binding("R", "settled('restart_all')", "Restart all", show=False, priority=True),
+        Binding("pagedown", "page(1)", show=False, priority=True),
+        Binding("pageup", "page(-1)", show=False, priority=True),
     ]
 
     def compose(self) -> ComposeResult:
         yield SteadyStatic(id="facts")
         yield ProcessTable(id="processes")
-        with Horizontal(id="below"), VerticalScroll(id="detail-box"):
-            yield SteadyStatic(id="detail")
+        with Horizontal(id="below"):
+            with VerticalScroll(id="detail-box"):
+                yield SteadyStatic(id="detail")
+            panel = DevicesPanel(id="devices-box")
+            panel.display = False
+            yield panel
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self._tick)
@@ -63,6 +74,7 @@ class HealthPane(ControlPane):
         self._lines: dict[str, tuple[object, tuple[str, ...]]] = {}
         """The last lines of each service, with the log counters they were fetched at."""
         self._fetching: set[str] = set()
+        self.node = NodeHostFlow(self, self._node_done)
 
     def show_snapshot(self, snapshot: AppSnapshot) -> None:
         for service in snapshot.supervisor.services:
@@ -74,14 +86,23 @@ class HealthPane(ControlPane):
         self.query_one("#facts", SteadyStatic).update(self._facts(snapshot))
         self.query_one(ProcessTable).show(self._services(snapshot), self.control.clock.time())
         self._show_detail()
+        self.refresh_keys()
 
     def on_process_table_highlighted(self, _event: ProcessTable.Highlighted) -> None:
         self._show_detail()
+        self.refresh_keys()
+
+    def on_shown(self) -> None:
+        if self.devices_shown:
+            self.tick_devices()
 
     def _tick(self) -> None:
         snapshot = self.control.snapshot
         if snapshot is not None and self.shown:
             self.query_one(ProcessTable).show(self._services(snapshot), self.control.clock.time())
+            if self.node.busy is not None:
+                self._show_detail()
+        self.tick_devices()
 
     def _services(self, snapshot: AppSnapshot) -> tuple[ServiceSnapshot, ...]:
         """The rows to show: none when the runtime could not be opened, or its profile is
@@ -135,6 +156,7 @@ class HealthPane(ControlPane):
                 self._last_lines(service.name),
                 self.control.clock.time(),
                 held=self._holding.get(service.name, service.held),
+                note=self.node.note(service),
             )
         )
 
@@ -176,7 +198,26 @@ class HealthPane(ControlPane):
     # Actions -----------------------------------------------------------------
 
     def hidden_actions(self) -> frozenset[str]:
-        return frozenset({"settled"}) if self.control.startup_error else frozenset()
+        if self.control.startup_error:
+            return frozenset({"settled", "enroll_key"})
+        service = self._selected()
+        if (
+            service is None
+            or service.kind is not ServiceKind.NODE_HOST
+            or service.enabled
+            or self.control.profile.remote
+        ):
+            return frozenset({"enroll_key"})
+        return frozenset()
+
+    def palette_commands(self) -> tuple[PaneCommand, ...]:
+        return (
+            PaneCommand(
+                "Enrol node host", "key e on its row · asks first", "node('enroll')", "enroll_key"
+            ),
+            PaneCommand("Repair node host", "pair it again · asks first", "node('repair')"),
+            PaneCommand("Reset node host", "remove its identity · asks first", "node('reset')"),
+        )
 
     def action_dashboard(self) -> None:
         """Open the web dashboard's overview, signed in (a key that stands alone; the
@@ -202,6 +243,75 @@ class HealthPane(ControlPane):
         service = self._selected()
         if service is not None:
             self.settle(partial(getattr(self, f"_{action}"), service.name))
+
+    # The node host ------------------------------------------------------------------
+
+    def action_enroll_key(self) -> None:
+        """``e``: enrol the node host from its row; like every key that changes something,
+        it acts only when it stands alone, and it asks first."""
+        refusal = self.node.refusal(NodeAction.ENROLL)
+        service = self._selected()
+        if not refusal and (service is None or service.kind is not ServiceKind.NODE_HOST):
+            refusal = "e enrols the node host: select its row first (↑ ↓)"
+        if refusal:
+            self.app.notify(refusal, severity="warning", markup=False)
+            return
+        self.settle(partial(self.node.ask, NodeAction.ENROLL))
+
+    def action_node(self, name: str) -> None:
+        """The palette's Enrol, Repair and Reset node host, whatever row is selected."""
+        action = NodeAction(name)
+        refusal = self.node.refusal(action)
+        if refusal:
+            self.app.notify(refusal, severity="warning", markup=False)
+            return
+        self.settle(partial(self.node.ask, action))
+
+    def _node_done(self) -> None:
+        """A node host action began or ended: the card says so, the devices may have
+        changed."""
+        self._show_detail()
+        if self.node.busy is None and self.devices_shown:
+            self.query_one(DevicesPanel).ask()
+
+    # The devices ----------------------------------------------------------------------
+
+    @property
+    def devices_shown(self) -> bool:
+        """The devices panel is on show in place of the service card."""
+        return bool(self.query_one(DevicesPanel).display)
+
+    def action_toggle_devices(self) -> None:
+        """``d``: the gateway's devices in place of the service card, or the card again."""
+        self.show_devices(not self.devices_shown)
+
+    def show_devices(self, shown: bool) -> None:
+        """Show the devices panel (it asks the gateway at once), or the card again."""
+        self.query_one("#detail-box").display = not shown
+        panel = self.query_one(DevicesPanel)
+        if shown:
+            panel.open()
+        else:
+            panel.display = False
+
+    def action_page(self, direction: int) -> None:
+        """PgUp and PgDn scroll the devices while they are on show, else page the table."""
+        if self.devices_shown:
+            panel = self.query_one(DevicesPanel)
+            if direction > 0:
+                panel.scroll_page_down(animate=False)
+            else:
+                panel.scroll_page_up(animate=False)
+        else:
+            self.query_one(ProcessTable).action_page(direction)
+
+    def tick_devices(self) -> None:
+        """The devices are asked for again only while in sight: on the pane on show, with
+        no dialog over it."""
+        if self.devices_shown and self.shown and self.app.screen is self.screen:
+            self.query_one(DevicesPanel).tick()
+
+    # Services -------------------------------------------------------------------------
 
     def _start(self, name: str) -> None:
         self._run(self.control.runtime.start(name), f"starting {name}")
@@ -296,15 +406,24 @@ class HealthPane(ControlPane):
 
 
 def describe_service(
-    service: ServiceSnapshot, last_lines: tuple[str, ...], now: float, *, held: bool
+    service: ServiceSnapshot,
+    last_lines: tuple[str, ...],
+    now: float,
+    *,
+    held: bool,
+    note: Text | None = None,
 ) -> Text:
-    """The post-mortem card of one service (``held`` as last asked for)."""
+    """The post-mortem card of one service (``held`` as last asked for), with a ``note``
+    under its name."""
     text = Text()
     text.append(service.name, style="bold")
     text.append(f"  {service.state.value}")
     if held:
         text.append("  restarts held", style="bold magenta")
     text.append("\n")
+    if note is not None:
+        text.append_text(note)
+        text.append("\n")
     if service.reason:
         text.append_text(plain(f"reason: {service.reason}", "yellow"))
         text.append("\n")

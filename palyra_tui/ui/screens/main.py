@@ -159,6 +159,10 @@ class MainScreen(Screen[None]):
         tabs.append_text(profile_chip(self.control.profile))
         self.query_one(".tabs", SteadyStatic).update(tabs)
 
+    def show_keys(self) -> None:
+        """Redraw the key line from the pane's keys (when they changed without a notice)."""
+        self._notice_changed(self.control.notice)
+
     def _notice_changed(self, notice: Notice | None) -> None:
         keys = self.query_one(".keys", SteadyStatic)
         keys.update(self.pane.key_hints() if notice is None else notice_text(notice))
