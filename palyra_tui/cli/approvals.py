@@ -89,7 +89,9 @@ def approval_record(entry: InboxEntry) -> dict[str, Any]:
         "route": entry.route.value,
         "run_id": entry.run_id,
         "session_id": entry.session_id,
-        "tool_name": entry.tool_name,
+        "tool_name": "" if entry.is_pairing else entry.tool_name,
+        "subject": entry.subject.value,
+        "what": entry.what,
         "title": entry.title,
         "summary": entry.summary,
         "input_json": entry.input_json,
@@ -115,7 +117,7 @@ def _parsed(text: str) -> Any:
 
 def render_approval(entry: InboxEntry, now: float) -> str:
     """One approval as a person reads it: who asks what, why, and the whole input."""
-    head = [clean(entry.approval_id), clean(entry.tool_name), f"{entry.risk.value} risk"]
+    head = [clean(entry.approval_id), clean(entry.what), f"{entry.risk.value} risk"]
     facts = [f"asked {clock_time(entry.requested_at)}"]
     if entry.session_id:
         facts.insert(0, f"session {clean(entry.session_id)}")

@@ -130,6 +130,7 @@ def approval_brief(approval: ApprovalBrief) -> dict[str, Any]:
     return {
         "id": approval.approval_id,
         "tool_name": approval.tool_name,
+        "what": approval.what or approval.tool_name,
         "session_id": approval.session_id,
         "risk": approval.risk,
         "requested_at": seconds(approval.requested_at),
@@ -181,7 +182,7 @@ def render_status(found: HostStatus, now: float) -> str:
     notes += [f"{clean(e.source)}: {clean(e.message)}" for e in gateway.errors]
     for approval in report.approvals:
         notes.append(
-            f"approval {clean(approval.approval_id)}: {clean(approval.tool_name)} "
+            f"approval {clean(approval.approval_id)}: {clean(approval.what or approval.tool_name)} "
             f"({clean(approval.risk)} risk), asked at {clock_time(approval.requested_at)}"
         )
     if notes:

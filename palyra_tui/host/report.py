@@ -71,6 +71,8 @@ class ApprovalBrief:
     risk: str
     requested_at: float
     deadline: float | None = None
+    what: str = ""
+    """What is asked in a few words: the tool's name, or the device that wants to pair."""
 
 
 @dataclass(frozen=True, slots=True)

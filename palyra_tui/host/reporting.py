@@ -41,11 +41,12 @@ def build_report(view: RuntimeView, supervised: SupervisorSnapshot) -> StatusRep
         approvals=tuple(
             ApprovalBrief(
                 approval_id=entry.approval_id,
-                tool_name=entry.tool_name,
+                tool_name="" if entry.is_pairing else entry.tool_name,
                 session_id=entry.session_id,
                 risk=entry.risk.value,
                 requested_at=entry.requested_at,
                 deadline=entry.deadline,
+                what=entry.what,
             )
             for entry in view.inbox
         ),

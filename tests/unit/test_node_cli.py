@@ -98,7 +98,7 @@ async def test_a_command_past_its_deadline_is_killed_with_its_children(
     monkeypatch.setattr(node_cli, "STATUS_TIMEOUT", 0.5)
     pids = tmp_path / "pids"
     cli = stand_in(tmp_path, f"sleep 600 &\necho $! > {pids}\nwait\n")
-    with pytest.raises(NodeCliError, match="did not finish within 0.5 s") as failed:
+    with pytest.raises(NodeCliError, match=r"did not finish within 0\.5 s") as failed:
         await cli.status()
     assert failed.value.kind == "timeout"
     child = int(pids.read_text())
