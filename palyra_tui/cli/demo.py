@@ -25,6 +25,9 @@ def sim_command(daemon: str, *args: str) -> list[str]:
 def demo_config(state_root: Path | None = None, base: Config | None = None) -> Config:
     """A config that runs the reference gateway, browserd and node host.
 
+    browserd's engine is ``simulated``: the reference browserd launches no browser,
+    and the demo's checks must not ask for a Chromium it never needs.
+
     ``base`` (the operator's ``--config``) supplies the settings that are not
     about services or where state lives: the log budgets (``log_lines``,
     ``log_mib``, ``log_total_mib``).
@@ -44,6 +47,7 @@ def demo_document(root: Path, base: Config | None = None) -> dict[str, object]:
             "quic_port": 0,
             "browserd_port": 0,
             "browserd_grpc_port": 0,
+            "browser_engine": "simulated",
         },
         "services": {
             "gateway": {"command": sim_command("gateway", *ports), "health_interval": 0.5},

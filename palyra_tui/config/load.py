@@ -30,6 +30,7 @@ from palyra_tui.config.schema import (
 )
 from palyra_tui.errors import ConfigError
 from palyra_tui.models import RestartPolicy, ServiceKind
+from palyra_tui.models.browser import BrowserEngine
 from palyra_tui.models.ids import is_ulid
 from palyra_tui.text import visible
 
@@ -175,6 +176,24 @@ def _parse_runtime(reader: _Reader, table: Mapping[str, Any]) -> RuntimeConfig:
     browser = reader.optional(table, "runtime", "browser_service", bool)
     if browser is not None:
         values["browser_service"] = browser
+    engine = reader.optional(table, "runtime", "browser_engine", str)
+    if engine is not None:
+        try:
+            values["browser_engine"] = BrowserEngine(engine)
+        except ValueError:
+            choices = ", ".join(mode.value for mode in BrowserEngine)
+            raise reader.error(
+                "runtime.browser_engine", f"must be one of {choices}, got {shown(engine)}"
+            ) from None
+    chromium = reader.optional(table, "runtime", "browser_chromium_path", str)
+    if chromium is not None:
+        key = "runtime.browser_chromium_path"
+        if "\0" in chromium:
+            raise reader.error(key, "must not contain a NUL character")
+        chromium_path = _expand(reader, key, chromium)
+        if not chromium_path.is_absolute():
+            raise reader.error(key, f"must be an absolute path, got {shown(chromium)}")
+        values["browser_chromium_path"] = str(chromium_path)
     return RuntimeConfig(**values)
 
 

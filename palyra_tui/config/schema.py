@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from palyra_tui.models import RestartPolicy, ServiceKind
+from palyra_tui.models.browser import BrowserEngine
 
 DEFAULT_PRINCIPAL = "admin:local"
 DEFAULT_DEVICE_ID = "01JQ7P4NQ2T7K5XG0C9M3E8VWR"
@@ -38,6 +39,11 @@ class RuntimeConfig:
     browserd_port: int = 7143
     browserd_grpc_port: int = 7543
     browser_service: bool = True
+    browser_engine: BrowserEngine = BrowserEngine.CHROMIUM
+    """browserd's engine mode, given to it as ``PALYRA_BROWSERD_ENGINE_MODE``."""
+    browser_chromium_path: str | None = None
+    """The Chromium browserd launches (``PALYRA_BROWSERD_CHROMIUM_PATH``); None leaves
+    the choice to browserd's own search of ``PATH``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,9 +4,9 @@ Each check has a key, a label, a status (ok, warning, blocked), a detail and a
 hint that says what to do.  A blocked check is one that keeps the runtime from
 working; a warning is worth knowing and does not.  The checks start nothing:
 they resolve binaries, write and delete one probe file, bind and release
-loopback ports, read the secret store, ask a running host for its status and
-ask the gateway it runs whether it accepts the stored admin token.  Blocking
-work runs in threads.
+loopback ports, look for the Chromium browserd would launch, read the secret
+store, ask a running host for its status and ask the gateway it runs whether it
+accepts the stored admin token.  Blocking work runs in threads.
 
 Ports that the runtime host's own gateway (or browserd) is using are fine.
 Ports that another Palyra daemon answers on are named as such: a gateway left
@@ -26,6 +26,7 @@ from palyra_tui.config import Config, config_path
 from palyra_tui.config.dirs import private_dir, unusable
 from palyra_tui.errors import BinaryNotFound, SecretStoreError
 from palyra_tui.host.checks import Check, CheckStatus, Preflight
+from palyra_tui.host.preflight_browser import check_browser_engine
 from palyra_tui.host.preflight_ports import (
     PortFacts,
     browser_ports,
@@ -123,9 +124,11 @@ async def run_checks(
         )
     )
     facts = PortFacts(host.services if host is not None else {}, tokens, config.runtime)
-    gateway, browser, auth = await asyncio.gather(
+    browserd = _find(definitions, ServiceKind.BROWSERD)
+    gateway, browser, engine, auth = await asyncio.gather(
         gateway_ports(config, facts, enabled.get(ServiceKind.GATEWAY, False)),
         browser_ports(config, facts, enabled.get(ServiceKind.BROWSERD, False)),
+        asyncio.to_thread(check_browser_engine, browserd, config, env),
         check_operator_auth(config, report, tokens, host),
     )
     return Preflight(
@@ -135,6 +138,7 @@ async def run_checks(
             check_config(config, config_problem, env),
             gateway,
             browser,
+            engine,
             secret_check,
             auth,
             check_dashboard(config, host),

@@ -2,7 +2,12 @@
 
 ``GET /healthz`` without auth; gRPC ``palyra.browser.v1.BrowserService/Health``
 with ``authorization: Bearer <token>`` when a token is set (``--auth-token`` or
-``PALYRA_BROWSERD_AUTH_TOKEN``).  No browser engine is started.
+``PALYRA_BROWSERD_AUTH_TOKEN``).
+
+It takes browserd's engine settings as browserd does (``--engine-mode``, which
+``PALYRA_BROWSERD_ENGINE_MODE`` overrides when it names a mode; ``--chromium-path``,
+else ``PALYRA_BROWSERD_CHROMIUM_PATH``) and logs them in its startup line, so
+that a test can see what it was given.  It starts no browser in either mode.
 """
 
 from __future__ import annotations
@@ -18,6 +23,12 @@ from typing import Any
 import grpc
 
 from palyra_tui.client.grpc._generated.palyra.v1 import browser_pb2 as browser
+from palyra_tui.models.browser import (
+    CHROMIUM_PATH_ENV,
+    ENGINE_MODE_ENV,
+    BrowserEngine,
+    engine_from_env,
+)
 from palyra_tui.sim.http_server import HttpServer, Request, Response, Router
 from palyra_tui.sim.logs import JsonLog, fatal
 from palyra_tui.sim.store import token_matches
@@ -35,18 +46,25 @@ def main(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> int:
     parse.add_argument("--grpc-bind", default="127.0.0.1")
     parse.add_argument("--grpc-port", type=int, default=7543)
     parse.add_argument("--auth-token")
-    parse.add_argument("--engine-mode", default="simulated")
+    parse.add_argument(
+        "--engine-mode", choices=[mode.value for mode in BrowserEngine], default="chromium"
+    )
+    parse.add_argument("--chromium-path")
     args = parse.parse_args(argv)
     token = (args.auth_token or env.get("PALYRA_BROWSERD_AUTH_TOKEN", "")).strip()
+    engine = engine_from_env(env.get(ENGINE_MODE_ENV), BrowserEngine(args.engine_mode))
+    chromium_path = args.chromium_path or env.get(CHROMIUM_PATH_ENV)
     if args.bind not in ("127.0.0.1", "localhost", "::1") and not token:
         return fatal("refusing to bind browserd to a non-loopback address without an auth token")
     try:
-        return asyncio.run(_serve(args, token))
+        return asyncio.run(_serve(args, token, engine, chromium_path))
     except OSError as error:
         return fatal(f"failed to bind browserd listener: {error.strerror}")
 
 
-async def _serve(args: argparse.Namespace, token: str) -> int:
+async def _serve(
+    args: argparse.Namespace, token: str, engine: BrowserEngine, chromium_path: str | None
+) -> int:
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGINT, stop.set)
     log = JsonLog(TARGET)
@@ -96,12 +114,15 @@ async def _serve(args: argparse.Namespace, token: str) -> int:
     )
     grpc_port = server.add_insecure_port(f"{args.grpc_bind}:{args.grpc_port}")
     host, port = await http.start(args.bind, args.port)
+    chromium = {"chromium_path": chromium_path} if chromium_path else {}
     log.info(
         "browser service startup",
         auth_enabled=bool(token),
         state_persistence_enabled=False,
         health_port=args.port,
         grpc_port=args.grpc_port,
+        engine_mode=engine.value,
+        **chromium,
     )
     await server.start()
     log.info("browserd health endpoint ready", listen_addr=f"{host}:{port}")

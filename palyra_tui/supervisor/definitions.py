@@ -9,6 +9,10 @@ palyrad's relative journal path lands there.
 The binary is resolved at every start, so installing a missing binary is
 picked up by the next retry without restarting palyra-tui.
 
+browserd is told its engine mode (``PALYRA_BROWSERD_ENGINE_MODE``) and, when
+the config names one, the Chromium to launch (``PALYRA_BROWSERD_CHROMIUM_PATH``),
+in its environment like everything else palyra-tui chooses for it.
+
 Only palyrad gets the admin token, and only palyrad and browserd get the browser
 token; the node host and services of the operator's own get neither.
 """
@@ -23,6 +27,7 @@ from pathlib import Path
 from palyra_tui.config import Config, ServiceConfig
 from palyra_tui.config.dirs import private_dir
 from palyra_tui.models import ServiceKind
+from palyra_tui.models.browser import CHROMIUM_PATH_ENV, ENGINE_MODE_ENV
 from palyra_tui.secrets import RuntimeSecrets
 from palyra_tui.supervisor.binaries import resolve_builtin, resolve_command
 from palyra_tui.text import Redactor
@@ -35,6 +40,7 @@ __all__ = [
     "LaunchPlan",
     "RuntimeSecrets",
     "ServiceDefinition",
+    "browserd_engine_env",
     "define_services",
     "plan_launch",
     "register_secrets",
@@ -247,11 +253,22 @@ def _builtin_env(
         return {
             "PALYRA_STATE_ROOT": str(root),
             "PALYRA_BROWSERD_AUTH_TOKEN": tokens.browser_token,
+            **browserd_engine_env(config),
         }
     return {
         "PALYRA_STATE_ROOT": str(root),
         "PALYRA_GATEWAY_IDENTITY_STORE_DIR": str(root / "identity"),
     }
+
+
+def browserd_engine_env(config: Config) -> dict[str, str]:
+    """What palyra-tui tells browserd about its engine: always the mode, and the Chromium
+    path when the config names one (else browserd searches ``PATH`` itself)."""
+    runtime = config.runtime
+    env = {ENGINE_MODE_ENV: runtime.browser_engine.value}
+    if runtime.browser_chromium_path is not None:
+        env[CHROMIUM_PATH_ENV] = runtime.browser_chromium_path
+    return env
 
 
 def _seed_vault(vault: Path, environ: Mapping[str, str]) -> None:

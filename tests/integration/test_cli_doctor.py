@@ -74,6 +74,7 @@ async def test_a_fresh_state_root_is_ready_and_doctor_creates_no_token(tmp_path:
         "config",
         "gateway_ports",
         "browser_ports",
+        "browser_engine",
         "secret_store",
         "operator_auth",
         "dashboard_mode",
@@ -96,6 +97,38 @@ async def test_a_fresh_state_root_is_ready_and_doctor_creates_no_token(tmp_path:
     assert "warning  Operator auth bootstrap" in lines
     assert "         hint: start the runtime: palyra-tui up" in lines
     assert lines[-1] == "nothing blocked, 1 warning"
+
+
+async def test_a_missing_chromium_is_a_warning_and_a_found_one_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """browserd enabled in its default engine mode, on a PATH that the test controls."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.delenv("CHROME", raising=False)
+    browserd = {"command": sim_command("browserd", "--port", "0"), "enabled": True}
+    path = write_config(tmp_path, {"browserd": browserd}, runtime=runtime())
+    ran = await run_cli(path, "doctor", "--json")
+    assert ran.code == 0, ran.out + ran.err
+    engine = checks(ran)["browser_engine"]
+    assert (engine["label"], engine["status"]) == ("Browser engine", "warning")
+    assert engine["detail"].startswith("chromium: no Chromium or Chrome found")
+    assert "every browser session fails" in engine["detail"]
+    assert 'browser_engine = "simulated"' in engine["hint"]
+    text = await run_cli(path, "doctor")
+    assert "warning  Browser engine" in text.out.splitlines()
+
+    chromium = bin_dir / "chromium"
+    chromium.write_text("#!/bin/sh\nexit 0\n")
+    chromium.chmod(0o755)
+    engine = checks(await run_cli(path, "doctor", "--json"))["browser_engine"]
+    assert engine["detail"].startswith(f"chromium: {chromium} (found on PATH)")
+    if os.geteuid() == 0:
+        assert engine["status"] == "warning"
+        assert "palyra-tui runs as root" in engine["detail"]
+    else:
+        assert (engine["status"], engine["hint"]) == ("ok", "")
 
 
 async def test_busy_tcp_and_udp_ports_block(tmp_path: Path, held: list[socket.socket]) -> None:

@@ -266,6 +266,73 @@ async def test_browserd_health(tmp_path: Path) -> None:
             process.stdout.close()
 
 
+@pytest.mark.parametrize(
+    ("args", "env", "engine", "chromium"),
+    [
+        ((), {}, "chromium", None),
+        (
+            ("--engine-mode", "chromium"),
+            {"PALYRA_BROWSERD_ENGINE_MODE": " SIMULATED "},
+            "simulated",
+            None,
+        ),
+        (
+            ("--engine-mode", "simulated"),
+            {"PALYRA_BROWSERD_ENGINE_MODE": "firefox"},
+            "simulated",
+            None,
+        ),
+        ((), {"PALYRA_BROWSERD_CHROMIUM_PATH": "/env/chrome"}, "chromium", "/env/chrome"),
+        (
+            ("--chromium-path", "/flag/chrome"),
+            {"PALYRA_BROWSERD_CHROMIUM_PATH": "/env/chrome"},
+            "chromium",
+            "/flag/chrome",
+        ),
+    ],
+)
+def test_browserd_takes_its_engine_settings_as_palyra_browserd_does(
+    args: tuple[str, ...], env: dict[str, str], engine: str, chromium: str | None
+) -> None:
+    """The environment's engine mode wins over the flag when it names one; the flag's
+    Chromium path wins over the environment's.  The startup line says what was taken."""
+    environ = {
+        key: value for key, value in os.environ.items() if not key.startswith("PALYRA_BROWSERD_")
+    }
+    command = [sys.executable, "-m", "palyra_tui", "sim", "browserd", "--port", "0"]
+    process = subprocess.Popen(
+        [*command, "--grpc-port", "0", *args],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**environ, **env},
+    )
+    try:
+        assert process.stdout is not None
+        startup = json.loads(process.stdout.readline())["fields"]
+        assert startup["message"] == "browser service startup"
+        assert startup["engine_mode"] == engine
+        assert startup.get("chromium_path") == chromium
+        process.send_signal(signal.SIGINT)
+        assert process.wait(10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def test_browserd_refuses_an_unknown_engine_mode_flag() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "palyra_tui", "sim", "browserd", "--engine-mode", "firefox"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "invalid choice: 'firefox'" in result.stderr
+
+
 def test_node_run_without_pairing_fails_as_palyra_does(tmp_path: Path) -> None:
     ran = subprocess.run(
         [sys.executable, "-m", "palyra_tui", "sim", "node", "run", "--json"],

@@ -10,6 +10,7 @@ import pytest
 from palyra_tui.config import config_path, default_state_root, load_config, parse_config
 from palyra_tui.errors import ConfigError
 from palyra_tui.models import RestartPolicy, ServiceKind
+from palyra_tui.models.browser import BrowserEngine
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -111,6 +112,29 @@ max_restarts = 3
         ("[runtime]\nadmin_port = 70000", "runtime.admin_port: must be a port number"),
         ("[runtime]\nprincipal = 'user:x'", "runtime.principal: must look like"),
         ("[runtime]\ndevice_id = 'not-a-ulid'", "runtime.device_id: must be a 26-character"),
+        (
+            "[runtime]\nbrowser_engine = 'firefox'",
+            "runtime.browser_engine: must be one of chromium, simulated, got 'firefox'",
+        ),
+        (
+            "[runtime]\nbrowser_engine = 'Chromium'",
+            "runtime.browser_engine: must be one of chromium, simulated, got 'Chromium'",
+        ),
+        ("[runtime]\nbrowser_engine = true", "runtime.browser_engine: must be a string"),
+        (
+            "[runtime]\nbrowser_chromium_path = 'chromium'",
+            "runtime.browser_chromium_path: must be an absolute path, got 'chromium'",
+        ),
+        (
+            "[runtime]\nbrowser_chromium_path = ''",
+            "runtime.browser_chromium_path: must be an absolute path, got ''",
+        ),
+        (
+            '[runtime]\nbrowser_chromium_path = "/x\\u0000y"',
+            "runtime.browser_chromium_path: must not contain a NUL",
+        ),
+        ("[runtime]\nbrowser_chromium_path = 5", "browser_chromium_path: must be a string"),
+        ("[runtime]\nbrowser_engin = 'simulated'", "runtime.browser_engin: unknown key"),
         ("state_root = 'relative/path'", "state_root: must be an absolute path"),
         ("log_lines = 5", "log_lines: must be between"),
         ("log_mib = 0", "log_mib: must be between 1 and 4096 (MiB)"),
@@ -128,6 +152,22 @@ def test_errors_name_the_file_and_key(tmp_path: Path, text: str, message: str) -
         load_config(path, {})
     assert str(path) in str(caught.value)
     assert message in str(caught.value)
+
+
+def test_browser_engine_defaults_to_chromium_with_palyras_own_search(tmp_path: Path) -> None:
+    runtime = load_config(write(tmp_path, ""), {}).runtime
+    assert runtime.browser_engine is BrowserEngine.CHROMIUM
+    assert runtime.browser_chromium_path is None
+
+
+def test_browser_engine_and_chromium_path_are_read(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[runtime]\nbrowser_engine = "simulated"\nbrowser_chromium_path = "~/bin/chromium"\n',
+    )
+    runtime = load_config(path, {}).runtime
+    assert runtime.browser_engine is BrowserEngine.SIMULATED
+    assert runtime.browser_chromium_path == str(Path.home() / "bin" / "chromium")
 
 
 def test_non_utf8_file_is_a_clear_error(tmp_path: Path) -> None:

@@ -48,6 +48,38 @@ def test_browserd_token_goes_through_the_environment_only(tmp_path: Path) -> Non
     assert definitions["browserd"].config.stop_signal == signal.SIGINT
 
 
+def test_browserd_is_told_its_engine_mode_and_chromium_in_its_environment(
+    tmp_path: Path,
+) -> None:
+    environ = fake_binaries(tmp_path)
+    tokens = RuntimeSecrets.generate()
+    default = parse_config({"state_root": str(tmp_path / "s")}, None, environ)
+    browserd = {d.name: d for d in define_services(default)}["browserd"]
+    plan = plan_launch(browserd, default, tokens, environ)
+    assert plan.env["PALYRA_BROWSERD_ENGINE_MODE"] == "chromium"
+    assert "PALYRA_BROWSERD_CHROMIUM_PATH" not in plan.env
+
+    chosen = parse_config(
+        {
+            "state_root": str(tmp_path / "s"),
+            "runtime": {
+                "browser_engine": "simulated",
+                "browser_chromium_path": "/opt/chromium/chrome",
+            },
+        },
+        None,
+        environ,
+    )
+    browserd = {d.name: d for d in define_services(chosen)}["browserd"]
+    plan = plan_launch(browserd, chosen, tokens, environ)
+    assert plan.env["PALYRA_BROWSERD_ENGINE_MODE"] == "simulated"
+    assert plan.env["PALYRA_BROWSERD_CHROMIUM_PATH"] == "/opt/chromium/chrome"
+    assert not any("chrom" in arg or "engine" in arg for arg in plan.argv)
+    gateway = {d.name: d for d in define_services(chosen)}["gateway"]
+    gateway_env = plan_launch(gateway, chosen, tokens, environ).env
+    assert "PALYRA_BROWSERD_ENGINE_MODE" not in gateway_env
+
+
 def test_gateway_defaults(tmp_path: Path) -> None:
     environ = fake_binaries(tmp_path)
     config = parse_config({"state_root": str(tmp_path / "s")}, None, environ)

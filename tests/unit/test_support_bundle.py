@@ -8,16 +8,24 @@ import errno
 import os
 import stat
 import tarfile
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from palyra_tui.config import parse_config
 from palyra_tui.errors import ConfigError
-from palyra_tui.models import HealthState, HealthStatus, ServiceEvent, ServiceState
+from palyra_tui.models import (
+    HealthState,
+    HealthStatus,
+    ServiceEvent,
+    ServiceState,
+    SupervisorSnapshot,
+)
 from palyra_tui.models.bundle import SupportBundle
 from palyra_tui.models.gateway import ApprovalAnswer, RiskLevel
 from palyra_tui.state.bundle.archive import bundle_stem, write_bundle
+from palyra_tui.state.bundle.members import config_text
 from palyra_tui.state.bundle.scrub import MAX_KEY_LINES, Scrubber, hide_key_blocks
 from palyra_tui.state.decisions import Decisions
 from palyra_tui.state.inbox import InboxEntry, Route
@@ -57,6 +65,21 @@ def test_log_minutes_defaults_to_15_and_is_checked() -> None:
         assert str(caught.value) == f"/x/tui.toml: {sentence}"
     with pytest.raises(ConfigError, match=r"bundle\.minutes: unknown key"):
         parse_config({"bundle": {"minutes": 5}}, None, {"XDG_STATE_HOME": "/st"})
+
+
+def test_the_bundles_config_names_browserds_engine_and_reads_back_the_same() -> None:
+    environ = {"XDG_STATE_HOME": "/st"}
+    default = config_text(parse_config({}, None, environ), SupervisorSnapshot())
+    runtime = tomllib.loads(default)["runtime"]
+    assert runtime["browser_engine"] == "chromium"
+    assert "browser_chromium_path" not in runtime
+    chosen = {"browser_engine": "simulated", "browser_chromium_path": "/opt/chrome/chrome"}
+    text = config_text(parse_config({"runtime": chosen}, None, environ), SupervisorSnapshot())
+    runtime = tomllib.loads(text)["runtime"]
+    assert {key: runtime[key] for key in chosen} == chosen
+    assert parse_config({"runtime": runtime}, None, environ).runtime.browser_chromium_path == (
+        "/opt/chrome/chrome"
+    )
 
 
 # What the supervisor keeps ----------------------------------------------------------------

@@ -109,22 +109,27 @@ def config_text(config: Config, snapshot: SupervisorSnapshot) -> str:
         f"# the daemons' directory (their PALYRA_STATE_ROOT): {config.runtime_root}",
     ]
     header += [f"# the active profile gives every service {k}={v}" for k, v in config.profile_env]
+    runtime = config.runtime
+    runtime_table: dict[str, Any] = {
+        "principal": runtime.principal,
+        "device_id": runtime.device_id,
+        "admin_port": runtime.admin_port,
+        "grpc_port": runtime.grpc_port,
+        "quic_port": runtime.quic_port,
+        "browserd_port": runtime.browserd_port,
+        "browserd_grpc_port": runtime.browserd_grpc_port,
+        "browser_service": runtime.browser_service,
+        "browser_engine": runtime.browser_engine.value,
+    }
+    if runtime.browser_chromium_path is not None:
+        runtime_table["browser_chromium_path"] = runtime.browser_chromium_path
     document: dict[str, Any] = {
         "state_root": str(config.state_root),
         "log_lines": config.log_lines,
         "log_mib": config.log_mib,
         "log_total_mib": config.log_total_mib,
         "bundle": {"log_minutes": config.bundle.log_minutes},
-        "runtime": {
-            "principal": config.runtime.principal,
-            "device_id": config.runtime.device_id,
-            "admin_port": config.runtime.admin_port,
-            "grpc_port": config.runtime.grpc_port,
-            "quic_port": config.runtime.quic_port,
-            "browserd_port": config.runtime.browserd_port,
-            "browserd_grpc_port": config.runtime.browserd_grpc_port,
-            "browser_service": config.runtime.browser_service,
-        },
+        "runtime": runtime_table,
         "services": {
             service.name: _service_table(service, snapshot.get(service.name))
             for service in config.services
