@@ -40,6 +40,19 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
         return port
 
 
+def free_grpc_port() -> int:
+    """A free port whose next one is free too: the gateway's node RPC listens there."""
+    while True:
+        port = free_port()
+        with socket.socket() as low, socket.socket() as high:
+            try:
+                low.bind(("127.0.0.1", port))
+                high.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+
+
 def runtime(admin: int = 0, grpc: int = 0, quic: int = 0) -> dict[str, int]:
     return {
         "admin_port": admin,
@@ -158,7 +171,7 @@ async def test_busy_tcp_and_udp_ports_block(tmp_path: Path, held: list[socket.so
 async def test_our_own_gateway_may_use_its_ports_and_a_leftover_one_is_named(
     cli_host: StartHost, tmp_path: Path
 ) -> None:
-    admin, grpc = free_port(), free_port()
+    admin, grpc = free_port(), free_grpc_port()
     command = sim_command("gateway", "--port", str(admin), "--grpc-port", str(grpc))
     host = await cli_host({"gateway": {"command": command}}, runtime=runtime(admin, grpc))
 
@@ -191,8 +204,8 @@ async def test_our_own_gateway_may_use_its_ports_and_a_leftover_one_is_named(
         assert gateway["status"] == "blocked"
         assert gateway["detail"].startswith("A Palyra runtime (palyra-tui-sim ")
         assert (
-            f"already responding on admin tcp:{admin}, gRPC tcp:{grpc}, and no "
-            in (gateway["detail"])
+            f"already responding on admin tcp:{admin}, gRPC tcp:{grpc}, node RPC tcp:{grpc + 1}, "
+            "and no " in (gateway["detail"])
         )
 
 
@@ -201,7 +214,7 @@ async def test_a_daemon_on_our_port_is_never_sent_the_admin_token(
 ) -> None:
     """Any local user may bind the admin port and answer /healthz: doctor names what holds
     it and asks it nothing with the token, on every check (ports and operator auth)."""
-    admin, grpc = free_port(), free_port()
+    admin, grpc = free_port(), free_grpc_port()
     command = sim_command("gateway", "--port", str(admin), "--grpc-port", str(grpc))
     host = await cli_host({"gateway": {"command": command}}, runtime=runtime(admin, grpc))
     assert (await host.cli("down")).code == 0
