@@ -11,18 +11,22 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from palyra_tui.cli.connect import client_for
 from palyra_tui.cli.exits import EXIT_CONFLICT, EXIT_ERROR, EXIT_OK, say
 from palyra_tui.cli.failures import CommandFailed
 from palyra_tui.cli.formats import dump
-from palyra_tui.config import Config
-from palyra_tui.host.remote import SocketRuntime
-from palyra_tui.models.devices import Device, Inventory, NodeAction, NodeOutcome
-from palyra_tui.state.node_host import restart_warning
-from palyra_tui.state.runtime_api import NodeHostRefused
+from palyra_tui.models.devices import (
+    Device,
+    Inventory,
+    NodeAction,
+    NodeOutcome,
+    restart_warning,
+)
 from palyra_tui.text import visible
+
+if TYPE_CHECKING:
+    from palyra_tui.config import Config
 
 ACTIONS = {action.value: action for action in NodeAction}
 
@@ -58,6 +62,10 @@ def add_node_commands(commands: Any, common: Any, config_help: str) -> None:
 
 async def run_node(config: Config, action_name: str, *, yes: bool, as_json: bool) -> int:
     """Do one node host action through the runtime host."""
+    from palyra_tui.cli.connect import client_for
+    from palyra_tui.host.remote import SocketRuntime
+    from palyra_tui.state.runtime_api import NodeHostRefused
+
     action = ACTIONS[action_name]
     if action is NodeAction.RESET and not yes and not await _agree("reset the node host"):
         say("nothing was changed")
@@ -85,6 +93,10 @@ async def run_node(config: Config, action_name: str, *, yes: bool, as_json: bool
 
 async def run_devices(config: Config, *, as_json: bool) -> int:
     """Print the gateway's devices through the runtime host."""
+    from palyra_tui.cli.connect import client_for
+    from palyra_tui.host.remote import SocketRuntime
+    from palyra_tui.state.runtime_api import NodeHostRefused
+
     client = client_for(config, "devices")
     try:
         await client.connect()

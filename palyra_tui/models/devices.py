@@ -139,3 +139,12 @@ class NodeOutcome:
     detail: str
     gateway_restarted: bool = False
     """The gateway was restarted for the pairing window (and again after it)."""
+
+
+def restart_warning() -> str:
+    """What enrolment does to the gateway, for the operator to confirm."""
+    return (
+        "enrolling restarts the gateway twice: once with client certificates not required on "
+        "its node RPC (still on loopback only) so the node can pair, and once more with them "
+        "required; runs in flight are cut"
+    )

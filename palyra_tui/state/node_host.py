@@ -30,7 +30,13 @@ from palyra_tui.client.errors import ClientError
 from palyra_tui.client.node_cli import NodeCli
 from palyra_tui.errors import BinaryNotFound
 from palyra_tui.models import HealthState, ServiceKind, ServiceSnapshot, ServiceState
-from palyra_tui.models.devices import Inventory, NodeAction, NodeOutcome, NodeStatus
+from palyra_tui.models.devices import (
+    Inventory,
+    NodeAction,
+    NodeOutcome,
+    NodeStatus,
+    restart_warning,
+)
 from palyra_tui.models.ids import new_ulid
 from palyra_tui.state.gateway_link import GatewayLink
 from palyra_tui.state.runtime_api import NodeHostRefused
@@ -291,15 +297,6 @@ class NodeHostControl:
             return await work
         except ClientError as error:
             raise NodeHostRefused(str(error)) from None
-
-
-def restart_warning() -> str:
-    """What enrolment does to the gateway, for the operator to confirm."""
-    return (
-        "enrolling restarts the gateway twice: once with client certificates not required on "
-        "its node RPC (still on loopback only) so the node can pair, and once more with them "
-        "required; runs in flight are cut"
-    )
 
 
 def _ready_gateway(services: tuple[ServiceSnapshot, ...], name: str) -> _Gateway | None:

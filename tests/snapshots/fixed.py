@@ -37,6 +37,7 @@ from palyra_tui.models.devices import (
     PairingState,
     Presence,
     TrustState,
+    restart_warning,
 )
 from palyra_tui.models.gateway import (
     Approval,
@@ -55,7 +56,6 @@ from palyra_tui.state.chat_view import ChatView
 from palyra_tui.state.drafts import OfflineDraft
 from palyra_tui.state.handoff import scope_redirect
 from palyra_tui.state.inbox import InboxEntry, from_stream
-from palyra_tui.state.node_host import restart_warning
 from palyra_tui.state.onboarding import (
     OnboardingAction,
     OnboardingFacts,

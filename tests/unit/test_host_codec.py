@@ -156,6 +156,9 @@ SAMPLES: list[object] = [
         3,
     ),
     devices.Capability("system.health", False),
+    devices.Device("01J0OTHER"),
+    devices.PairingRequest("01J0REQ2", "01J0NODE", devices.PairingState.PENDING_APPROVAL, "node"),
+    devices.NodeStatus(),
     devices.PairingCode("123456", "pin", 99),
     devices.NodeOutcome(
         devices.NodeAction.REPAIR,
