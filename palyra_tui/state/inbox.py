@@ -277,6 +277,14 @@ def merge(
     return tuple(sorted(entries, key=lambda entry: entry.requested_at))
 
 
+def without_pairing_of(inbox: tuple[InboxEntry, ...], device_id: str) -> tuple[InboxEntry, ...]:
+    """The inbox without the pairing request of ``device_id`` ("" keeps all): the node host
+    enrolment approves its own device's request, so nobody is asked to decide it."""
+    if not device_id:
+        return inbox
+    return tuple(e for e in inbox if e.pairing is None or e.pairing.device_id != device_id)
+
+
 def _summary(raw: str, parts: SummaryParts, prompt_summary: str, tool_name: str) -> str:
     """One readable line: the prompt's sentence when the summary is palyrad's JSON."""
     if parts.tool_name or parts.backend:

@@ -36,7 +36,7 @@ from palyra_tui.state.decisions import Decisions
 from palyra_tui.state.feeds import Feed, Subscribers
 from palyra_tui.state.gateway_link import GatewayLink, preload
 from palyra_tui.state.handoff_grant import grant_handoff
-from palyra_tui.state.inbox import merge
+from palyra_tui.state.inbox import merge, without_pairing_of
 from palyra_tui.state.kept import AdoptSecrets, KeptState
 from palyra_tui.state.node_host import NodeHostControl
 from palyra_tui.state.onboarding import OnboardingAction, OnboardingStatus, StepKey
@@ -535,6 +535,7 @@ class LocalRuntime:
             self._view.snapshot.approvals,
             frozenset(self.runs.decided),
         )
+        inbox = without_pairing_of(inbox, self.node.pairing_device)
         if inbox != self._view.inbox:
             self._view = replace(self._view, inbox=inbox)
             self._push(InboxChanged(inbox))

@@ -84,6 +84,9 @@ class NodeHostControl:
         self._current = current
         self._is_remote = is_remote
         self._busy = asyncio.Lock()
+        self.pairing_device = ""
+        """The device id enrolment is pairing right now ("" when none): its request is
+        approved by the enrolment, never shown to be decided by a person."""
 
     async def status(self) -> NodeOutcome:
         """Where the node host stands (``palyra node status --json``)."""
@@ -172,10 +175,12 @@ class NodeHostControl:
             )
         )
         reason = "palyra_tui_repair_enroll" if repair else "palyra_tui_enroll"
+        self.pairing_device = device_id
         try:
             await self._approve(install, device_id, reason)
             return await self._call(install)
         finally:
+            self.pairing_device = ""
             if not install.done():
                 install.cancel()
                 await asyncio.gather(install, return_exceptions=True)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from palyra_tui.host.codec import decode, encode
 from palyra_tui.models.gateway import Approval, RiskLevel, SubjectType
-from palyra_tui.state.inbox import PairingDetails, from_record, parse_pairing
+from palyra_tui.state.inbox import PairingDetails, from_record, parse_pairing, without_pairing_of
 from palyra_tui.state.runtime_api import InboxChanged
 from tests.snapshots.fixed import (
     FINGERPRINT,
@@ -69,3 +70,21 @@ def test_a_tool_approval_stays_a_tool_call() -> None:
 def test_a_pairing_entry_crosses_the_runtime_host_link_whole() -> None:
     entry = from_record(pairing_approval())
     assert decode(encode(InboxChanged((entry,))), InboxChanged) == InboxChanged((entry,))
+
+
+def test_the_pairing_enrolment_approves_itself_is_not_put_before_a_person() -> None:
+    mine = from_record(pairing_approval())
+    other = from_record(
+        replace(
+            pairing_approval(),
+            approval_id="01J0OTHERAPPROVAL000000000",
+            prompt=replace(
+                pairing_approval().prompt,
+                details_json=json.dumps({"device_id": "01J0SOMEONEELSE0000000000Z"}),
+            ),
+        )
+    )
+    tool = from_record(replace(pairing_approval(), subject_type=SubjectType.TOOL))
+    inbox = (mine, other, tool)
+    assert without_pairing_of(inbox, DEVICE) == (other, tool)
+    assert without_pairing_of(inbox, "") == inbox
