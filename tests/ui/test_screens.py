@@ -54,6 +54,13 @@ async def test_health_screen_shows_live_services(demo_app: PalyraApp) -> None:
 async def test_stopping_a_service_asks_first_and_names_it(demo_app: PalyraApp) -> None:
     async with demo_app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: gateway_ready(demo_app))
+        await until(
+            pilot,
+            lambda: (
+                demo_app.runtime.services().get("browserd").state  # type: ignore[union-attr]
+                is ServiceState.RUNNING
+            ),
+        )
         table = demo_app.screen.query_one(ProcessTable)
         table.move_cursor(row=1)
         await pilot.press("x")
