@@ -49,6 +49,24 @@ def private_dir(path: Path) -> Path:
     return path
 
 
+OS_REASONS = {
+    errno.ENOSPC: "no space is left on its device",
+    errno.EDQUOT: "the disk quota is exceeded",
+    errno.EROFS: "it is on a read-only file system",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.ELOOP: "it is a symbolic link",
+    errno.ENOENT: "it does not exist",
+    errno.ENOTDIR: "it is not a directory",
+    errno.ENAMETOOLONG: "the name is too long",
+}
+
+
+def os_reason(error: OSError) -> str:
+    """An OSError in a few words a person can act on."""
+    return OS_REASONS.get(error.errno or 0, error.strerror or type(error).__name__)
+
+
 def unusable(root: Path, exc: OSError) -> StateRootUnusable:
     """One sentence saying why ``root`` cannot hold palyra-tui's directory."""
     where = exc.filename if exc.filename is not None else root

@@ -14,7 +14,7 @@ from typing import Any
 
 from palyra_tui.sim.http_server import HANG_UP, HttpServer, Request, Response, Router
 from palyra_tui.sim.logs import JsonLog
-from palyra_tui.sim.pairing import PairingBook, PairingRefused
+from palyra_tui.sim.pairing import Device, PairingBook, PairingRefused
 
 CERT_HEADER = "x-palyra-node-certificate"
 BEGIN_PATH = "/node/v1/pairing/begin"
@@ -84,15 +84,22 @@ class NodeRpc:
             document["cert_expires_at_unix_ms"] = record.cert_expires_ms
         return Response.json(200, document)
 
-    async def register(self, request: Request) -> Response:
-        """A paired node announces its platform and capabilities."""
+    def _trusted(self, request: Request) -> tuple[Device, dict[str, Any]] | Response:
+        """The paired device a request's certificate names, and its JSON body."""
         device = self.book.device_with(request.headers.get(CERT_HEADER, ""))
         if device is None:
             return _error(401, "node client certificate is not trusted")
         try:
-            body = request.json()
+            return device, request.json()
         except ValueError:
             return _error(400, "request body must be JSON")
+
+    async def register(self, request: Request) -> Response:
+        """A paired node announces its platform and capabilities."""
+        trusted = self._trusted(request)
+        if isinstance(trusted, Response):
+            return trusted
+        device, body = trusted
         capabilities = tuple(str(name) for name in body.get("capabilities", ()))
         self.book.register(device, str(body.get("platform", "")), capabilities)
         self.log.info("node registered", device_id=device.device_id)
@@ -100,13 +107,10 @@ class NodeRpc:
 
     async def event(self, request: Request) -> Response:
         """A registered node's event: a heartbeat, or its goodbye."""
-        device = self.book.device_with(request.headers.get(CERT_HEADER, ""))
-        if device is None:
-            return _error(401, "node client certificate is not trusted")
-        try:
-            body = request.json()
-        except ValueError:
-            return _error(400, "request body must be JSON")
+        trusted = self._trusted(request)
+        if isinstance(trusted, Response):
+            return trusted
+        device, body = trusted
         self.book.heartbeat(device, str(body.get("event", "node.heartbeat")))
         return Response.json(200, {})
 

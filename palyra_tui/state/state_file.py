@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from palyra_tui.config.atomic import fsync_directory, write_atomic
+from palyra_tui.config.dirs import os_reason
 from palyra_tui.secrets import SecretName
 from palyra_tui.state.persisted import SCHEMA_VERSION, LegacySecrets, PersistedState, normalise
 from palyra_tui.state.persisted_json import (
@@ -46,15 +47,6 @@ STATE_NAME = "state.json"
 TEMP_PREFIX = f".{STATE_NAME}.tmp-"
 MAX_STATE_BYTES = 16 * 1024 * 1024
 """A larger file is not one palyra-tui wrote (20 drafts and 40 notifications are far less)."""
-
-_REASONS = {
-    errno.ENOSPC: "no space is left on its device",
-    errno.EDQUOT: "the disk quota is exceeded",
-    errno.EROFS: "it is on a read-only file system",
-    errno.EACCES: "permission denied",
-    errno.EPERM: "permission denied",
-    errno.ELOOP: "it is a symbolic link",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +70,7 @@ def state_path(state_dir: Path) -> Path:
 
 def reason(error: OSError) -> str:
     """An OSError in a few words a person can act on."""
-    return _REASONS.get(error.errno or 0, error.strerror or type(error).__name__)
+    return os_reason(error)
 
 
 def utc_stamp(now: float) -> str:

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from palyra_tui.config.atomic import fsync_directory
-from palyra_tui.config.dirs import private_dir
+from palyra_tui.config.dirs import os_reason, private_dir
 from palyra_tui.models.bundle import SupportBundle
 from palyra_tui.state.runtime_api import BundleExists, BundleFailed
 
@@ -43,16 +43,6 @@ Member = tuple[str, Callable[[], str]]
 """A member's name and what renders its text."""
 
 _NO_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS})
-_REASONS = {
-    errno.ENOSPC: "no space is left on its device",
-    errno.EDQUOT: "the disk quota is exceeded",
-    errno.EROFS: "it is on a read-only file system",
-    errno.EACCES: "permission denied",
-    errno.EPERM: "permission denied",
-    errno.ENOENT: "it does not exist",
-    errno.ENOTDIR: "it is not a directory",
-    errno.ENAMETOOLONG: "the name is too long",
-}
 
 
 def bundle_stem(at: float) -> str:
@@ -207,5 +197,6 @@ def _exists(path: Path) -> BundleExists:
 
 
 def _failed(directory: Path, error: OSError) -> BundleFailed:
-    reason = _REASONS.get(error.errno or 0, error.strerror or str(error))
-    return BundleFailed(f"no support bundle was written: cannot write in {directory}: {reason}")
+    return BundleFailed(
+        f"no support bundle was written: cannot write in {directory}: {os_reason(error)}"
+    )
