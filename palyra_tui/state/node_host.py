@@ -233,9 +233,7 @@ class NodeHostControl:
         node = _node_host(self.supervisor.snapshot().services)
         if node is None:
             raise NodeHostRefused("no node host service is configured")
-        if node.state.is_up:
-            await self.supervisor.restart(node.name)
-        else:
+        if not node.state.is_up:
             await self.supervisor.start(node.name)
 
     async def _stop_node_host(self) -> None:
