@@ -323,6 +323,11 @@ class RuntimeService:
             except PalyraError as refused:
                 failure = wire.Outcome(wire.Failure.NODE_HOST, str(refused))
                 answer.set_result(wire.NodeHostOutcome(None, failure))
+            except Exception as error:
+                log.exception("a node host action failed")
+                sentence = f"the node host action failed: unexpected error ({type(error).__name__})"
+                failure = wire.Outcome(wire.Failure.NODE_HOST, sentence)
+                answer.set_result(wire.NodeHostOutcome(None, failure))
             else:
                 answer.set_result(wire.NodeHostOutcome(result))
 

@@ -27,7 +27,7 @@ from palyra_tui.models.bundle import SupportBundle
 from palyra_tui.models.clock import Clock, SystemClock
 from palyra_tui.models.devices import Inventory, NodeAction, NodeOutcome
 from palyra_tui.models.feeds import LogFeed
-from palyra_tui.models.gateway import ApprovalAnswer, SessionSummary
+from palyra_tui.models.gateway import ApprovalAnswer, DecisionScope, SessionSummary
 from palyra_tui.models.handoff import Handoff, HandoffScope
 from palyra_tui.state import notification_rules as rules
 from palyra_tui.state import profile_switch
@@ -53,6 +53,7 @@ from palyra_tui.state.runtime_api import (
     DecisionError,
     DecisionRefused,
     MessageNotSent,
+    NodeHostRefused,
     OnboardingChanged,
     PlaceChanged,
     PreferencesChanged,
@@ -370,6 +371,11 @@ class LocalRuntime(RuntimeProducers):
         entry = next((e for e in self._view.inbox if e.approval_id == approval_id), None)
         if entry is None:
             raise DecisionError(f"approval {approval_id} is no longer pending")
+        if answer.approved and not entry.session_scope and answer.scope is not DecisionScope.ONCE:
+            raise DecisionRefused(
+                f"approval {approval_id} is {entry.what}: it is allowed once or denied, "
+                "never for a session or a time"
+            )
         self.decisions.record(entry, answer, self.clock.time(), by)
         try:
             await self.runs.decide(entry, answer, self._view.dashboard_url)
@@ -399,14 +405,17 @@ class LocalRuntime(RuntimeProducers):
     # Node host and devices -------------------------------------------------------------
 
     async def node_host(self, action: NodeAction, restart_confirmed: bool = False) -> NodeOutcome:
+        """A profile switch and a node host action exclude each other: each is refused
+        while the other runs, so neither acts on the other's profile."""
         if action is NodeAction.STATUS:
             return await self.node.status()
-        async with self._switching:
-            if action is NodeAction.RESET:
-                return await self.node.reset()
-            return await self.node.enroll(
-                repair=action is NodeAction.REPAIR, restart_confirmed=restart_confirmed
-            )
+        if self._switching.locked():
+            raise NodeHostRefused("a profile switch is under way: try again when it is done")
+        if action is NodeAction.RESET:
+            return await self.node.reset()
+        return await self.node.enroll(
+            repair=action is NodeAction.REPAIR, restart_confirmed=restart_confirmed
+        )
 
     async def devices(self) -> Inventory:
         return await self.node.devices()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
@@ -35,6 +36,7 @@ from palyra_tui.models.devices import (
     NodeAction,
     NodeOutcome,
     NodeStatus,
+    PairingRequest,
     restart_warning,
 )
 from palyra_tui.models.ids import new_ulid
@@ -56,9 +58,29 @@ ISSUED_BY = "admin:palyra-tui"
 CODE_TTL_MS = 10 * 60 * 1000
 REQUEST_WAIT = 20.0
 POLL = 0.25
+CLOCK_SLACK_MS = 5_000
+"""How far the gateway's clock may be behind ours when it stamps our pairing request."""
 GATEWAY_WAIT = 60.0
 """Seconds a restarted gateway has to be healthy and to announce its node RPC address."""
 NODE_WAIT = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Ours:
+    """What tells enrolment's pairing request from another: its device, the code's issuer
+    (palyra-tui), and a time no earlier than the code was minted."""
+
+    device_id: str
+    since_ms: int
+
+    def among(self, requests: tuple[PairingRequest, ...]) -> tuple[PairingRequest, ...]:
+        return tuple(
+            r
+            for r in requests
+            if r.device_id == self.device_id
+            and r.code_issued_by in ("", ISSUED_BY)
+            and r.requested_at_ms >= self.since_ms
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,10 +110,15 @@ class NodeHostControl:
         """The device id enrolment is pairing right now ("" when none): its request is
         approved by the enrolment, never shown to be decided by a person."""
 
+    @property
+    def busy(self) -> bool:
+        """An enrolment, repair or reset is under way."""
+        return self._busy.locked()
+
     async def status(self) -> NodeOutcome:
         """Where the node host stands (``palyra node status --json``)."""
         self._refuse_remote("read")
-        status = await self._call(self._cli().status())
+        status = await self._call((await asyncio.to_thread(self._cli)).status())
         return NodeOutcome(NodeAction.STATUS, status, _describe(status))
 
     async def devices(self) -> Inventory:
@@ -114,7 +141,7 @@ class NodeHostControl:
             raise NodeHostRefused("the node host is already being enrolled, repaired or reset")
         async with self._busy:
             gateway = self._gateway()
-            cli = self._cli()
+            cli = await asyncio.to_thread(self._cli)
             status = await self._call(cli.status())
             if status.installed and status.paired and not repair:
                 await self._start_node_host()
@@ -133,7 +160,8 @@ class NodeHostControl:
                 status = await self._pair(cli, gateway, device_id, repair)
             finally:
                 if restarted:
-                    await self._restart_gateway(gateway.name, insecure=False)
+                    # Shielded: a second cancellation must not leave the opt-out in place.
+                    await asyncio.shield(asyncio.ensure_future(self._restore(gateway.name)))
             await self._start_node_host()
             detail = (
                 "node host repaired and started" if repair else "node host enrolled and started"
@@ -146,7 +174,7 @@ class NodeHostControl:
         if self._busy.locked():
             raise NodeHostRefused("the node host is already being enrolled, repaired or reset")
         async with self._busy:
-            cli = self._cli()
+            cli = await asyncio.to_thread(self._cli)
             await self._stop_node_host()
             status = await self._call(cli.uninstall())
             await self.supervisor.reconsider()
@@ -160,6 +188,7 @@ class NodeHostControl:
         from palyra_tui.client.http.devices import mint_pairing_code
 
         http = await self._http()
+        minted_ms = int(time.time() * 1000)
         try:
             code = await mint_pairing_code(http, issued_by=ISSUED_BY, ttl_ms=CODE_TTL_MS)
         except ClientError as error:
@@ -176,19 +205,34 @@ class NodeHostControl:
         )
         reason = "palyra_tui_repair_enroll" if repair else "palyra_tui_enroll"
         self.pairing_device = device_id
+        ours = _Ours(device_id, minted_ms - CLOCK_SLACK_MS)
+        done = False
         try:
-            await self._approve(install, device_id, reason)
-            return await self._call(install)
+            await self._approve(install, ours, reason)
+            status = await self._call(install)
+            done = True
+            return status
         finally:
             self.pairing_device = ""
             if not install.done():
                 install.cancel()
                 await asyncio.gather(install, return_exceptions=True)
+            if not done:
+                await asyncio.shield(asyncio.ensure_future(self._withdraw(ours)))
 
-    async def _approve(
-        self, install: asyncio.Task[NodeStatus], device_id: str, reason: str
-    ) -> None:
-        """Approve the pairing request ``device_id`` files, once it appears (20 s at most)."""
+    async def _withdraw(self, ours: _Ours) -> None:
+        """A pairing that failed leaves no request of ours waiting for a person to allow."""
+        from palyra_tui.client.http.devices import pairing_requests, reject_pairing
+
+        try:
+            http = await self._http()
+            for request in ours.among(await pairing_requests(http)):
+                await reject_pairing(http, request.request_id, "palyra_tui_enroll_failed")
+        except (ClientError, NodeHostRefused) as error:
+            log.warning("a failed enrolment's pairing request was not rejected: %s", error)
+
+    async def _approve(self, install: asyncio.Task[NodeStatus], ours: _Ours, reason: str) -> None:
+        """Approve the pairing request of ours, once it appears (20 s at most)."""
         from palyra_tui.client.http.devices import approve_pairing, pairing_requests
 
         http = await self._http()
@@ -198,15 +242,19 @@ class NodeHostControl:
                     if install.done():
                         await self._call(install)
                         raise NodeHostRefused("palyra node install ended before it asked to pair")
-                    pending = await pairing_requests(http)
-                    mine = next((r for r in pending if r.device_id == device_id), None)
-                    if mine is not None:
-                        await approve_pairing(http, mine.request_id, reason)
+                    mine = ours.among(await pairing_requests(http))
+                    if len(mine) > 1:
+                        raise NodeHostRefused(
+                            f"{len(mine)} pairing requests name device {ours.device_id}: "
+                            "none was approved; deny the ones you did not make on Approvals"
+                        )
+                    if mine:
+                        await approve_pairing(http, mine[0].request_id, reason)
                         return
                     await asyncio.sleep(POLL)
         except TimeoutError:
             raise NodeHostRefused(
-                f"timed out waiting for the node pairing request of device {device_id}"
+                f"timed out waiting for the node pairing request of device {ours.device_id}"
             ) from None
         except ClientError as error:
             raise NodeHostRefused(f"the pairing request could not be approved: {error}") from None
@@ -217,7 +265,11 @@ class NodeHostControl:
         try:
             async with asyncio.timeout(GATEWAY_WAIT):
                 while True:
-                    gateway = _ready_gateway(self.supervisor.snapshot().services, name)
+                    services = self.supervisor.snapshot().services
+                    wanted = next((s.desired for s in services if s.name == name), False)
+                    if not wanted:
+                        raise NodeHostRefused("the gateway was stopped while it was restarted")
+                    gateway = _ready_gateway(services, name)
                     if gateway is not None and gateway.mtls_required is not insecure:
                         return gateway
                     await asyncio.sleep(POLL)
@@ -227,6 +279,16 @@ class NodeHostControl:
                 f"the gateway did not come back healthy {state} client certificates "
                 f"required on its node RPC within {GATEWAY_WAIT:g} s; see its logs"
             ) from None
+
+    async def _restore(self, name: str) -> None:
+        """Take the opt-out away and restart the gateway with client certificates required,
+        unless it is no longer wanted (stopped meanwhile, or the host is stopping): then it
+        starts without the opt-out whenever it starts again."""
+        await self.supervisor.overlay(name, {})
+        gateway = next((s for s in self.supervisor.snapshot().services if s.name == name), None)
+        if gateway is None or not gateway.desired:
+            return
+        await self._restart_gateway(name, insecure=False)
 
     async def _start_node_host(self) -> None:
         await self.supervisor.reconsider()

@@ -22,7 +22,7 @@ from palyra_tui.state import notification_rules as rules
 from palyra_tui.state.gateway_link import RemoteGateway, remote_gateway
 from palyra_tui.state.persisted import ProfileState, record_event
 from palyra_tui.state.profile_book import running
-from palyra_tui.state.profiles import not_supervised, switched_message
+from palyra_tui.state.profiles import ProfileRefused, not_supervised, switched_message
 from palyra_tui.state.renames import Renames
 from palyra_tui.state.runtime_api import NotificationsChanged, PlaceChanged, ProfileChanged
 from palyra_tui.state.runtime_root import runtime_for
@@ -36,6 +36,10 @@ if TYPE_CHECKING:
 
 async def switch_profile(runtime: LocalRuntime, name: str, confirmation: str = "") -> str:
     """Switch ``runtime`` to the profile ``name`` (see LocalRuntime.switch_profile)."""
+    if runtime.node.busy:
+        raise ProfileRefused(
+            "the node host is being enrolled, repaired or reset: switch when it is done"
+        )
     async with runtime._switching:
         target = await runtime.book.check(name, confirmation)
         if target is None:

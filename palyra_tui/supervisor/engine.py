@@ -184,8 +184,11 @@ class Engine:
             service = self.services.get(definition.name)
             if service is None or service.child is not None:
                 continue
+            was = service.definition
             service.definition = definition
-            service.reason = "" if definition.enabled else definition.disabled_reason
+            if definition.enabled != was.enabled and service.state is ServiceState.STOPPED:
+                # Only the reason it was off changes; why it failed or waits is kept.
+                service.reason = "" if definition.enabled else definition.disabled_reason
         self.publish()
 
     def overlay(self, name: str, env: Mapping[str, str]) -> None:

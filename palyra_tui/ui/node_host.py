@@ -134,20 +134,21 @@ class NodeHostFlow:
     def ask(self, action: NodeAction) -> None:
         """Ask the operator, naming what happens; do it once they confirm."""
         control = self._pane.control
-        question = node_question(action, restarts_gateway(control.snapshot))
+        restarts = restarts_gateway(control.snapshot)
+        question = node_question(action, restarts)
 
         def answered(ok: bool | None) -> None:
             if ok:
-                self.run(action, question.progress)
+                self.run(action, question.progress, restarts and action is not NodeAction.RESET)
 
         control.push_screen(
             ConfirmScreen(question.question, clock=control.clock, confirm=question.confirm),
             answered,
         )
 
-    def run(self, action: NodeAction, progress: str) -> None:
-        """Have the runtime do ``action`` while the screen goes on.  Only a reset leaves
-        the gateway alone; the others were confirmed with its restarts."""
+    def run(self, action: NodeAction, progress: str, restart_confirmed: bool) -> None:
+        """Have the runtime do ``action`` while the screen goes on; ``restart_confirmed``
+        when the question the operator answered said the gateway restarts."""
         if self.busy is not None:
             return
         control = self._pane.control
@@ -157,11 +158,13 @@ class NodeHostFlow:
 
         async def run() -> None:
             try:
-                outcome = await control.runtime.node_host(
-                    action, restart_confirmed=action is not NodeAction.RESET
-                )
+                outcome = await control.runtime.node_host(action, restart_confirmed)
             except PalyraError as error:
                 control.notify(failure_sentence(action, str(error)), severity="error", markup=False)
+            except Exception as error:
+                kind = type(error).__name__
+                sentence = failure_sentence(action, f"unexpected error ({kind})")
+                control.notify(sentence, severity="error", markup=False)
             else:
                 control.notify(outcome_sentence(outcome), markup=False)
             finally:

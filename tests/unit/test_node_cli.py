@@ -96,13 +96,21 @@ async def test_a_command_past_its_deadline_is_killed_with_its_children(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(node_cli, "STATUS_TIMEOUT", 0.5)
-    pids = tmp_path / "pids"
-    cli = stand_in(tmp_path, f"sleep 600 &\necho $! > {pids}\nwait\n")
+    marker = f"{600 + os.getpid() % 1000}.{os.getpid()}"
+    cli = stand_in(tmp_path, f"sleep {marker} &\nwait\n")
     with pytest.raises(NodeCliError, match=r"did not finish within 0\.5 s") as failed:
         await cli.status()
     assert failed.value.kind == "timeout"
-    child = int(pids.read_text())
-    assert not psutil.pid_exists(child) or psutil.Process(child).status() == psutil.STATUS_ZOMBIE
+
+    def sleeping() -> list[psutil.Process]:
+        return [
+            process
+            for process in psutil.process_iter(["cmdline", "status"])
+            if marker in (process.info["cmdline"] or [])
+            and process.info["status"] != psutil.STATUS_ZOMBIE
+        ]
+
+    assert sleeping() == []
 
 
 def test_the_node_host_is_pointed_at_the_node_rpc_address_the_gateway_announced() -> None:

@@ -87,6 +87,17 @@ async def approve_pairing(http: GatewayHttp, request_id: str, reason: str) -> Pa
     return _request(_obj(document, "request"))
 
 
+async def reject_pairing(http: GatewayHttp, request_id: str, reason: str) -> PairingRequest:
+    """``POST /console/v1/pairing/requests/{id}/reject``."""
+    document = await http.console(
+        "POST",
+        f"{PAIRING_PATH}/{_segment(request_id)}/reject",
+        body={"reason": reason},
+        what="the pairing rejection",
+    )
+    return _request(_obj(document, "request"))
+
+
 def _device(item: Mapping[str, Any]) -> Device:
     age = item.get("heartbeat_age_ms")
     return Device(
