@@ -46,7 +46,10 @@ def add_node_commands(commands: Any, common: Any, config_help: str) -> None:
     )
     node.add_argument("action", choices=sorted(ACTIONS), metavar="ACTION")
     node.add_argument(
-        "--yes", action="store_true", help="agree to restart the gateway (enroll, repair, reset)"
+        "--yes",
+        action="store_true",
+        help="agree without being asked: enroll and repair restart the gateway, reset "
+        "removes the node host's identity",
     )
     common(node, config_help)
     devices = commands.add_parser(

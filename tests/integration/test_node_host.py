@@ -4,10 +4,18 @@ that fails without leaving the gateway's node RPC open."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
 import re
 import stat
 from pathlib import Path
 
+from palyra_tui.cli.demo import sim_command
+from palyra_tui.client.http import GatewayHttp
+from palyra_tui.client.http.devices import mint_pairing_code
+from palyra_tui.client.identity import ClientIdentity
+from palyra_tui.secrets import SecretStore
 from tests.integration.cli_support import Host, Ran, StartHost, until_cli
 
 MTLS = re.compile(r"node RPC listener initialized .*node_rpc_mtls_required=(true|false)")
@@ -108,3 +116,80 @@ async def test_a_failed_pairing_leaves_the_gateway_requiring_certificates(
     ), failed.err
     assert await mtls_history(host) == ["true", "false", "true"]
     assert (await settle(host, gateway="running"))["node_host"] == "stopped"
+
+
+async def test_a_pairing_from_elsewhere_is_allowed_once_from_the_inbox(
+    cli_host: StartHost, tmp_path: Path
+) -> None:
+    gateway = sim_command("gateway", "--port", "0", "--grpc-port", "0")
+    host = await cli_host(
+        {
+            "gateway": {
+                "command": gateway,
+                "env": {"PALYRA_ALLOW_INSECURE_NODE_RPC_WITHOUT_MTLS": "true"},
+            }
+        }
+    )
+    await settle(host, gateway="running")
+    status = await until_cli(
+        host.path, ("status", "--json"), lambda r: r.code == 0 and r.json()["overall"] == "healthy"
+    )
+    tokens = SecretStore.for_config(host.config).read()
+    assert tokens is not None
+    identity = ClientIdentity(
+        admin_token=tokens.admin_token, principal=host.config.runtime.principal
+    )
+    http = GatewayHttp(status.json()["gateway"]["dashboard_url"], identity)
+    try:
+        code = await mint_pairing_code(http, issued_by="admin:elsewhere", ttl_ms=600_000)
+    finally:
+        await http.close()
+    logs = (await host.cli("logs", "gateway", "-n", "5000")).out
+    node_rpc = re.findall(r"node_rpc_listen_addr=(\S+)", logs)[-1]
+    device = "01J0ELSEWHERE0000000000000"
+    install = await asyncio.create_subprocess_exec(
+        *sim_command("node"),
+        "install",
+        "--json",
+        "--device-id",
+        device,
+        "--grpc-url",
+        f"https://{node_rpc}",
+        "--method",
+        "pin",
+        "--pairing-code",
+        code.code,
+        env={**os.environ, "PALYRA_STATE_ROOT": str(tmp_path / "elsewhere")},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+
+        def pairing(ran: Ran) -> bool:
+            return ran.code == 0 and any(
+                a["subject"] == "device_pairing" for a in ran.json()["approvals"]
+            )
+
+        listed = await until_cli(host.path, ("approvals", "--json"), pairing)
+        (entry,) = listed.json()["approvals"]
+        assert entry["what"] == f"device pairing for {device}" and entry["tool_name"] == ""
+
+        refused = await host.cli("approve", entry["id"], "--session")
+        assert refused.code != 0
+        assert "allowed once or denied, never for a session" in refused.err, refused.err
+
+        allowed = await host.cli("approve", entry["id"])
+        assert allowed.code == 0, allowed.err
+        async with asyncio.timeout(120):
+            out, err = await install.communicate()
+        assert install.returncode == 0, err.decode()
+        assert json.loads(out)["paired"] is True
+    finally:
+        if install.returncode is None:
+            install.kill()
+            await install.wait()
+
+    devices = await host.cli("devices", "--json")
+    assert [(d["device_id"], d["trust_state"]) for d in devices.json()["devices"]] == [
+        (device, "trusted")
+    ]

@@ -182,6 +182,11 @@ async def test_max_restarts_ends_in_failed(
     assert snapshot is not None and snapshot.next_attempt_at is None
     assert snapshot.restarts == 2
 
+    await supervisor.reconsider()
+    again = supervisor.snapshot().get("crasher")
+    assert again is not None and again.state is ServiceState.FAILED
+    assert again.reason == "gave up after 3 consecutive failures", "a new look keeps why"
+
 
 @pytest.mark.parametrize(
     ("policy", "code", "final"),
