@@ -45,11 +45,11 @@ from palyra_tui.ui.palette import palette_commands
 from palyra_tui.ui.screens.base import ControlPane
 from palyra_tui.ui.screens.main import MainScreen
 from palyra_tui.ui.screens.pager import PagerScreen
+from palyra_tui.ui.shown_preferences import ShownPreferences
 from palyra_tui.ui.widgets.status_bar import Notice, StatusFacts
 
 if TYPE_CHECKING:
     from textual.dom import DOMNode
-    from textual.theme import Theme
 
     from palyra_tui.state.chat import ChatItem
     from palyra_tui.state.inbox import InboxEntry
@@ -57,7 +57,6 @@ if TYPE_CHECKING:
     from palyra_tui.state.onboarding import OnboardingStatus
     from palyra_tui.state.persisted import Notification, Preferences
     from palyra_tui.state.runtime_api import RuntimeApi
-    from palyra_tui.state.settings import PreferencesUpdate
     from palyra_tui.ui.browser import Browser
     from palyra_tui.ui.follow import RuntimeFollower
 
@@ -168,11 +167,7 @@ class PalyraApp(App[None]):
         terminal (bell or OSC), whatever the preference says."""
         self.default_theme = self.theme
         """The theme shown when the operator chose none, or chose one this version lacks."""
-        self._shown_theme = ""
-        """The theme the kept preference asked for and the app shows (the default when the
-        kept one is unknown): only a theme the operator picks after it is saved."""
-        self._preferences: Preferences | None = None
-        """The preferences last applied, as the runtime sent them."""
+        self.shown_preferences = ShownPreferences(self)
         self.startup_error = startup_error
         self.dashboard_url = ""
         """The gateway's console address, once known."""
@@ -247,7 +242,7 @@ class PalyraApp(App[None]):
             self._follower.remember_place()
 
     def on_mount(self) -> None:
-        self.theme_changed_signal.subscribe(self, self._theme_chosen)
+        self.theme_changed_signal.subscribe(self, self.shown_preferences.theme_chosen)
         self.call_after_refresh(self._after_first_frame)
 
     def _after_first_frame(self) -> None:
@@ -525,53 +520,11 @@ class PalyraApp(App[None]):
 
     def action_toggle_notifications(self) -> None:
         """Terminal notifications on or off, for every UI of the runtime and the next start."""
-        from palyra_tui.state.settings import PreferencesUpdate
-
-        self.terminal_notifications = not self.terminal_notifications
-        state = "on" if self.terminal_notifications else "off"
-        held = "" if self.desktop_notifications else " (none are sent: rollout flag off)"
-        self.notify(f"terminal notifications {state}{held}")
-        self._save_preferences(PreferencesUpdate(notifications=self.terminal_notifications))
+        self.shown_preferences.toggle_notifications()
 
     def preferences_changed(self, preferences: Preferences) -> None:
-        """Show what the operator's kept preferences say; a theme this version does not
-        know falls back to the default, with a notice."""
-        if preferences == self._preferences:
-            return
-        self._preferences = preferences
-        self.terminal_notifications = preferences.notifications
-        wanted = preferences.theme or self.default_theme
-        if wanted not in self.available_themes:
-            self.notify(
-                f"the theme {wanted!r} is not known here: showing {self.default_theme!r}",
-                severity="warning",
-                markup=False,
-            )
-            wanted = self.default_theme
-        self._shown_theme = wanted
-        self.theme = wanted
-
-    def _theme_chosen(self, theme: Theme) -> None:
-        """The operator picked a theme (the palette's "Theme"): keep it for every UI."""
-        from palyra_tui.state.settings import PreferencesUpdate
-
-        if theme.name == self._shown_theme or not self._shown_theme:
-            return
-        self._shown_theme = theme.name
-        self._save_preferences(PreferencesUpdate(theme=theme.name))
-
-    def _save_preferences(self, update: PreferencesUpdate) -> None:
-        async def save() -> None:
-            try:
-                await self.runtime.update_preferences(update)
-            except PalyraError as error:
-                self.notify(
-                    f"the preference holds for this view only: {error}",
-                    severity="warning",
-                    markup=False,
-                )
-
-        self.run_worker(save(), group="preferences", exit_on_error=False)
+        """Show what the operator's kept preferences say (see :class:`ShownPreferences`)."""
+        self.shown_preferences.changed(preferences)
 
     def action_quit_app(self) -> None:
         """Detach, or quit (see :meth:`Leaving.quit`)."""
