@@ -161,6 +161,7 @@ class LocalRuntime(RuntimeProducers):
             self.link,
             current=lambda: (self._view.snapshot, self._view.dashboard_url),
             is_remote=lambda: self.book.info.remote,
+            clock=self.clock,
         )
 
     # Lifecycle -------------------------------------------------------------------

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
@@ -31,6 +30,7 @@ from palyra_tui.client.errors import ClientError
 from palyra_tui.client.node_cli import NodeCli
 from palyra_tui.errors import BinaryNotFound
 from palyra_tui.models import HealthState, ServiceKind, ServiceSnapshot, ServiceState
+from palyra_tui.models.clock import Clock
 from palyra_tui.models.devices import (
     Inventory,
     NodeAction,
@@ -100,11 +100,14 @@ class NodeHostControl:
         *,
         current: Callable[[], tuple[AppSnapshot, str]],
         is_remote: Callable[[], bool],
+        clock: Clock,
     ) -> None:
         self.supervisor = supervisor
         self.link = link
         self._current = current
         self._is_remote = is_remote
+        self.clock = clock
+        """Wall time tells our pairing request from older ones (the gateway stamps it)."""
         self._busy = asyncio.Lock()
         self.pairing_device = ""
         """The device id enrolment is pairing right now ("" when none): its request is
@@ -188,7 +191,7 @@ class NodeHostControl:
         from palyra_tui.client.http.devices import mint_pairing_code
 
         http = await self._http()
-        minted_ms = int(time.time() * 1000)
+        minted_ms = int(self.clock.time() * 1000)
         try:
             code = await mint_pairing_code(http, issued_by=ISSUED_BY, ttl_ms=CODE_TTL_MS)
         except ClientError as error:

@@ -78,22 +78,20 @@ async def mint_pairing_code(http: GatewayHttp, *, issued_by: str, ttl_ms: int) -
 
 async def approve_pairing(http: GatewayHttp, request_id: str, reason: str) -> PairingRequest:
     """``POST /console/v1/pairing/requests/{id}/approve``."""
-    document = await http.console(
-        "POST",
-        f"{PAIRING_PATH}/{_segment(request_id)}/approve",
-        body={"reason": reason},
-        what="the pairing approval",
-    )
-    return _request(_obj(document, "request"))
+    return await _decide(http, request_id, "approve", reason)
 
 
 async def reject_pairing(http: GatewayHttp, request_id: str, reason: str) -> PairingRequest:
     """``POST /console/v1/pairing/requests/{id}/reject``."""
+    return await _decide(http, request_id, "reject", reason)
+
+
+async def _decide(http: GatewayHttp, request_id: str, verb: str, reason: str) -> PairingRequest:
     document = await http.console(
         "POST",
-        f"{PAIRING_PATH}/{_segment(request_id)}/reject",
+        f"{PAIRING_PATH}/{_segment(request_id)}/{verb}",
         body={"reason": reason},
-        what="the pairing rejection",
+        what=f"the pairing request's {verb}",
     )
     return _request(_obj(document, "request"))
 
