@@ -7,18 +7,21 @@ bare ``LogView`` fed with ``LogLine`` batches, as the supervisor feed does.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
 
+from rich.console import Console
 from rich.style import Style
 from textual.app import App, ComposeResult
+from textual.strip import Strip
 from textual.widgets import Input, Static
 
 from palyra_tui.models import LogLevel, LogLine, LogStream
 from palyra_tui.state.log_filter import MAX_LINES, History, Jump, LogFilter
 from palyra_tui.ui.app import PalyraApp
-from palyra_tui.ui.screens.logs import LogsPane
-from palyra_tui.ui.widgets.log_view import LogView
+from palyra_tui.ui.screens.logs import WRITE_CHUNK, LogsPane, write_chunked
+from palyra_tui.ui.widgets.log_view import LogView, format_line, plain_segments
 from tests.ui.conftest import gateway_ready, until
 
 SIZE = (100, 32)
@@ -337,3 +340,69 @@ async def test_lines_that_arrive_while_one_service_is_fetched_are_kept() -> None
         marker, *rest = view.lines
         assert marker.is_gap and marker.dropped == 3, "11, 12 and 13 are in neither"
         assert [ln.seq for ln in rest] == [*range(1, 11), *range(14, 18)]
+
+
+# Drawing and writing cheaply under a flood -----------------------------------------
+
+
+def _cells(strip: Strip) -> list[tuple[str, Style]]:
+    return [(char, segment.style or Style()) for segment in strip for char in segment.text]
+
+
+def test_plain_segments_draw_what_the_text_renderer_draws() -> None:
+    """The direct drawing of a line matches ``format_line`` rendered by rich, cell for
+    cell, for every level, stream and part a line can have."""
+    console = Console(width=400, color_system="truecolor", legacy_windows=False)
+    lines = [
+        line(1, "started", target="palyrad::gateway"),
+        line(2, "no level here", level=None),
+        line(3, "noisy detail", level=LogLevel.TRACE),
+        line(4, "it broke", stream=LogStream.STDERR, level=LogLevel.ERROR),
+        line(5, "backing off", stream=LogStream.SUPERVISOR, level=LogLevel.WARN),
+        line(6, "日本語 and ascii", level=LogLevel.DEBUG),
+        LogLine(7, NOW, "svc", LogStream.STDOUT, "", LogLevel.INFO, None, (("port", "7142"),)),
+        LogLine(8, NOW, "svc", LogStream.STDOUT, "ready", None, "t", (("a", "1"), ("b", "2"))),
+    ]
+    for each in lines:
+        plain = plain_segments(each)
+        assert plain is not None, each
+        drawn = Strip(list(format_line(each).render(console)))
+        assert _cells(Strip(plain)) == _cells(drawn), each
+    assert plain_segments(line(9, "a\tb")) is None, "a tab is expanded by the text renderer"
+    gap = line(10)._replace(dropped=4, stream=LogStream.SUPERVISOR)
+    assert gap.is_gap and plain_segments(gap) is None
+
+
+async def test_a_big_batch_is_written_in_chunks_between_turns_of_the_loop() -> None:
+    """A key pressed while a flood's batch is written waits for one chunk, not the batch."""
+    app = ViewApp()
+    async with app.run_test(size=SIZE):
+        view = app.query_one(LogView)
+        batch = [line(seq) for seq in range(1, 5 * WRITE_CHUNK + 1)]
+        seen: list[int] = []
+        writing = asyncio.ensure_future(write_chunked(view, batch))
+        asyncio.get_running_loop().call_soon(lambda: seen.append(view.line_count))
+        await writing
+        assert seen == [WRITE_CHUNK], "the loop had a turn after the first chunk"
+        assert [ln.seq for ln in view.lines] == [ln.seq for ln in batch]
+
+
+async def test_the_title_says_which_rows_are_on_screen_once_scrolled_back(
+    demo_app: PalyraApp,
+) -> None:
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: gateway_ready(demo_app))
+        await pilot.press("2")
+        await until(pilot, lambda: bool(demo_app.screen.query(LogView)))
+        view = demo_app.screen.query_one(LogView)
+        title = demo_app.screen.query_one("#log-title", Static)
+        view.write([line(seq, service="extra") for seq in range(1, 201)])
+        await until(pilot, lambda: view.is_vertical_scroll_end and view.follow)
+        assert " lines" in str(title.render()) and "–" not in str(title.render())
+        view.scroll_to(y=10, animate=False, immediate=True)
+        await until(pilot, lambda: "lines 11–" in str(title.render()))
+        top, bottom = view.rows_shown
+        assert (top, bottom) == (10, 10 + view.size.height - 1)
+        assert f"lines 11–{bottom + 1:,} of {view.line_count:,}" in str(title.render())
+        view.scroll_to(y=20, animate=False, immediate=True)
+        await until(pilot, lambda: "lines 21–" in str(title.render()))

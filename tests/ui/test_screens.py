@@ -140,9 +140,8 @@ async def test_logs_screen_filters_finds_and_exports(demo_app: PalyraApp) -> Non
         exports = list((Path(demo_app.runtime.view().state_dir) / "exports").glob("logs-*.txt"))
         assert len(exports) == 1 and "daemon listening" in exports[0].read_text()
         assert oct(exports[0].stat().st_mode & 0o777) == "0o600"
-        widest = view.virtual_size.width
-        assert widest > view.size.width
         await pilot.press("right", "right")
+        assert view.max_scroll_x > 0, "the lines on screen are wider than the view"
         assert view.scroll_x == min(40, view.max_scroll_x), (view.scroll_x, view.max_scroll_x)
         await pilot.press("left", "left", "left")
         assert view.scroll_x == 0

@@ -12,6 +12,7 @@ import asyncio
 import os
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -32,6 +33,9 @@ from palyra_tui.ui.widgets.steady import SteadyStatic
 REDRAW_INTERVAL = 0.1
 BUSY_REDRAW_INTERVAL = 0.33
 BUSY_BATCH = 200
+WRITE_CHUNK = 500
+"""Lines written to the view between two turns of the event loop, so that a key pressed
+during a flood waits for one chunk, not a third of a second's worth of lines."""
 _LEVELS: tuple[LogLevel | None, ...] = (None, LogLevel.INFO, LogLevel.WARN, LogLevel.ERROR)
 _STREAMS: tuple[LogStream | None, ...] = (
     None,
@@ -110,7 +114,7 @@ class LogsPane(ControlPane):
         feed = self.control.runtime.subscribe_logs(backlog=True)
         try:
             async for batch in feed:
-                view.write(batch)
+                await write_chunked(view, batch)
                 if self.shown:
                     self._show_title()
                 busy = len(batch) > BUSY_BATCH
@@ -284,12 +288,24 @@ class LogsPane(ControlPane):
             text.append(plain(repr(view.find_query), style="cyan"))
         if view.cursor is not None:
             text.append(f" · line {view.cursor + 1:,} of {view.line_count:,}", style="dim")
+        elif not view.follow and view.line_count:
+            top, bottom = view.rows_shown
+            text.append(f" · lines {top + 1:,}–{bottom + 1:,} of {view.line_count:,}", style="dim")
         else:
             text.append(f" · {view.line_count:,} lines", style="dim")
         if self._error is not None:
             text.append(" · ")
             text.append(plain(self._error, style="bold red"))
         self.query_one("#log-title", SteadyStatic).update(text)
+
+
+async def write_chunked(view: LogView, batch: Sequence[LogLine]) -> None:
+    """Write ``batch`` :data:`WRITE_CHUNK` lines at a time, giving the event loop a turn
+    between chunks."""
+    for start in range(0, len(batch), WRITE_CHUNK):
+        if start:
+            await asyncio.sleep(0)
+        view.write(batch[start : start + WRITE_CHUNK])
 
 
 def _write_private(path: Path, text: str) -> None:

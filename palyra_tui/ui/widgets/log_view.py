@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -26,7 +27,7 @@ from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import var
 from textual.scroll_view import ScrollView
@@ -58,20 +59,27 @@ _CURSOR_STYLE = Style(reverse=True, bold=True)
 # Not plain reverse: a match on the cursor row (reversed too) would vanish.
 _MATCH_STYLE = Style(color="black", bgcolor="yellow", bold=True)
 STRIP_CACHE = 512
-"""Drawn lines kept: a few screens, each line with and without the cursor."""
+"""Drawn rows kept: a few screens, each line with and without the cursor."""
+_RowKey = tuple[str, int, int, bool, "re.Pattern[str] | None", int, int, Style]
+"""A row as drawn: the line (service, seq, dropped), cursor, find pattern, the
+sideways scroll, the width and the widget's style."""
 
 
 class LogView(ScrollView, can_focus=True):
     """Shows log lines with a line cursor; follows the tail until the operator scrolls
     up or moves the cursor."""
 
-    # No horizontal scrollbar: it is redrawn cell by cell on every frame (about 6 KB
-    # at 120 columns), so long lines scroll sideways with the arrow keys instead.
+    # No scrollbars.  A horizontal one is redrawn cell by cell on every frame (about
+    # 6 KB at 120 columns), so long lines scroll sideways with the arrow keys instead.
+    # A vertical one is redrawn whenever a followed tail moves and costs as much to draw
+    # as the lines beside it; the pane's title says which rows are on screen.  The
+    # vertical overflow stays "scroll" (at no width) so that the mouse wheel scrolls.
     DEFAULT_CSS = """
     LogView {
         background: $surface;
         overflow-x: hidden;
         overflow-y: scroll;
+        scrollbar-size-vertical: 0;
     }
     """
 
@@ -90,8 +98,9 @@ class LogView(ScrollView, can_focus=True):
     """Keep the newest line in view."""
 
     class Changed(Message):
-        """The filter, follow mode or cursor changed (for the screen's title); new lines
-        do not post it, the screen's feed updates the title after each batch."""
+        """The filter, follow mode, cursor or (paused) rows on screen changed (for the
+        screen's title); new lines do not post it, the screen's feed updates the title
+        after each batch."""
 
     def __init__(
         self,
@@ -112,11 +121,10 @@ class LogView(ScrollView, can_focus=True):
         self._filter = LogFilter()
         self._pattern: re.Pattern[str] | None = None
         self._find: re.Pattern[str] | None = None
-        self._strips: LRUCache[tuple[str, int, int, bool, re.Pattern[str] | None], Strip] = (
-            LRUCache(STRIP_CACHE)
-        )
-        """Drawn lines, whole: a view that follows the end under a flood draws each line
+        self._strips: LRUCache[_RowKey, Strip] = LRUCache(STRIP_CACHE)
+        """Drawn rows, as shown: a view that follows the end under a flood draws each line
         once, not once a frame for as long as it is on screen."""
+        self._row_style = Style()
         self.find_query = ""
         """The text of the find pattern (empty when there is none)."""
         self.cursor: int | None = None
@@ -269,7 +277,16 @@ class LogView(ScrollView, can_focus=True):
         self.resume_follow()
 
     def action_sideways(self, columns: int) -> None:
-        """Scroll long lines sideways (there is no horizontal scrollbar)."""
+        """Scroll long lines sideways (there is no horizontal scrollbar), as far as the
+        widest line on screen reaches.
+
+        Widths are measured here, for the rows on screen, rather than for every line
+        as it arrives: a flood would pay for them ten thousand times a second.
+        """
+        top = round(self.scroll_y)
+        rows = self._view[top : top + max(1, self.size.height)]
+        self._width = max((line_width(line) for line in rows), default=0)
+        self.virtual_size = Size(self._width, len(self._view))
         self.scroll_to(x=max(0, self.scroll_x + columns), animate=False, force=True)
 
     def on_click(self, event: events.Click) -> None:
@@ -280,8 +297,16 @@ class LogView(ScrollView, can_focus=True):
 
     # Scrolling decides follow mode ------------------------------------------
 
+    @property
+    def rows_shown(self) -> tuple[int, int]:
+        """The first and last rows on screen, counted from 0 (for the pane's title)."""
+        top = min(round(self.scroll_y), max(0, len(self._view) - 1))
+        return top, min(len(self._view), top + max(1, self.size.height)) - 1
+
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
+        if not self.follow and round(old) != round(new):
+            self.post_message(self.Changed())
         if self.cursor is not None:
             # The cursor stays on screen (as in vim), so `y` never copies a hidden line.
             top = round(new)
@@ -297,25 +322,35 @@ class LogView(ScrollView, can_focus=True):
 
     # Rendering ----------------------------------------------------------------
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The widget's style is the same for every row of a frame, and costs a walk of
+        # the ancestors to work out.
+        self._row_style = self.rich_style
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         index = scroll_y + y
         width = self.size.width
-        style = self.rich_style
+        style = self._row_style
         if index >= len(self._view):
             return Strip.blank(width, style)
         line = self._view[index]
         at_cursor = index == self.cursor
-        if at_cursor:
-            style = style + _CURSOR_STYLE
-        key = (line.service, line.seq, line.dropped, at_cursor, self._find)
+        key = (line.service, line.seq, line.dropped, at_cursor, self._find, scroll_x, width, style)
         strip = self._strips.get(key)
         if strip is None:
-            strip = self._draw(line, at_cursor)
+            if at_cursor:
+                style = style + _CURSOR_STYLE
+            strip = self._draw(line, at_cursor).crop_extend(scroll_x, scroll_x + width, style)
             self._strips[key] = strip
-        return strip.crop_extend(scroll_x, scroll_x + width, style).apply_offsets(scroll_x, index)
+        return strip
 
     def _draw(self, line: LogLine, at_cursor: bool) -> Strip:
+        if self._find is None and not at_cursor:
+            plain = plain_segments(line)
+            if plain is not None:
+                return Strip(plain)
         text = format_line(line)
         if self._find is not None:
             text.highlight_regex(self._find, _MATCH_STYLE)
@@ -371,7 +406,6 @@ class LogView(ScrollView, can_focus=True):
         shown = [line for line in source.lines if self._filter.accepts(line, self._pattern)]
         self._view = markers + shown
         self._lead = len(markers)
-        self._width = max((line_width(line) for line in self._view[-2000:]), default=0)
         self.virtual_size = Size(self._width, len(self._view))
         self.cursor = None
         if selected is not None:
@@ -385,9 +419,6 @@ class LogView(ScrollView, can_focus=True):
         self.refresh()
 
     def _grow(self, shown: list[LogLine], shift: int) -> None:
-        widest = max((line_width(line) for line in shown), default=0)
-        if widest > self._width:
-            self._width = widest
         top = self.scroll_y
         if shift and self.cursor is not None:
             self.cursor = max(0, self.cursor - shift)
@@ -415,9 +446,8 @@ def line_width(line: LogLine) -> int:
 
 def format_line(line: LogLine) -> Text:
     """``12:00:01 gateway INFO message`` with styles; never markup."""
-    stamp = time.strftime("%H:%M:%S", time.localtime(line.ts))
     text = Text(no_wrap=True, end="")
-    text.append(stamp, style="dim")
+    text.append(_stamp(int(line.ts)), style="dim")
     text.append(" ")
     text.append(line.service, style=_STREAM_STYLES.get(line.stream, ""))
     text.append(" ")
@@ -432,3 +462,48 @@ def format_line(line: LogLine) -> Text:
         text.append(": ")
     text.append(line.text)
     return text
+
+
+def plain_segments(line: LogLine) -> list[Segment] | None:
+    """The segments :func:`format_line` renders to, built directly: the line as it is
+    drawn without a cursor or find highlight.  Rendering through ``Text`` costs several
+    times more, and a flood brings a screenful of new lines every redraw.  None for a
+    line that needs ``Text`` (a gap marker, or a tab to expand)."""
+    body = line.text
+    target = line.target or ""
+    if line.is_gap or "\t" in body or "\n" in body or "\t" in target:
+        return None
+    segments = [
+        Segment(_stamp(int(line.ts)), _DIM),
+        _SPACE,
+        Segment(line.service, _STREAM_STYLE_OBJECTS.get(line.stream, _NO_STYLE)),
+        _SPACE,
+    ]
+    if line.level is None:
+        segments.append(_NO_LEVEL)
+    else:
+        segments.append(_LEVEL_SEGMENTS[line.level])
+    segments.append(_SPACE)
+    if target:
+        segments.append(Segment(target, _DIM))
+        segments.append(_COLON)
+    if body:
+        segments.append(Segment(body, _NO_STYLE))
+    return segments
+
+
+@lru_cache(maxsize=64)
+def _stamp(second: int) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(second))
+
+
+_NO_STYLE = Style()
+_DIM = Style.parse("dim")
+_SPACE = Segment(" ", _NO_STYLE)
+_COLON = Segment(": ", _NO_STYLE)
+_NO_LEVEL = Segment(f"{'-':<5}", _DIM)
+_LEVEL_SEGMENTS = {
+    level: Segment(f"{level.name:<5}", Style.parse(_LEVEL_STYLES.get(level, "")))
+    for level in LogLevel
+}
+_STREAM_STYLE_OBJECTS = {stream: Style.parse(style) for stream, style in _STREAM_STYLES.items()}
