@@ -92,6 +92,9 @@ class _LogFeed:
         try:
             async for batch in client.stream(wire.LOGS, request, wire.Lines):
                 self._queue.put_nowait(batch.lines)
+                # Messages already received are read without a pause; without a turn
+                # between them a flood decodes for tens of milliseconds while keys wait.
+                await asyncio.sleep(0)
         except HostError as error:
             self.error = str(error)
         finally:

@@ -18,6 +18,9 @@ from palyra_tui.models.logs import line_bytes, line_costs
 
 MAX_LINES = 50_000
 """Lines the view keeps for all services together, and for one service alone."""
+TRIM_SLACK = MAX_LINES // 50
+"""Lines past :data:`MAX_LINES` held before the oldest are dropped: trimming in small
+steps keeps each step short while a flood arrives, and still not once a line."""
 MAX_BYTES = 256 * 1024 * 1024
 """Bytes (as :func:`~palyra_tui.models.logs.line_bytes` counts them) the view keeps
 unless told otherwise; the control center passes the supervisor's total log budget."""
@@ -128,12 +131,12 @@ class Backlog:
         )
 
     def trim(self) -> list[LogLine]:
-        """Drop the oldest lines once there are a tenth too many, or once they cost
-        more than ``max_bytes`` (then down to nine tenths of it); returns them."""
+        """Drop the oldest lines once there are :data:`TRIM_SLACK` too many, or once they
+        cost more than ``max_bytes`` (then down to nine tenths of it); returns them."""
         lines = self.lines
         self._bytes += sum(line_costs(lines[self._counted :]))
         self._counted = len(lines)
-        cut = len(lines) - MAX_LINES if len(lines) > MAX_LINES + MAX_LINES // 10 else 0
+        cut = len(lines) - MAX_LINES if len(lines) > MAX_LINES + TRIM_SLACK else 0
         gone_bytes = 0
         if cut:
             gone_bytes = sum(line_costs(lines[:cut]))

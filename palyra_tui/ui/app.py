@@ -39,6 +39,7 @@ from palyra_tui.state.snapshot import AppSnapshot
 from palyra_tui.text import sanitize_line
 from palyra_tui.ui import notify
 from palyra_tui.ui.collector import CollectorPacing
+from palyra_tui.ui.frame_handoff import FrameHandoff
 from palyra_tui.ui.keyguard import KeyGuard
 from palyra_tui.ui.leaving import Leaving
 from palyra_tui.ui.palette import palette_commands
@@ -138,6 +139,7 @@ class PalyraApp(App[None]):
         """Finds this machine's graphical browser (blocking; None: the system's default)."""
         self.keys = KeyGuard(self.clock)
         self.collector = CollectorPacing(self.clock)
+        self.frame_handoff = FrameHandoff()
         self._typing_hint_at = float("-inf")
         self._alerts = AlertLimiter(self.clock)
         self._notice_timer: Timer | None = None
@@ -242,6 +244,7 @@ class PalyraApp(App[None]):
             self._follower.remember_place()
 
     def on_mount(self) -> None:
+        self.frame_handoff.install()
         self.theme_changed_signal.subscribe(self, self.shown_preferences.theme_chosen)
         self.call_after_refresh(self._after_first_frame)
 
@@ -256,6 +259,7 @@ class PalyraApp(App[None]):
     async def on_unmount(self) -> None:
         self.exiting = True
         self.collector.uninstall()
+        self.frame_handoff.uninstall()
         if self._runtime is not None:
             await self._runtime.close()
 

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import gc
+import sys
 
 import pytest
+from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.strip import Strip
+from textual.widgets import Input
 
 from palyra_tui.models import LogLine, LogStream, ServiceKind, ServiceSnapshot, ServiceState
 from palyra_tui.state.log_filter import MAX_LINES, LogFilter
 from palyra_tui.state.snapshot import ConnectionState, OverallStatus
 from palyra_tui.ui.collector import FULL_EVERY, NEVER, QUIET
+from palyra_tui.ui.frame_handoff import SWITCH_INTERVAL
 from palyra_tui.ui.screens.health import describe_service
 from palyra_tui.ui.widgets.log_view import LogView
 from palyra_tui.ui.widgets.process_table import ProcessTable, duration, latency_label
@@ -212,6 +216,43 @@ async def test_the_process_table_redraws_only_the_line_that_changed() -> None:
         assert set(table.drawn) <= {1, 2}, "moving the cursor draws the two lines it touched"
 
 
+class _Built(ProcessTable):
+    """Counts the rows it builds from their cells."""
+
+    built = 0
+
+    def _line(self, cells: tuple[Text, ...], width: int, style: Style) -> Strip:
+        self.built += 1
+        return super()._line(cells, width, style)
+
+
+async def test_focus_coming_back_to_the_process_table_builds_no_row_again() -> None:
+    """Showing Health moves focus to the table; the rows of both looks stay drawn."""
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield _Built(id="table")
+            yield Input(id="elsewhere")
+
+    app = Host()
+    async with app.run_test(size=(90, 12)) as pilot:
+        table = app.query_one(_Built)
+        running = tuple(
+            _service(name, ServiceState.RUNNING, 100 + index)
+            for index, name in enumerate(("gateway", "browserd", "node_host"))
+        )
+        table.show(running, 30.0)
+        for widget in (table, app.query_one(Input), table):
+            widget.focus()
+            await pilot.pause()
+        assert table.built, "each look was drawn once"
+        table.built = 0
+        for widget in (app.query_one(Input), table):
+            widget.focus()
+            await pilot.pause()
+        assert table.built == 0
+
+
 async def test_a_text_of_the_same_height_is_not_a_new_layout() -> None:
     layouts: list[str] = []
 
@@ -253,3 +294,14 @@ async def test_the_control_center_paces_full_collections_while_it_runs() -> None
         advance(app, QUIET)
         assert app.collector.tick()
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+async def test_frames_get_the_gil_quickly_while_the_control_center_runs() -> None:
+    """Textual's writer thread gets the GIL within a millisecond, not Python's default 5;
+    quitting gives the process its own interval back."""
+    before = sys.getswitchinterval()
+    app = fixed_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.frame_handoff.installed)
+        assert sys.getswitchinterval() == SWITCH_INTERVAL < before
+    assert sys.getswitchinterval() == before

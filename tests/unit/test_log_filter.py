@@ -10,6 +10,7 @@ from palyra_tui.models import LogLevel, LogLine, LogStream
 from palyra_tui.models.logs import line_bytes
 from palyra_tui.state.log_filter import (
     MAX_LINES,
+    TRIM_SLACK,
     Backlog,
     LogFilter,
     compile_query,
@@ -121,17 +122,17 @@ def test_a_bad_regex_in_the_filter_raises_for_the_screen_to_report() -> None:
     assert LogFilter(query="!").matcher() is None
 
 
-def test_the_backlog_trims_only_a_tenth_over_and_marks_each_service() -> None:
+def test_the_backlog_trims_only_past_its_slack_and_marks_each_service() -> None:
     backlog = Backlog(hint="; see more")
     backlog.lines = [line(seq, service="quiet") for seq in range(1, 4)]
-    backlog.lines += [line(seq, service="noisy") for seq in range(4, MAX_LINES + MAX_LINES // 10)]
-    assert len(backlog.lines) == MAX_LINES + MAX_LINES // 10 - 1
-    backlog.lines.append(line(MAX_LINES + MAX_LINES // 10, service="noisy"))
-    assert backlog.trim() == [], "exactly a tenth over is kept"
-    backlog.lines.append(line(MAX_LINES + MAX_LINES // 10 + 1, service="noisy"))
+    backlog.lines += [line(seq, service="noisy") for seq in range(4, MAX_LINES + TRIM_SLACK)]
+    assert len(backlog.lines) == MAX_LINES + TRIM_SLACK - 1
+    backlog.lines.append(line(MAX_LINES + TRIM_SLACK, service="noisy"))
+    assert backlog.trim() == [], "exactly the slack over is kept"
+    backlog.lines.append(line(MAX_LINES + TRIM_SLACK + 1, service="noisy"))
     gone = backlog.trim()
     assert len(backlog.lines) == MAX_LINES
-    assert len(gone) == MAX_LINES // 10 + 1
+    assert len(gone) == TRIM_SLACK + 1
     assert [ln.seq for ln in gone[:4]] == [1, 2, 3, 4], "the oldest lines go first"
     assert backlog.lines[0].seq == gone[-1].seq + 1
     quiet, noisy = backlog.markers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, cast
 
@@ -44,3 +45,17 @@ async def test_a_read_takes_every_line_received_since_the_last_one() -> None:
         feed.close()
     assert len(batches) == 1
     assert [entry.seq for entry in batches[0]] == list(range(300))
+
+
+async def test_messages_already_received_leave_the_loop_a_turn_between_them() -> None:
+    """Under a flood many messages wait in the link at once; decoding them all in one
+    turn of the event loop held a key pressed meanwhile for tens of milliseconds."""
+    host = Messages([tuple(line(10 * m + i) for i in range(10)) for m in range(30)])
+    feed = _LogFeed(cast("HostClient", host), wire.LogsRequest(None, True))
+    queued: list[int] = []
+    asyncio.get_running_loop().call_soon(lambda: queued.append(feed._queue.qsize()))
+    try:
+        assert await eventually(lambda: host.sent)
+    finally:
+        feed.close()
+    assert queued == [1], "another callback ran after the first message"

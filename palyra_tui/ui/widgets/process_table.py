@@ -41,6 +41,9 @@ COLUMNS = (
 )
 _COLUMN_INDEX = {key: index for index, (key, _, _) in enumerate(COLUMNS)}
 _PAD = 1
+STRIP_VARIANTS = 6
+"""Drawn looks kept per service (cursor or not, focused or not, odd or even row) before
+the cache starts again, so theme changes cannot grow it without end."""
 """Blank cells each side of a cell, as between the columns of a DataTable."""
 _STATE_STYLES = {
     ServiceState.RUNNING: "green",
@@ -126,8 +129,11 @@ class ProcessTable(ScrollView, can_focus=True):
         super().__init__(id=id)
         self._names: list[str] = []
         self._cells: dict[str, Cells] = {}
-        self._strips: dict[tuple[str, int, bool, bool], Strip] = {}
-        self._header: tuple[int, Strip] | None = None
+        self._strips: dict[tuple[str, int, Style], Strip] = {}
+        """Drawn rows by service, width and style.  The style is in the key, rather than
+        the cache cleared when styles change, because focus changes them: the rows of
+        both looks stay drawn and a visit to Health redraws none."""
+        self._header: tuple[int, Style, Strip] | None = None
         self.cursor = 0
         """The line of the selected service."""
 
@@ -188,17 +194,17 @@ class ProcessTable(ScrollView, can_focus=True):
         if index >= len(self._names):
             return Strip.blank(width, self.rich_style)
         name = self._names[index]
-        selected = index == self.cursor
-        key = (name, width, selected, self.has_focus)
+        style = self.rich_style
+        if index == self.cursor:
+            style += self.get_component_rich_style("process-table--cursor")
+        elif index % 2:
+            style += self.get_component_rich_style("process-table--even-row")
+        key = (name, width, style)
         strip = self._strips.get(key)
         if strip is None:
-            style = self.rich_style
-            if selected:
-                style += self.get_component_rich_style("process-table--cursor")
-            elif index % 2:
-                style += self.get_component_rich_style("process-table--even-row")
+            if len(self._strips) > STRIP_VARIANTS * max(1, len(self._names)):
+                self._strips.clear()
             strip = self._line(self._cells[name], width, style)
-            self._forget_strips(name)
             self._strips[key] = strip
         return strip
 
@@ -207,11 +213,11 @@ class ProcessTable(ScrollView, can_focus=True):
             del self._strips[key]
 
     def _header_strip(self, width: int) -> Strip:
-        if self._header is None or self._header[0] != width:
-            style = self.rich_style + self.get_component_rich_style("process-table--header")
+        style = self.rich_style + self.get_component_rich_style("process-table--header")
+        if self._header is None or self._header[:2] != (width, style):
             labels = tuple(Text(label) for _, label, _ in COLUMNS)
-            self._header = (width, self._line(labels, width, style))
-        return self._header[1]
+            self._header = (width, style, self._line(labels, width, style))
+        return self._header[2]
 
     def _line(self, cells: Cells, width: int, style: Style) -> Strip:
         segments: list[Segment] = []
@@ -229,12 +235,8 @@ class ProcessTable(ScrollView, can_focus=True):
         if 1 <= line < self.size.height:
             self.refresh(Region(0, line, self.size.width, 1))
 
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._strips.clear()
-        self._header = None
-
     def on_resize(self, _event: events.Resize) -> None:
+        self._strips.clear()
         self.virtual_size = Size(self.size.width, len(self._names) + 1)
 
     def _on_focus(self, event: events.Focus) -> None:
