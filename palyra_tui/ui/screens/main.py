@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.containers import Container
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher
 
 from palyra_tui.state.snapshot import AppSnapshot
 from palyra_tui.ui.screens.base import PANES, ControlPane
@@ -57,6 +57,13 @@ class MainScreen(Screen[None]):
         self.pane_name = "health"
         self._panes: dict[str, ControlPane] = {}
         self._mounting: dict[str, asyncio.Future[None]] = {}
+        # The shared lines are kept, not queried: a query walks the DOM on every switch.
+        self._tabs = SteadyStatic(classes="tabs")
+        self._status = StatusBar(classes="status")
+        self._keys = SteadyStatic(classes="keys")
+        # A plain container, not a ContentSwitcher: setting ``current`` repaints the
+        # switcher as well as the two panes, and a switch is on the key's critical path.
+        self._holder = Container(id="panes")
 
     @property
     def control(self) -> PalyraApp:
@@ -77,13 +84,13 @@ class MainScreen(Screen[None]):
         return self._panes.get(name)
 
     def compose(self) -> ComposeResult:
-        yield SteadyStatic(classes="tabs")
-        with ContentSwitcher(initial="health", id="panes"):
+        yield self._tabs
+        with self._holder:
             health = HealthPane(id="health")
             self._panes["health"] = health
             yield health
-        yield StatusBar(classes="status")
-        yield SteadyStatic(classes="keys")
+        yield self._status
+        yield self._keys
 
     def on_mount(self) -> None:
         self.watch(self.app, "snapshot", self._snapshot_changed)
@@ -111,12 +118,12 @@ class MainScreen(Screen[None]):
         if pending is not None:
             await pending
             return
-        switcher = next(iter(self.query("#panes").results(ContentSwitcher)), None)
-        if name not in self._panes and switcher is not None and switcher.is_attached:
+        holder = self._holder
+        if name not in self._panes and holder.is_attached:
             pane = pane_type(name)(id=name)
             pane.display = False
             self._panes[name] = pane
-            mounting = asyncio.ensure_future(switcher.mount(pane))
+            mounting = asyncio.ensure_future(holder.mount(pane))
             self._mounting[name] = mounting
             try:
                 await mounting
@@ -130,9 +137,9 @@ class MainScreen(Screen[None]):
         await self._mounted(name)
         if name not in self._panes:
             return
-        switcher = self.query_one("#panes", ContentSwitcher)
+        self.pane.display = False
         self.pane_name = name
-        switcher.current = name
+        self._panes[name].display = True
         self._shown()
         self.control.place_changed()
 
@@ -157,15 +164,14 @@ class MainScreen(Screen[None]):
         tabs = _tabs(self.pane)
         tabs.append(" ")
         tabs.append_text(profile_chip(self.control.profile))
-        self.query_one(".tabs", SteadyStatic).update(tabs)
+        self._tabs.update(tabs)
 
     def show_keys(self) -> None:
         """Redraw the key line from the pane's keys (when they changed without a notice)."""
         self._notice_changed(self.control.notice)
 
     def _notice_changed(self, notice: Notice | None) -> None:
-        keys = self.query_one(".keys", SteadyStatic)
-        keys.update(self.pane.key_hints() if notice is None else notice_text(notice))
+        self._keys.update(self.pane.key_hints() if notice is None else notice_text(notice))
 
     def _snapshot_changed(self, snapshot: AppSnapshot | None) -> None:
         self._refresh_status()
@@ -179,7 +185,7 @@ class MainScreen(Screen[None]):
     def _refresh_status(self) -> None:
         facts = self.control.status_facts()
         if facts is not None:
-            self.query_one(StatusBar).show(facts)
+            self._status.show(facts)
 
 
 def _tabs(pane: ControlPane) -> Text:
