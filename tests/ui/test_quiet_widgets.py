@@ -9,8 +9,9 @@ import pytest
 from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.geometry import Region
 from textual.strip import Strip
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from palyra_tui.models import LogLine, LogStream, ServiceKind, ServiceSnapshot, ServiceState
 from palyra_tui.state.log_filter import MAX_LINES, LogFilter
@@ -21,7 +22,7 @@ from palyra_tui.ui.screens.health import describe_service
 from palyra_tui.ui.widgets.log_view import LogView
 from palyra_tui.ui.widgets.process_table import ProcessTable, duration, latency_label
 from palyra_tui.ui.widgets.status_bar import StatusFacts, status_text
-from palyra_tui.ui.widgets.steady import SteadyStatic
+from palyra_tui.ui.widgets.steady import OneLine, SteadyStatic
 from tests.snapshots.fixed import fixed_app
 from tests.ui.conftest import advance, until
 
@@ -305,3 +306,56 @@ async def test_frames_get_the_gil_quickly_while_the_control_center_runs() -> Non
         await until(pilot, lambda: app.frame_handoff.installed)
         assert sys.getswitchinterval() == SWITCH_INTERVAL < before
     assert sys.getswitchinterval() == before
+
+
+def _row(strip: Strip) -> list[tuple[str, Style]]:
+    """The cells of ``strip``, without the mouse offsets ``Static`` adds to its styles."""
+    return [
+        (char, (segment.style or Style()).clear_meta_and_links())
+        for segment in strip
+        for char in segment.text
+    ]
+
+
+async def test_one_line_draws_what_static_draws_and_marks_a_cut_with_an_ellipsis() -> None:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(" 1 ", style="bold reverse")
+    text.append(" Health ")
+    text.append(" ^q ", style="bold reverse")
+    text.append(" Quit ")
+
+    class Host(App[None]):
+        CSS = ".line { height: 1; background: $boost; color: $text-muted; }"
+
+        def compose(self) -> ComposeResult:
+            yield Static(text, classes="line", id="static")
+            yield OneLine(classes="line", id="one")
+            yield OneLine(classes="line", id="narrow")
+
+    app = Host()
+    async with app.run_test(size=(40, 4)) as pilot:
+        one, narrow = app.query_one("#one", OneLine), app.query_one("#narrow", OneLine)
+        one.update(text)
+        narrow.styles.width = 12
+        narrow.update(text)
+        await pilot.pause()
+        static_row = app.query_one("#static").render_lines(Region(0, 0, 40, 1))[0]
+        assert _row(one.render_lines(Region(0, 0, 40, 1))[0]) == _row(static_row)
+        cut = narrow.render_lines(Region(0, 0, 12, 1))[0]
+        assert cut.text == " 1  Health …"
+        drawn: list[int] = []
+        original = one.render_line
+
+        def recorded(y: int) -> Strip:
+            drawn.append(y)
+            return original(y)
+
+        one.render_line = recorded  # type: ignore[method-assign]
+        same = text.copy()
+        one.update(same)
+        await pilot.pause()
+        assert drawn == [], "an equal text is not drawn again"
+        same.append("!")
+        one.update(same)
+        await pilot.pause()
+        assert drawn == [0]

@@ -28,7 +28,7 @@ from palyra_tui.state.log_filter import MAX_LINES, Jump, LogFilter
 from palyra_tui.ui.safe import plain
 from palyra_tui.ui.screens.base import ControlPane, switch_keys
 from palyra_tui.ui.widgets.log_view import LogView
-from palyra_tui.ui.widgets.steady import SteadyStatic
+from palyra_tui.ui.widgets.steady import OneLine
 
 REDRAW_INTERVAL = 0.1
 BUSY_REDRAW_INTERVAL = 0.33
@@ -68,7 +68,7 @@ class LogsPane(ControlPane):
     """A bad regex in the filter or find pattern, shown until it is fixed."""
 
     def compose(self) -> ComposeResult:
-        yield SteadyStatic(id="log-title")
+        yield OneLine(id="log-title")
         view = self.control.runtime.view()
         yield LogView(
             id="log",
@@ -296,7 +296,7 @@ class LogsPane(ControlPane):
         if self._error is not None:
             text.append(" · ")
             text.append(plain(self._error, style="bold red"))
-        self.query_one("#log-title", SteadyStatic).update(text)
+        self.query_one("#log-title", OneLine).update(text)
 
 
 async def write_chunked(view: LogView, batch: Sequence[LogLine]) -> None:

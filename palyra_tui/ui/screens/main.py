@@ -23,7 +23,7 @@ from palyra_tui.ui.screens.base import PANES, ControlPane
 from palyra_tui.ui.screens.health import HealthPane
 from palyra_tui.ui.screens.profiles import profile_chip
 from palyra_tui.ui.widgets.status_bar import Notice, StatusBar, notice_text
-from palyra_tui.ui.widgets.steady import SteadyStatic
+from palyra_tui.ui.widgets.steady import OneLine
 
 if TYPE_CHECKING:
     from palyra_tui.ui.app import PalyraApp
@@ -58,9 +58,9 @@ class MainScreen(Screen[None]):
         self._panes: dict[str, ControlPane] = {}
         self._mounting: dict[str, asyncio.Future[None]] = {}
         # The shared lines are kept, not queried: a query walks the DOM on every switch.
-        self._tabs = SteadyStatic(classes="tabs")
+        self._tabs = OneLine(classes="tabs")
         self._status = StatusBar(classes="status")
-        self._keys = SteadyStatic(classes="keys")
+        self._keys = OneLine(classes="keys")
         # A plain container, not a ContentSwitcher: setting ``current`` repaints the
         # switcher as well as the two panes, and a switch is on the key's critical path.
         self._holder = Container(id="panes")

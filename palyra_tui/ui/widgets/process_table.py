@@ -134,6 +134,8 @@ class ProcessTable(ScrollView, can_focus=True):
         the cache cleared when styles change, because focus changes them: the rows of
         both looks stay drawn and a visit to Health redraws none."""
         self._header: tuple[int, Style, Strip] | None = None
+        self._looks = (Style(), Style(), Style(), Style())
+        """The row styles of this frame: plain, cursor, even row, header."""
         self.cursor = 0
         """The line of the selected service."""
 
@@ -186,19 +188,27 @@ class ProcessTable(ScrollView, can_focus=True):
 
     # Drawing ------------------------------------------------------------------------
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Worked out once a frame: each costs a walk of the ancestors.
+        base = self.rich_style
+        self._looks = (
+            base,
+            base + self.get_component_rich_style("process-table--cursor"),
+            base + self.get_component_rich_style("process-table--even-row"),
+            base + self.get_component_rich_style("process-table--header"),
+        )
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         width = self.size.width
+        base, cursor, even, header = self._looks
         if y == 0:
-            return self._header_strip(width)
+            return self._header_strip(width, header)
         index = self.scroll_offset.y + y - 1
         if index >= len(self._names):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, base)
         name = self._names[index]
-        style = self.rich_style
-        if index == self.cursor:
-            style += self.get_component_rich_style("process-table--cursor")
-        elif index % 2:
-            style += self.get_component_rich_style("process-table--even-row")
+        style = cursor if index == self.cursor else even if index % 2 else base
         key = (name, width, style)
         strip = self._strips.get(key)
         if strip is None:
@@ -212,8 +222,7 @@ class ProcessTable(ScrollView, can_focus=True):
         for key in [key for key in self._strips if key[0] == name]:
             del self._strips[key]
 
-    def _header_strip(self, width: int) -> Strip:
-        style = self.rich_style + self.get_component_rich_style("process-table--header")
+    def _header_strip(self, width: int, style: Style) -> Strip:
         if self._header is None or self._header[:2] != (width, style):
             labels = tuple(Text(label) for _, label, _ in COLUMNS)
             self._header = (width, style, self._line(labels, width, style))

@@ -8,7 +8,7 @@ from rich.text import Text
 
 from palyra_tui.state.snapshot import ConnectionState, OverallStatus
 from palyra_tui.ui.safe import plain
-from palyra_tui.ui.widgets.steady import SteadyStatic
+from palyra_tui.ui.widgets.steady import OneLine
 
 _CONNECTION_STYLES = {
     ConnectionState.CONNECTED: "bold green",
@@ -69,7 +69,7 @@ def notice_text(notice: Notice) -> Text:
     return text
 
 
-class StatusBar(SteadyStatic):
+class StatusBar(OneLine):
     """Renders :class:`StatusFacts` (plain text, never markup)."""
 
     def show(self, facts: StatusFacts) -> None:
