@@ -359,3 +359,26 @@ async def test_one_line_draws_what_static_draws_and_marks_a_cut_with_an_ellipsis
         one.update(same)
         await pilot.pause()
         assert drawn == [0]
+
+
+async def test_a_pane_coming_into_view_draws_one_row_of_its_own_background() -> None:
+    """Its widgets cover the rest: drawing all of its rows again cost as much as the log
+    view on top of it, on every switch."""
+    app = fixed_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.main.mounted_pane("logs") is not None)
+        pane = app.main.mounted_pane("logs")
+        assert pane is not None
+        drawn: list[int] = []
+        original = pane.render_line
+
+        def recorded(y: int) -> Strip:
+            drawn.append(y)
+            return original(y)
+
+        pane.render_line = recorded  # type: ignore[method-assign]
+        await pilot.press("2")
+        await until(pilot, lambda: pane.display and bool(drawn))
+        await pilot.pause()
+        assert pane.size.height > 20
+        assert len(drawn) == 1

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, NamedTuple, cast
 from rich.text import Text
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widget import Widget
 
 from palyra_tui.state.snapshot import AppSnapshot
@@ -55,6 +57,17 @@ class ControlPane(Vertical):
     def control(self) -> PalyraApp:
         """The app, typed."""
         return cast("PalyraApp", self.app)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Every row of a pane's own is its background: its widgets cover the rest.
+
+        Showing a pane makes Textual draw each of its rows again, as many as the
+        lines of the log view on top of it; one row is drawn and stands for all.
+        """
+        if self.styles.gutter or crop.height <= 1:
+            return super().render_lines(crop)
+        row = super().render_lines(crop._replace(height=1))
+        return row * crop.height
 
     def focus_first(self) -> None:
         """Give focus to the pane's main widget (its keys work only with focus inside)."""
