@@ -382,3 +382,23 @@ async def test_a_pane_coming_into_view_draws_one_row_of_its_own_background() -> 
         await pilot.pause()
         assert pane.size.height > 20
         assert len(drawn) == 1
+
+
+async def test_moving_focus_to_another_pane_does_not_redraw_the_screen_itself() -> None:
+    app = fixed_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.main.mounted_pane("logs") is not None)
+        main = app.main
+        drawn: list[int] = []
+        original = main.render_line
+
+        def recorded(y: int) -> Strip:
+            drawn.append(y)
+            return original(y)
+
+        main.render_line = recorded  # type: ignore[method-assign]
+        focused = app.focused
+        await pilot.press("2")
+        await until(pilot, lambda: app.focused is not focused and app.focused is not None)
+        await pilot.pause()
+        assert drawn == []

@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, cast
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Container
+from textual.reactive import Reactive
 from textual.screen import Screen
+from textual.widget import Widget
 
 from palyra_tui.state.snapshot import AppSnapshot
 from palyra_tui.ui.screens.base import PANES, ControlPane
@@ -51,6 +53,11 @@ def pane_type(name: str) -> type[ControlPane]:
 
 class MainScreen(Screen[None]):
     """Hosts the four panes and what they share."""
+
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
+    """As on every screen, but a change does not repaint the screen itself: nothing of its
+    own shows focus, and every pane switch moves it (the widgets it leaves and reaches
+    repaint themselves)."""
 
     def __init__(self) -> None:
         super().__init__()
