@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import sys
 
@@ -402,3 +403,34 @@ async def test_moving_focus_to_another_pane_does_not_redraw_the_screen_itself() 
         await until(pilot, lambda: app.focused is not focused and app.focused is not None)
         await pilot.pause()
         assert drawn == []
+
+
+async def test_a_pane_switch_is_drawn_without_waiting_for_the_update_timer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After a recent frame Textual's update timer ticks up to two frame intervals later;
+    a switch is drawn as soon as the screen is idle instead.  The timer is held still
+    here, as it is between its ticks."""
+    app = fixed_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.main.mounted_pane("logs") is not None)
+        await pilot.pause()
+        main = app.main
+        pane = main.mounted_pane("logs")
+        assert pane is not None
+        frames: list[bool] = []
+        draw = main._compositor_refresh
+
+        def recorded() -> None:
+            draw()
+            frames.append(pane in main._compositor.visible_widgets)
+
+        monkeypatch.setattr(main._update_timer, "resume", lambda: None)
+        monkeypatch.setattr(main, "_compositor_refresh", recorded)
+        await pilot.press("2")
+        # Not ``until``: the pilot's pauses draw the screen themselves.
+        for _ in range(200):
+            if True in frames:
+                break
+            await asyncio.sleep(0.01)
+        assert True in frames, "a frame with the Logs pane on it was drawn"

@@ -14,6 +14,7 @@ import asyncio
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Container
 from textual.reactive import Reactive
@@ -64,6 +65,8 @@ class MainScreen(Screen[None]):
         self.pane_name = "health"
         self._panes: dict[str, ControlPane] = {}
         self._mounting: dict[str, asyncio.Future[None]] = {}
+        self._draw_at_idle = False
+        """A pane was switched to and is not drawn yet."""
         # The shared lines are kept, not queried: a query walks the DOM on every switch.
         self._tabs = OneLine(classes="tabs")
         self._status = StatusBar(classes="status")
@@ -147,8 +150,21 @@ class MainScreen(Screen[None]):
         self.pane.display = False
         self.pane_name = name
         self._panes[name].display = True
+        self._draw_at_idle = True
         self._shown()
         self.control.place_changed()
+
+    async def _on_idle(self, _event: events.Idle) -> None:
+        """Draw a pane just shown as soon as its messages are handled.
+
+        Textual otherwise draws at the next tick of the screen's update timer, and
+        after a recent frame (a log batch, an uptime) that tick can be two frame
+        intervals away: 33 ms of a key's latency under a log flood.  Screen's own
+        idle handler runs after this one, with nothing left to draw.
+        """
+        if self._draw_at_idle:
+            self._draw_at_idle = False
+            self._on_timer_update()
 
     def _shown(self) -> None:
         pane = self.pane
