@@ -374,17 +374,21 @@ def test_plain_segments_draw_what_the_text_renderer_draws() -> None:
 
 
 async def test_a_big_batch_is_written_in_chunks_between_turns_of_the_loop() -> None:
-    """A key pressed while a flood's batch is written waits for one chunk, not the batch."""
+    """A key pressed while a flood's batch is written waits for one chunk, not the batch;
+    the view is drawn once, after the last chunk, not at every frame the batch spans."""
     app = ViewApp()
     async with app.run_test(size=SIZE):
         view = app.query_one(LogView)
         batch = [line(seq) for seq in range(1, 5 * WRITE_CHUNK + 1)]
-        seen: list[int] = []
+        seen: list[tuple[int, int]] = []
         writing = asyncio.ensure_future(write_chunked(view, batch))
-        asyncio.get_running_loop().call_soon(lambda: seen.append(view.line_count))
+        asyncio.get_running_loop().call_soon(
+            lambda: seen.append((view.line_count, view.virtual_size.height))
+        )
         await writing
-        assert seen == [WRITE_CHUNK], "the loop had a turn after the first chunk"
+        assert seen == [(WRITE_CHUNK, 0)], "a turn after the first chunk, nothing drawn yet"
         assert [ln.seq for ln in view.lines] == [ln.seq for ln in batch]
+        assert view.virtual_size.height == len(batch) and view.is_vertical_scroll_end
 
 
 async def test_the_title_says_which_rows_are_on_screen_once_scrolled_back(

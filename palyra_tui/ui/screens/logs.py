@@ -301,11 +301,11 @@ class LogsPane(ControlPane):
 
 async def write_chunked(view: LogView, batch: Sequence[LogLine]) -> None:
     """Write ``batch`` :data:`WRITE_CHUNK` lines at a time, giving the event loop a turn
-    between chunks."""
+    between chunks; the view is drawn once, after the last."""
     for start in range(0, len(batch), WRITE_CHUNK):
         if start:
             await asyncio.sleep(0)
-        view.write(batch[start : start + WRITE_CHUNK])
+        view.write(batch[start : start + WRITE_CHUNK], draw=start + WRITE_CHUNK >= len(batch))
 
 
 def _write_private(path: Path, text: str) -> None:

@@ -129,6 +129,10 @@ class LogView(ScrollView, can_focus=True):
         """The text of the find pattern (empty when there is none)."""
         self.cursor: int | None = None
         self._width = 0
+        self._undrawn = False
+        """Lines were written without drawing (see :meth:`write`)."""
+        self._undrawn_shift = 0
+        """Rows dropped from the top since the last write that drew."""
 
     @property
     def lines(self) -> tuple[LogLine, ...]:
@@ -149,8 +153,12 @@ class LogView(ScrollView, can_focus=True):
     def _source(self) -> Backlog:
         return self._one if self._one is not None else self._all
 
-    def write(self, batch: Iterable[LogLine]) -> None:
-        """Add lines (oldest first)."""
+    def write(self, batch: Iterable[LogLine], *, draw: bool = True) -> None:
+        """Add lines (oldest first).
+
+        ``draw=False`` leaves the scroll area as it is until a write that draws: the
+        chunks of one batch are drawn once, at its end, not at every frame they span.
+        """
         new = list(batch)
         if not new:
             return
@@ -166,8 +174,13 @@ class LogView(ScrollView, can_focus=True):
         shown = [line for line in new if self._filter.accepts(line, self._pattern)]
         self._view.extend(shown)
         shift = self._drop_front(dropped) if dropped else 0
-        if shown or dropped:
-            self._grow(shown, shift)
+        if shift and self.cursor is not None:
+            self.cursor = max(0, self.cursor - shift)
+        self._undrawn_shift += shift
+        self._undrawn = self._undrawn or bool(shown or dropped)
+        if draw and self._undrawn:
+            self._grow(self._undrawn_shift)
+            self._undrawn, self._undrawn_shift = False, 0
 
     def set_filter(self, log_filter: LogFilter) -> None:
         """Show only the lines that pass ``log_filter`` (raises ``re.error`` for a bad regex).
@@ -400,6 +413,7 @@ class LogView(ScrollView, can_focus=True):
         return cut - len(markers)
 
     def _rebuild(self) -> None:
+        self._undrawn, self._undrawn_shift = False, 0
         selected = self.selected_line()
         source = self._source
         markers = [line for line in source.markers if self._filter.accepts(line, None)]
@@ -418,10 +432,8 @@ class LogView(ScrollView, can_focus=True):
             self.scroll_end(animate=False, immediate=True, x_axis=False)
         self.refresh()
 
-    def _grow(self, shown: list[LogLine], shift: int) -> None:
+    def _grow(self, shift: int) -> None:
         top = self.scroll_y
-        if shift and self.cursor is not None:
-            self.cursor = max(0, self.cursor - shift)
         self.virtual_size = Size(self._width, len(self._view))
         if self.follow:
             bottom = self.max_scroll_y
