@@ -60,12 +60,14 @@ def test_supervise_command_does_not_load_textual_or_rich() -> None:
 def test_the_control_center_draws_before_loading_the_runtime_machinery() -> None:
     """What attaching loads before its first frame: neither the supervisor (it lives in
     the host; only its lock file is read), psutil, protobuf nor the gRPC stack (loaded
-    once the frame is drawn)."""
+    once the frame is drawn), nor the device records (the Health pane names only their
+    states)."""
     code = (
         "import sys, palyra_tui.__main__, palyra_tui.ui.attach, palyra_tui.cli.main\n"
         "heavy = ('grpc', 'google', 'psutil', 'httpx')\n"
         "print(sorted({m for m in sys.modules if m.split('.')[0] in heavy"
-        " or m.startswith(('palyra_tui.supervisor.', 'palyra_tui.host.client'))}"
+        " or m.startswith(('palyra_tui.supervisor.', 'palyra_tui.host.client'))"
+        " or m == 'palyra_tui.models.devices'}"
         " - {'palyra_tui.supervisor.lock'}))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

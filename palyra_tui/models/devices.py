@@ -7,39 +7,23 @@ The inventory is ``GET /console/v1/inventory``; pairing requests are
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 
+from palyra_tui.models.device_states import NodeAction, PairingState, Presence, TrustState
 
-class TrustState(enum.Enum):
-    """Whether the gateway trusts a device."""
-
-    TRUSTED = "trusted"
-    PENDING = "pending"
-    REVOKED = "revoked"
-    REMOVED = "removed"
-    LEGACY = "legacy"
-    UNKNOWN = "unknown"
-
-
-class Presence(enum.Enum):
-    """How recently a device was heard from: ok, stale after 5 minutes, offline after 30."""
-
-    OK = "ok"
-    STALE = "stale"
-    DEGRADED = "degraded"
-    OFFLINE = "offline"
-
-
-class PairingState(enum.Enum):
-    """Where a pairing request stands."""
-
-    PENDING_APPROVAL = "pending_approval"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    COMPLETED = "completed"
-    EXPIRED = "expired"
-    UNKNOWN = "unknown"
+__all__ = [
+    "Capability",
+    "Device",
+    "Inventory",
+    "NodeAction",
+    "NodeOutcome",
+    "NodeStatus",
+    "PairingCode",
+    "PairingRequest",
+    "PairingState",
+    "Presence",
+    "TrustState",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,15 +103,6 @@ class NodeStatus:
     grpc_url: str = ""
     cert_expires_at_ms: int = 0
     detail: str = ""
-
-
-class NodeAction(enum.Enum):
-    """What an operator asks of the local node host."""
-
-    STATUS = "status"
-    ENROLL = "enroll"
-    REPAIR = "repair"
-    RESET = "reset"
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,11 +14,12 @@ from rich.text import Text
 
 from palyra_tui.errors import PalyraError
 from palyra_tui.models import ServiceKind, ServiceSnapshot
-from palyra_tui.models.devices import NodeAction, NodeOutcome
+from palyra_tui.models.device_states import NodeAction
 from palyra_tui.state.snapshot import AppSnapshot
 from palyra_tui.ui.screens.confirm import ConfirmScreen
 
 if TYPE_CHECKING:
+    from palyra_tui.models.devices import NodeOutcome
     from palyra_tui.ui.screens.base import ControlPane
 
 NODE_NOTICE = 120.0

@@ -13,7 +13,7 @@ from textual.worker import WorkType
 
 from palyra_tui.errors import PalyraError
 from palyra_tui.models import LogStream, ServiceKind, ServiceSnapshot, ServiceState
-from palyra_tui.models.devices import NodeAction
+from palyra_tui.models.device_states import NodeAction
 from palyra_tui.state.profiles import not_supervised
 from palyra_tui.state.snapshot import AppSnapshot, OverallStatus
 from palyra_tui.ui.node_host import NodeHostFlow

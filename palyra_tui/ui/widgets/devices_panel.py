@@ -15,11 +15,12 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 
 from palyra_tui.errors import PalyraError
-from palyra_tui.models.devices import Device, Inventory, PairingRequest, Presence, TrustState
+from palyra_tui.models.device_states import Presence, TrustState
 from palyra_tui.ui.safe import plain
 from palyra_tui.ui.widgets.steady import SteadyStatic
 
 if TYPE_CHECKING:
+    from palyra_tui.models.devices import Device, Inventory, PairingRequest
     from palyra_tui.ui.app import PalyraApp
 
 ASK_EVERY = 5.0
