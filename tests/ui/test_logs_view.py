@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.style import Style
 from textual.app import App, ComposeResult
+from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.widgets import Input, Static
 
@@ -57,6 +58,14 @@ def notices(app: App[None]) -> list[str]:
     return [str(notification.message) for notification in app._notifications]
 
 
+async def open_logs(pilot: Pilot[None], app: PalyraApp) -> LogView:
+    """The demo's gateway up, then the Logs pane on screen; its log view."""
+    await until(pilot, lambda: gateway_ready(app))
+    await pilot.press("2")
+    await until(pilot, lambda: bool(app.screen.query(LogView)))
+    return app.screen.query_one(LogView)
+
+
 def cursor_row_is_reversed(view: LogView) -> bool:
     assert view.cursor is not None
     row = view.cursor - view.scroll_offset.y
@@ -70,10 +79,7 @@ def cursor_row_is_reversed(view: LogView) -> bool:
 
 async def test_arrow_keys_show_a_cursor_and_y_copies_that_line(demo_app: PalyraApp) -> None:
     async with demo_app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: gateway_ready(demo_app))
-        await pilot.press("2")
-        await until(pilot, lambda: bool(demo_app.screen.query(LogView)))
-        view = demo_app.screen.query_one(LogView)
+        view = await open_logs(pilot, demo_app)
         await until(pilot, lambda: view.line_count > 5)
         await pilot.press("y")
         assert demo_app.clipboard == ""
@@ -134,10 +140,7 @@ async def test_a_noisy_service_leaves_a_marker_and_one_service_reloads_its_buffe
     demo_app: PalyraApp,
 ) -> None:
     async with demo_app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: gateway_ready(demo_app))
-        await pilot.press("2")
-        await until(pilot, lambda: bool(demo_app.screen.query(LogView)))
-        view = demo_app.screen.query_one(LogView)
+        view = await open_logs(pilot, demo_app)
         await until(pilot, lambda: any("daemon listening" in ln.text for ln in view.lines))
         before = [ln for ln in view.lines if not ln.is_gap]
         flood = [
@@ -395,10 +398,7 @@ async def test_the_title_says_which_rows_are_on_screen_once_scrolled_back(
     demo_app: PalyraApp,
 ) -> None:
     async with demo_app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: gateway_ready(demo_app))
-        await pilot.press("2")
-        await until(pilot, lambda: bool(demo_app.screen.query(LogView)))
-        view = demo_app.screen.query_one(LogView)
+        view = await open_logs(pilot, demo_app)
         title = demo_app.screen.query_one("#log-title", Static)
         view.write([line(seq, service="extra") for seq in range(1, 201)])
         await until(pilot, lambda: view.is_vertical_scroll_end and view.follow)

@@ -12,6 +12,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.geometry import Region
 from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from palyra_tui.models import LogLine, LogStream, ServiceKind, ServiceSnapshot, ServiceState
@@ -309,6 +310,19 @@ async def test_frames_get_the_gil_quickly_while_the_control_center_runs() -> Non
     assert sys.getswitchinterval() == before
 
 
+def rows_drawn(widget: Widget) -> list[int]:
+    """The rows ``widget`` is asked to draw from now on, in order."""
+    drawn: list[int] = []
+    original = widget.render_line
+
+    def recorded(y: int) -> Strip:
+        drawn.append(y)
+        return original(y)
+
+    widget.render_line = recorded  # type: ignore[method-assign]
+    return drawn
+
+
 def _row(strip: Strip) -> list[tuple[str, Style]]:
     """The cells of ``strip``, without the mouse offsets ``Static`` adds to its styles."""
     return [
@@ -344,14 +358,7 @@ async def test_one_line_draws_what_static_draws_and_marks_a_cut_with_an_ellipsis
         assert _row(one.render_lines(Region(0, 0, 40, 1))[0]) == _row(static_row)
         cut = narrow.render_lines(Region(0, 0, 12, 1))[0]
         assert cut.text == " 1  Health …"
-        drawn: list[int] = []
-        original = one.render_line
-
-        def recorded(y: int) -> Strip:
-            drawn.append(y)
-            return original(y)
-
-        one.render_line = recorded  # type: ignore[method-assign]
+        drawn = rows_drawn(one)
         same = text.copy()
         one.update(same)
         await pilot.pause()
@@ -370,14 +377,7 @@ async def test_a_pane_coming_into_view_draws_one_row_of_its_own_background() -> 
         await until(pilot, lambda: app.main.mounted_pane("logs") is not None)
         pane = app.main.mounted_pane("logs")
         assert pane is not None
-        drawn: list[int] = []
-        original = pane.render_line
-
-        def recorded(y: int) -> Strip:
-            drawn.append(y)
-            return original(y)
-
-        pane.render_line = recorded  # type: ignore[method-assign]
+        drawn = rows_drawn(pane)
         await pilot.press("2")
         await until(pilot, lambda: pane.display and bool(drawn))
         await pilot.pause()
@@ -390,14 +390,7 @@ async def test_moving_focus_to_another_pane_does_not_redraw_the_screen_itself() 
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: app.main.mounted_pane("logs") is not None)
         main = app.main
-        drawn: list[int] = []
-        original = main.render_line
-
-        def recorded(y: int) -> Strip:
-            drawn.append(y)
-            return original(y)
-
-        main.render_line = recorded  # type: ignore[method-assign]
+        drawn = rows_drawn(main)
         focused = app.focused
         await pilot.press("2")
         await until(pilot, lambda: app.focused is not focused and app.focused is not None)
