@@ -8,7 +8,9 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
+from rich.style import Style
 from textual.pilot import Pilot
+from textual.strip import Strip
 
 from palyra_tui.cli.demo import demo_config, demo_environ
 from palyra_tui.models import HealthState, ServiceState
@@ -45,6 +47,25 @@ async def until(pilot: Pilot[None], condition: Callable[[], bool], timeout: floa
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         await pilot.pause(0.05)
+
+
+async def until_unpiloted(condition: Callable[[], bool], timeout: float = 20) -> None:
+    """Like :func:`until`, without the pilot's pauses, which draw the screen themselves."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.01)
+
+
+def strip_cells(strip: Strip) -> list[tuple[str, Style]]:
+    """The cells of ``strip``: each character with its style, without the mouse offsets
+    ``Static`` adds to its styles."""
+    return [
+        (char, (segment.style or Style()).clear_meta_and_links())
+        for segment in strip
+        for char in segment.text
+    ]
 
 
 HUMAN_PAUSE = 1.5

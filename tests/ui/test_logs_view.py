@@ -23,7 +23,7 @@ from palyra_tui.state.log_filter import MAX_LINES, History, Jump, LogFilter
 from palyra_tui.ui.app import PalyraApp
 from palyra_tui.ui.screens.logs import WRITE_CHUNK, LogsPane, write_chunked
 from palyra_tui.ui.widgets.log_view import LogView, format_line, plain_segments
-from tests.ui.conftest import gateway_ready, until
+from tests.ui.conftest import gateway_ready, strip_cells, until
 
 SIZE = (100, 32)
 NOW = time.time()
@@ -348,10 +348,6 @@ async def test_lines_that_arrive_while_one_service_is_fetched_are_kept() -> None
 # Drawing and writing cheaply under a flood -----------------------------------------
 
 
-def _cells(strip: Strip) -> list[tuple[str, Style]]:
-    return [(char, segment.style or Style()) for segment in strip for char in segment.text]
-
-
 def test_plain_segments_draw_what_the_text_renderer_draws() -> None:
     """The direct drawing of a line matches ``format_line`` rendered by rich, cell for
     cell, for every level, stream and part a line can have."""
@@ -370,7 +366,7 @@ def test_plain_segments_draw_what_the_text_renderer_draws() -> None:
         plain = plain_segments(each)
         assert plain is not None, each
         drawn = Strip(list(format_line(each).render(console)))
-        assert _cells(Strip(plain)) == _cells(drawn), each
+        assert strip_cells(Strip(plain)) == strip_cells(drawn), each
     assert plain_segments(line(9, "a\tb")) is None, "a tab is expanded by the text renderer"
     gap = line(10)._replace(dropped=4, stream=LogStream.SUPERVISOR)
     assert gap.is_gap and plain_segments(gap) is None

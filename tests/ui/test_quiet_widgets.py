@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import sys
 
@@ -26,7 +25,7 @@ from palyra_tui.ui.widgets.process_table import ProcessTable, duration, latency_
 from palyra_tui.ui.widgets.status_bar import StatusFacts, status_text
 from palyra_tui.ui.widgets.steady import OneLine, SteadyStatic
 from tests.snapshots.fixed import fixed_app
-from tests.ui.conftest import advance, until
+from tests.ui.conftest import advance, strip_cells, until, until_unpiloted
 
 
 @pytest.mark.parametrize(
@@ -323,15 +322,6 @@ def rows_drawn(widget: Widget) -> list[int]:
     return drawn
 
 
-def _row(strip: Strip) -> list[tuple[str, Style]]:
-    """The cells of ``strip``, without the mouse offsets ``Static`` adds to its styles."""
-    return [
-        (char, (segment.style or Style()).clear_meta_and_links())
-        for segment in strip
-        for char in segment.text
-    ]
-
-
 async def test_one_line_draws_what_static_draws_and_marks_a_cut_with_an_ellipsis() -> None:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(" 1 ", style="bold reverse")
@@ -355,7 +345,7 @@ async def test_one_line_draws_what_static_draws_and_marks_a_cut_with_an_ellipsis
         narrow.update(text)
         await pilot.pause()
         static_row = app.query_one("#static").render_lines(Region(0, 0, 40, 1))[0]
-        assert _row(one.render_lines(Region(0, 0, 40, 1))[0]) == _row(static_row)
+        assert strip_cells(one.render_lines(Region(0, 0, 40, 1))[0]) == strip_cells(static_row)
         cut = narrow.render_lines(Region(0, 0, 12, 1))[0]
         assert cut.text == " 1  Health …"
         drawn = rows_drawn(one)
@@ -421,9 +411,4 @@ async def test_a_pane_switch_is_drawn_without_waiting_for_the_update_timer(
         monkeypatch.setattr(main._update_timer, "resume", lambda: None)
         monkeypatch.setattr(main, "_compositor_refresh", recorded)
         await pilot.press("2")
-        # Not ``until``: the pilot's pauses draw the screen themselves.
-        for _ in range(200):
-            if True in frames:
-                break
-            await asyncio.sleep(0.01)
-        assert True in frames, "a frame with the Logs pane on it was drawn"
+        await until_unpiloted(lambda: True in frames)  # a frame with the Logs pane on it
